@@ -1,0 +1,264 @@
+"""Messages the three services exchange over Kafka. No I/O, only pydantic and orjson.
+
+Schemas only grow: new fields are optional, no field is ever repurposed. Every message
+carries `schema_version`; a consumer accepts any version up to its own and ignores
+unknown fields, so a newer producer never breaks an older consumer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ALERT_TYPES",
+    "CRM_OUTCOMES",
+    "SCHEMA_VERSION",
+    "STAGES",
+    "Alert",
+    "AlertLead",
+    "Campaign",
+    "Consent",
+    "DeadLetter",
+    "EventContext",
+    "EventEnvelope",
+    "EventFlags",
+    "Identity",
+    "ScoreReason",
+    "TopicNames",
+    "canonical_email",
+    "decode",
+    "encode",
+    "identity_precedence",
+    "lead_id_for",
+]
+
+SCHEMA_VERSION = 1
+
+STAGES: tuple[str, ...] = (
+    "visitor",
+    "lead",
+    "nurturing",
+    "mql",
+    "sal",
+    "sql",
+    "opportunity",
+    "customer",
+    "recycle",
+    "dead_end",
+)
+CRM_OUTCOMES: tuple[str, ...] = (
+    "accepted",
+    "qualified",
+    "opportunity",
+    "won",
+    "lost",
+    "not_now",
+    "disqualified",
+)
+ALERT_TYPES: tuple[str, ...] = ("mql", "lost_deal_returned", "sla_breach", "buying_group")
+
+EventType = Literal[
+    "track",
+    "identify",
+    "page",
+    "alias",
+    "crm",
+    "webinar",
+    # Written by the scorer itself onto the events topic, keyed to the identity
+    # that must act: see scorer.identity. Never accepted from outside.
+    "claim",
+    "merge",
+    "forget",
+]
+Source = Literal[
+    "snippet", "pixel", "email_open", "email_click", "segment", "webinar", "crm", "scorer", "api"
+]
+Trust = Literal["claimed", "verified"]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class TopicNames(_Message):
+    events: str = "leadpulse.events"
+    alerts: str = "leadpulse.alerts"
+    dlq: str = "leadpulse.alerts.dlq"
+
+
+class Identity(_Message):
+    """Every identifier an event carries for its person. At least one is set."""
+
+    anonymous_id: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+    crm_lead_id: str | None = None
+
+    def keys(self) -> list[str]:
+        """The identity keys present, strongest first (see `identity_precedence`)."""
+        found = []
+        if self.user_id:
+            found.append(f"user:{self.user_id}")
+        if self.email:
+            found.append(f"email:{canonical_email(self.email)}")
+        if self.crm_lead_id:
+            found.append(f"crm:{self.crm_lead_id}")
+        if self.anonymous_id:
+            found.append(f"anon:{self.anonymous_id}")
+        return found
+
+    def key(self) -> str:
+        """The Kafka key: the strongest identity present."""
+        keys = self.keys()
+        if not keys:
+            raise ValueError("an identity needs a user_id, email, crm_lead_id or anonymous_id")
+        return keys[0]
+
+
+class Campaign(_Message):
+    source: str | None = None
+    medium: str | None = None
+    name: str | None = None
+    term: str | None = None
+    content: str | None = None
+
+
+class Consent(_Message):
+    do_not_track: bool = False
+    global_privacy_control: bool = False
+    # Whether this event may be used for scoring under the site's consent policy.
+    tracking_allowed: bool = True
+
+
+class EventContext(_Message):
+    ip: str | None = Field(default=None, description="anonymized: IPv4 /24, IPv6 /48")
+    user_agent: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    device: str | None = None
+    url: str | None = None
+    path: str | None = None
+    referrer: str | None = None
+    title: str | None = None
+    campaign: Campaign = Campaign()
+    locale: str | None = None
+
+
+class EventFlags(_Message):
+    """What the edge decided about an event. Flagged events are kept, never scored."""
+
+    bot: bool = False
+    scanner: bool = False
+    noise_reason: str | None = None
+    consent: Consent = Consent()
+    identity_trust: Trust = "claimed"
+
+    @property
+    def is_noise(self) -> bool:
+        return self.bot or self.scanner
+
+
+class EventEnvelope(_Message):
+    """One behavior or outcome, as ingest publishes it to the events topic."""
+
+    schema_version: int = SCHEMA_VERSION
+    event_id: str = Field(min_length=1, max_length=200)
+    type: EventType
+    event: str | None = Field(default=None, description="track/crm/webinar event name")
+    source: Source
+    identity: Identity
+    previous_id: str | None = Field(default=None, description="alias: the identity key merged away")
+    properties: dict[str, Any] = Field(default_factory=dict)
+    traits: dict[str, Any] = Field(default_factory=dict)
+    context: EventContext = EventContext()
+    flags: EventFlags = EventFlags()
+    timestamp: datetime = Field(description="when it happened (skew-corrected), UTC")
+    received_at: datetime = Field(description="when ingest accepted it, UTC")
+    # Control payload for the scorer's own `claim`/`merge`/`forget` messages.
+    control: dict[str, Any] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.identity.key()
+
+
+class ScoreReason(_Message):
+    rule: str
+    points: float
+    at: datetime
+
+
+class AlertLead(_Message):
+    lead_id: str
+    email: str | None = None
+    stage: str
+    score: float
+    fit: float = 0.0
+    engagement: float = 0.0
+    top_reasons: list[ScoreReason] = Field(default_factory=list)
+    consideration: str | None = None
+    interests: list[str] = Field(default_factory=list)
+    account: str | None = None
+    # Traits routing may look at (country, region, company_size, industry, ...).
+    attributes: dict[str, str] = Field(default_factory=dict)
+    nurture_paused_until: datetime | None = None
+
+
+class Alert(_Message):
+    """An alert intent from the scorer; the webhook body is this, as JSON."""
+
+    schema_version: int = SCHEMA_VERSION
+    alert_id: str = Field(description="deterministic: lead, transition, triggering event")
+    type: Literal["mql", "lost_deal_returned", "sla_breach", "buying_group"]
+    occurred_at: datetime
+    lead: AlertLead
+    reason: str
+    owner: str | None = None
+    model: str = "default"
+    identity_verified: bool = False
+    trigger_event_id: str | None = None
+    account_id: str | None = None
+
+
+class DeadLetter(_Message):
+    """An alert that one destination could not take after the last retry."""
+
+    schema_version: int = SCHEMA_VERSION
+    alert: Alert
+    destination: str
+    reason: str
+    attempts: int
+    failed_at: datetime
+
+
+def canonical_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def identity_precedence(key: str) -> int:
+    """Lower wins when two identities turn out to be one person."""
+    kind = key.split(":", 1)[0]
+    return {"user": 0, "email": 1, "crm": 2, "anon": 3}.get(kind, 9)
+
+
+def lead_id_for(identity_key: str) -> str:
+    """A lead's public id: stable, opaque, and free of the email it may come from."""
+    digest = hashlib.blake2b(identity_key.encode(), digest_size=10).hexdigest()
+    return f"ld_{digest}"
+
+
+def encode(message: BaseModel) -> bytes:
+    return orjson.dumps(message.model_dump(mode="json", exclude_none=True))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def decode(model: type[M], data: bytes) -> M:
+    """Parse a message; raises pydantic.ValidationError or orjson.JSONDecodeError."""
+    return model.model_validate(orjson.loads(data))
