@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     slack_webhook_url: str | None = None
     inbound_secret: SecretStr | None = None
     session_secret: SecretStr | None = None
+    # `leadpulse dev` serves the local alert inbox (/inbox) from the ingest process.
+    dev_inbox: bool = False
 
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

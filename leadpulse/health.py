@@ -1,0 +1,61 @@
+"""Health and metrics endpoints for the processes that serve no other HTTP (scorer, router)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+__all__ = ["HealthServer"]
+
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+class HealthServer:
+    """A small HTTP server on 127.0.0.1:`port`; `ready()` returns named checks, all must hold."""
+
+    def __init__(self, host: str, port: int, ready: ReadyCheck) -> None:
+        self._ready = ready
+        app = Starlette(
+            routes=[
+                Route("/healthz", self._healthz),
+                Route("/readyz", self._readyz),
+                Route("/metrics", self._metrics),
+            ]
+        )
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def _healthz(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def _readyz(self, _request: Request) -> Response:
+        try:
+            checks = await self._ready()
+        except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready" answer
+            return JSONResponse({"ready": False, "error": type(exc).__name__}, status_code=503)
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    async def _metrics(self, _request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    async def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("health server already started")
+        # uvicorn would install its own signal handlers; the CLI owns signals.
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._task = asyncio.create_task(self._server.serve(), name="health-server")
+
+    async def stop(self) -> None:
+        if self._task is None or self._task.done():
+            return
+        self._server.should_exit = True
+        await self._task
