@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Generator
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -12,9 +13,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["HealthServer"]
+__all__ = ["HealthServer", "QuietServer"]
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+class QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals alone: the CLI catches them once, for all parts."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 class HealthServer:
@@ -30,7 +39,7 @@ class HealthServer:
             ]
         )
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
+        self._server = QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 
     async def _healthz(self, _request: Request) -> Response:
@@ -50,8 +59,6 @@ class HealthServer:
     async def start(self) -> None:
         if self._task is not None:
             raise RuntimeError("health server already started")
-        # uvicorn would install its own signal handlers; the CLI owns signals.
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task = asyncio.create_task(self._server.serve(), name="health-server")
 
     async def stop(self) -> None:
