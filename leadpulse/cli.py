@@ -13,7 +13,7 @@ from rich.console import Console
 
 from leadpulse.config import ConfigError, LeadPulseConfig, load_config
 from leadpulse.logs import configure_logging
-from leadpulse.settings import Settings
+from leadpulse.settings import Settings, with_dev_keys
 
 __all__ = ["app", "main"]
 
@@ -30,7 +30,7 @@ Service = Callable[[Settings, LeadPulseConfig, asyncio.Event], Awaitable[None]]
 
 
 def _load() -> tuple[Settings, LeadPulseConfig]:
-    settings = Settings()
+    settings = with_dev_keys(Settings())
     configure_logging(settings.log_format, settings.log_level)
     try:
         config = load_config(settings.config)

@@ -6,6 +6,8 @@ Business code never reads `os.environ`; it is handed a `Settings`.
 from __future__ import annotations
 
 import base64
+import json
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from leadpulse.schema import TopicNames
 
-__all__ = ["Settings", "generate_missing_keys"]
+__all__ = ["Settings", "generate_missing_keys", "with_dev_keys"]
 
 
 class Settings(BaseSettings):
@@ -84,22 +86,49 @@ class Settings(BaseSettings):
         return str(value.get_secret_value())
 
 
+_GENERATED = ("write_key", "secret_key", "token_secret", "session_secret", "webhook_secret")
+
+
+def _dev_keys_file(settings: Settings) -> Path:
+    return settings.data_dir / "dev-keys.json"
+
+
+def with_dev_keys(settings: Settings) -> Settings:
+    """Fill unset keys from the ones `leadpulse dev` generated for this data dir, if any."""
+    path = _dev_keys_file(settings)
+    if not path.exists():
+        return settings
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    updates = {
+        name: SecretStr(stored[name])
+        for name in _GENERATED
+        if getattr(settings, name) is None and isinstance(stored.get(name), str)
+    }
+    return settings.model_copy(update=updates)
+
+
 def generate_missing_keys(settings: Settings) -> tuple[Settings, dict[str, str]]:
-    """Fill unset keys with fresh random ones (for `leadpulse dev`); return what was made."""
-    made: dict[str, str] = {}
-    wanted: dict[str, Callable[[], str]] = {
+    """Fill unset keys for `leadpulse dev`: reuse the data dir's, make the rest, save them.
+
+    Keeping them across restarts means click links minted yesterday still verify and the
+    dashboard login does not change under a person. The file is readable by its owner only.
+    """
+    settings = with_dev_keys(settings)
+    makers: dict[str, Callable[[], str]] = {
         "write_key": lambda: "wk_" + secrets.token_urlsafe(18),
         "secret_key": lambda: "sk_" + secrets.token_urlsafe(24),
         "token_secret": lambda: secrets.token_urlsafe(32),
         "session_secret": lambda: secrets.token_urlsafe(32),
-        "webhook_secret": lambda: "whsec_" + _b64_key(),
+        "webhook_secret": lambda: "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
     }
-    for name, make in wanted.items():
-        if getattr(settings, name) is None:
-            made[name] = make()
+    made = {name: make() for name, make in makers.items() if getattr(settings, name) is None}
+    if made:
+        path = _dev_keys_file(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        stored.update(made)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(stored, handle, indent=2)
     updates = {name: SecretStr(value) for name, value in made.items()}
     return settings.model_copy(update=updates), made
-
-
-def _b64_key() -> str:
-    return base64.b64encode(secrets.token_bytes(24)).decode()
