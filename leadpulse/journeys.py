@@ -1,0 +1,286 @@
+"""Realistic B2B buyer journeys as data: what `leadpulse simulate` sends. Pure, seeded.
+
+A journey starts anonymous on early content, maybe identifies through a form, engages by
+email and webinars, researches pricing and case studies, sometimes requests a demo, and
+then meets sales: accepted, qualified, won or lost, "not now", or disqualified. Lost deals
+sometimes come back to the site.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+__all__ = ["Step", "make_journeys"]
+
+Channel = Literal["segment", "crm"]
+
+CHROME_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+CAMPAIGNS: list[tuple[str | None, str | None, str | None, float]] = [
+    ("google", "cpc", "search-q4", 0.30),
+    ("linkedin", "paid-social", "abm-emea", 0.20),
+    ("newsletter", "email", "fall-launch", 0.15),
+    ("partner", "referral", "partner-week", 0.10),
+    (None, None, None, 0.25),  # organic
+]
+EARLY = [
+    "/demo/blog/ai-in-b2b-buying",
+    "/demo/blog/five-trends-2027",
+    "/demo/research/state-of-ops",
+    "/demo/product",
+    "/demo/product/integrations",
+]
+MID = [
+    "/demo/pricing",
+    "/demo/compare/leadpulse-vs-spreadsheets",
+    "/demo/guides/buyers-guide",
+    "/demo/rfp-template",
+]
+LATE = ["/demo/case-studies/acme-industrial", "/demo/case-studies/globex"]
+FIRST = [
+    "ann",
+    "bob",
+    "chen",
+    "dana",
+    "emre",
+    "fatima",
+    "gus",
+    "hana",
+    "ivan",
+    "jo",
+    "kai",
+    "lena",
+    "mo",
+    "nia",
+    "omar",
+    "pia",
+    "quinn",
+    "ravi",
+    "sara",
+    "tom",
+    "uma",
+    "vic",
+    "wei",
+    "xena",
+    "yuki",
+    "zoe",
+]
+LAST = ["smith", "meyer", "tanaka", "garcia", "okafor", "novak", "larsen", "rossi", "kim", "weber"]
+COMPANIES = [
+    f"{name}.example"
+    for name in (
+        "acme-industrial",
+        "globex",
+        "initech",
+        "umbrella-labs",
+        "hooli",
+        "vandelay",
+        "stark-tools",
+        "wayne-logistics",
+        "tyrell-bio",
+        "cyberdyne",
+        "soylent-foods",
+        "wonka-mfg",
+        "gringotts-fin",
+        "oscorp",
+        "monarch-health",
+        "aperture-sci",
+        "duff-bev",
+        "nakatomi",
+        "massive-dyn",
+        "pied-piper",
+    )
+]
+TITLES = [
+    ("VP Marketing", 0.12),
+    ("Director of Sales Ops", 0.12),
+    ("Head of Growth", 0.08),
+    ("Marketing Manager", 0.22),
+    ("Demand Gen Manager", 0.14),
+    ("Analyst", 0.2),
+    ("CTO", 0.04),
+    ("Founder", 0.03),
+    ("Student", 0.05),
+]
+COUNTRIES = [("US", 0.4), ("DE", 0.2), ("GB", 0.15), ("FR", 0.1), ("JP", 0.08), ("AU", 0.07)]
+OWNERS = ["ada@sales.example", "grace@sales.example", "linus@sales.example"]
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    channel: Channel
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
+    return rng.choices([value for value, _ in weighted], [w for _, w in weighted])[0]
+
+
+class _Journey:
+    def __init__(self, rng: random.Random, now: datetime, index: int) -> None:
+        self.rng = rng
+        self.now = now
+        self.anonymous_id = f"sim-{uuid.UUID(int=rng.getrandbits(128)).hex[:16]}"
+        self.email: str | None = None
+        self.t = now - timedelta(days=rng.uniform(1, 26))
+        source, medium, name, _ = rng.choices(CAMPAIGNS, [c[3] for c in CAMPAIGNS])[0]
+        self.campaign = {
+            k: v for k, v in (("source", source), ("medium", medium), ("name", name)) if v
+        }
+        self.index = index
+        self.steps: list[Step] = []
+
+    def later(self, low_minutes: float, high_minutes: float) -> datetime:
+        self.t += timedelta(minutes=self.rng.uniform(low_minutes, high_minutes))
+        return min(self.t, self.now - timedelta(seconds=1))
+
+    def _segment(self, message: dict[str, Any], at: datetime) -> None:
+        message.setdefault("anonymousId", self.anonymous_id)
+        message["messageId"] = str(uuid.UUID(int=self.rng.getrandbits(128)))
+        message["timestamp"] = at.isoformat()
+        context = message.setdefault("context", {})
+        context.setdefault("userAgent", CHROME_UA)
+        if self.campaign:
+            context.setdefault("campaign", self.campaign)
+        self.steps.append(Step(at, "segment", message))
+
+    def page(self, path: str, low: float = 1, high: float = 20) -> None:
+        at = self.later(low, high)
+        url = f"https://www.leadpulse-demo.example{path}"
+        self._segment(
+            {
+                "type": "page",
+                "name": path.rsplit("/", 1)[-1] or "home",
+                "properties": {"url": url, "path": path},
+                "context": {"page": {"url": url, "path": path}},
+            },
+            at,
+        )
+
+    def track(self, event: str, low: float, high: float, **properties: Any) -> None:
+        at = self.later(low, high)
+        self._segment({"type": "track", "event": event, "properties": properties}, at)
+
+    def identify(self, traits: dict[str, Any]) -> None:
+        at = self.later(1, 5)
+        self.email = traits["email"]
+        self._segment({"type": "identify", "traits": traits}, at)
+
+    def crm(self, outcome: str, low_hours: float, high_hours: float, **extra: Any) -> None:
+        at = self.later(low_hours * 60, high_hours * 60)
+        body = {
+            "event_id": str(uuid.UUID(int=self.rng.getrandbits(128))),
+            "type": outcome,
+            "email": self.email,
+            "occurred_at": at.isoformat(),
+            **extra,
+        }
+        self.steps.append(Step(at, "crm", body))
+
+
+def _persona(rng: random.Random, index: int) -> dict[str, Any]:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    roll = rng.random()
+    if roll < 0.18:
+        domain = rng.choice(["gmail.com", "outlook.com", "yahoo.com"])
+    elif roll < 0.2:
+        domain = "rivalscore.example"
+    else:
+        domain = rng.choice(COMPANIES)
+    return {
+        "email": f"{first}.{last}.{index}@{domain}",
+        "first_name": first.title(),
+        "last_name": last.title(),
+        "title": _pick(rng, TITLES),
+        "company": domain.split(".")[0].replace("-", " ").title(),
+        "company_size": rng.choice([8, 40, 120, 450, 1200, 3000, 12000]),
+        "industry": rng.choice(
+            ["software", "manufacturing", "financial services", "healthcare", "retail", "education"]
+        ),
+        "country": _pick(rng, COUNTRIES),
+    }
+
+
+def _journey(rng: random.Random, now: datetime, index: int) -> list[Step]:
+    j = _Journey(rng, now, index)
+    for _ in range(rng.randint(1, 5)):
+        j.page(rng.choice(EARLY))
+    if rng.random() > 0.8:
+        return j.steps  # stays an anonymous visitor
+    traits = _persona(rng, index)
+    j.track("Form Submitted", 1, 10, form=rng.choice(["newsletter", "ebook"]))
+    j.identify(traits)
+    if traits["title"] == "Student" or rng.random() < 0.1:
+        return j.steps  # a dead end or a lead that never engages again
+    if rng.random() > 0.7:
+        return j.steps  # stays a lead: no further engagement
+    j.track("Email Opened", 60 * 24, 60 * 72, campaign="fall-launch")
+    j.track("Email Link Clicked", 1, 30, campaign="fall-launch", url="/demo/guides/buyers-guide")
+    j.page(rng.choice(MID))
+    if rng.random() < 0.5:
+        j.track("Content Downloaded", 5, 60, asset="buyers-guide.pdf")
+    if rng.random() < 0.3:
+        j.track("Webinar Registered", 60, 600, webinar="ops-masterclass")
+        j.track("Webinar Attended", 60 * 24, 60 * 72, webinar="ops-masterclass")
+    if rng.random() > 0.45:
+        return j.steps  # nurturing, not yet qualified
+    j.page("/demo/pricing", 60 * 12, 60 * 48)
+    for path in rng.sample(MID + LATE, 3):
+        j.page(path)
+    if rng.random() < 0.55:
+        j.page("/demo/demo")
+        j.track("Demo Requested", 1, 5, form="demo")
+    else:
+        j.track("Content Downloaded", 5, 60, asset="roi-calculator.xlsx")
+        j.track(
+            "Email Link Clicked", 60, 600, campaign="nurture-3", url="/demo/case-studies/globex"
+        )
+    _sales(j, rng)
+    return j.steps
+
+
+def _sales(j: _Journey, rng: random.Random) -> None:
+    owner = rng.choice(OWNERS)
+    if rng.random() < 0.2:
+        return  # nobody accepts it: the SLA alert's case
+    j.crm("accepted", 1, 30, owner=owner)
+    roll = rng.random()
+    if roll < 0.15:
+        j.crm("not_now", 24, 96, owner=owner, reason="budget next year")
+        return
+    if roll < 0.22:
+        j.crm("disqualified", 24, 96, owner=owner, reason="no fit")
+        return
+    j.crm("qualified", 24, 120, owner=owner)
+    if rng.random() < 0.3:
+        return
+    j.crm("opportunity", 24, 120, owner=owner)
+    outcome = rng.random()
+    if outcome < 0.35:
+        j.crm("won", 48, 200, owner=owner)
+    elif outcome < 0.8:
+        j.crm("lost", 48, 200, owner=owner, reason="chose a competitor")
+        if rng.random() < 0.35:
+            for path in (
+                "/demo/pricing",
+                "/demo/compare/leadpulse-vs-spreadsheets",
+                "/demo/case-studies/globex",
+                "/demo/pricing",
+            ):
+                j.page(path, 60 * 12, 60 * 48)
+
+
+def make_journeys(leads: int, seed: int = 7, now: datetime | None = None) -> list[Step]:
+    """All steps of `leads` journeys, in time order."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    now = now or datetime.now(UTC)
+    steps = [step for index in range(leads) for step in _journey(rng, now, index)]
+    steps.sort(key=lambda step: step.at)
+    return steps
