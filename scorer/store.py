@@ -1,12 +1,304 @@
-"""Read-only access to scoring state, for ingest's read API and dashboard."""
+"""Read-only access to scoring state, for ingest's read API and dashboard.
+
+Every function takes a redis.asyncio client (Redis or RedisCluster) and never writes.
+Leads live on their Kafka partition's keys (`scorer.keys`); a lookup by lead id or email
+reads all P partitions in one pipeline. Scores are decayed to "now" here, on read.
+"""
 
 from __future__ import annotations
 
+import heapq
+import time
+from datetime import UTC, date, datetime
 from typing import Any
 
-__all__ = ["is_suppressed"]
+import orjson
+
+from leadpulse.schema import canonical_email
+from scorer.content import lead_consideration, top_interests
+from scorer.decay import value_at
+from scorer.funnel_report import funnel_report
+from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
+from scorer.state import LeadState
+
+__all__ = [
+    "forget_target",
+    "get_account",
+    "get_funnel",
+    "get_lead",
+    "is_suppressed",
+    "list_leads",
+    "recent_activity",
+]
+
+SORTS = ("score", "last_seen", "created")
+
+
+def _iso(t: float | None) -> str | None:
+    return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def _meta(redis: Any) -> dict[str, str]:
+    raw = await redis.hgetall(META)
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+async def _partitions(redis: Any) -> list[PartitionKeys]:
+    count = int((await _meta(redis)).get("partitions", "0"))
+    return [PartitionKeys(p) for p in range(count)]
 
 
 async def is_suppressed(redis: Any, identity_keys: list[str]) -> bool:
-    """Whether any of these identities belongs to a forgotten person."""
-    return False
+    """Whether any of these identities belongs to a forgotten person (one round trip)."""
+    if not identity_keys:
+        return False
+    hits = await redis.smismember(SUPPRESSED, [suppression_digest(k) for k in identity_keys])
+    return any(bool(hit) for hit in hits)
+
+
+def _ref_key(ref: str) -> str:
+    if "@" in ref and not ref.startswith("email:"):
+        return "email:" + canonical_email(ref)
+    return ref
+
+
+async def _locate(redis: Any, ref: str) -> tuple[PartitionKeys, LeadState] | None:
+    parts = await _partitions(redis)
+    if not parts:
+        return None
+    pipe = redis.pipeline(transaction=False)
+    if ref.startswith("ld_"):
+        for pk in parts:
+            pipe.get(pk.lead(ref))
+        for pk, blob in zip(parts, await pipe.execute(), strict=True):
+            if blob is not None:
+                return pk, LeadState.loads(blob)
+        return None
+    for pk in parts:
+        pipe.hget(pk.identities, _ref_key(ref))
+    found = [(pk, _text(v)) for pk, v in zip(parts, await pipe.execute(), strict=True) if v]
+    if not found:
+        return None
+    pipe = redis.pipeline(transaction=False)
+    for pk, lead_id in found:
+        pipe.get(pk.lead(lead_id))
+    for (pk, _), blob in zip(found, await pipe.execute(), strict=True):
+        if blob is not None:
+            return pk, LeadState.loads(blob)
+    return None
+
+
+def _score(state: LeadState, now: float) -> dict[str, Any]:
+    models: dict[str, Any] = {}
+    for name, ms in state.models.items():
+        rows: list[dict[str, Any]] = [
+            {
+                "rule": rule,
+                "points": round(value_at(v, ms.anchor, now, ms.half_life_days), 2),
+                "at": _iso(last),
+            }
+            for rule, (v, last) in ms.engagement.items()
+        ]
+        engagement = round(sum(r["points"] for r in rows), 2)
+        fits: list[dict[str, Any]] = [
+            {"rule": r, "points": round(p, 2), "at": _iso(ms.fit_at)} for r, p in ms.fit.items()
+        ]
+        fit = round(sum(r["points"] for r in fits), 2)
+        breakdown = sorted(rows + fits, key=lambda r: -abs(r["points"]))
+        models[name] = {
+            "engagement": engagement,
+            "fit": fit,
+            "total": round(engagement + fit, 2),
+            "breakdown": breakdown,
+        }
+    primary = next(
+        iter(models.values()), {"engagement": 0.0, "fit": 0.0, "total": 0.0, "breakdown": []}
+    )
+    return {**primary, "models": models}
+
+
+async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
+    """A lead by lead id or email: score (decayed to now), stages, timeline, interests."""
+    located = await _locate(redis, ref)
+    if located is None:
+        return None
+    pk, state = located
+    pipe = redis.pipeline(transaction=False)
+    pipe.lrange(pk.timeline(state.lead_id), 0, -1)
+    pipe.lrange(pk.score_history(state.lead_id), 0, -1)
+    timeline_raw, history_raw = await pipe.execute()
+    timeline = sorted((orjson.loads(e) for e in timeline_raw), key=lambda e: -e.get("at", 0))
+    for entry in timeline:
+        entry["at"] = _iso(entry.get("at"))
+    points = sorted(orjson.loads(p) for p in history_raw)
+    return {
+        "lead_id": state.lead_id,
+        "email": state.email,
+        "stage": state.stage,
+        "score": _score(state, time.time()),
+        "stage_history": [{"stage": s, "at": _iso(t)} for s, t in state.history],
+        "timeline": timeline,
+        "interests": top_interests(state.topics),
+        "consideration": lead_consideration(state.consideration),
+        "account": state.account,
+        "owner": state.owner,
+        "traits": state.traits,
+        "identity_verified": state.verified,
+        "identities": len(state.keys),
+        "created_at": _iso(state.created),
+        "last_seen": _iso(state.last_seen),
+        "nurture_paused_until": _iso(state.paused_until),
+        "alerts": [{"type": k, "alert_id": a, "at": _iso(t)} for k, a, t in state.alerts],
+        "score_history": [{"at": _iso(t), "score": s} for t, s in points],
+    }
+
+
+async def forget_target(redis: Any, ref: str) -> tuple[str, list[str]] | None:
+    """(identity key that routes to the lead's partition, every identity key it has)."""
+    located = await _locate(redis, ref)
+    if located is None:
+        return None
+    _, state = located
+    return state.keys[0], list(state.keys)
+
+
+def _summary_row(raw: bytes, now: float) -> dict[str, Any]:
+    row: dict[str, Any] = orjson.loads(raw)
+    stored, anchor, half_life = row.pop("e")
+    engagement = value_at(stored, anchor, now, half_life)
+    row["score"] = round(engagement + row["fit"], 2)
+    row["engagement"] = round(engagement, 2)
+    for name in ("stage_at", "last_seen", "created", "paused_until"):
+        row[name] = _iso(row.get(name))
+    row["nurture_paused_until"] = row.pop("paused_until")
+    return row
+
+
+async def _all_summaries(redis: Any, key_of: Any) -> list[dict[str, Any]]:
+    parts = await _partitions(redis)
+    if not parts:
+        return []
+    pipe = redis.pipeline(transaction=False)
+    for pk in parts:
+        pipe.hgetall(key_of(pk))
+    now = time.time()
+    return [_summary_row(raw, now) for shard in await pipe.execute() for raw in shard.values()]
+
+
+async def list_leads(
+    redis: Any,
+    *,
+    stage: str | None = None,
+    min_score: float | None = None,
+    account: str | None = None,
+    consideration: str | None = None,
+    sort: str = "score",
+    offset: int = 0,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Leads filtered and sorted (score, last_seen or created; highest first), paged."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    rows = await _all_summaries(redis, lambda pk: pk.index)
+    if stage is not None:
+        rows = [r for r in rows if r["stage"] == stage]
+    if account is not None:
+        rows = [r for r in rows if r["account"] == account.lower()]
+    if consideration is not None:
+        rows = [r for r in rows if r["consideration"] == consideration]
+    if min_score is not None:
+        rows = [r for r in rows if r["score"] >= min_score]
+    rows.sort(key=lambda r: (r[sort] is not None, r[sort] or 0, r["lead_id"]), reverse=True)
+    return {
+        "leads": rows[offset : offset + limit],
+        "total": len(rows),
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
+    """An account: score (sum or max of its people, per config), people, buying group."""
+    account = account_id.lower()
+    meta = await _meta(redis)
+    people = await _all_summaries(redis, lambda pk: pk.account(account))
+    if not people:
+        return None
+    parts = await _partitions(redis)
+    pipe = redis.pipeline(transaction=False)
+    for pk in parts:
+        pipe.zrange(pk.buying_group(account), 0, -1, withscores=True)
+        pipe.get(pk.buying_group_fired(account))
+    replies = await pipe.execute()
+    engaged: dict[str, float] = {}
+    fired: float | None = None
+    for n in range(len(parts)):
+        for member, score in replies[2 * n]:
+            engaged[_text(member)] = max(engaged.get(_text(member), 0.0), float(score))
+        if replies[2 * n + 1] is not None:
+            fired = float(replies[2 * n + 1])
+    mode = meta.get("account_score", "sum")
+    scores = [p["score"] for p in people]
+    people.sort(key=lambda p: -p["score"])
+    return {
+        "account_id": account,
+        "score": round(max(scores) if mode == "max" else sum(scores), 2),
+        "score_mode": mode,
+        "people": people,
+        "buying_group": {
+            "engaged_people": len(engaged),
+            "needed": int(meta.get("buying_group_people", "0")) or None,
+            "days": float(meta.get("buying_group_days", "0")) or None,
+            "last_alert_at": _iso(fired),
+            "engaged": [{"lead_id": k, "at": _iso(v)} for k, v in sorted(engaged.items())],
+        },
+    }
+
+
+async def get_funnel(
+    redis: Any, *, start: date, end: date, by: str | None = None, period: str | None = None
+) -> dict[str, Any]:
+    """Flow, balance, conversions, recycle loops (and by channel/campaign, per period)."""
+    if by not in (None, "channel", "campaign"):
+        raise ValueError("by must be channel or campaign")
+    if period not in (None, "day", "week", "month"):
+        raise ValueError("period must be day, week or month")
+    parts = await _partitions(redis)
+    kinds = ["flow", "tr", "bal"] + ([{"channel": "src", "campaign": "cmp"}[by]] if by else [])
+    pipe = redis.pipeline(transaction=False)
+    for pk in parts:
+        for kind in kinds:
+            pipe.hgetall(pk.funnel(kind))
+    replies = await pipe.execute() if parts else []
+    shards = {kind: replies[i :: len(kinds)] for i, kind in enumerate(kinds)}
+    report = funnel_report(
+        shards["flow"],
+        shards["tr"],
+        shards["bal"],
+        shards[kinds[3]] if by else None,
+        start=start,
+        end=end,
+        period=period,
+    )
+    if by:
+        report["by"] = by
+    return report
+
+
+async def recent_activity(redis: Any, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest stage changes across all partitions, newest first."""
+    parts = await _partitions(redis)
+    if not parts:
+        return []
+    pipe = redis.pipeline(transaction=False)
+    for pk in parts:
+        pipe.lrange(pk.recent, 0, limit - 1)
+    entries = [orjson.loads(raw) for shard in await pipe.execute() for raw in shard]
+    newest = heapq.nlargest(limit, entries, key=lambda e: e.get("at", 0))
+    for entry in newest:
+        entry["at"] = _iso(entry.get("at"))
+    return newest

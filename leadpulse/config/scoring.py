@@ -142,3 +142,8 @@ class ScoringConfig(ConfigModel):
     competitor_domains: list[str] = Field(default_factory=list)
     require_verified_merge: bool = False
     timeline_max: int = Field(default=200, ge=10, le=10_000)
+    dedupe_window: int = Field(
+        default=500_000,
+        ge=1_000,
+        description="event ids remembered per partition to drop redelivered duplicates",
+    )

@@ -1,0 +1,187 @@
+"""One getmany() batch: read the partitions' state, apply every message, write atomically.
+
+Three round trips per batch whatever its size: (1) stored offsets, dedupe hits, identity
+maps, forwards, suppression; (2) the lead states, timelines and account groups those point
+at; (3) one pipeline with one `apply.lua` call per message. Calls of one partition are
+chained: each names the offset its predecessor stores, so if any call fails (a zombie
+consumer after a rebalance, a script cache flush) the rest of that partition's chain writes
+nothing and the partition is re-read from its stored offset.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadpulse.schema import EventEnvelope
+from scorer.context import Outbound, PartitionView, Rules
+from scorer.engine import apply_message
+from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
+from scorer.scripts import Scripts
+from scorer.state import LeadState
+from scorer.writes import WriteSet
+
+__all__ = ["Message", "PartitionResult", "apply_batch", "read_stored_offset"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    offset: int
+    key: str
+    event: EventEnvelope | None
+    skip: bool = False
+
+
+@dataclass(slots=True)
+class PartitionResult:
+    partition: int
+    last_applied: int | None = None
+    conflict: bool = False
+    outbound: list[Outbound] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+def _b(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def read_stored_offset(redis: Any, partition: int) -> int:
+    raw = await redis.get(PartitionKeys(partition).offset)
+    return int(raw) if raw is not None else -1
+
+
+def _lookup_keys(messages: list[Message]) -> list[str]:
+    keys: dict[str, None] = {}
+    for message in messages:
+        keys[message.key] = None
+        event = message.event
+        if event is None:
+            continue
+        identities = event.identity.keys()
+        for k in identities:
+            keys[k] = None
+        if event.previous_id:
+            keys[event.previous_id] = None
+        control = event.control or {}
+        for name in ("claimed", "survivor"):
+            if isinstance(control.get(name), str):
+                keys[control[name]] = None
+    return list(keys)
+
+
+async def _read_views(redis: Any, batches: dict[int, list[Message]]) -> dict[int, PartitionView]:
+    plan: list[tuple[int, list[str], list[str], list[str]]] = []
+    pipe = redis.pipeline(transaction=False)
+    for partition, messages in batches.items():
+        pk = PartitionKeys(partition)
+        ids = [m.event.event_id for m in messages if m.event is not None]
+        keys = _lookup_keys(messages)
+        digests = [suppression_digest(k) for k in keys]
+        pipe.get(pk.offset)
+        if ids:
+            pipe.zmscore(pk.seen, ids)
+        else:
+            pipe.exists(pk.seen)
+        pipe.hmget(pk.identities, keys)
+        pipe.hmget(pk.fwd, keys)
+        pipe.smismember(SUPPRESSED, digests)
+        plan.append((partition, ids, keys, digests))
+    first = await pipe.execute()
+    views: dict[int, PartitionView] = {}
+    pipe = redis.pipeline(transaction=False)
+    second: list[tuple[PartitionView, str, str]] = []
+    for n, (partition, ids, keys, digests) in enumerate(plan):
+        offset, seen, identities, forwards, suppressed = first[5 * n : 5 * n + 5]
+        view = PartitionView(PartitionKeys(partition), int(offset) if offset is not None else -1)
+        if ids:
+            view.seen = {i for i, score in zip(ids, seen, strict=True) if score is not None}
+        view.identities = {k: _b(v) for k, v in zip(keys, identities, strict=True) if v is not None}
+        view.forwards = {k: _b(v) for k, v in zip(keys, forwards, strict=True) if v is not None}
+        view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
+        views[partition] = view
+        pk = view.pk
+        for lead_id in set(view.identities.values()):
+            pipe.get(pk.lead(lead_id))
+            second.append((view, "lead", lead_id))
+        for message in batches[partition]:
+            event = message.event
+            if event is None:
+                continue
+            if event.type == "claim":
+                claimed = (event.control or {}).get("claimed")
+                owner = view.identities.get(claimed) if isinstance(claimed, str) else None
+                if owner:
+                    lead_id = owner
+                    pipe.lrange(pk.timeline(lead_id), 0, -1)
+                    second.append((view, "timeline", lead_id))
+            elif event.type == "account":
+                account = str((event.control or {}).get("account", ""))
+                if account and account not in view.groups:
+                    view.groups[account] = {}
+                    pipe.zrange(pk.buying_group(account), 0, -1, withscores=True)
+                    second.append((view, "group", account))
+                    pipe.get(pk.buying_group_fired(account))
+                    second.append((view, "fired", account))
+    if second:
+        results = await pipe.execute()
+        for (view, kind, name), value in zip(second, results, strict=True):
+            if kind == "lead":
+                view.leads[name] = LeadState.loads(value) if value is not None else None
+            elif kind == "timeline":
+                view.timelines[name] = list(reversed(value))
+            elif kind == "group":
+                view.groups[name] = {_b(member): float(score) for member, score in value}
+            else:
+                view.group_fired[name] = float(value) if value is not None else None
+    return views
+
+
+async def apply_batch(
+    redis: Any, scripts: Scripts, rules: Rules, batches: dict[int, list[Message]]
+) -> dict[int, PartitionResult]:
+    """Apply every message of the batch; each partition's result says how far it got."""
+    views = await _read_views(redis, batches)
+    pipe = redis.pipeline(transaction=False)
+    chains: list[tuple[PartitionResult, list[int], int]] = []
+    for partition, messages in batches.items():
+        view = views[partition]
+        result = PartitionResult(partition)
+        expected = view.stored_offset
+        offsets: list[int] = []
+        writes = []
+        for message in messages:
+            if message.offset <= view.stored_offset:
+                result.outcomes["already_applied"] += 1
+                continue
+            if message.skip:
+                ws, outcome = WriteSet(view.pk, message.offset, None), "skipped"
+            else:
+                ws, outcome = apply_message(view, rules, message.key, message.offset, message.event)
+            result.outcomes[outcome] += 1
+            writes.append(ws)
+        if view.suppress:
+            pipe.sadd(SUPPRESSED, *view.suppress)
+        base = len(pipe)
+        for ws in writes:
+            keys = ws.keys()
+            pipe.execute_command(
+                "EVALSHA", scripts.apply, len(keys), *keys, *ws.args(expected, rules.dedupe_window)
+            )
+            expected = ws.offset
+            offsets.append(ws.offset)
+        result.outbound = view.outbound
+        chains.append((result, offsets, base))
+    replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
+    out: dict[int, PartitionResult] = {}
+    for result, offsets, base in chains:
+        for i, offset in enumerate(offsets):
+            reply = replies[base + i]
+            if isinstance(reply, Exception) or int(reply[0]) == 0:
+                result.conflict = True
+                break
+            result.last_applied = offset
+        if result.conflict:
+            result.outbound = []
+        out[result.partition] = result
+    return out

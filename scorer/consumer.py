@@ -1,0 +1,187 @@
+"""The scorer's consumer loop: getmany -> apply (one pipeline) -> publish outbox -> commit.
+
+Offsets: Valkey's stored offset per partition is the truth; on assignment the consumer seeks
+to it + 1, so Kafka's committed offset is only a hint (kept current for lag monitoring).
+Kafka offsets are committed only for what the pipeline applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import IllegalStateError, KafkaError
+
+from leadpulse.schema import EventEnvelope, decode
+from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
+from scorer.context import Rules
+from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
+from scorer.outbox import Outbox
+from scorer.scripts import Scripts
+from scorer.sla import fire_due_timers
+
+__all__ = ["ScorerLoop", "decode_message"]
+
+log = structlog.get_logger("scorer.consumer")
+
+
+def decode_message(key: bytes | None, value: bytes | None) -> tuple[str, EventEnvelope | None]:
+    """(Kafka key, envelope); an unreadable message decodes to None and is skipped."""
+    try:
+        event = decode(EventEnvelope, value or b"")
+    except ValueError:
+        event = None
+    if key:
+        return key.decode(errors="replace"), event
+    if event is not None and event.identity.keys():
+        return event.key, event
+    return "", event
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, loop: ScorerLoop) -> None:
+        self._loop = loop
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._loop.commit_applied([tp for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        await self._loop.resume_from_valkey(list(assigned))
+
+
+class ScorerLoop:
+    """Consumes the events topic as part of a group, or from assigned partitions (rescore)."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        redis: Any,
+        outbox: Outbox,
+        scripts: Scripts,
+        rules: Rules,
+        *,
+        sla_tick_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.consumer = consumer
+        self._redis = redis
+        self._outbox = outbox
+        self._scripts = scripts
+        self._rules = rules
+        self._tick = sla_tick_seconds
+        self._clock = clock
+        self._next_tick = 0.0
+        self._applied: dict[TopicPartition, int] = {}
+        self._dirty: set[int] = set()
+        self.listener = _Rebalance(self)
+        self.events_applied = 0
+
+    @property
+    def partitions(self) -> set[TopicPartition]:
+        return set(self.consumer.assignment())
+
+    async def resume_from_valkey(self, partitions: list[TopicPartition]) -> None:
+        """Seek each partition to its stored offset + 1 and publish what its outbox holds."""
+        for tp in partitions:
+            stored = await read_stored_offset(self._redis, tp.partition)
+            self.consumer.seek(tp, stored + 1)
+            self._dirty.add(tp.partition)
+            log.info("partition_resumed", partition=tp.partition, offset=stored + 1)
+        await self._flush_dirty()
+
+    async def commit_applied(self, partitions: list[TopicPartition] | None = None) -> None:
+        offsets = {
+            tp: offset + 1
+            for tp, offset in self._applied.items()
+            if partitions is None or tp in partitions
+        }
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except (KafkaError, IllegalStateError) as exc:
+            # Only a hint: the next owner seeks to Valkey's stored offset anyway.
+            log.warning("offset_commit_failed", error=type(exc).__name__)
+        for tp in offsets:
+            self._applied.pop(tp, None)
+
+    async def _flush_dirty(self) -> None:
+        for partition in sorted(self._dirty):
+            try:
+                await self._outbox.flush(partition)
+                self._dirty.discard(partition)
+            except (TimeoutError, KafkaError, OSError) as exc:
+                OUTBOX_FAILURES.inc()
+                log.warning("outbox_flush_failed", partition=partition, error=type(exc).__name__)
+
+    async def _after_batch(self, topic: str, results: dict[int, PartitionResult]) -> None:
+        for partition, result in results.items():
+            tp = TopicPartition(topic, partition)
+            for outcome, n in result.outcomes.items():
+                MESSAGES.labels(outcome).inc(n)
+            if result.last_applied is not None:
+                self._applied[tp] = result.last_applied
+                self.events_applied += result.outcomes["applied"]
+            if result.conflict:
+                CONFLICTS.inc()
+                self._dirty.add(partition)
+                stored = await read_stored_offset(self._redis, partition)
+                log.warning("offset_conflict", partition=partition, stored=stored)
+                # No longer ours (IllegalStateError): the new owner resumes from Valkey.
+                with contextlib.suppress(IllegalStateError):
+                    self.consumer.seek(tp, stored + 1)
+                continue
+            try:
+                await self._outbox.publish(partition, result.outbound)
+            except (TimeoutError, KafkaError, OSError) as exc:
+                OUTBOX_FAILURES.inc()
+                self._dirty.add(partition)
+                log.warning("outbox_publish_failed", partition=partition, error=type(exc).__name__)
+
+    async def step(self, timeout_ms: int = 500, max_records: int = 1000) -> int:
+        """One getmany() batch; returns how many records it held."""
+        records = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        count = 0
+        if records:
+            started = time.perf_counter()
+            topic = next(iter(records)).topic
+            batches: dict[int, list[Message]] = {}
+            for tp, items in records.items():
+                batches[tp.partition] = [
+                    Message(r.offset, *decode_message(r.key, r.value)) for r in items
+                ]
+                count += len(items)
+            results = await apply_batch(self._redis, self._scripts, self._rules, batches)
+            await self._after_batch(topic, results)
+            await self.commit_applied(None)
+            BATCH_SECONDS.observe(time.perf_counter() - started)
+        if self._dirty:
+            await self._flush_dirty()
+        await self._maybe_tick()
+        return count
+
+    async def _maybe_tick(self) -> None:
+        now = self._clock()
+        if self._tick <= 0 or now < self._next_tick:
+            return
+        self._next_tick = now + self._tick
+        await self.tick(now)
+
+    async def tick(self, now: float) -> int:
+        """Fire every due SLA timer of the partitions this consumer holds."""
+        fired = 0
+        for tp in sorted(self.partitions, key=lambda tp: tp.partition):
+            messages = await fire_due_timers(
+                self._redis, self._scripts, self._rules, tp.partition, now
+            )
+            fired += len(messages)
+            try:
+                await self._outbox.publish(tp.partition, messages)
+            except (TimeoutError, KafkaError, OSError):
+                OUTBOX_FAILURES.inc()
+                self._dirty.add(tp.partition)
+        return fired

@@ -1,0 +1,79 @@
+"""What applying a message needs besides the message: compiled config and a partition view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+from leadpulse.config.scoring import ScoringConfig
+from scorer.content import ContentMap
+from scorer.keys import PartitionKeys
+from scorer.rules import CompiledRules, compile_rules
+from scorer.state import LeadState
+from scorer.writes import WriteSet
+
+__all__ = ["Outbound", "PartitionView", "Rules", "queue_outbound"]
+
+SCORE_HISTORY_MAX = 100
+RECENT_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The scoring config, compiled once at start-up."""
+
+    config: ScoringConfig
+    compiled: CompiledRules
+    content: ContentMap
+    dedupe_window: int = 500_000
+
+    @classmethod
+    def from_config(cls, config: ScoringConfig) -> Rules:
+        return cls(
+            config=config,
+            compiled=compile_rules(config),
+            content=ContentMap(config.content),
+            dedupe_window=config.dedupe_window,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message the scorer owes Kafka; kept in the partition's outbox until published."""
+
+    msg_id: str
+    topic: str  # "events" or "alerts"
+    key: str
+    value: bytes
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value.decode()})
+
+    @classmethod
+    def loads(cls, msg_id: str, raw: bytes) -> Outbound:
+        data = orjson.loads(raw)
+        return cls(msg_id, data["topic"], data["key"], data["value"].encode())
+
+
+@dataclass(slots=True)
+class PartitionView:
+    """One partition's state as read at the start of a batch, updated as messages apply."""
+
+    pk: PartitionKeys
+    stored_offset: int
+    seen: set[str] = field(default_factory=set)
+    identities: dict[str, str] = field(default_factory=dict)
+    forwards: dict[str, str] = field(default_factory=dict)
+    leads: dict[str, LeadState | None] = field(default_factory=dict)
+    timelines: dict[str, list[bytes]] = field(default_factory=dict)
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    group_fired: dict[str, float | None] = field(default_factory=dict)
+    suppressed: set[str] = field(default_factory=set)
+    outbound: list[Outbound] = field(default_factory=list)
+    suppress: list[str] = field(default_factory=list)
+
+
+def queue_outbound(view: PartitionView, ws: WriteSet, message: Outbound) -> None:
+    ws.hset(view.pk.outbox, message.msg_id, message.dumps())
+    view.outbound.append(message)

@@ -1,0 +1,107 @@
+"""Apply one Kafka message to its partition's view: the single entry point of the logic.
+
+Returns the WriteSet that `lua/apply.lua` executes atomically with the partition's offset
+and dedupe set. Every message gets one (possibly empty) so the stored offset always moves
+on; a duplicate event id, a suppressed identity or an unreadable message writes nothing
+but the offset.
+"""
+
+from __future__ import annotations
+
+from leadpulse.schema import EventEnvelope, lead_id_for
+from scorer.context import Outbound, PartitionView, Rules, queue_outbound
+from scorer.facts import facts_of
+from scorer.funnel import record_entry
+from scorer.identity import apply_claim, claim_message
+from scorer.keys import suppression_digest
+from scorer.lead_events import apply_event
+from scorer.merges import apply_account, apply_forget, apply_merge
+from scorer.state import LeadState
+from scorer.writes import WriteSet
+
+__all__ = ["Outcome", "apply_message"]
+
+Outcome = str  # applied | duplicate | suppressed | forwarded | control | unreadable
+
+
+def apply_message(
+    view: PartitionView,
+    rules: Rules,
+    key: str,
+    offset: int,
+    event: EventEnvelope | None,
+) -> tuple[WriteSet, Outcome]:
+    if event is None:
+        return WriteSet(view.pk, offset, None), "unreadable"
+    if event.event_id in view.seen:
+        return WriteSet(view.pk, offset, None), "duplicate"
+    ws = WriteSet(view.pk, offset, event.event_id)
+    view.seen.add(event.event_id)
+    if event.type == "claim":
+        apply_claim(ws, view, event, rules)
+        return ws, "control"
+    if event.type == "merge":
+        apply_merge(ws, view, event, rules)
+        return ws, "control"
+    if event.type == "forget":
+        apply_forget(ws, view, event, key)
+        return ws, "control"
+    if event.type == "account":
+        apply_account(ws, view, event, rules)
+        return ws, "control"
+    return ws, _apply_behavior(ws, view, rules, key, event)
+
+
+def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
+    keys = [key]
+    identities = event.identity.keys()
+    for k in identities:
+        if k not in keys:
+            keys.append(k)
+    if event.previous_id and event.previous_id not in keys:
+        keys.append(event.previous_id)
+    return keys
+
+
+def _apply_behavior(
+    ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope
+) -> Outcome:
+    keys = _identity_keys(key, event)
+    if any(suppression_digest(k) in view.suppressed for k in keys):
+        return "suppressed"
+    identities = event.identity.keys()
+    forwarded_in = key not in identities and key != event.previous_id
+    survivor = view.forwards.get(key)
+    if survivor is not None and not forwarded_in:
+        forward = Outbound(f"fwd:{event.event_id}", "events", survivor, _raw(event))
+        queue_outbound(view, ws, forward)
+        return "forwarded"
+    facts = facts_of(event)
+    lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
+    state = view.leads.get(lead_id) if lead_id else None
+    if state is None:
+        lead_id = lead_id or lead_id_for(key)
+        state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
+        identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
+        state.stage = "lead" if identified else "visitor"
+        state.history = [[state.stage, facts.t]]
+        record_entry(ws, view.pk, facts.t, state.stage, None, facts.utm_source, facts.utm_campaign)
+    may_merge = facts.verified or not rules.config.require_verified_merge
+    for k in keys:
+        owner = view.identities.get(k)
+        if owner == state.lead_id:
+            continue
+        if owner is None:
+            view.identities[k] = state.lead_id
+            ws.hset(view.pk.identities, k, state.lead_id)
+        if k != key and not forwarded_in and may_merge and k not in view.forwards:
+            claim = claim_message(k, key, state.lead_id, state.stage, facts.t, event.event_id)
+            queue_outbound(view, ws, claim)
+    apply_event(ws, view, state, rules, event, facts, keys)
+    return "applied"
+
+
+def _raw(event: EventEnvelope) -> bytes:
+    from leadpulse.schema import encode
+
+    return encode(event)

@@ -1,0 +1,71 @@
+"""The facts of one event the pure scoring logic needs, extracted once from the envelope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from leadpulse.schema import EventEnvelope, canonical_email
+
+__all__ = ["EventFacts", "facts_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    event_id: str
+    kind: str
+    name: str | None
+    t: float
+    url: str | None = None
+    path: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    traits: dict[str, Any] = field(default_factory=dict)
+    email: str | None = None
+    utm_source: str | None = None
+    utm_campaign: str | None = None
+    noise: bool = False
+    noise_reason: str | None = None
+    verified: bool = False
+    owner: str | None = None
+    account_id: str | None = None
+    title: str | None = None
+
+    @property
+    def is_page(self) -> bool:
+        return self.kind == "page"
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def facts_of(event: EventEnvelope) -> EventFacts:
+    props = event.properties
+    url = event.context.url or _text(props.get("url"))
+    path = event.context.path or _text(props.get("path"))
+    if path is None and url:
+        path = urlsplit(url).path or "/"
+    campaign = event.context.campaign
+    email = event.identity.email or _text(event.traits.get("email"))
+    return EventFacts(
+        event_id=event.event_id,
+        kind=event.type,
+        name=event.event,
+        t=event.timestamp.timestamp(),
+        url=url,
+        path=path,
+        properties={k: s for k, v in props.items() if (s := _text(v)) is not None},
+        traits=dict(event.traits),
+        email=canonical_email(email) if email else None,
+        utm_source=campaign.source or _text(props.get("utm_source")),
+        utm_campaign=campaign.name or _text(props.get("utm_campaign")),
+        noise=event.flags.is_noise,
+        noise_reason=event.flags.noise_reason,
+        verified=event.flags.identity_trust == "verified",
+        owner=_text(props.get("owner")),
+        account_id=_text(props.get("account_id")) or _text(event.traits.get("account_id")),
+        title=event.context.title,
+    )

@@ -1,0 +1,96 @@
+"""The Valkey key layout. Every key of Kafka partition N is `lp:{pN}:...`.
+
+The `{pN}` hash tag puts all of a partition's keys in one hash slot, so one Lua script can
+update lead state, the applied offset, the dedupe set and the outbox atomically, on a single
+node or a cluster. Anything that spans partitions (funnel, accounts, lead lookups) is sharded
+the same way and summed on read. The suppression list of forgotten identities is one global
+set of digests (never raw emails), read by ingest in one round trip.
+
+    lp:{pN}:offset          last applied offset of partition N (string)
+    lp:{pN}:seen            zset event_id -> offset: dedupe window of applied event ids
+    lp:{pN}:outbox          hash message id -> JSON {topic, key, value}: not yet published
+    lp:{pN}:id              hash identity key -> lead id (identities living here)
+    lp:{pN}:fwd             hash identity key -> survivor identity key (merged away)
+    lp:{pN}:lead:<id>       the lead's state (JSON, scorer.state.LeadState)
+    lp:{pN}:tl:<id>         list: timeline, newest first, capped at scoring.timeline_max
+    lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
+    lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
+    lp:{pN}:acct:<acct>     hash lead id -> summary JSON of the account's people here
+    lp:{pN}:ag:<acct>       zset lead id -> last engaged time (buying group, account owner)
+    lp:{pN}:agf:<acct>      time the last buying_group alert fired for the account
+    lp:{pN}:sla             zset "lead|kind|since" -> deadline (epoch seconds)
+    lp:{pN}:recent          list: latest stage changes, newest first, capped
+    lp:{pN}:f:flow          hash "day|stage" -> entries
+    lp:{pN}:f:tr            hash "day|from|to" -> transitions
+    lp:{pN}:f:bal           hash "day|stage" -> balance delta
+    lp:{pN}:f:src           hash "day|stage|utm_source" -> entries
+    lp:{pN}:f:cmp           hash "day|stage|utm_campaign" -> entries
+    lp:suppressed           set of blake2b digests of forgotten identity keys
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+__all__ = ["META", "SUPPRESSED", "PartitionKeys", "suppression_digest"]
+
+SUPPRESSED = "lp:suppressed"
+# hash: partitions, account_score (sum|max): what the read path needs from the config
+META = "lp:meta"
+
+
+def suppression_digest(identity_key: str) -> str:
+    return hashlib.blake2b(identity_key.encode(), digest_size=16).hexdigest()
+
+
+class PartitionKeys:
+    """Key names of one partition."""
+
+    __slots__ = (
+        "acct_prefix",
+        "fwd",
+        "identities",
+        "index",
+        "offset",
+        "outbox",
+        "partition",
+        "prefix",
+        "recent",
+        "seen",
+        "sla",
+    )
+
+    def __init__(self, partition: int) -> None:
+        self.partition = partition
+        self.prefix = f"lp:{{p{partition}}}:"
+        self.offset = self.prefix + "offset"
+        self.seen = self.prefix + "seen"
+        self.outbox = self.prefix + "outbox"
+        self.identities = self.prefix + "id"
+        self.fwd = self.prefix + "fwd"
+        self.index = self.prefix + "ix"
+        self.sla = self.prefix + "sla"
+        self.recent = self.prefix + "recent"
+        self.acct_prefix = self.prefix + "acct:"
+
+    def lead(self, lead_id: str) -> str:
+        return f"{self.prefix}lead:{lead_id}"
+
+    def timeline(self, lead_id: str) -> str:
+        return f"{self.prefix}tl:{lead_id}"
+
+    def score_history(self, lead_id: str) -> str:
+        return f"{self.prefix}sh:{lead_id}"
+
+    def account(self, account: str) -> str:
+        return f"{self.prefix}acct:{account}"
+
+    def buying_group(self, account: str) -> str:
+        return f"{self.prefix}ag:{account}"
+
+    def buying_group_fired(self, account: str) -> str:
+        return f"{self.prefix}agf:{account}"
+
+    def funnel(self, kind: str) -> str:
+        """kind: flow, tr, bal, src, cmp."""
+        return f"{self.prefix}f:{kind}"

@@ -1,0 +1,68 @@
+"""Publishing the outbox: alerts and control messages written by the apply script.
+
+A message leaves the outbox only after the broker acked it (acks=all). A crash between the
+ack and the delete publishes it again: alert ids and control event ids are deterministic,
+so the router and the receiving scorer drop the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from leadpulse.schema import TopicNames
+from scorer.context import Outbound
+from scorer.keys import PartitionKeys
+from scorer.metrics import ALERTS_QUEUED, OUTBOX_PUBLISHED
+
+__all__ = ["Outbox"]
+
+
+class Outbox:
+    def __init__(
+        self, redis: Any, producer: Any, topics: TopicNames, *, send_alerts: bool = True
+    ) -> None:
+        self._redis = redis
+        self._producer = producer
+        self._topics = topics
+        # rescore rebuilds state quietly: sales already heard about those moments once.
+        self._send_alerts = send_alerts
+        # partition of the events topic -> highest offset this outbox produced there
+        self.produced: dict[int, int] = {}
+
+    def _topic(self, kind: str) -> str:
+        return self._topics.alerts if kind == "alerts" else self._topics.events
+
+    async def publish(self, partition: int, messages: list[Outbound]) -> None:
+        """Send, wait for every ack, then drop them from the partition's outbox."""
+        if not messages:
+            return
+        sending = [m for m in messages if self._send_alerts or m.topic != "alerts"]
+        futures = [
+            await self._producer.send(self._topic(m.topic), m.value, key=m.key.encode())
+            for m in sending
+        ]
+        sent = await asyncio.gather(*futures)
+        for m, meta in zip(sending, sent, strict=True):
+            OUTBOX_PUBLISHED.labels(m.topic).inc()
+            if m.topic == "alerts":
+                ALERTS_QUEUED.labels(orjson.loads(m.value).get("type", "unknown")).inc()
+            else:
+                self.produced[meta.partition] = max(
+                    self.produced.get(meta.partition, -1), meta.offset
+                )
+        await self._redis.hdel(PartitionKeys(partition).outbox, *[m.msg_id for m in messages])
+
+    async def pending(self, partition: int) -> list[Outbound]:
+        raw = await self._redis.hgetall(PartitionKeys(partition).outbox)
+        return [
+            Outbound.loads(k.decode() if isinstance(k, bytes) else k, v) for k, v in raw.items()
+        ]
+
+    async def flush(self, partition: int) -> int:
+        """Publish whatever a crash or a failed publish left in the outbox."""
+        messages = await self.pending(partition)
+        await self.publish(partition, messages)
+        return len(messages)

@@ -1,0 +1,111 @@
+"""Engagement and fit scores of one lead under one model: pure functions on ModelState.
+
+Caps: a rule's positive points are capped per period bucket (day, ISO week, month, ever);
+negative points are never capped. Only the last few buckets per rule are kept, which is
+enough for events arriving a little out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scorer.decay import DAY, MAX_EXPONENT, at_anchor, rebase_factor, value_at
+from scorer.facts import EventFacts
+from scorer.rules import CompiledModel, fit_points, matching_rules, period_bucket
+from scorer.state import ModelState
+
+__all__ = ["ModelScore", "merge_model", "model_score", "refresh_fit", "score_event"]
+
+_BUCKETS_KEPT = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ModelScore:
+    engagement: float
+    fit: float
+    breakdown: list[tuple[str, float, float]]  # rule, points now, at
+
+    @property
+    def total(self) -> float:
+        return self.engagement + self.fit
+
+
+def _rebase_if_needed(state: ModelState, t: float, half_life: float) -> None:
+    if (t - state.anchor) / (half_life * DAY) <= MAX_EXPONENT:
+        return
+    factor = rebase_factor(state.anchor, t, half_life)
+    for entry in state.engagement.values():
+        entry[0] *= factor
+    state.anchor = t
+
+
+def score_event(
+    state: ModelState, model: CompiledModel, facts: EventFacts
+) -> list[tuple[str, float]]:
+    """Add this event's points (after caps) to `state`; return (rule, points) awarded."""
+    half_life = model.model.half_life_days
+    _rebase_if_needed(state, facts.t, half_life)
+    awarded: list[tuple[str, float]] = []
+    for rule in matching_rules(model, facts):
+        points = rule.points
+        if rule.cap is not None and points > 0:
+            buckets = state.caps.setdefault(rule.name, {})
+            bucket = period_bucket(rule.cap.per, facts.t)
+            used = buckets.get(bucket, 0.0)
+            points = max(0.0, min(points, rule.cap.points - used))
+            if points <= 0:
+                continue
+            buckets[bucket] = used + points
+            if len(buckets) > _BUCKETS_KEPT:
+                for old in sorted(buckets)[: len(buckets) - _BUCKETS_KEPT]:
+                    del buckets[old]
+        entry = state.engagement.setdefault(rule.name, [0.0, facts.t])
+        entry[0] += at_anchor(points, facts.t, state.anchor, half_life)
+        entry[1] = max(entry[1], facts.t)
+        awarded.append((rule.name, points))
+    return awarded
+
+
+def refresh_fit(
+    state: ModelState,
+    model: CompiledModel,
+    traits: Mapping[str, Any],
+    email: str | None,
+    lists: Mapping[str, frozenset[str]],
+    t: float,
+) -> bool:
+    """Recompute fit from the lead's traits; return whether it changed."""
+    fit = fit_points(model, traits, email, lists)
+    if fit == state.fit:
+        return False
+    state.fit = fit
+    state.fit_at = t
+    return True
+
+
+def model_score(state: ModelState, half_life: float, t: float) -> ModelScore:
+    """The model's score at time `t`; the breakdown sums exactly to the total."""
+    breakdown: list[tuple[str, float, float]] = []
+    for rule, (stored, last) in state.engagement.items():
+        breakdown.append((rule, value_at(stored, state.anchor, t, half_life), last))
+    engagement = sum(points for _, points, _ in breakdown)
+    fit_rows = [(rule, points, state.fit_at) for rule, points in state.fit.items()]
+    breakdown += fit_rows
+    return ModelScore(
+        engagement=engagement, fit=sum(points for _, points, _ in fit_rows), breakdown=breakdown
+    )
+
+
+def merge_model(dst: ModelState, src: ModelState, half_life: float) -> None:
+    """Fold a merged-away identity's engagement and caps into the survivor's."""
+    factor = rebase_factor(src.anchor, dst.anchor, half_life)
+    for rule, (stored, last) in src.engagement.items():
+        entry = dst.engagement.setdefault(rule, [0.0, last])
+        entry[0] += stored * factor
+        entry[1] = max(entry[1], last)
+    for rule, buckets in src.caps.items():
+        mine = dst.caps.setdefault(rule, {})
+        for bucket, used in buckets.items():
+            mine[bucket] = mine.get(bucket, 0.0) + used

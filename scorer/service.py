@@ -1,0 +1,98 @@
+"""The scorer process: a consumer group member plus its health server.
+
+Shutdown order: stop taking batches (the current one finishes), commit what was applied,
+leave the group, flush the producer, close Valkey, stop the health server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from leadpulse.config import LeadPulseConfig
+from leadpulse.health import HealthServer
+from leadpulse.kafka import ensure_topics, producer_options
+from leadpulse.settings import Settings
+from scorer.consumer import ScorerLoop
+from scorer.context import Rules
+from scorer.keys import META
+from scorer.metrics import BATCH_FAILURES
+from scorer.outbox import Outbox
+from scorer.scripts import Scripts, connect_redis
+
+__all__ = ["consumer_options", "open_redis", "run"]
+
+log = structlog.get_logger("scorer")
+
+
+def consumer_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "group_id": settings.scorer_group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 1_000,
+        "max_partition_fetch_bytes": 4 * 1024 * 1024,
+    }
+
+
+async def open_redis(settings: Settings, config: LeadPulseConfig) -> tuple[Any, Scripts]:
+    """Connect, load the scripts, and record what the read path needs from settings/config."""
+    url = settings.redis_url
+    if url is None:
+        raise ValueError("LP_REDIS_URL is not set")
+    redis = connect_redis(url, settings.redis_cluster)
+    scripts = Scripts()
+    await scripts.load(redis)
+    accounts = config.scoring.accounts
+    meta = {
+        "partitions": settings.kafka_partitions,
+        "account_score": accounts.score,
+        "buying_group_people": accounts.buying_group.people,
+        "buying_group_days": accounts.buying_group.days,
+    }
+    await redis.hset(META, mapping=meta)
+    return redis, scripts
+
+
+async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) -> None:
+    """Consume events until `stop` is set, then shut down in order."""
+    rules = Rules.from_config(config.scoring)
+    await ensure_topics(settings)
+    redis, scripts = await open_redis(settings, config)
+    producer = AIOKafkaProducer(**producer_options(settings))
+    consumer = AIOKafkaConsumer(**consumer_options(settings))
+    loop = ScorerLoop(consumer, redis, Outbox(redis, producer, settings.topics), scripts, rules)
+
+    async def ready() -> dict[str, bool]:
+        return {"valkey": bool(await redis.ping()), "partitions": bool(loop.partitions)}
+
+    health = HealthServer("127.0.0.1", settings.scorer_health_port, ready)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(redis.aclose)
+        await health.start()
+        stack.push_async_callback(health.stop)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        consumer.subscribe([settings.topics.events], listener=loop.listener)
+        await consumer.start()
+        stack.push_async_callback(consumer.stop)
+        log.info("scorer_started", group=settings.scorer_group, topic=settings.topics.events)
+        while not stop.is_set():
+            try:
+                await loop.step()
+            except Exception as exc:
+                log.exception("batch_failed", error=type(exc).__name__)
+                BATCH_FAILURES.inc()
+                # A failed batch may be half applied: resume every partition from Valkey.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                with contextlib.suppress(Exception):
+                    await loop.resume_from_valkey(sorted(loop.partitions))
+        await loop.commit_applied(None)
+        log.info("scorer_stopping", events_applied=loop.events_applied)

@@ -1,0 +1,64 @@
+"""Sales SLA timers: fire on a periodic tick even when the lead sends nothing more.
+
+Each partition keeps a sorted set of deadlines; the tick passes wall-clock "now" and fires
+every due timer through `lua/sla_fire.lua`, which removes the timer and queues the alert in
+the outbox atomically, so two scorers (or a zombie) never fire one timer twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadpulse.schema import encode
+from scorer.alerts import build_alert
+from scorer.context import Outbound, Rules
+from scorer.keys import PartitionKeys
+from scorer.metrics import SLA_FIRED
+from scorer.scripts import Scripts
+from scorer.state import LeadState
+
+__all__ = ["fire_due_timers"]
+
+_LIMIT = 200
+
+
+def _reason(stage: str, rules: Rules) -> str:
+    sla = rules.config.stages.sla
+    if stage == "mql":
+        return f"MQL not accepted by sales within {sla.mql_hours:g} hours"
+    days = getattr(sla, f"{stage}_days", None)
+    return f"lead stuck in {stage} for more than {days:g} days"
+
+
+async def fire_due_timers(
+    redis: Any, scripts: Scripts, rules: Rules, partition: int, now: float
+) -> list[Outbound]:
+    """Fire every timer of `partition` due at `now`; return the alerts queued."""
+    pk = PartitionKeys(partition)
+    due = await redis.zrangebyscore(pk.sla, "-inf", now, start=0, num=_LIMIT)
+    fired: list[Outbound] = []
+    for raw in due:
+        member = raw.decode() if isinstance(raw, bytes) else raw
+        lead_id, stage, since = member.split("|")
+        blob = await redis.get(pk.lead(lead_id))
+        if blob is None:
+            await redis.zrem(pk.sla, member)
+            continue
+        state = LeadState.loads(blob)
+        alert = build_alert(
+            "sla_breach",
+            state,
+            rules.compiled.models,
+            t=now,
+            transition=f"sla:{stage}:{since}",
+            trigger=member,
+            reason=_reason(stage, rules),
+        )
+        message = Outbound(alert.alert_id, "alerts", lead_id, encode(alert))
+        done = await redis.execute_command(
+            "EVALSHA", scripts.sla, 2, pk.sla, pk.outbox, member, message.msg_id, message.dumps()
+        )
+        if int(done) == 1:
+            SLA_FIRED.inc()
+            fired.append(message)
+    return fired

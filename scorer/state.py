@@ -1,0 +1,73 @@
+"""A lead's state as the scorer keeps it in Valkey: one compact JSON value per lead.
+
+Times are UTC epoch seconds (floats). Per score model, engagement is kept per rule as a value
+at the lead's anchor time (see `decay`), so the breakdown always sums to the score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+__all__ = ["AccountTouch", "LeadState", "ModelState"]
+
+
+@dataclass(slots=True)
+class ModelState:
+    anchor: float
+    half_life_days: float = 30.0
+    # rule -> [value at anchor, last time it scored]
+    engagement: dict[str, list[float]] = field(default_factory=dict)
+    # rule -> {period bucket -> points awarded in it}
+    caps: dict[str, dict[str, float]] = field(default_factory=dict)
+    # fit rule -> points (no decay)
+    fit: dict[str, float] = field(default_factory=dict)
+    fit_at: float = 0.0
+
+
+@dataclass(slots=True)
+class LeadState:
+    lead_id: str
+    created: float
+    stage: str = "visitor"
+    stage_at: float = 0.0
+    keys: list[str] = field(default_factory=list)
+    email: str | None = None
+    history: list[list[Any]] = field(default_factory=list)  # [stage, at]
+    last_seen: float = 0.0
+    last_page: float | None = None
+    traits: dict[str, Any] = field(default_factory=dict)
+    account: str | None = None
+    owner: str | None = None
+    verified: bool = False
+    models: dict[str, ModelState] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+    consideration: dict[str, int] = field(default_factory=dict)
+    last_consideration: str | None = None
+    paused_until: float | None = None
+    lost: bool = False
+    lost_returned: bool = False
+    visits_since_lost: list[float] = field(default_factory=list)
+    sla_member: str | None = None
+    alerts: list[list[Any]] = field(default_factory=list)  # [type, alert_id, at]
+
+    def dumps(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> LeadState:
+        data = orjson.loads(raw)
+        models = {name: ModelState(**value) for name, value in data.pop("models", {}).items()}
+        return cls(models=models, **data)
+
+
+@dataclass(slots=True)
+class AccountTouch:
+    """What an account's scorer learns about one engaged person."""
+
+    account: str
+    lead_id: str
+    at: float
+    summary: dict[str, Any]

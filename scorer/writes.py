@@ -1,0 +1,67 @@
+"""The effects of one message, as the op list `lua/apply.lua` executes atomically."""
+
+from __future__ import annotations
+
+from scorer.keys import PartitionKeys
+
+__all__ = ["WriteSet"]
+
+Arg = str | bytes | int | float
+
+
+class WriteSet:
+    """Ops on one partition's keys; `keys()`/`args()` give EVALSHA's KEYS and ARGV."""
+
+    __slots__ = ("_args", "_index", "_keys", "event_id", "offset", "pk")
+
+    def __init__(self, pk: PartitionKeys, offset: int, event_id: str | None) -> None:
+        self.pk = pk
+        self.offset = offset
+        self.event_id = event_id or ""
+        self._keys: list[str] = [pk.offset, pk.seen]
+        self._index: dict[str, int] = {}
+        self._args: list[Arg] = []
+
+    def _k(self, key: str) -> int:
+        found = self._index.get(key)
+        if found is None:
+            self._keys.append(key)
+            found = self._index[key] = len(self._keys)
+        return found
+
+    def set(self, key: str, value: Arg) -> None:
+        self._args += ["set", self._k(key), value]
+
+    def delete(self, key: str) -> None:
+        self._args += ["del", self._k(key)]
+
+    def hset(self, key: str, field: str, value: Arg) -> None:
+        self._args += ["hset", self._k(key), field, value]
+
+    def hdel(self, key: str, field: str) -> None:
+        self._args += ["hdel", self._k(key), field]
+
+    def hincr(self, key: str, field: str, by: int) -> None:
+        self._args += ["hincr", self._k(key), field, by]
+
+    def lpush(self, key: str, value: Arg, keep: int) -> None:
+        self._args += ["lpush", self._k(key), value, keep]
+
+    def zadd(self, key: str, score: float, member: str) -> None:
+        self._args += ["zadd", self._k(key), repr(float(score)), member]
+
+    def zrem(self, key: str, member: str) -> None:
+        self._args += ["zrem", self._k(key), member]
+
+    def zcut(self, key: str, max_score: float) -> None:
+        self._args += ["zcut", self._k(key), repr(float(max_score))]
+
+    @property
+    def empty(self) -> bool:
+        return not self._args
+
+    def keys(self) -> list[str]:
+        return self._keys
+
+    def args(self, expected_offset: int, dedupe_window: int) -> list[Arg]:
+        return [expected_offset, self.offset, self.event_id, dedupe_window, *self._args]

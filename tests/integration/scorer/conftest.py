@@ -1,0 +1,155 @@
+"""Fixtures for the scorer on the real broker and real Valkey (single node and cluster)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from leadpulse.config import LeadPulseConfig, load_config
+from leadpulse.embedded import EmbeddedValkey, EmbeddedValkeyCluster, free_port
+from leadpulse.kafka import ensure_topics, producer_options
+from leadpulse.schema import Alert, EventEnvelope, decode, encode
+from leadpulse.settings import Settings
+from scorer import run
+from scorer.scripts import connect_redis
+from tests.conftest import SettingsFactory
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition"
+) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is valid: Valkey refuses ports > 55535."""
+    while True:
+        port = free_port()
+        if port <= 55535:
+            return port
+
+
+@pytest.fixture(scope="session")
+def valkey_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkeyCluster]:
+    """The root fixture's cluster, on ports a cluster bus can use (+10000 must stay valid)."""
+    cluster = EmbeddedValkeyCluster(tmp_path_factory.mktemp("scorer-valkey-cluster"))
+    cluster.nodes = [
+        EmbeddedValkey(node.data_dir, _cluster_port(), cluster=True) for node in cluster.nodes
+    ]
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def config() -> LeadPulseConfig:
+    return load_config()
+
+
+@pytest.fixture
+async def scorer_settings(
+    redis_target: tuple[str, bool], settings_factory: SettingsFactory
+) -> Settings:
+    url, cluster = redis_target
+    settings = settings_factory(redis_url=url, redis_cluster=cluster, scorer_health_port=0)
+    await ensure_topics(settings)
+    return settings
+
+
+@pytest.fixture
+async def redis(scorer_settings: Settings) -> AsyncIterator[Any]:
+    assert scorer_settings.redis_url is not None
+    client = connect_redis(scorer_settings.redis_url, scorer_settings.redis_cluster)
+    yield client
+    await client.aclose()
+
+
+class Producer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._producer = AIOKafkaProducer(**producer_options(settings))
+
+    async def __aenter__(self) -> Producer:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._producer.stop()
+
+    async def send(self, *events: EventEnvelope) -> None:
+        futures = [
+            await self._producer.send(
+                self.settings.topics.events, encode(e), key=e.key.encode()
+            )
+            for e in events
+        ]
+        await asyncio.gather(*futures)
+
+
+@pytest.fixture
+async def produce(scorer_settings: Settings) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+    async with Producer(scorer_settings) as producer:
+        yield producer.send
+
+
+ScorerStarter = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+async def start_scorer(
+    scorer_settings: Settings, config: LeadPulseConfig
+) -> AsyncIterator[ScorerStarter]:
+    """Start in-process scorers (`run`) that are stopped cleanly after the test."""
+    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def start(
+        settings: Settings | None = None, cfg: LeadPulseConfig | None = None
+    ) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(settings or scorer_settings, cfg or config, stop))
+        running.append((stop, task))
+
+    yield start
+    for stop, _ in running:
+        stop.set()
+    for _, task in running:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 20)
+
+
+async def read_alerts(settings: Settings, expect: int, timeout: float = 20.0) -> list[Alert]:
+    """Every alert on the alerts topic once at least `expect` arrived (then 0.5 s more)."""
+    consumer = AIOKafkaConsumer(
+        settings.topics.alerts,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    alerts: list[Alert] = []
+    try:
+        deadline = time.monotonic() + timeout
+        quiet_until: float | None = None
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                alerts += [decode(Alert, r.value) for r in records]
+            if len(alerts) >= expect and quiet_until is None:
+                quiet_until = time.monotonic() + 0.5
+            if quiet_until is not None and time.monotonic() >= quiet_until:
+                break
+    finally:
+        await consumer.stop()
+    return alerts
