@@ -1,0 +1,148 @@
+"""The dead-letter topic: park an alert that a destination would not take; list; replay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from leadpulse.kafka import producer_options
+from leadpulse.schema import Alert, DeadLetter, decode, encode
+from leadpulse.settings import Settings
+from router.store import RouterStore
+from router.valkey import connect_valkey
+
+__all__ = ["DeadLetterPublisher", "list_dead_letters", "replay_dead_letters"]
+
+log = structlog.get_logger(__name__)
+
+
+class DeadLetterPublisher:
+    """Writes DeadLetter messages (key: alert id) and waits for the broker's ack."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+        self._producer = producer
+        self._topic = topic
+
+    async def park(self, alert: Alert, destination: str, reason: str, attempts: int) -> None:
+        letter = DeadLetter(
+            alert=alert,
+            destination=destination,
+            reason=reason,
+            attempts=attempts,
+            failed_at=datetime.now(UTC),
+        )
+        await self._producer.send_and_wait(self._topic, encode(letter), key=alert.alert_id.encode())
+
+
+async def _read_topic(settings: Settings, topic: str) -> list[DeadLetter]:
+    """Every readable DeadLetter on `topic`, from the beginning to the current end."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    letters: list[DeadLetter] = []
+    try:
+        if topic not in await consumer.topics():
+            return letters
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return letters
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=1000)
+            for tp, messages in batch.items():
+                for message in messages:
+                    if message.value is None:
+                        continue
+                    try:
+                        letters.append(decode(DeadLetter, message.value))
+                    except (ValidationError, orjson.JSONDecodeError):
+                        log.warning(
+                            "dead_letter_unreadable", partition=tp.partition, offset=message.offset
+                        )
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+    return letters
+
+
+def _pair(letter: DeadLetter) -> str:
+    return f"{letter.alert.alert_id}|{letter.destination}"
+
+
+async def _open_letters(settings: Settings, store: RouterStore) -> list[DeadLetter]:
+    """The newest letter per (alert, destination), minus those replayed since."""
+    latest: dict[str, DeadLetter] = {}
+    for letter in await _read_topic(settings, settings.topics.dlq):
+        pair = _pair(letter)
+        if pair not in latest or letter.failed_at >= latest[pair].failed_at:
+            latest[pair] = letter
+    replayed = await store.replayed()
+    return sorted(
+        (
+            letter
+            for pair, letter in latest.items()
+            if replayed.get(pair) is None
+            or datetime.fromisoformat(replayed[pair]) < letter.failed_at
+        ),
+        key=lambda letter: letter.failed_at,
+    )
+
+
+async def list_dead_letters(settings: Settings) -> list[DeadLetter]:
+    """Dead-lettered alerts not replayed yet, oldest first (one per alert and destination)."""
+    redis = connect_valkey(settings)
+    try:
+        return await _open_letters(settings, RouterStore(redis))
+    finally:
+        await redis.aclose()
+
+
+async def replay_dead_letters(settings: Settings, alert_ids: list[str] | None = None) -> int:
+    """Put dead-lettered alerts back on the alerts topic; return how many alerts went back.
+
+    Only the destinations that dead-lettered get it again: their `dead` record is cleared,
+    a destination that answered 2xx keeps its record and is skipped.
+    """
+    wanted: Iterable[str] | None = set(alert_ids) if alert_ids else None
+    redis = connect_valkey(settings)
+    producer = AIOKafkaProducer(**producer_options(settings))
+    await producer.start()
+    try:
+        store = RouterStore(redis)
+        letters = [
+            letter
+            for letter in await _open_letters(settings, store)
+            if wanted is None or letter.alert.alert_id in wanted
+        ]
+        alerts: dict[str, Alert] = {}
+        for letter in letters:
+            await store.forget_dead(letter.alert.alert_id, letter.destination)
+            alerts[letter.alert.alert_id] = letter.alert
+        for alert in alerts.values():
+            await producer.send_and_wait(
+                settings.topics.alerts, encode(alert), key=alert.lead.lead_id.encode()
+            )
+            log.info("alert_replayed", alert_id=alert.alert_id)
+        for letter in letters:
+            await store.mark_replayed(
+                letter.alert.alert_id, letter.destination, letter.failed_at.isoformat()
+            )
+        return len(alerts)
+    finally:
+        await producer.stop()
+        await redis.aclose()
