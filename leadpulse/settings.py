@@ -9,7 +9,7 @@ import base64
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from leadpulse.schema import TopicNames
 
-__all__ = ["Settings", "generate_missing_keys", "with_dev_keys"]
+__all__ = ["Settings", "generate_missing_keys", "read_named_secrets", "with_dev_keys"]
 
 
 class Settings(BaseSettings):
@@ -84,6 +84,22 @@ class Settings(BaseSettings):
         if value is None:
             raise ValueError(f"LP_{name.upper()} is not set")
         return str(value.get_secret_value())
+
+
+def read_named_secrets(
+    names: Iterable[str], environ: Mapping[str, str] | None = None
+) -> dict[str, SecretStr]:
+    """Values of the LP_* variables a config names (routing `secret_env`), read at start-up.
+
+    Only LP_* names are read, so a config file cannot exfiltrate arbitrary environment.
+    Unset names are left out; the caller reports them with the config field that named them.
+    """
+    source = os.environ if environ is None else environ
+    return {
+        name: SecretStr(source[name])
+        for name in names
+        if name.startswith("LP_") and source.get(name)
+    }
 
 
 _GENERATED = ("write_key", "secret_key", "token_secret", "session_secret", "webhook_secret")

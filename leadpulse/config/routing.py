@@ -16,7 +16,9 @@ class Destination(ConfigModel):
     type: Literal["webhook", "slack"]
     url: str
     secret_env: str | None = Field(
-        default=None, description="name of the LP_* variable holding its whsec_ secret(s)"
+        default=None,
+        pattern=r"^LP_[A-Z0-9_]+$",
+        description="name of the LP_* variable holding its whsec_ secret(s)",
     )
     allow_private: bool = Field(
         default=False, description="allow a private, loopback or link-local address"
