@@ -74,6 +74,8 @@ EventType = Literal[
     "claim",
     "merge",
     "forget",
+    # An engaged person's touch, keyed `account:<id>` so one scorer sees a whole account.
+    "account",
 ]
 Source = Literal[
     "snippet", "pixel", "email_open", "email_click", "segment", "webinar", "crm", "scorer", "api"
