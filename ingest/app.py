@@ -1,0 +1,142 @@
+"""The ingest application: routes, lifespan (Valkey client, publisher), health, metrics.
+
+Parts are assembled in the lifespan and torn down in a fixed order: uvicorn has stopped
+taking requests by then, so the publisher drains its replay and flushes the producer
+before the Valkey client closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
+
+from ingest.enrich import trusted_networks
+from ingest.errors import install_error_handlers
+from ingest.publisher import Publisher
+from ingest.routes import collect, email, links, segment_api, webhooks
+from leadpulse.config import LeadPulseConfig, load_config
+from leadpulse.kafka import ensure_topics
+from leadpulse.logs import configure_logging
+from leadpulse.settings import Settings, with_dev_keys
+
+__all__ = ["create_app", "create_app_from_env", "redis_client"]
+
+log = structlog.get_logger(__name__)
+
+_ENSURE_TOPICS_TIMEOUT = 10.0
+
+
+def redis_client(settings: Settings) -> Any:
+    """A Valkey/Redis client for LP_REDIS_URL (a cluster client when LP_REDIS_CLUSTER)."""
+    if not settings.redis_url:
+        raise ValueError("LP_REDIS_URL is not set")
+    if settings.redis_cluster:
+        return aioredis.RedisCluster.from_url(settings.redis_url)
+    return aioredis.Redis.from_url(settings.redis_url)
+
+
+async def _ensure_topics(settings: Settings) -> None:
+    """Create missing topics; a broker that is down now is the spool's business, not ours."""
+    try:
+        await asyncio.wait_for(ensure_topics(settings), _ENSURE_TOPICS_TIMEOUT)
+    except (KafkaError, OSError, TimeoutError) as exc:
+        log.warning("topics_not_ensured", error=type(exc).__name__)
+
+
+def _lifespan(settings: Settings, config: LeadPulseConfig) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.config = config
+        app.state.trusted_networks = trusted_networks(settings.trusted_proxies)
+        redis = redis_client(settings)
+        app.state.redis = redis
+        publisher = Publisher(settings)
+        try:
+            await _ensure_topics(settings)
+            await publisher.start()
+            app.state.publisher = publisher
+            log.info(
+                "ingest_started",
+                topic=settings.topics.events,
+                spooled=publisher.spool.events,
+                direct=publisher.direct,
+            )
+            yield
+        finally:
+            await publisher.stop()
+            await redis.aclose()
+            log.info("ingest_stopped")
+
+    return lifespan
+
+
+async def _healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _readyz(request: Request) -> Response:
+    """200 only when the broker and Valkey both answer now."""
+    publisher: Publisher = request.app.state.publisher
+    checks = {"broker": await publisher.broker_ready(), "valkey": await _valkey_ready(request)}
+    ready = all(checks.values())
+    body = {"ready": ready, "checks": checks, "spooled": publisher.spool.events}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _valkey_ready(request: Request) -> bool:
+    try:
+        return bool(await asyncio.wait_for(request.app.state.redis.ping(), 2.0))
+    except (RedisError, OSError, TimeoutError):
+        return False
+
+
+async def _metrics(_request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
+    """The ingest app; nothing connects until its lifespan starts."""
+    from ingest import dashboard, demo, read_api
+
+    app = FastAPI(
+        title="LeadPulse ingest",
+        lifespan=_lifespan(settings, config),
+        docs_url=None,
+        redoc_url=None,
+    )
+    # Also set here so routes work when a test serves the app without a lifespan.
+    app.state.settings = settings
+    app.state.config = config
+    app.state.trusted_networks = trusted_networks(settings.trusted_proxies)
+    install_error_handlers(app)
+    app.add_route("/healthz", _healthz, include_in_schema=False)
+    app.add_route("/readyz", _readyz, include_in_schema=False)
+    app.add_route("/metrics", _metrics, include_in_schema=False)
+    for router in (segment_api.router, collect.router, email.router, links.router, webhooks.router):
+        app.include_router(router)
+    app.include_router(read_api.router)
+    app.include_router(dashboard.router)
+    app.include_router(demo.router)
+    if settings.dev_inbox:
+        from leadpulse import inbox
+
+        app.include_router(inbox.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For `uvicorn --factory --workers N ingest.app:create_app_from_env`."""
+    settings = with_dev_keys(Settings())
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings, load_config(settings.config))

@@ -1,0 +1,109 @@
+"""Read a request body under a size limit and parse it strictly.
+
+Sizes are checked before parsing (Content-Length first, then while streaming, and again
+after gzip), so a large body costs no parse. orjson refuses NaN, Infinity and lone
+surrogates; the walk here refuses absurd nesting, NUL characters and over-long keys, each
+by the path of the value that broke the rule.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from ingest.errors import BadInput, BodyTooLarge
+
+__all__ = ["MAX_DEPTH", "check_json", "json_body", "parse_json", "read_body"]
+
+MAX_DEPTH = 16
+_MAX_KEY_CHARS = 256
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body (gunzipped when sent gzip), refused with 413 past `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadInput("Content-Length is not a number", field="Content-Length")
+        if int(declared) > limit:
+            raise BodyTooLarge(f"body is larger than {limit} bytes", field="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body is larger than {limit} bytes", field="body")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        raw = _gunzip(raw, limit)
+    return raw
+
+
+def _gunzip(raw: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise BadInput("body is not valid gzip", field="body", code="bad_encoding") from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise BodyTooLarge(f"body is larger than {limit} bytes once gunzipped", field="body")
+    return out
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse strictly; raise BadInput naming what is wrong."""
+    if not raw.strip():
+        raise BadInput("body is empty; a JSON object is expected", field="body", code="empty")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadInput(f"body is not valid JSON: {exc}", field="body", code="bad_json") from exc
+    check_json(value)
+    return value
+
+
+def check_json(value: Any, path: str = "body") -> None:
+    """Refuse nesting deeper than MAX_DEPTH, NUL characters, and over-long keys."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise BadInput(f"{where}: contains a NUL character", field=where, code="nul")
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise BadInput(
+                    f"{where}: nested deeper than {MAX_DEPTH} levels", field=where, code="too_deep"
+                )
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if "\x00" in key or len(key) > _MAX_KEY_CHARS:
+                        raise BadInput(f"{where}: bad key", field=where, code="bad_key")
+                    stack.append((child, f"{where}.{key}" if where != "body" else key, depth + 1))
+            else:
+                stack.extend((child, f"{where}.{i}", depth + 1) for i, child in enumerate(item))
+
+
+_BATCH_PATHS = frozenset({"/v1/batch", "/v1/import", "/v1/collect"})
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, read and parsed once per request under the path's limit.
+
+    Batch paths take up to `collect.max_batch_bytes`, single events `max_event_bytes`.
+    """
+    cached = getattr(request.state, "lp_json", _MISSING)
+    if cached is not _MISSING:
+        return cached
+    collect = request.app.state.config.collect
+    limit = collect.max_batch_bytes if request.url.path in _BATCH_PATHS else collect.max_event_bytes
+    value = parse_json(await read_body(request, limit))
+    request.state.lp_json = value
+    return value
+
+
+_MISSING = object()

@@ -1,0 +1,83 @@
+"""The last steps every ingesting endpoint shares: describe the request, drop events of
+forgotten people, publish durably, count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from fastapi import Request
+from redis.exceptions import RedisError
+
+from ingest.enrich import anonymize_ip, client_ip, consent_from_headers, parse_agent
+from ingest.errors import PublishUnavailable
+from ingest.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED
+from ingest.segment import Received
+from leadpulse.schema import EventEnvelope, Source
+from scorer.store import is_suppressed
+
+__all__ = ["accept_events", "received_for", "request_ip"]
+
+log = structlog.get_logger(__name__)
+
+
+def request_ip(request: Request) -> str:
+    """The client's real address (X-Forwarded-For only through trusted proxies)."""
+    peer = request.client.host if request.client else None
+    return client_ip(
+        peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_networks
+    )
+
+
+def received_for(request: Request, source: Source, *, trusted: bool) -> Received:
+    """What the edge knows about this request, enrichment included."""
+    agent = request.headers.get("user-agent")
+    parsed = parse_agent(agent)
+    config = request.app.state.config
+    return Received(
+        received_at=datetime.now(UTC),
+        source=source,
+        ip=anonymize_ip(request_ip(request)),
+        user_agent=agent[:1024] if agent else None,
+        browser=parsed.browser,
+        os=parsed.os,
+        device=parsed.device,
+        bot=parsed.bot,
+        consent=consent_from_headers(
+            request.headers.get("dnt"), request.headers.get("sec-gpc"), config.site
+        ),
+        trusted=trusted,
+        max_event_bytes=config.collect.max_event_bytes,
+        max_skew=timedelta(days=config.collect.max_clock_skew_days),
+    )
+
+
+async def _suppressed(request: Request, events: Sequence[EventEnvelope]) -> list[bool]:
+    redis = request.app.state.redis
+    try:
+        return list(
+            await asyncio.gather(*(is_suppressed(redis, e.identity.keys()) for e in events))
+        )
+    except (RedisError, OSError) as exc:
+        # Forgetting is a promise: without the list we cannot keep it, so refuse for now.
+        log.warning("suppression_check_unavailable", error=type(exc).__name__)
+        raise PublishUnavailable("the suppression list cannot be checked") from exc
+
+
+async def accept_events(request: Request, events: Sequence[EventEnvelope], source: Source) -> int:
+    """Publish the events of people not forgotten; return how many were accepted.
+
+    Returns after every published event is durable; raises PublishUnavailable otherwise.
+    """
+    if not events:
+        return 0
+    suppressed = await _suppressed(request, events)
+    keep = [event for event, drop in zip(events, suppressed, strict=True) if not drop]
+    if len(keep) < len(events):
+        EVENTS_DROPPED.labels("suppressed", source).inc(len(events) - len(keep))
+    await request.app.state.publisher.publish_many(keep)
+    EVENTS_ACCEPTED.labels(source).inc(len(events))
+    return len(events)

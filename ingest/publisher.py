@@ -1,0 +1,219 @@
+"""Hand events to Kafka, or to the local spool when the broker cannot take them.
+
+`publish_many` returns only once every event is acked by the broker (acks=all) or fsynced
+in the spool; otherwise it raises `PublishUnavailable`, which the edge answers 503 with
+Retry-After. Once a send fails, the publisher stops trying the broker per request and
+spools everything (so answers stay fast and order is kept); a replayer probes the broker
+with the spool's oldest events and drains it in order, and only when the spool is empty
+do requests go straight to the broker again.
+
+An event is never both sent and spooled: only sends whose outcome is a failure are
+spooled, so a broker that comes back does not get the same event twice from us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from ingest.errors import PublishUnavailable
+from ingest.metrics import PUBLISH_LATENCY, PUBLISH_OUTCOMES, SPOOL_REPLAYED
+from ingest.spool import Record, Spool
+from leadpulse.kafka import producer_options
+from leadpulse.schema import EventEnvelope, encode
+from leadpulse.settings import Settings
+
+__all__ = ["Publisher"]
+
+log = structlog.get_logger(__name__)
+
+# A send to a dead broker fails after this long; later requests go to the spool at once.
+_SEND_TIMEOUT_MS = 5_000
+_REPLAY_BATCH = 500
+_BACKOFF_MIN = 0.2
+_BACKOFF_MAX = 3.0
+_STOP_DEADLINE = 10.0
+
+
+class Publisher:
+    """Durable publishing to the events topic. `start()` once; `stop()` is idempotent."""
+
+    def __init__(
+        self, settings: Settings, producer_overrides: dict[str, Any] | None = None
+    ) -> None:
+        self._settings = settings
+        self._topic = settings.topics.events
+        options = producer_options(settings, linger_ms=1) | {
+            "request_timeout_ms": _SEND_TIMEOUT_MS,
+            "client_id": "leadpulse-ingest",
+        }
+        self._options = options | (producer_overrides or {})
+        self._producer: AIOKafkaProducer | None = None
+        self._producer_started = False
+        self._spool = Spool(settings.spool_path, settings.spool_max_bytes)
+        self._direct = False
+        self._replayer: asyncio.Task[None] | None = None
+        self._started = False
+        self._stopping = asyncio.Event()
+
+    @property
+    def spool(self) -> Spool:
+        return self._spool
+
+    @property
+    def direct(self) -> bool:
+        """Whether requests currently go straight to the broker (it is up, the spool empty)."""
+        return self._direct
+
+    async def start(self) -> None:
+        if self._started:
+            raise RuntimeError("publisher already started")
+        self._started = True
+        self._spool.open()
+        await self._start_producer()
+        self._direct = self._producer_started and self._spool.empty
+        self._replayer = asyncio.create_task(self._replay_loop(), name="spool-replayer")
+        self._replayer.add_done_callback(self._replayer_died)
+
+    def _replayer_died(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("spool_replayer_crashed", error=repr(task.exception()))
+
+    async def _start_producer(self) -> bool:
+        if self._producer_started:
+            return True
+        producer = AIOKafkaProducer(**self._options)
+        try:
+            await producer.start()
+        except KafkaError as exc:
+            log.warning("broker_unreachable", error=type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            return False
+        self._producer = producer
+        self._producer_started = True
+        return True
+
+    async def publish(self, event: EventEnvelope) -> None:
+        await self.publish_many([event])
+
+    async def publish_many(self, events: Sequence[EventEnvelope]) -> None:
+        """Make every event durable (broker ack or spool fsync), or raise PublishUnavailable."""
+        if not events:
+            return
+        if self._stopping.is_set():
+            raise PublishUnavailable("ingest is shutting down")
+        records: list[Record] = [(event.key.encode(), encode(event)) for event in events]
+        started = time.perf_counter()
+        if self._direct and self._producer is not None:
+            failed_at = await self._send(records)
+            if not failed_at:
+                PUBLISH_LATENCY.labels("broker").observe(time.perf_counter() - started)
+                PUBLISH_OUTCOMES.labels("broker").inc(len(records))
+                return
+            if self._direct:
+                self._direct = False
+                log.warning("broker_send_failed_spooling", events=len(failed_at))
+            PUBLISH_OUTCOMES.labels("broker").inc(len(records) - len(failed_at))
+            records = [records[index] for index in failed_at]
+        await self._spool.append(records)
+        PUBLISH_LATENCY.labels("spool").observe(time.perf_counter() - started)
+        PUBLISH_OUTCOMES.labels("spool").inc(len(records))
+
+    async def _send(self, records: list[Record]) -> list[int]:
+        """Send and wait for acks; return the indexes of the records whose send failed."""
+        assert self._producer is not None
+        futures: list[asyncio.Future[Any] | None] = []
+        for key, value in records:
+            try:
+                futures.append(await self._producer.send(self._topic, value, key=key))
+            except KafkaError:
+                futures.append(None)
+        outcomes = iter(
+            await asyncio.gather(*(f for f in futures if f is not None), return_exceptions=True)
+        )
+        failed: list[int] = []
+        for index, future in enumerate(futures):
+            outcome = next(outcomes) if future is not None else KafkaError()
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, KafkaError | TimeoutError):
+                    raise outcome
+                failed.append(index)
+        return failed
+
+    async def _replay_loop(self) -> None:
+        backoff = _BACKOFF_MIN
+        while not self._stopping.is_set():
+            if self._spool.empty and self._producer_started:
+                self._direct = True
+                self._spool.appended.clear()
+                if self._spool.empty:
+                    await self._until(self._spool.appended.wait(), None)
+                continue
+            if await self._replay_once():
+                backoff = _BACKOFF_MIN
+                continue
+            await self._until(self._stopping.wait(), backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX)
+
+    async def _until(self, awaitable: Any, seconds: float | None) -> None:
+        """Wait for `awaitable`, the stop signal, or `seconds`, whichever comes first."""
+        waiter = asyncio.ensure_future(awaitable)
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait(
+                {waiter, stopper}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (waiter, stopper):
+                task.cancel()
+
+    async def _replay_once(self) -> bool:
+        """Deliver the spool's oldest batch; True if it went (or nothing was waiting)."""
+        if not await self._start_producer():
+            return False
+        records = await asyncio.to_thread(self._spool.read, _REPLAY_BATCH)
+        if not records:
+            return True
+        failed_at = await self._send(records)
+        delivered = failed_at[0] if failed_at else len(records)
+        if delivered:
+            # Only the prefix before the first failure counts, so replay keeps its order;
+            # an acked record after a failed one is sent again (at least once, never lost).
+            await asyncio.to_thread(self._spool.commit, delivered)
+            SPOOL_REPLAYED.inc(delivered)
+            log.info("spool_replayed", events=delivered, waiting=self._spool.events)
+        return not failed_at
+
+    async def broker_ready(self) -> bool:
+        """Whether the broker answers a metadata request now."""
+        if self._producer is None:
+            return False
+        try:
+            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 2.0)
+        except (KafkaError, TimeoutError):
+            return False
+        return True
+
+    async def stop(self) -> None:
+        """Stop taking events, let a running replay batch finish, flush, close the spool."""
+        if not self._started or self._stopping.is_set():
+            return
+        self._stopping.set()
+        if self._replayer is not None:
+            try:
+                await asyncio.wait_for(self._replayer, _STOP_DEADLINE)
+            except TimeoutError:
+                log.warning("spool_replay_stopped_at_deadline", waiting=self._spool.events)
+        if self._producer is not None:
+            await self._producer.stop()
+        await self._spool.close()
+        if self._spool.events:
+            log.info("spool_kept_for_next_start", events=self._spool.events)

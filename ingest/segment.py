@@ -1,0 +1,251 @@
+"""Turn one Segment-spec message (track, identify, page, screen, alias) into an envelope.
+
+Pure: the request's facts come in as `Received`, the envelope or a `BadInput` naming the
+field comes out. `messageId` is kept as the event id (a UUID when absent) so a client's
+retry deduplicates downstream; `timestamp` is corrected for the client's clock skew as
+Segment does: timestamp + (received_at - sentAt).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+from pydantic import ValidationError
+
+from ingest.errors import BadInput
+from leadpulse.schema import (
+    Campaign,
+    Consent,
+    EventContext,
+    EventEnvelope,
+    EventFlags,
+    Identity,
+    Source,
+)
+
+__all__ = ["SEGMENT_TYPES", "Received", "envelope_from_segment", "parse_time"]
+
+SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "alias"})
+_MAX_ID_CHARS = 200
+_MAX_EMAIL_CHARS = 254
+_CAMPAIGN_FIELDS = ("source", "medium", "name", "term", "content")
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What the edge knows about the request an event came in."""
+
+    received_at: datetime
+    source: Source
+    ip: str | None  # already anonymized
+    user_agent: str | None
+    browser: str | None
+    os: str | None
+    device: str | None
+    bot: bool
+    consent: Consent
+    trusted: bool
+    max_event_bytes: int
+    max_skew: timedelta
+
+
+def parse_time(value: Any, field: str) -> datetime | None:
+    """An ISO-8601 time as aware UTC; naive times are taken as UTC. None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise BadInput(f"{field}: must be an ISO-8601 time string", field=field)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise BadInput(f"{field}: not an ISO-8601 time ({value!r})", field=field) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _id(message: dict[str, Any], name: str, prefix: str) -> str | None:
+    value = message.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadInput(f"{prefix}{name}: must be a string", field=f"{prefix}{name}")
+    text = str(value)
+    if len(text) > _MAX_ID_CHARS:
+        raise BadInput(
+            f"{prefix}{name}: longer than {_MAX_ID_CHARS} characters", field=f"{prefix}{name}"
+        )
+    return text
+
+
+def _object(message: dict[str, Any], name: str, prefix: str) -> dict[str, Any]:
+    value = message.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadInput(f"{prefix}{name}: must be an object", field=f"{prefix}{name}")
+    return value
+
+
+def _text(value: Any, field: str, limit: int = 2048) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"{field}: must be a string", field=field)
+    return value[:limit] or None
+
+
+def _email(value: Any, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"{field}: must be a string", field=field)
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local or "." not in domain or len(value) > _MAX_EMAIL_CHARS:
+        raise BadInput(f"{field}: not an email address", field=field)
+    return value.strip()
+
+
+def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign:
+    given = _object(context, "campaign", f"{prefix}context.")
+    values: dict[str, str] = {}
+    for name in _CAMPAIGN_FIELDS:
+        text = _text(given.get(name), f"{prefix}context.campaign.{name}", 256)
+        if text:
+            values[name] = text
+    if url and not values:
+        query = parse_qs(urlsplit(url).query)
+        for name in _CAMPAIGN_FIELDS:
+            found = query.get(f"utm_{'campaign' if name == 'name' else name}")
+            if found and found[0]:
+                values[name] = found[0][:256]
+    return Campaign(**values)
+
+
+def _event_time(
+    message: dict[str, Any], batch_sent_at: datetime | None, received: Received, prefix: str
+) -> datetime:
+    timestamp = parse_time(message.get("timestamp"), f"{prefix}timestamp") or parse_time(
+        message.get("originalTimestamp"), f"{prefix}originalTimestamp"
+    )
+    sent_at = parse_time(message.get("sentAt"), f"{prefix}sentAt") or batch_sent_at
+    if timestamp is None:
+        return received.received_at
+    if sent_at is not None:
+        timestamp += received.received_at - sent_at
+    if abs(timestamp - received.received_at) > received.max_skew:
+        raise BadInput(
+            f"{prefix}timestamp: more than {received.max_skew.days} days from now",
+            field=f"{prefix}timestamp",
+        )
+    return min(timestamp, received.received_at)
+
+
+def envelope_from_segment(
+    message: Any,
+    received: Received,
+    *,
+    kind: str | None = None,
+    batch_sent_at: datetime | None = None,
+    batch_context: dict[str, Any] | None = None,
+    prefix: str = "",
+) -> EventEnvelope:
+    """The envelope for one message; `kind` forces the type (single-event endpoints)."""
+    if not isinstance(message, dict):
+        raise BadInput(
+            f"{prefix or 'body'}: must be a JSON object", field=prefix.rstrip(".") or "body"
+        )
+    size = len(orjson.dumps(message))
+    if size > received.max_event_bytes:
+        raise BadInput(
+            f"{prefix or 'event'}: {size} bytes, over the {received.max_event_bytes}-byte limit",
+            field=prefix.rstrip(".") or "body",
+            code="too_large",
+        )
+    event_type = kind or message.get("type")
+    if event_type not in SEGMENT_TYPES:
+        raise BadInput(
+            f"{prefix}type: must be one of {sorted(SEGMENT_TYPES)}", field=f"{prefix}type"
+        )
+    if event_type == "screen":
+        event_type = "page"
+    context = dict(batch_context or {}) | _object(message, "context", prefix)
+    properties = _object(message, "properties", prefix)
+    traits = _object(message, "traits", prefix) or _object(context, "traits", f"{prefix}context.")
+    page = _object(context, "page", f"{prefix}context.")
+
+    anonymous_id = _id(message, "anonymousId", prefix)
+    user_id = _id(message, "userId", prefix)
+    email = _email(traits.get("email"), f"{prefix}traits.email")
+    if not (anonymous_id or user_id):
+        raise BadInput(
+            f"{prefix}userId: userId or anonymousId is required", field=f"{prefix}userId"
+        )
+    identity = Identity(anonymous_id=anonymous_id, user_id=user_id, email=email)
+
+    name: str | None = None
+    previous_id: str | None = None
+    if event_type == "track":
+        name = _text(message.get("event"), f"{prefix}event", 200)
+        if not name:
+            raise BadInput(f"{prefix}event: a track needs an event name", field=f"{prefix}event")
+    elif event_type == "page":
+        name = _text(message.get("name"), f"{prefix}name", 200)
+    elif event_type == "alias":
+        previous = _id(message, "previousId", prefix)
+        if not previous:
+            raise BadInput(
+                f"{prefix}previousId: an alias needs previousId", field=f"{prefix}previousId"
+            )
+        # Browsers alias their anonymous id; anything else is an earlier user id.
+        previous_id = f"anon:{previous}" if previous == anonymous_id else f"user:{previous}"
+
+    url = _text(properties.get("url"), f"{prefix}properties.url") or _text(
+        page.get("url"), f"{prefix}context.page.url"
+    )
+    event_context = EventContext(
+        ip=received.ip,
+        user_agent=received.user_agent,
+        browser=received.browser,
+        os=received.os,
+        device=received.device,
+        url=url,
+        path=_text(properties.get("path"), f"{prefix}properties.path")
+        or _text(page.get("path"), f"{prefix}context.page.path"),
+        referrer=_text(properties.get("referrer"), f"{prefix}properties.referrer")
+        or _text(page.get("referrer"), f"{prefix}context.page.referrer"),
+        title=_text(properties.get("title"), f"{prefix}properties.title", 512)
+        or _text(page.get("title"), f"{prefix}context.page.title", 512),
+        campaign=_campaign(context, url, prefix),
+        locale=_text(context.get("locale"), f"{prefix}context.locale", 32),
+    )
+    flags = EventFlags(
+        bot=received.bot,
+        noise_reason="bot" if received.bot else None,
+        consent=received.consent,
+        identity_trust="verified" if received.trusted else "claimed",
+    )
+    try:
+        return EventEnvelope(
+            event_id=_id(message, "messageId", prefix) or str(uuid.uuid4()),
+            type=event_type,
+            event=name,
+            source=received.source,
+            identity=identity,
+            previous_id=previous_id,
+            properties=properties,
+            traits=traits,
+            context=event_context,
+            flags=flags,
+            timestamp=_event_time(message, batch_sent_at, received, prefix),
+            received_at=received.received_at,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = prefix + ".".join(str(part) for part in first["loc"])
+        raise BadInput(f"{where}: {first['msg']}", field=where) from exc
