@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
+import redis.asyncio as aioredis
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,11 +28,12 @@ from starlette.routing import Route
 
 from leadpulse.config import LeadPulseConfig, load_config
 from leadpulse.config.routing import RetryPolicy, RoutingConfig
-from leadpulse.embedded import free_port
+from leadpulse.embedded import EmbeddedValkey, free_port
 from leadpulse.health import QuietServer
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.schema import Alert, encode
 from leadpulse.settings import Settings
+from tests.conftest import WEBHOOK_SECRET, SettingsFactory
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "alert.json"
 
@@ -208,3 +212,41 @@ class RunningRouter:
         """Raise the router's error if it died."""
         if self._task.done():
             self._task.result()
+
+
+# Fixtures, imported by the router's conftest files (integration and fault).
+
+
+@pytest.fixture
+def router_settings(
+    settings_factory: SettingsFactory, valkey: EmbeddedValkey, redis_client: aioredis.Redis
+) -> Callable[..., Settings]:
+    """Settings for a router on the test broker and the (flushed) single Valkey."""
+    redis_url = valkey.url
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "redis_url": redis_url,
+            "webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "router_health_port": free_port(),
+        }
+        values.update(overrides)
+        return settings_factory(**values)
+
+    return make
+
+
+@pytest.fixture
+async def start_router() -> AsyncIterator[Callable[[Settings, LeadPulseConfig], RunningRouter]]:
+    """Start routers in this loop; every one is stopped at the end of the test."""
+    started: list[RunningRouter] = []
+
+    def start(settings: Settings, config: LeadPulseConfig) -> RunningRouter:
+        running = RunningRouter(settings, config)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        if not running.stop.is_set():
+            await running.close()
