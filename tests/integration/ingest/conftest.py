@@ -66,9 +66,7 @@ EdgeFactory = Callable[..., contextlib.AbstractAsyncContextManager[Edge]]
 
 
 @pytest.fixture
-def edge_factory(
-    settings_factory: SettingsFactory, valkey: EmbeddedValkey
-) -> EdgeFactory:
+def edge_factory(settings_factory: SettingsFactory, valkey: EmbeddedValkey) -> EdgeFactory:
     """Start an ingest with these Settings overrides (and optionally a config)."""
 
     def make(config: LeadPulseConfig | None = None, **overrides: Any) -> Any:
@@ -86,7 +84,9 @@ async def edge(edge_factory: EdgeFactory, redis_client: Any) -> AsyncIterator[Ed
 
 
 async def consume(
-    settings: Settings, count: int, timeout: float = 20.0
+    settings: Settings,
+    count: int,
+    timeout: float = 20.0,  # noqa: ASYNC109 - a polling deadline
 ) -> list[tuple[str, EventEnvelope]]:
     """Read the events topic from the start until `count` events arrived (or time runs out)."""
     consumer = AIOKafkaConsumer(
@@ -102,17 +102,18 @@ async def consume(
         while len(found) < count and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=200)
             for records in batches.values():
-                for record in records:
-                    found.append((record.key.decode(), decode(EventEnvelope, record.value)))
+                found.extend(
+                    (record.key.decode(), decode(EventEnvelope, record.value)) for record in records
+                )
     finally:
         await consumer.stop()
     return found
 
 
 async def _partitions(
-    consumer: AIOKafkaConsumer, topic: str, timeout: float
+    consumer: AIOKafkaConsumer, topic: str, within: float
 ) -> list[TopicPartition]:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         numbers = consumer.partitions_for_topic(topic)
         if numbers:
