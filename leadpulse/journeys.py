@@ -109,6 +109,7 @@ TITLES = [
     ("Student", 0.05),
 ]
 COUNTRIES = [("US", 0.4), ("DE", 0.2), ("GB", 0.15), ("FR", 0.1), ("JP", 0.08), ("AU", 0.07)]
+WINDOW = timedelta(days=28)  # inside ingest's 30-day clock-skew limit
 OWNERS = ["ada@sales.example", "grace@sales.example", "linus@sales.example"]
 
 
@@ -117,6 +118,13 @@ class Step:
     at: datetime
     channel: Channel
     body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    offset: timedelta
+    channel: Channel
+    body: dict[str, Any]
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
@@ -129,27 +137,40 @@ class _Journey:
         self.now = now
         self.anonymous_id = f"sim-{uuid.UUID(int=rng.getrandbits(128)).hex[:16]}"
         self.email: str | None = None
-        self.t = now - timedelta(days=rng.uniform(1, 26))
+        self.t = timedelta(0)  # offset from the journey's start; placed in time at the end
         source, medium, name, _ = rng.choices(CAMPAIGNS, [c[3] for c in CAMPAIGNS])[0]
         self.campaign = {
             k: v for k, v in (("source", source), ("medium", medium), ("name", name)) if v
         }
         self.index = index
-        self.steps: list[Step] = []
+        self.steps: list[_Draft] = []
 
-    def later(self, low_minutes: float, high_minutes: float) -> datetime:
+    def later(self, low_minutes: float, high_minutes: float) -> timedelta:
         self.t += timedelta(minutes=self.rng.uniform(low_minutes, high_minutes))
-        return min(self.t, self.now - timedelta(seconds=1))
+        return self.t
 
-    def _segment(self, message: dict[str, Any], at: datetime) -> None:
+    def placed(self) -> list[Step]:
+        """The steps on the calendar: ending before now, starting within `WINDOW`, with the
+        gaps between steps kept (or shrunk evenly when the journey is longer than WINDOW)."""
+        span = max((step.offset for step in self.steps), default=timedelta(0))
+        scale = min(1.0, WINDOW / span) if span else 1.0
+        latest_start = self.now - timedelta(minutes=5) - span * scale
+        start = latest_start - (latest_start - (self.now - WINDOW)) * self.rng.random()
+        placed = []
+        for step in self.steps:
+            at = start + step.offset * scale
+            field_name = "timestamp" if step.channel == "segment" else "occurred_at"
+            placed.append(Step(at, step.channel, {**step.body, field_name: at.isoformat()}))
+        return placed
+
+    def _segment(self, message: dict[str, Any], at: timedelta) -> None:
         message.setdefault("anonymousId", self.anonymous_id)
         message["messageId"] = str(uuid.UUID(int=self.rng.getrandbits(128)))
-        message["timestamp"] = at.isoformat()
         context = message.setdefault("context", {})
         context.setdefault("userAgent", CHROME_UA)
         if self.campaign:
             context.setdefault("campaign", self.campaign)
-        self.steps.append(Step(at, "segment", message))
+        self.steps.append(_Draft(at, "segment", message))
 
     def page(self, path: str, low: float = 1, high: float = 20) -> None:
         at = self.later(low, high)
@@ -179,10 +200,9 @@ class _Journey:
             "event_id": str(uuid.UUID(int=self.rng.getrandbits(128))),
             "type": outcome,
             "email": self.email,
-            "occurred_at": at.isoformat(),
             **extra,
         }
-        self.steps.append(Step(at, "crm", body))
+        self.steps.append(_Draft(at, "crm", body))
 
 
 def _persona(rng: random.Random, index: int) -> dict[str, Any]:
@@ -213,14 +233,14 @@ def _journey(rng: random.Random, now: datetime, index: int) -> list[Step]:
     for _ in range(rng.randint(1, 5)):
         j.page(rng.choice(EARLY))
     if rng.random() > 0.8:
-        return j.steps  # stays an anonymous visitor
+        return j.placed()  # stays an anonymous visitor
     traits = _persona(rng, index)
     j.track("Form Submitted", 1, 10, form=rng.choice(["newsletter", "ebook"]))
     j.identify(traits)
     if traits["title"] == "Student" or rng.random() < 0.1:
-        return j.steps  # a dead end or a lead that never engages again
+        return j.placed()  # a dead end or a lead that never engages again
     if rng.random() > 0.7:
-        return j.steps  # stays a lead: no further engagement
+        return j.placed()  # stays a lead: no further engagement
     j.track("Email Opened", 60 * 24, 60 * 72, campaign="fall-launch")
     j.track("Email Link Clicked", 1, 30, campaign="fall-launch", url="/demo/guides/buyers-guide")
     j.page(rng.choice(MID))
@@ -230,7 +250,7 @@ def _journey(rng: random.Random, now: datetime, index: int) -> list[Step]:
         j.track("Webinar Registered", 60, 600, webinar="ops-masterclass")
         j.track("Webinar Attended", 60 * 24, 60 * 72, webinar="ops-masterclass")
     if rng.random() > 0.45:
-        return j.steps  # nurturing, not yet qualified
+        return j.placed()  # nurturing, not yet qualified
     j.page("/demo/pricing", 60 * 12, 60 * 48)
     for path in rng.sample(MID + LATE, 3):
         j.page(path)
@@ -243,7 +263,7 @@ def _journey(rng: random.Random, now: datetime, index: int) -> list[Step]:
             "Email Link Clicked", 60, 600, campaign="nurture-3", url="/demo/case-studies/globex"
         )
     _sales(j, rng)
-    return j.steps
+    return j.placed()
 
 
 def _sales(j: _Journey, rng: random.Random) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from leadpulse.journeys import make_journeys
 
@@ -15,12 +15,17 @@ def test_same_seed_gives_the_same_journeys() -> None:
     assert make_journeys(50, seed=3, now=NOW) == make_journeys(50, seed=3, now=NOW)
 
 
-def test_steps_are_in_time_order_and_never_in_the_future() -> None:
-    """Steps come sorted by time, none after now."""
+def test_steps_are_in_time_order_within_the_last_four_weeks() -> None:
+    """Steps come sorted by time, none after now and none older than 28 days (ingest
+    refuses timestamps more than 30 days off), and each body carries its step's time."""
     steps = make_journeys(300, now=NOW)
     times = [s.at for s in steps]
     assert times == sorted(times)
     assert max(times) < NOW
+    assert min(times) >= NOW - timedelta(days=28)
+    for step in steps:
+        stamp = step.body.get("timestamp") or step.body.get("occurred_at")
+        assert datetime.fromisoformat(stamp) == step.at
 
 
 def test_journeys_cover_every_channel_and_sales_outcome() -> None:
