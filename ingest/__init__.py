@@ -32,6 +32,8 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
             port=settings.http_port,
             log_level="warning",
             access_log=False,  # paths carry signed tokens; the edge logs its own facts
+            # X-Forwarded-For is judged by ingest against LP_TRUSTED_PROXIES, not uvicorn.
+            proxy_headers=False,
             lifespan="on",
             timeout_graceful_shutdown=10,
         )
