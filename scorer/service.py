@@ -35,7 +35,7 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
         "group_id": settings.scorer_group,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
-        "session_timeout_ms": 10_000,
+        "session_timeout_ms": 6_000,
         "heartbeat_interval_ms": 1_000,
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
     }
@@ -52,6 +52,7 @@ async def open_redis(settings: Settings, config: LeadPulseConfig) -> tuple[Any, 
     accounts = config.scoring.accounts
     meta = {
         "partitions": settings.kafka_partitions,
+        "threshold": config.scoring.models[0].threshold,
         "account_score": accounts.score,
         "buying_group_people": accounts.buying_group.people,
         "buying_group_days": accounts.buying_group.days,

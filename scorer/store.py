@@ -31,7 +31,7 @@ __all__ = [
     "recent_activity",
 ]
 
-SORTS = ("score", "last_seen", "created")
+SORTS = ("score", "last_seen", "created", "recent")
 
 
 def _iso(t: float | None) -> str | None:
@@ -130,16 +130,19 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
     pipe = redis.pipeline(transaction=False)
     pipe.lrange(pk.timeline(state.lead_id), 0, -1)
     pipe.lrange(pk.score_history(state.lead_id), 0, -1)
-    timeline_raw, history_raw = await pipe.execute()
+    pipe.hget(META, "threshold")
+    timeline_raw, history_raw, threshold = await pipe.execute()
     timeline = sorted((orjson.loads(e) for e in timeline_raw), key=lambda e: -e.get("at", 0))
     for entry in timeline:
         entry["at"] = _iso(entry.get("at"))
+        entry["noise"] = "flagged" in entry
     points = sorted(orjson.loads(p) for p in history_raw)
     return {
         "lead_id": state.lead_id,
         "email": state.email,
         "stage": state.stage,
         "score": _score(state, time.time()),
+        "threshold": float(threshold) if threshold is not None else None,
         "stage_history": [{"stage": s, "at": _iso(t)} for s, t in state.history],
         "timeline": timeline,
         "interests": top_interests(state.topics),
@@ -212,7 +215,8 @@ async def list_leads(
         rows = [r for r in rows if r["consideration"] == consideration]
     if min_score is not None:
         rows = [r for r in rows if r["score"] >= min_score]
-    rows.sort(key=lambda r: (r[sort] is not None, r[sort] or 0, r["lead_id"]), reverse=True)
+    field = "last_seen" if sort == "recent" else sort
+    rows.sort(key=lambda r: (r[field] is not None, r[field] or 0, r["lead_id"]), reverse=True)
     return {
         "leads": rows[offset : offset + limit],
         "total": len(rows),
@@ -242,6 +246,10 @@ async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
         if replies[2 * n + 1] is not None:
             fired = float(replies[2 * n + 1])
     mode = meta.get("account_score", "sum")
+    needed = int(meta.get("buying_group_people", "0")) or None
+    days = float(meta.get("buying_group_days", "0")) or None
+    since = time.time() - (days or 0) * 86_400
+    recent = [lead for lead, at in engaged.items() if at >= since]
     scores = [p["score"] for p in people]
     people.sort(key=lambda p: -p["score"])
     return {
@@ -250,9 +258,10 @@ async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
         "score_mode": mode,
         "people": people,
         "buying_group": {
-            "engaged_people": len(engaged),
-            "needed": int(meta.get("buying_group_people", "0")) or None,
-            "days": float(meta.get("buying_group_days", "0")) or None,
+            "engaged_people": len(recent),
+            "people": needed,
+            "days": days,
+            "active": needed is not None and len(recent) >= needed,
             "last_alert_at": _iso(fired),
             "engaged": [{"lead_id": k, "at": _iso(v)} for k, v in sorted(engaged.items())],
         },

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -22,15 +21,15 @@ from tests.conftest import SettingsFactory
 
 
 async def wait_for(
-    condition: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition"
+    condition: Callable[[], Awaitable[bool]], within: float = 20.0, what: str = "condition"
 ) -> None:
-    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll `condition` until it holds; fail naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await condition():
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {within}s waiting for {what}")
 
 
 def _cluster_port() -> int:
@@ -90,9 +89,7 @@ class Producer:
 
     async def send(self, *events: EventEnvelope) -> None:
         futures = [
-            await self._producer.send(
-                self.settings.topics.events, encode(e), key=e.key.encode()
-            )
+            await self._producer.send(self.settings.topics.events, encode(e), key=e.key.encode())
             for e in events
         ]
         await asyncio.gather(*futures)
@@ -104,7 +101,7 @@ async def produce(scorer_settings: Settings) -> AsyncIterator[Callable[..., Awai
         yield producer.send
 
 
-ScorerStarter = Callable[..., Awaitable[None]]
+ScorerStarter = Callable[..., Awaitable[Callable[[], Awaitable[None]]]]
 
 
 @pytest.fixture
@@ -116,20 +113,28 @@ async def start_scorer(
 
     async def start(
         settings: Settings | None = None, cfg: LeadPulseConfig | None = None
-    ) -> None:
+    ) -> Callable[[], Awaitable[None]]:
         stop = asyncio.Event()
         task = asyncio.create_task(run(settings or scorer_settings, cfg or config, stop))
         running.append((stop, task))
+
+        async def halt() -> None:
+            stop.set()
+            await asyncio.wait_for(task, 20)
+
+        return halt
 
     yield start
     for stop, _ in running:
         stop.set()
     for _, task in running:
-        with contextlib.suppress(asyncio.CancelledError):
+        if not task.done():
             await asyncio.wait_for(task, 20)
+        elif task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
 
 
-async def read_alerts(settings: Settings, expect: int, timeout: float = 20.0) -> list[Alert]:
+async def read_alerts(settings: Settings, expect: int, within: float = 20.0) -> list[Alert]:
     """Every alert on the alerts topic once at least `expect` arrived (then 0.5 s more)."""
     consumer = AIOKafkaConsumer(
         settings.topics.alerts,
@@ -140,7 +145,7 @@ async def read_alerts(settings: Settings, expect: int, timeout: float = 20.0) ->
     await consumer.start()
     alerts: list[Alert] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         quiet_until: float | None = None
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
