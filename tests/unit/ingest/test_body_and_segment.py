@@ -1,0 +1,103 @@
+"""Strict JSON parsing, and Segment messages turned into envelopes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ingest.body import check_json, parse_json
+from ingest.errors import BadInput
+from ingest.segment import Received, envelope_from_segment
+from leadpulse.schema import Consent
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _received(trusted: bool = False) -> Received:
+    return Received(
+        received_at=NOW,
+        source="segment",
+        ip="203.0.113.0",
+        user_agent=None,
+        browser=None,
+        os=None,
+        device=None,
+        bot=False,
+        consent=Consent(),
+        trusted=trusted,
+        max_event_bytes=32 * 1024,
+        max_skew=timedelta(days=30),
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"a": NaN}', "bad_json"),
+        (b'{"a": Infinity}', "bad_json"),
+        (b'"\\udc00"', "bad_json"),
+        (b"{'a': 1}", "bad_json"),
+        (b"   ", "empty"),
+        (b'{"a": "x\\u0000y"}', "nul"),
+        (b"[" * 20 + b"]" * 20, "too_deep"),
+    ],
+    ids=["nan", "infinity", "lone-surrogate", "single-quotes", "blank", "nul", "deep"],
+)
+def test_strict_parsing_refuses_by_name(raw: bytes, code: str) -> None:
+    """NaN, lone surrogates, NULs and deep nesting are refused with their own code."""
+    with pytest.raises(BadInput) as caught:
+        parse_json(raw)
+    assert caught.value.code == code
+
+
+def test_the_walk_names_the_path_of_a_nul() -> None:
+    """The error names where the NUL was, for the client to fix."""
+    with pytest.raises(BadInput) as caught:
+        check_json({"batch": [{"properties": {"x": "a\x00"}}]})
+    assert caught.value.field == "batch.0.properties.x"
+
+
+def test_message_id_is_the_event_id_and_skew_is_corrected() -> None:
+    """timestamp + (received_at - sentAt): a client clock 1 h fast is put right."""
+    message = {
+        "type": "track",
+        "event": "Signed Up",
+        "userId": "u1",
+        "messageId": "abc",
+        "timestamp": "2026-11-23T12:30:00Z",
+        "sentAt": "2026-11-23T13:00:00Z",
+    }
+    event = envelope_from_segment(message, _received())
+    assert event.event_id == "abc"
+    assert event.timestamp == NOW - timedelta(minutes=30)
+    assert event.key == "user:u1"
+
+
+def test_a_missing_message_id_gets_a_uuid() -> None:
+    """Without messageId, the edge makes an id."""
+    event = envelope_from_segment({"type": "page", "anonymousId": "a"}, _received())
+    assert len(event.event_id) == 36
+
+
+def test_secret_key_sources_are_verified_and_write_key_sources_claimed() -> None:
+    """Identity trust follows the key the source used."""
+    message = {"type": "identify", "userId": "u", "traits": {"email": "a@b.example"}}
+    assert envelope_from_segment(message, _received(True)).flags.identity_trust == "verified"
+    assert envelope_from_segment(message, _received(False)).flags.identity_trust == "claimed"
+
+
+def test_alias_names_the_identity_merged_away() -> None:
+    """An alias of the browser's anonymous id merges `anon:<id>` into the user."""
+    event = envelope_from_segment(
+        {"type": "alias", "userId": "u", "anonymousId": "a", "previousId": "a"}, _received()
+    )
+    assert event.previous_id == "anon:a"
+
+
+def test_an_oversized_event_is_refused_with_its_size() -> None:
+    """An event over 32 KB is refused with code too_large."""
+    message = {"type": "track", "event": "x", "userId": "u", "properties": {"p": "y" * 40000}}
+    with pytest.raises(BadInput) as caught:
+        envelope_from_segment(message, _received())
+    assert caught.value.code == "too_large"
