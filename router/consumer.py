@@ -80,6 +80,8 @@ class AlertConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._max_in_flight,
+            # Alerts are few and each waits for a person: do not let the broker sit on them.
+            fetch_max_wait_ms=50,
         )
         self._consumer = consumer
         consumer.subscribe([self._settings.topics.alerts], listener=_Revocations(self))
