@@ -223,3 +223,50 @@ def test_golden_alert_is_what_the_receiver_parses() -> None:
 
     alert = make_alert()
     assert Alert.model_validate(orjson.loads(webhook_body(alert))) == alert
+
+
+async def test_an_unreadable_message_is_skipped_and_the_next_alert_delivered(
+    router_settings: Callable[..., Settings], start_router: Start
+) -> None:
+    """A message that is not an Alert is counted and committed past; delivery goes on."""
+    from aiokafka import AIOKafkaProducer
+
+    from leadpulse.kafka import producer_options
+
+    async with Receiver() as receiver:
+        settings = router_settings(webhook_url=receiver.url)
+        alert = make_alert()
+        await produce_alerts(settings, [])
+        producer = AIOKafkaProducer(**producer_options(settings))
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                settings.topics.alerts, b'{"not": "an alert"}', key=alert.lead.lead_id.encode()
+            )
+        finally:
+            await producer.stop()
+        await produce_alerts(settings, [alert])
+        start_router(settings, quick_config())
+        await wait_until(lambda: len(receiver.accepted()) == 1, 20, "next alert never arrived")
+        await wait_for(lambda: _committed_is(settings, 2), 10, "offsets never committed")
+
+
+async def test_health_server_reports_ready_and_counts_deliveries(
+    router_settings: Callable[..., Settings], start_router: Start
+) -> None:
+    """/readyz is 200 once partitions are held; /metrics counts delivered per destination."""
+    import httpx
+
+    async with Receiver() as receiver:
+        settings = router_settings(webhook_url=receiver.url)
+        await produce_alerts(settings, [make_alert()])
+        start_router(settings, quick_config())
+        await wait_until(lambda: len(receiver.accepted()) == 1, 20, "never delivered")
+        base = f"http://127.0.0.1:{settings.router_health_port}"
+        async with httpx.AsyncClient(base_url=base) as client:
+            ready = await client.get("/readyz")
+            metrics = (await client.get("/metrics")).text
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"valkey": True, "partitions": True}
+        assert 'leadpulse_router_delivered_total{destination="default_webhook"}' in metrics
+        assert "leadpulse_router_delivery_seconds_bucket" in metrics
