@@ -306,10 +306,10 @@ async def lead_view(lead_id: str, request: Request) -> Response:
         f"<tr><td>{_pill(s['stage'])}</td><td>{_when(s.get('at'))}</td></tr>"
         for s in lead.get("stage_history", [])
     )
-    timeline = "".join(_timeline_row(item) for item in reversed(lead.get("timeline", [])))
+    timeline = "".join(_timeline_row(item) for item in lead.get("timeline", []))
     alerts = "".join(
-        f"<tr><td>{esc(a.get('type'))}</td><td>{_when(a.get('occurred_at'))}</td>"
-        f"<td>{esc(a.get('reason'))}</td></tr>"
+        f"<tr><td>{esc(a.get('type'))}</td><td>{_when(a.get('at'))}</td>"
+        f"<td><code>{esc(a.get('alert_id'))}</code></td></tr>"
         for a in lead.get("alerts", [])
     )
     paused = lead.get("nurture_paused_until")
@@ -326,7 +326,7 @@ async def lead_view(lead_id: str, request: Request) -> Response:
 <tr><th>rule</th><th class="num">points</th><th>when</th></tr>{breakdown}</table></div>
 <div class="card"><h2>Stage history</h2><table id="stages"><tr><th>stage</th><th>since</th></tr>
 {stages}</table><h2 style="margin-top:18px">Alerts sent</h2><table id="alerts"><tr><th>type</th>
-<th>when</th><th>why</th></tr>{alerts}</table></div></div>
+<th>when</th><th>alert id</th></tr>{alerts}</table></div></div>
 <div class="card"><h2>Timeline</h2><table id="timeline"><tr><th>when</th><th>what</th>
 <th>where</th></tr>{timeline}</table></div>"""
     return HTMLResponse(page("Lead", body, active="leads"))
@@ -334,7 +334,8 @@ async def lead_view(lead_id: str, request: Request) -> Response:
 
 def _timeline_row(item: dict[str, Any]) -> str:
     what = item.get("event") or item.get("type") or ""
-    flags = ' <span class="pill dead_end">not scored</span>' if item.get("noise") else ""
+    flagged = item.get("flagged")
+    flags = f' <span class="pill dead_end">not scored: {esc(flagged)}</span>' if flagged else ""
     where = item.get("path") or item.get("url") or ""
     return (
         f"<tr><td>{_when(item.get('at'))}</td><td>{esc(what)}{flags}</td><td>{esc(where)}</td></tr>"
@@ -376,4 +377,14 @@ async def live(request: Request) -> Response:
             {"error": {"code": "unauthorized", "message": "log in first"}}, status_code=401
         )
     activity = await store.recent_activity(request.app.state.redis, limit=30)
-    return JSONResponse({"activity": activity, "at": datetime.now(UTC).isoformat()})
+    shown = [
+        {
+            "at": _when(item.get("at")),
+            "lead_id": item.get("lead_id"),
+            "label": item.get("lead_id"),
+            "text": f"{item.get('from') or 'new'} → {item.get('to')}"
+            + (f" ({item['reason']})" if item.get("reason") else ""),
+        }
+        for item in activity
+    ]
+    return JSONResponse({"activity": shown, "at": datetime.now(UTC).isoformat()})

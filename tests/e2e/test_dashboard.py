@@ -32,14 +32,18 @@ def filled(stack: Stack) -> Stack:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     identified = sum(1 for s in make_journeys(LEADS) if s.body.get("type") == "identify")
+    seen: list[str] = []
 
     def caught_up() -> bool:
+        """The funnel has stopped changing and holds most of the identified people."""
         with stack.api() as api:
             funnel = api.get("/v1/funnel").json()
+        seen.append(repr(funnel["stages"]))
         flows = {row["stage"]: row["flow"] for row in funnel["stages"]}
-        return flows.get("lead", 0) >= identified
+        settled = len(seen) >= 3 and len(set(seen[-3:])) == 1
+        return settled and flows.get("lead", 0) + flows.get("dead_end", 0) >= 0.8 * identified
 
-    wait_for(caught_up, timeout=120, interval=1)
+    wait_for(caught_up, timeout=120, interval=1.5)
     return stack
 
 
