@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from ingest.enrich import trusted_networks
+from ingest.enrich import parse_agent, trusted_networks
 from ingest.errors import install_error_handlers
 from ingest.publisher import Publisher
 from ingest.routes import collect, email, links, segment_api, webhooks
@@ -62,6 +62,8 @@ def _lifespan(settings: Settings, config: LeadPulseConfig) -> Any:
         redis = redis_client(settings)
         app.state.redis = redis
         publisher = Publisher(settings)
+        # The user-agent parser compiles its patterns on first use: not on a request's time.
+        parse_agent("Mozilla/5.0 (warm-up)")
         try:
             await _ensure_topics(settings)
             await publisher.start()

@@ -62,12 +62,34 @@ def parse_json(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadInput(f"body is not valid JSON: {exc}", field="body", code="bad_json") from exc
-    check_json(value)
+    # A NUL can only arrive escaped (orjson refuses raw control characters in strings).
+    if not _acceptable(value, 0, b"\\u0000" in raw):
+        check_json(value)
     return value
 
 
+def _acceptable(value: Any, depth: int, strings: bool) -> bool:
+    """The fast check: no paths built, since nearly every body passes."""
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return False
+        for key, child in value.items():
+            if len(key) > _MAX_KEY_CHARS or (strings and "\x00" in key):
+                return False
+            if (strings or isinstance(child, dict | list)) and not _acceptable(
+                child, depth + 1, strings
+            ):
+                return False
+        return True
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return False
+        return all(_acceptable(child, depth + 1, strings) for child in value)
+    return not (strings and isinstance(value, str) and "\x00" in value)
+
+
 def check_json(value: Any, path: str = "body") -> None:
-    """Refuse nesting deeper than MAX_DEPTH, NUL characters, and over-long keys."""
+    """Refuse nesting deeper than MAX_DEPTH, NUL characters and over-long keys, by path."""
     stack: list[tuple[Any, str, int]] = [(value, path, 0)]
     while stack:
         item, where, depth = stack.pop()

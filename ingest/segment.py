@@ -118,7 +118,7 @@ def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign
         text = _text(given.get(name), f"{prefix}context.campaign.{name}", 256)
         if text:
             values[name] = text
-    if url and not values:
+    if url and not values and "utm_" in url:
         query = parse_qs(urlsplit(url).query)
         for name in _CAMPAIGN_FIELDS:
             found = query.get(f"utm_{'campaign' if name == 'name' else name}")
