@@ -83,7 +83,14 @@ class AlertDelivery:
         todo = [self._targets[name] for name in names if name not in done]
         if not todo:
             return
-        await asyncio.gather(*(self._deliver_to(alert, target) for target in todo))
+        # Every destination runs to its own end (a sibling's failure must not cut short a
+        # request that is about to succeed); the first failure is raised afterwards.
+        outcomes = await asyncio.gather(
+            *(self._deliver_to(alert, target) for target in todo), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _with_owner(self, alert: Alert) -> Alert:
         owner = alert.owner

@@ -2,7 +2,10 @@
 
 Operator-given destinations (LP_WEBHOOK_URL, LP_SLACK_WEBHOOK_URL) are trusted and never
 checked. For the others the host is resolved before every attempt and every address it
-resolves to must be public, unless the destination sets `allow_private`.
+resolves to must be public, unless the destination sets `allow_private`. Redirects are
+never followed. Known limit: httpx resolves the name again when it connects, so a DNS
+server that answers differently within milliseconds (rebinding) is not caught here; run
+the router where egress to private ranges is also blocked by the network when that matters.
 """
 
 from __future__ import annotations
