@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from leadpulse.logs import configure_logging
 from tests.conftest import SECRET_KEY, TOKEN_SECRET, WRITE_KEY
@@ -39,13 +42,28 @@ async def test_metrics_count_accepted_and_rejected_events(edge: Edge) -> None:
     assert "leadpulse_ingest_spool_events" in text
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Undo a test's logging configuration (it holds the test's captured stderr)."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    yield
+    structlog.reset_defaults()
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+
+
 async def test_no_email_reaches_the_log_output(
-    edge_factory: EdgeFactory, redis_client: object, capfd: pytest.CaptureFixture[str]
+    edge_factory: EdgeFactory,
+    redis_client: object,
+    capfd: pytest.CaptureFixture[str],
+    restore_logging: None,
 ) -> None:
     """Identify, CRM, links, clicks and bad input with emails: the logs never show one."""
     from ingest.tokens import EmailToken, dump_token
 
-    configure_logging("json", "debug")
+    configure_logging("json", "debug")  # as production runs, onto the captured stderr
     emails = ["secret.person@private.example", "other.one@hidden.example"]
     async with edge_factory() as edge, edge.client() as client:
         await client.post(
