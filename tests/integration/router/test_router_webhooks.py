@@ -274,3 +274,22 @@ async def test_health_server_reports_ready_and_counts_deliveries(
         assert ready.json()["checks"] == {"valkey": True, "partitions": True}
         assert 'leadpulse_router_delivered_total{destination="default_webhook"}' in metrics
         assert "leadpulse_router_delivery_seconds_bucket" in metrics
+
+
+async def test_two_routers_in_one_group_share_the_work_without_duplicates(
+    router_settings: Callable[..., Settings], start_router: Start
+) -> None:
+    """Scaling out: two routers split the partitions and every alert goes out once."""
+    from leadpulse.embedded import free_port
+
+    async with Receiver() as receiver:
+        settings = router_settings(webhook_url=receiver.url)
+        start_router(settings, quick_config())
+        start_router(
+            settings.model_copy(update={"router_health_port": free_port()}), quick_config()
+        )
+        alerts = [make_alert() for _ in range(30)]
+        await produce_alerts(settings, alerts)
+        await wait_for(lambda: _committed_is(settings, 30), 40, "alerts never all committed")
+        ids = [r.webhook_id for r in receiver.received]
+        assert sorted(ids) == sorted(a.alert_id for a in alerts)
