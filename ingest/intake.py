@@ -44,7 +44,8 @@ def received_for(request: Request, source: Source, *, trusted: bool) -> Received
         browser=parsed.browser,
         os=parsed.os,
         device=parsed.device,
-        bot=parsed.bot,
+        # A secret-key caller is a server; its own agent says nothing about the person.
+        bot=parsed.bot and not trusted,
         consent=consent_from_headers(
             request.headers.get("dnt"), request.headers.get("sec-gpc"), config.site
         ),

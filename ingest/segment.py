@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 from pydantic import ValidationError
 
+from ingest.enrich import parse_agent
 from ingest.errors import BadInput
 from leadpulse.schema import (
     Campaign,
@@ -205,15 +206,35 @@ def envelope_from_segment(
         # Browsers alias their anonymous id; anything else is an earlier user id.
         previous_id = f"anon:{previous}" if previous == anonymous_id else f"user:{previous}"
 
+    # Segment's context.userAgent is the person's browser (server-side SDKs forward it, the
+    # snippet sends navigator.userAgent); the request's own header is only the fallback.
+    user_agent, browser, os_name, device, bot = (
+        received.user_agent,
+        received.browser,
+        received.os,
+        received.device,
+        received.bot,
+    )
+    given_agent = _text(context.get("userAgent"), f"{prefix}context.userAgent", 1024)
+    if given_agent and given_agent != received.user_agent:
+        agent = parse_agent(given_agent)
+        user_agent, browser, os_name, device, bot = (
+            given_agent,
+            agent.browser,
+            agent.os,
+            agent.device,
+            agent.bot,
+        )
+
     url = _text(properties.get("url"), f"{prefix}properties.url") or _text(
         page.get("url"), f"{prefix}context.page.url"
     )
     event_context = EventContext(
         ip=received.ip,
-        user_agent=received.user_agent,
-        browser=received.browser,
-        os=received.os,
-        device=received.device,
+        user_agent=user_agent,
+        browser=browser,
+        os=os_name,
+        device=device,
         url=url,
         path=_text(properties.get("path"), f"{prefix}properties.path")
         or _text(page.get("path"), f"{prefix}context.page.path"),
@@ -225,8 +246,8 @@ def envelope_from_segment(
         locale=_text(context.get("locale"), f"{prefix}context.locale", 32),
     )
     flags = EventFlags(
-        bot=received.bot,
-        noise_reason="bot" if received.bot else None,
+        bot=bot,
+        noise_reason="bot" if bot else None,
         consent=received.consent,
         identity_trust="verified" if received.trusted else "claimed",
     )

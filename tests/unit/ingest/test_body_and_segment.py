@@ -101,3 +101,17 @@ def test_an_oversized_event_is_refused_with_its_size() -> None:
     with pytest.raises(BadInput) as caught:
         envelope_from_segment(message, _received())
     assert caught.value.code == "too_large"
+
+
+def test_the_person_agent_in_context_decides_the_bot_flag() -> None:
+    """context.userAgent (the person's browser) wins over the request's own header."""
+    headless = "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/131.0.0.0 Safari/537.36"
+    person = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
+    flagged = envelope_from_segment(
+        {"type": "page", "anonymousId": "a", "context": {"userAgent": headless}}, _received()
+    )
+    assert flagged.flags.bot is True
+    kept = envelope_from_segment(
+        {"type": "page", "anonymousId": "a", "context": {"userAgent": person}}, _received()
+    )
+    assert (kept.flags.bot, kept.context.browser) == (False, "Chrome")
