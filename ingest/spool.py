@@ -76,19 +76,25 @@ class _Pending:
     )
 
 
+def _lock(slot: Path) -> int | None:
+    """Lock a slot directory for this process; None when another process holds it."""
+    slot.mkdir(parents=True, exist_ok=True)
+    fd = os.open(slot / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def claim_slot(root: Path) -> tuple[Path, int]:
     """Take the first free slot directory under `root`; returns it and its lock's fd."""
-    root.mkdir(parents=True, exist_ok=True)
     for n in range(64):
         slot = root / f"w{n}"
-        slot.mkdir(exist_ok=True)
-        fd = os.open(slot / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return slot, fd
+        fd = _lock(slot)
+        if fd is not None:
+            return slot, fd
     raise RuntimeError(f"no free spool slot under {root}")
 
 
@@ -137,11 +143,21 @@ class Spool:
         return self._appended
 
     def open(self) -> None:
+        """Claim a slot, load what it holds, and take over slots no process holds any more."""
         if self._dir is not None:
             raise RuntimeError("spool already open")
         self._dir, self._lock_fd = claim_slot(self._root)
+        self._load()
+        self._adopt_orphans()
+        self._update_gauges()
+        if self._segments:
+            log.info(
+                "spool_found_events", events=self.events, bytes=self.bytes, slot=self._dir.name
+            )
+
+    def _load(self) -> None:
         name, offset = self._load_position()
-        for path in sorted(self._dir.glob("seg-*.log")):
+        for path in sorted(self.directory.glob("seg-*.log")):
             if name is not None and path.name < name:
                 path.unlink()
                 continue
@@ -149,11 +165,32 @@ class Spool:
         if self._segments and self._segments[0].path.name == name:
             self._read_offset = offset
         self._drop_finished()
-        self._update_gauges()
-        if self._segments:
-            log.info(
-                "spool_found_events", events=self.events, bytes=self.bytes, slot=self._dir.name
-            )
+
+    def _adopt_orphans(self) -> None:
+        """Copy the events of unlocked slots (a worker that is gone) into this one, fsynced.
+
+        So a restart with fewer workers than before still replays every spooled event.
+        """
+        for slot in sorted(self._root.glob("w*")):
+            if slot == self._dir or not slot.is_dir():
+                continue
+            fd = _lock(slot)
+            if fd is None:
+                continue
+            orphan = Spool(self._root, self._max_bytes)
+            orphan._dir, orphan._lock_fd = slot, fd
+            try:
+                orphan._load()
+                adopted = 0
+                while records := orphan.read(10_000):
+                    self._write(records)
+                    orphan.commit(len(records))
+                    adopted += len(records)
+                if adopted:
+                    log.info("spool_orphan_adopted", slot=slot.name, events=adopted)
+            finally:
+                os.close(fd)
+                orphan._lock_fd = None
 
     def _load_position(self) -> tuple[str | None, int]:
         path = self.directory / _POSITION

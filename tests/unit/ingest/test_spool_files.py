@@ -63,3 +63,23 @@ async def test_two_processes_never_share_a_slot(tmp_path: Path) -> None:
     assert first.directory != second.directory
     await first.close()
     await second.close()
+
+
+async def test_a_slot_left_by_a_gone_worker_is_adopted(tmp_path: Path) -> None:
+    """Events in a slot no process holds are taken over, in order, by the next spool."""
+    first, second = Spool(tmp_path, 10_000), Spool(tmp_path, 10_000)
+    first.open()
+    second.open()
+    await second.append([(b"k", b"orphan-1"), (b"k", b"orphan-2")])
+    await first.close()
+    await second.close()  # the second worker is gone; its slot holds two events
+
+    survivor = Spool(tmp_path, 10_000)
+    survivor.open()
+    assert [v for _, v in survivor.read(10)] == [b"orphan-1", b"orphan-2"]
+    survivor.commit(2)
+    await survivor.close()
+    again = Spool(tmp_path, 10_000)
+    again.open()
+    assert again.empty
+    await again.close()
