@@ -8,6 +8,7 @@ before the Valkey client closes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -141,4 +142,6 @@ def create_app_from_env() -> FastAPI:
     """For `uvicorn --factory --workers N ingest.app:create_app_from_env`."""
     settings = with_dev_keys(Settings())
     configure_logging(settings.log_format, settings.log_level)
+    # Request paths carry signed email tokens: uvicorn's access log would write them out.
+    logging.getLogger("uvicorn.access").disabled = True
     return create_app(settings, load_config(settings.config))
