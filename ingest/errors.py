@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from ingest.metrics import EVENTS_REJECTED
+
 __all__ = [
     "BadInput",
     "BodyTooLarge",
@@ -97,8 +99,26 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-async def _ingest_error(_request: Request, exc: Exception) -> Response:
+_SOURCES = (
+    ("/v1/collect", "snippet"),
+    ("/p.gif", "pixel"),
+    ("/o/", "email_open"),
+    ("/r/", "email_click"),
+    ("/v1/crm/", "crm"),
+    ("/v1/webhooks/", "webinar"),
+    ("/v1/links", "api"),
+    ("/v1/", "segment"),
+)
+
+
+def _source_of(path: str) -> str:
+    """The channel a refused request came in on (a bounded metric label)."""
+    return next((source for prefix, source in _SOURCES if path.startswith(prefix)), "other")
+
+
+async def _ingest_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IngestError)
+    EVENTS_REJECTED.labels(exc.code, _source_of(request.url.path)).inc()
     return JSONResponse(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers()
     )

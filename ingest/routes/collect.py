@@ -17,7 +17,6 @@ from fastapi.responses import Response
 from ingest.auth import Caller, classify_key, require_write_key
 from ingest.errors import BadInput, Forbidden, Unauthorized
 from ingest.intake import accept_events, received_for
-from ingest.metrics import EVENTS_REJECTED
 from ingest.responses import FastJSON
 from ingest.routes.segment_api import accept_batch
 from ingest.segment import envelope_from_segment
@@ -80,7 +79,6 @@ def _cors_headers(request: Request) -> dict[str, str]:
     if origin is None:
         return {}
     if origin.lower() not in allowed_origins(request):
-        EVENTS_REJECTED.labels("origin", "snippet").inc()
         raise Forbidden("this origin may not send events here", field="Origin")
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
@@ -154,10 +152,6 @@ async def pixel(request: Request) -> Response:
         },
     }
     received = received_for(request, "pixel", trusted=caller.trusted)
-    try:
-        envelope = envelope_from_segment(message, received)
-    except BadInput as exc:
-        EVENTS_REJECTED.labels(exc.code, "pixel").inc()
-        raise
+    envelope = envelope_from_segment(message, received)
     await accept_events(request, [envelope], "pixel")
     return Response(PIXEL_GIF, media_type="image/gif", headers=_NO_STORE)

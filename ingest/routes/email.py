@@ -94,7 +94,6 @@ async def email_open(token: str, request: Request) -> Response:
         EVENTS_REJECTED.labels("expired_token", "email_open").inc()
         return Response(PIXEL_GIF, media_type="image/gif", headers=_NO_STORE)
     except TokenError as exc:
-        EVENTS_REJECTED.labels("bad_token", "email_open").inc()
         raise BadInput("token: not a valid open token", field="token", code="bad_token") from exc
     received = received_for(request, "email_open", trusted=True)
     now = received.received_at.timestamp()

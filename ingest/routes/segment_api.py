@@ -75,11 +75,7 @@ async def batch(request: Request, caller: WriteCaller) -> dict[str, Any]:
 async def _single(request: Request, caller: Caller, kind: str) -> dict[str, Any]:
     body = await json_body(request)
     received = received_for(request, "segment", trusted=caller.trusted)
-    try:
-        event = envelope_from_segment(body, received, kind=kind)
-    except BadInput as exc:
-        EVENTS_REJECTED.labels(exc.code, "segment").inc()
-        raise
+    event = envelope_from_segment(body, received, kind=kind)
     await accept_events(request, [event], "segment")
     return {"success": True}
 

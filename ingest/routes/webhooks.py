@@ -18,7 +18,6 @@ from ingest.errors import BadInput, PublishUnavailable
 from ingest.inbound import forget_webhook_id, require_secret_or_signature
 from ingest.intake import accept_events, received_for
 from ingest.links import check_email
-from ingest.metrics import EVENTS_REJECTED
 from ingest.responses import FastJSON
 from leadpulse.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
 
@@ -122,13 +121,9 @@ def _envelope(
 @router.post("/v1/crm/events", response_class=FastJSON)
 async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
     """A sales outcome for a lead (by email or LeadPulse/CRM lead id)."""
-    try:
-        body: CrmEvent = _parse(CrmEvent, await json_body(request))
-        email = _email(body.email)
-        _require_person(email, body.lead_id)
-    except BadInput as exc:
-        EVENTS_REJECTED.labels(exc.code, "crm").inc()
-        raise
+    body: CrmEvent = _parse(CrmEvent, await json_body(request))
+    email = _email(body.email)
+    _require_person(email, body.lead_id)
     properties = {
         k: v
         for k, v in (
@@ -154,12 +149,8 @@ async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
 @router.post("/v1/webhooks/webinar", response_class=FastJSON)
 async def webinar_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
     """A webinar registration or attendance."""
-    try:
-        body: WebinarEvent = _parse(WebinarEvent, await json_body(request))
-        email = _email(body.email)
-    except BadInput as exc:
-        EVENTS_REJECTED.labels(exc.code, "webinar").inc()
-        raise
+    body: WebinarEvent = _parse(WebinarEvent, await json_body(request))
+    email = _email(body.email)
     traits = {
         k: v
         for k, v in (

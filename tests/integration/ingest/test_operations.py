@@ -35,9 +35,11 @@ async def test_metrics_count_accepted_and_rejected_events(edge: Edge) -> None:
             json={"batch": [{"type": "track", "anonymousId": "m", "event": 5}]},
             auth=(WRITE_KEY, ""),
         )
+        await client.post("/v1/track", json={"anonymousId": "m", "event": "x"}, auth=("no", ""))
         text = (await client.get("/metrics")).text
     assert 'leadpulse_ingest_events_accepted_total{source="segment"}' in text
     assert 'leadpulse_ingest_events_rejected_total{reason="invalid",source="segment"}' in text
+    assert 'leadpulse_ingest_events_rejected_total{reason="forbidden",source="segment"}' in text
     assert "leadpulse_ingest_publish_seconds_bucket" in text
     assert "leadpulse_ingest_spool_events" in text
 
