@@ -2,11 +2,15 @@
 
 Offsets: Valkey's stored offset per partition is the truth; on assignment the consumer seeks
 to it + 1, so Kafka's committed offset is only a hint (kept current for lag monitoring).
-Kafka offsets are committed only for what the pipeline applied.
+Kafka offsets are committed only for what the pipeline applied, at most once a second (they
+are a hint, so batching them costs nothing in safety). Outbox messages are published in the
+background while the next batch is applied: they are durable in Valkey already, and a
+failed publish leaves them there for the next flush.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -18,7 +22,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 from leadpulse.schema import EventEnvelope, decode
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
-from scorer.context import Rules
+from scorer.context import Outbound, Rules
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts
@@ -65,6 +69,7 @@ class ScorerLoop:
         rules: Rules,
         *,
         sla_tick_seconds: float = 5.0,
+        commit_every_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.consumer = consumer
@@ -73,10 +78,13 @@ class ScorerLoop:
         self._scripts = scripts
         self._rules = rules
         self._tick = sla_tick_seconds
+        self._commit_every = commit_every_seconds
         self._clock = clock
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
+        self._publishing: set[asyncio.Task[None]] = set()
+        self._next_commit = 0.0
         self.listener = _Rebalance(self)
         self.events_applied = 0
 
@@ -93,7 +101,29 @@ class ScorerLoop:
             log.info("partition_resumed", partition=tp.partition, offset=stored + 1)
         await self._flush_dirty()
 
+    async def drain(self) -> None:
+        """Wait for every background outbox publish to finish (before a commit or a stop)."""
+        if self._publishing:
+            await asyncio.gather(*self._publishing, return_exceptions=True)
+
+    def _publish_later(self, partition: int, messages: list[Outbound]) -> None:
+        if not messages:
+            return
+        task = asyncio.create_task(self._outbox.publish(partition, messages))
+        self._publishing.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._publishing.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                OUTBOX_FAILURES.inc()
+                self._dirty.add(partition)
+                error = type(finished.exception()).__name__
+                log.warning("outbox_publish_failed", partition=partition, error=error)
+
+        task.add_done_callback(done)
+
     async def commit_applied(self, partitions: list[TopicPartition] | None = None) -> None:
+        await self.drain()
         offsets = {
             tp: offset + 1
             for tp, offset in self._applied.items()
@@ -135,12 +165,7 @@ class ScorerLoop:
                 with contextlib.suppress(IllegalStateError):
                     self.consumer.seek(tp, stored + 1)
                 continue
-            try:
-                await self._outbox.publish(partition, result.outbound)
-            except (TimeoutError, KafkaError, OSError) as exc:
-                OUTBOX_FAILURES.inc()
-                self._dirty.add(partition)
-                log.warning("outbox_publish_failed", partition=partition, error=type(exc).__name__)
+            self._publish_later(partition, result.outbound)
 
     async def step(self, timeout_ms: int = 500, max_records: int = 1000) -> int:
         """One getmany() batch; returns how many records it held."""
@@ -157,9 +182,12 @@ class ScorerLoop:
                 count += len(items)
             results = await apply_batch(self._redis, self._scripts, self._rules, batches)
             await self._after_batch(topic, results)
-            await self.commit_applied(None)
             BATCH_SECONDS.observe(time.perf_counter() - started)
+        if self._applied and time.monotonic() >= self._next_commit:
+            self._next_commit = time.monotonic() + self._commit_every
+            await self.commit_applied(None)
         if self._dirty:
+            await self.drain()
             await self._flush_dirty()
         await self._maybe_tick()
         return count
@@ -179,9 +207,5 @@ class ScorerLoop:
                 self._redis, self._scripts, self._rules, tp.partition, now
             )
             fired += len(messages)
-            try:
-                await self._outbox.publish(tp.partition, messages)
-            except (TimeoutError, KafkaError, OSError):
-                OUTBOX_FAILURES.inc()
-                self._dirty.add(tp.partition)
+            self._publish_later(tp.partition, messages)
         return fired

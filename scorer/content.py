@@ -15,6 +15,7 @@ from scorer.patterns import Pattern, compile_glob
 __all__ = ["ContentMap", "Page", "lead_consideration", "top_interests"]
 
 _ORDER = {"early": 0, "mid": 1, "late": 2}
+_CACHE_MAX = 10_000  # distinct paths remembered; a site has far fewer pages than events
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +32,18 @@ class ContentMap:
             (compile_glob(rule.url), Page(rule.consideration, tuple(rule.topics))) for rule in rules
         )
 
+        self._cache: dict[str, Page | None] = {}
+
     def page(self, path: str | None) -> Page | None:
         if not path:
             return None
-        for pattern, page in self._rules:
-            if pattern.search(path):
-                return page
-        return None
+        if path in self._cache:
+            return self._cache[path]
+        found = next((page for pattern, page in self._rules if pattern.search(path)), None)
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[path] = found
+        return found
 
 
 def lead_consideration(counts: Mapping[str, int]) -> str | None:

@@ -33,6 +33,8 @@ __all__ = ["apply_event", "queue_alert"]
 
 _SLA_STAGES = ("sal", "sql", "opportunity")
 _TRAITS_KEPT = 40
+# A buying group counts people engaged within D days: one touch per person every D/4 days
+# keeps the signal within a quarter window of exact at a fraction of the messages.
 
 
 def queue_alert(view: PartitionView, ws: WriteSet, alert: Alert, state: LeadState) -> None:
@@ -204,7 +206,9 @@ def apply_event(
     facts: EventFacts,
     keys: list[str],
 ) -> None:
+    before = (state.email, len(state.traits))
     _absorb_identity(state, facts, rules, keys)
+    traits_changed = bool(facts.traits) or (state.email, len(state.traits)) != before
     awarded: list[tuple[str, float]] = []
     if not facts.noise:
         for model in rules.compiled.models:
@@ -213,7 +217,8 @@ def apply_event(
                 ModelState(anchor=state.created, half_life_days=model.model.half_life_days),
             )
             awarded += score_event(ms, model, facts)
-            refresh_fit(ms, model, state.traits, state.email, rules.compiled.lists, facts.t)
+            if traits_changed or not ms.fit_at:
+                refresh_fit(ms, model, state.traits, state.email, rules.compiled.lists, facts.t)
         page = rules.content.page(facts.path) if facts.is_page else None
         if page is not None:
             state.consideration[page.consideration] = (
@@ -244,7 +249,10 @@ def apply_event(
         total = scores_of(state, rules.compiled.models[:1], state.last_seen)
         point = [state.last_seen, round(next(iter(total.values())).total, 2)]
         ws.lpush(view.pk.score_history(state.lead_id), orjson.dumps(point), SCORE_HISTORY_MAX)
-        if state.account and sum(p for _, p in awarded) > 0:
+        every = rules.config.accounts.buying_group.days * DAY / 4
+        fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every
+        if state.account and fresh and sum(p for _, p in awarded) > 0:
+            state.touched_at = facts.t
             _touch_account(ws, view, state, rules, facts)
     write_lead(ws, view, state, rules)
 

@@ -98,13 +98,28 @@ def compile_rules(config: ScoringConfig) -> CompiledRules:
     return CompiledRules(models=models, disqualify=disqualify, lists=lists)
 
 
+_GLOB_CACHE: dict[tuple[int, str], bool] = {}
+_GLOB_CACHE_MAX = 50_000
+
+
+def _path_matches(pattern: Pattern, path: str) -> bool:
+    """Glob results per (pattern, path), cached: pages repeat far more than they vary."""
+    key = (id(pattern), path)
+    hit = _GLOB_CACHE.get(key)
+    if hit is None:
+        if len(_GLOB_CACHE) >= _GLOB_CACHE_MAX:
+            _GLOB_CACHE.clear()
+        hit = _GLOB_CACHE[key] = pattern.search(path) is not None
+    return hit
+
+
 def _matches(compiled: _Engagement, facts: EventFacts) -> bool:
     match = compiled.rule.match
     if match.type is not None and match.type != facts.kind:
         return False
     if match.event is not None and match.event != facts.name:
         return False
-    if compiled.url is not None and not (facts.path and compiled.url.search(facts.path)):
+    if compiled.url is not None and not (facts.path and _path_matches(compiled.url, facts.path)):
         return False
     if compiled.url_regex is not None and not (facts.url and compiled.url_regex.search(facts.url)):
         return False

@@ -6,7 +6,7 @@ at the lead's anchor time (see `decay`), so the breakdown always sums to the sco
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -52,9 +52,11 @@ class LeadState:
     visits_since_lost: list[float] = field(default_factory=list)
     sla_member: str | None = None
     alerts: list[list[Any]] = field(default_factory=list)  # [type, alert_id, at]
+    # when this person last told its account's scorer it engaged (at most once a day)
+    touched_at: float | None = None
 
     def dumps(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        return orjson.dumps(self)
 
     @classmethod
     def loads(cls, raw: bytes | str) -> LeadState:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import orjson
+
 from scorer.keys import PartitionKeys
 
 __all__ = ["WriteSet"]
 
 Arg = str | bytes | int | float
+Op = list[str | int | float]
 
 
 class WriteSet:
     """Ops on one partition's keys; `keys()`/`args()` give EVALSHA's KEYS and ARGV."""
 
-    __slots__ = ("_args", "_index", "_keys", "event_id", "offset", "pk")
+    __slots__ = ("_index", "_keys", "_ops", "event_id", "offset", "pk")
 
     def __init__(self, pk: PartitionKeys, offset: int, event_id: str | None) -> None:
         self.pk = pk
@@ -20,7 +23,7 @@ class WriteSet:
         self.event_id = event_id or ""
         self._keys: list[str] = [pk.offset, pk.seen]
         self._index: dict[str, int] = {}
-        self._args: list[Arg] = []
+        self._ops: list[Op] = []
 
     def _k(self, key: str) -> int:
         found = self._index.get(key)
@@ -29,39 +32,43 @@ class WriteSet:
             found = self._index[key] = len(self._keys)
         return found
 
-    def set(self, key: str, value: Arg) -> None:
-        self._args += ["set", self._k(key), value]
+    def set(self, key: str, value: str | bytes) -> None:
+        self._ops.append(["set", self._k(key), _text(value)])
 
     def delete(self, key: str) -> None:
-        self._args += ["del", self._k(key)]
+        self._ops.append(["del", self._k(key)])
 
-    def hset(self, key: str, field: str, value: Arg) -> None:
-        self._args += ["hset", self._k(key), field, value]
+    def hset(self, key: str, field: str, value: str | bytes) -> None:
+        self._ops.append(["hset", self._k(key), field, _text(value)])
 
     def hdel(self, key: str, field: str) -> None:
-        self._args += ["hdel", self._k(key), field]
+        self._ops.append(["hdel", self._k(key), field])
 
     def hincr(self, key: str, field: str, by: int) -> None:
-        self._args += ["hincr", self._k(key), field, by]
+        self._ops.append(["hincr", self._k(key), field, by])
 
-    def lpush(self, key: str, value: Arg, keep: int) -> None:
-        self._args += ["lpush", self._k(key), value, keep]
+    def lpush(self, key: str, value: str | bytes, keep: int) -> None:
+        self._ops.append(["lpush", self._k(key), _text(value), keep])
 
     def zadd(self, key: str, score: float, member: str) -> None:
-        self._args += ["zadd", self._k(key), repr(float(score)), member]
+        self._ops.append(["zadd", self._k(key), repr(float(score)), member])
 
     def zrem(self, key: str, member: str) -> None:
-        self._args += ["zrem", self._k(key), member]
+        self._ops.append(["zrem", self._k(key), member])
 
     def zcut(self, key: str, max_score: float) -> None:
-        self._args += ["zcut", self._k(key), repr(float(max_score))]
+        self._ops.append(["zcut", self._k(key), repr(float(max_score))])
 
     @property
     def empty(self) -> bool:
-        return not self._args
+        return not self._ops
 
     def keys(self) -> list[str]:
         return self._keys
 
     def args(self, expected_offset: int, dedupe_window: int) -> list[Arg]:
-        return [expected_offset, self.offset, self.event_id, dedupe_window, *self._args]
+        return [expected_offset, self.offset, self.event_id, dedupe_window, orjson.dumps(self._ops)]
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
