@@ -212,11 +212,28 @@ class EmbeddedValkey(_Process):
         return cmd
 
 
+def cluster_node_port() -> int:
+    """A free port whose cluster-bus port (port + 10000, Valkey's rule) is free too."""
+    while True:
+        port = free_port()
+        if port > 55535:
+            continue
+        with socket.socket() as bus:
+            try:
+                bus.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
 class EmbeddedValkeyCluster:
     """Three cluster-mode Valkey nodes with the 16384 slots split between them."""
 
     def __init__(self, data_dir: Path, nodes: int = 3) -> None:
-        self.nodes = [EmbeddedValkey(data_dir / f"node{i}", cluster=True) for i in range(nodes)]
+        self.nodes = [
+            EmbeddedValkey(data_dir / f"node{i}", cluster_node_port(), cluster=True)
+            for i in range(nodes)
+        ]
 
     @property
     def url(self) -> str:
