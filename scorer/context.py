@@ -13,7 +13,7 @@ from scorer.rules import CompiledRules, compile_rules
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
-__all__ = ["Outbound", "PartitionView", "Rules", "queue_outbound"]
+__all__ = ["Outbound", "PartitionView", "Rules", "push_timeline", "queue_outbound"]
 
 SCORE_HISTORY_MAX = 100
 RECENT_MAX = 200
@@ -66,12 +66,20 @@ class PartitionView:
     identities: dict[str, str] = field(default_factory=dict)
     forwards: dict[str, str] = field(default_factory=dict)
     leads: dict[str, LeadState | None] = field(default_factory=dict)
+    # oldest first: what Valkey held before the batch (read for claims) + what it added
     timelines: dict[str, list[bytes]] = field(default_factory=dict)
+    added: dict[str, list[bytes]] = field(default_factory=dict)
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
     group_fired: dict[str, float | None] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
     outbound: list[Outbound] = field(default_factory=list)
     suppress: list[str] = field(default_factory=list)
+
+
+def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:
+    """Add a timeline entry, and remember it: a claim later in the batch snapshots it too."""
+    ws.lpush(view.pk.timeline(lead_id), entry, keep)
+    view.added.setdefault(lead_id, []).append(entry)
 
 
 def queue_outbound(view: PartitionView, ws: WriteSet, message: Outbound) -> None:

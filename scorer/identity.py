@@ -103,7 +103,8 @@ def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         view.identities.pop(claimed, None)
     if state is None:
         return
-    timeline = [entry.decode() for entry in view.timelines.get(state.lead_id, [])]
+    entries = view.timelines.get(state.lead_id, []) + view.added.get(state.lead_id, [])
+    timeline = [entry.decode() for entry in entries]
     snapshot = {"lead": orjson.loads(state.dumps()), "timeline": timeline}
     for key in state.keys:
         if key != claimed and view.identities.get(key) == state.lead_id:

@@ -17,6 +17,7 @@ from scorer.context import (
     Outbound,
     PartitionView,
     Rules,
+    push_timeline,
     queue_outbound,
 )
 from scorer.decay import DAY
@@ -242,9 +243,8 @@ def apply_event(
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
     state.last_seen = max(state.last_seen, facts.t)
-    ws.lpush(
-        view.pk.timeline(state.lead_id), _timeline_entry(facts, awarded), rules.config.timeline_max
-    )
+    entry = _timeline_entry(facts, awarded)
+    push_timeline(view, ws, state.lead_id, entry, rules.config.timeline_max)
     if awarded:
         total = scores_of(state, rules.compiled.models[:1], state.last_seen)
         point = [state.last_seen, round(next(iter(total.values())).total, 2)]

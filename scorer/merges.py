@@ -8,7 +8,7 @@ import orjson
 
 from leadpulse.schema import Alert, AlertLead, EventEnvelope
 from scorer.alerts import alert_id
-from scorer.context import Outbound, PartitionView, Rules, queue_outbound
+from scorer.context import Outbound, PartitionView, Rules, push_timeline, queue_outbound
 from scorer.decay import DAY
 from scorer.facts import EventFacts
 from scorer.funnel import record_exit
@@ -84,7 +84,7 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         key=lambda e: e.get("at", 0),
     )
     for entry in entries:
-        ws.lpush(view.pk.timeline(state.lead_id), orjson.dumps(entry), rules.config.timeline_max)
+        push_timeline(view, ws, state.lead_id, orjson.dumps(entry), rules.config.timeline_max)
     if _RANK.get(src.stage, -1) > _RANK.get(state.stage, -1) and state.stage in _RANK:
         # Adopt the further stage without a new entry: both people were already counted.
         record_exit(ws, view.pk, t, state.stage)

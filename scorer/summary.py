@@ -52,6 +52,8 @@ def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
     """Delete every key and entry this partition keeps for the lead."""
     pk = view.pk
     view.leads[state.lead_id] = None
+    view.timelines.pop(state.lead_id, None)
+    view.added.pop(state.lead_id, None)
     ws.delete(pk.lead(state.lead_id))
     ws.delete(pk.timeline(state.lead_id))
     ws.delete(pk.score_history(state.lead_id))
