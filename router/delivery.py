@@ -18,7 +18,7 @@ import structlog
 
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.schema import Alert
-from router import metrics
+from router import history, metrics
 from router.destinations import Target
 from router.dlq import DeadLetterPublisher
 from router.errors import DeliveryError
@@ -43,7 +43,7 @@ class Abandoned(Exception):
 @dataclass(frozen=True)
 class _Attempted:
     attempts: int
-    error: DeliveryError
+    error: DeliveryError | None  # None: delivered
 
 
 class AlertDelivery:
@@ -108,10 +108,13 @@ class AlertDelivery:
     async def _deliver_to(self, alert: Alert, target: Target) -> None:
         started = time.monotonic()
         outcome = await self._attempt_all(alert, target)
-        if outcome is None:
+        if outcome.error is None:
             metrics.DELIVERED.labels(target.name).inc()
             metrics.DELIVERY_SECONDS.labels(target.name).observe(time.monotonic() - started)
             await self._store.record(alert.alert_id, target.name, "delivered")
+            await history.note_outcome(
+                self._store.redis, alert, target.name, "delivered", outcome.attempts
+            )
             log.info("alert_delivered", alert_id=alert.alert_id, destination=target.name)
             return
         reason = f"{outcome.error.detail} after {outcome.attempts} attempts"
@@ -119,6 +122,9 @@ class AlertDelivery:
             reason = f"{outcome.error.detail} (not retried)"
         await self._dead_letters.park(alert, target.name, reason, outcome.attempts)
         await self._store.record(alert.alert_id, target.name, "dead")
+        await history.note_outcome(
+            self._store.redis, alert, target.name, "dead", outcome.attempts, reason
+        )
         metrics.DEAD_LETTERED.labels(target.name, outcome.error.reason).inc()
         log.warning(
             "alert_dead_lettered",
@@ -128,8 +134,10 @@ class AlertDelivery:
             attempts=outcome.attempts,
         )
 
-    async def _attempt_all(self, alert: Alert, target: Target) -> _Attempted | None:
-        """None when delivered; the last failure otherwise. Raises Abandoned on stop."""
+    async def _attempt_all(self, alert: Alert, target: Target) -> _Attempted:
+        """How many tries it took, and the last failure unless delivered.
+
+        Raises Abandoned on stop."""
         policy = self._routing.retry
         body = webhook_body(alert) if target.kind == "webhook" else b""
         for attempt in range(1, policy.attempts + 1):
@@ -144,6 +152,7 @@ class AlertDelivery:
                 if not error.retriable or attempt == policy.attempts:
                     return _Attempted(attempt, error)
                 metrics.RETRIED.labels(target.name, error.reason).inc()
+                await history.note_retry(self._store.redis, target.name)
                 delay = backoff_seconds(policy, attempt, error.retry_after, self._rng)
                 log.info(
                     "alert_delivery_retrying",
@@ -155,7 +164,7 @@ class AlertDelivery:
                 )
                 await self._wait(delay)
             else:
-                return None
+                return _Attempted(attempt, None)
         raise AssertionError("unreachable: the loop returns on its last attempt")
 
     async def _wait(self, delay: float) -> None:

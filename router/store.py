@@ -33,6 +33,11 @@ class RouterStore:
     def __init__(self, redis: Any) -> None:
         self._redis = redis
 
+    @property
+    def redis(self) -> Any:
+        """The client, for router.history's notes."""
+        return self._redis
+
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
 
