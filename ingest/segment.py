@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +36,7 @@ SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "alias"})
 _MAX_ID_CHARS = 200
 _MAX_EMAIL_CHARS = 254
 _CAMPAIGN_FIELDS = ("source", "medium", "name", "term", "content")
+_NO_CAMPAIGN = Campaign()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +57,11 @@ class Received:
     max_skew: timedelta
 
 
-def parse_time(value: Any, field: str) -> datetime | None:
+def parse_time(value: Any, field: str, prefix: str = "") -> datetime | None:
     """An ISO-8601 time as aware UTC; naive times are taken as UTC. None stays None."""
     if value is None:
         return None
+    field = prefix + field
     if not isinstance(value, str) or len(value) > 64:
         raise BadInput(f"{field}: must be an ISO-8601 time string", field=field)
     try:
@@ -93,17 +96,19 @@ def _object(message: dict[str, Any], name: str, prefix: str) -> dict[str, Any]:
     return value
 
 
-def _text(value: Any, field: str, limit: int = 2048) -> str | None:
+def _text(value: Any, prefix: str, name: str, limit: int = 2048) -> str | None:
+    # The field's full name is only built on error: this runs a dozen times per event.
     if value is None:
         return None
     if not isinstance(value, str):
-        raise BadInput(f"{field}: must be a string", field=field)
+        raise BadInput(f"{prefix}{name}: must be a string", field=f"{prefix}{name}")
     return value[:limit] or None
 
 
-def _email(value: Any, field: str) -> str | None:
+def _email(value: Any, prefix: str, name: str) -> str | None:
     if value is None or value == "":
         return None
+    field = f"{prefix}{name}"
     if not isinstance(value, str):
         raise BadInput(f"{field}: must be a string", field=field)
     local, at, domain = value.strip().rpartition("@")
@@ -113,10 +118,10 @@ def _email(value: Any, field: str) -> str | None:
 
 
 def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign:
-    given = _object(context, "campaign", f"{prefix}context.")
+    given = _object(context, "campaign", f"{prefix}context.") if "campaign" in context else {}
     values: dict[str, str] = {}
-    for name in _CAMPAIGN_FIELDS:
-        text = _text(given.get(name), f"{prefix}context.campaign.{name}", 256)
+    for name in _CAMPAIGN_FIELDS if given else ():
+        text = _text(given.get(name), prefix, f"context.campaign.{name}", 256)
         if text:
             values[name] = text
     if url and not values and "utm_" in url:
@@ -125,16 +130,27 @@ def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign
             found = query.get(f"utm_{'campaign' if name == 'name' else name}")
             if found and found[0]:
                 values[name] = found[0][:256]
-    return Campaign(**values)
+    return Campaign(**values) if values else _NO_CAMPAIGN
+
+
+@lru_cache(maxsize=64)
+def _flags(bot: bool, consent: Consent, trusted: bool) -> EventFlags:
+    """Flags repeat across a request's events; frozen models can be shared."""
+    return EventFlags(
+        bot=bot,
+        noise_reason="bot" if bot else None,
+        consent=consent,
+        identity_trust="verified" if trusted else "claimed",
+    )
 
 
 def _event_time(
     message: dict[str, Any], batch_sent_at: datetime | None, received: Received, prefix: str
 ) -> datetime:
-    timestamp = parse_time(message.get("timestamp"), f"{prefix}timestamp") or parse_time(
-        message.get("originalTimestamp"), f"{prefix}originalTimestamp"
+    timestamp = parse_time(message.get("timestamp"), "timestamp", prefix) or parse_time(
+        message.get("originalTimestamp"), "originalTimestamp", prefix
     )
-    sent_at = parse_time(message.get("sentAt"), f"{prefix}sentAt") or batch_sent_at
+    sent_at = parse_time(message.get("sentAt"), "sentAt", prefix) or batch_sent_at
     if timestamp is None:
         return received.received_at
     if sent_at is not None:
@@ -177,12 +193,13 @@ def envelope_from_segment(
         event_type = "page"
     context = dict(batch_context or {}) | _object(message, "context", prefix)
     properties = _object(message, "properties", prefix)
-    traits = _object(message, "traits", prefix) or _object(context, "traits", f"{prefix}context.")
-    page = _object(context, "page", f"{prefix}context.")
+    in_context = prefix + "context."
+    traits = _object(message, "traits", prefix) or _object(context, "traits", in_context)
+    page = _object(context, "page", in_context)
 
     anonymous_id = _id(message, "anonymousId", prefix)
     user_id = _id(message, "userId", prefix)
-    email = _email(traits.get("email"), f"{prefix}traits.email")
+    email = _email(traits.get("email"), prefix, "traits.email")
     if not (anonymous_id or user_id):
         raise BadInput(
             f"{prefix}userId: userId or anonymousId is required", field=f"{prefix}userId"
@@ -192,11 +209,11 @@ def envelope_from_segment(
     name: str | None = None
     previous_id: str | None = None
     if event_type == "track":
-        name = _text(message.get("event"), f"{prefix}event", 200)
+        name = _text(message.get("event"), prefix, "event", 200)
         if not name:
             raise BadInput(f"{prefix}event: a track needs an event name", field=f"{prefix}event")
     elif event_type == "page":
-        name = _text(message.get("name"), f"{prefix}name", 200)
+        name = _text(message.get("name"), prefix, "name", 200)
     elif event_type == "alias":
         previous = _id(message, "previousId", prefix)
         if not previous:
@@ -215,7 +232,7 @@ def envelope_from_segment(
         received.device,
         received.bot,
     )
-    given_agent = _text(context.get("userAgent"), f"{prefix}context.userAgent", 1024)
+    given_agent = _text(context.get("userAgent"), prefix, "context.userAgent", 1024)
     if given_agent and given_agent != received.user_agent:
         agent = parse_agent(given_agent)
         user_agent, browser, os_name, device, bot = (
@@ -226,8 +243,8 @@ def envelope_from_segment(
             agent.bot,
         )
 
-    url = _text(properties.get("url"), f"{prefix}properties.url") or _text(
-        page.get("url"), f"{prefix}context.page.url"
+    url = _text(properties.get("url"), prefix, "properties.url") or _text(
+        page.get("url"), prefix, "context.page.url"
     )
     event_context = EventContext(
         ip=received.ip,
@@ -236,21 +253,16 @@ def envelope_from_segment(
         os=os_name,
         device=device,
         url=url,
-        path=_text(properties.get("path"), f"{prefix}properties.path")
-        or _text(page.get("path"), f"{prefix}context.page.path"),
-        referrer=_text(properties.get("referrer"), f"{prefix}properties.referrer")
-        or _text(page.get("referrer"), f"{prefix}context.page.referrer"),
-        title=_text(properties.get("title"), f"{prefix}properties.title", 512)
-        or _text(page.get("title"), f"{prefix}context.page.title", 512),
+        path=_text(properties.get("path"), prefix, "properties.path")
+        or _text(page.get("path"), prefix, "context.page.path"),
+        referrer=_text(properties.get("referrer"), prefix, "properties.referrer")
+        or _text(page.get("referrer"), prefix, "context.page.referrer"),
+        title=_text(properties.get("title"), prefix, "properties.title", 512)
+        or _text(page.get("title"), prefix, "context.page.title", 512),
         campaign=_campaign(context, url, prefix),
-        locale=_text(context.get("locale"), f"{prefix}context.locale", 32),
+        locale=_text(context.get("locale"), prefix, "context.locale", 32),
     )
-    flags = EventFlags(
-        bot=bot,
-        noise_reason="bot" if bot else None,
-        consent=received.consent,
-        identity_trust="verified" if received.trusted else "claimed",
-    )
+    flags = _flags(bot, received.consent, received.trusted)
     try:
         return EventEnvelope(
             event_id=_id(message, "messageId", prefix) or str(uuid.uuid4()),
