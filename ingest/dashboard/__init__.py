@@ -1,5 +1,11 @@
 """The dashboard at `/dashboard`: funnel, leads, accounts and alerts, for people."""
 
-from ingest.dashboard.views import router
+from fastapi import APIRouter
+
+from ingest.dashboard import alerts_view, views
 
 __all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+router.include_router(views.router)
+router.include_router(alerts_view.router)

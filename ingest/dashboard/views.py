@@ -184,7 +184,9 @@ async def leads_view(request: Request) -> Response:
         q.get("consideration") if q.get("consideration") in ("early", "mid", "late") else None
     )
     account = q.get("account") or None
-    sort = q.get("sort") if q.get("sort") in ("score", "recent") else "score"
+    sort = q.get("sort") or "score"
+    if sort not in ("score", "recent"):
+        sort = "score"
     min_score = _float(q.get("min_score"))
     offset = max(int(_float(q.get("offset")) or 0), 0)
     result = await store.list_leads(

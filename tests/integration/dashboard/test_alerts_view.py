@@ -1,0 +1,123 @@
+"""The dashboard's alerts view on a running ingest: dead letters shown, replayed by a click."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from leadpulse.kafka import producer_options
+from leadpulse.schema import Alert, DeadLetter, decode, encode
+from leadpulse.settings import Settings
+from tests.conftest import SECRET_KEY
+from tests.integration.ingest.conftest import EdgeFactory
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+
+
+async def _park(settings: Settings) -> Alert:
+    alert = decode(Alert, (GOLDEN / "alert.json").read_bytes())
+    letter = DeadLetter(
+        alert=alert,
+        destination="default_webhook",
+        reason="HTTP 503 after 6 attempts",
+        attempts=6,
+        failed_at=datetime.now(UTC),
+    )
+    producer = AIOKafkaProducer(**producer_options(settings))
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            settings.topics.dlq, encode(letter), key=alert.alert_id.encode()
+        )
+    finally:
+        await producer.stop()
+    return alert
+
+
+async def _alerts_on_topic(settings: Settings, within: float = 15) -> list[Alert]:
+    consumer = AIOKafkaConsumer(
+        settings.topics.alerts,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[Alert] = []
+    try:
+        deadline = time.monotonic() + within
+        while not found and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                found += [decode(Alert, record.value) for record in records]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def _login(client: httpx.AsyncClient) -> dict[str, str]:
+    response = await client.post(
+        "/dashboard/login",
+        content=f"key={SECRET_KEY}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 303
+    # The cookie is Secure; a browser sends it to 127.0.0.1, httpx's jar does not.
+    return {"cookie": f"lp_session={response.cookies['lp_session']}"}
+
+
+async def test_dead_letter_is_listed_and_replayed_from_the_dashboard(
+    edge_factory: EdgeFactory,
+    redis_client: Any,
+) -> None:
+    """A parked alert shows with its reason; its Replay button puts it back on the topic."""
+    async with edge_factory() as edge, edge.client() as client:
+        alert = await _park(edge.settings)
+        cookie = await _login(client)
+        page = await client.get("/dashboard/alerts", headers=cookie)
+        assert page.status_code == 200
+        assert alert.alert_id in page.text and "HTTP 503 after 6 attempts" in page.text
+        replayed = await client.post(
+            "/dashboard/alerts/replay",
+            content=f"alert_id={alert.alert_id}",
+            headers=cookie
+            | {"origin": edge.base, "content-type": "application/x-www-form-urlencoded"},
+        )
+        assert replayed.status_code == 303
+        assert replayed.headers["location"] == "/dashboard/alerts?replayed=1"
+        assert [a.alert_id for a in await _alerts_on_topic(edge.settings)] == [alert.alert_id]
+
+
+async def test_replay_from_another_site_is_refused(
+    edge_factory: EdgeFactory,
+    redis_client: Any,
+) -> None:
+    """A replay posted from another origin is 403 and puts nothing back."""
+    async with edge_factory() as edge, edge.client() as client:
+        alert = await _park(edge.settings)
+        cookie = await _login(client)
+        response = await client.post(
+            "/dashboard/alerts/replay",
+            content=f"alert_id={alert.alert_id}",
+            headers=cookie
+            | {
+                "origin": "http://evil.example",
+                "content-type": "application/x-www-form-urlencoded",
+            },
+        )
+        assert response.status_code == 403
+        assert await _alerts_on_topic(edge.settings, within=2) == []
+
+
+async def test_alerts_view_needs_a_session(
+    edge_factory: EdgeFactory,
+    redis_client: Any,
+) -> None:
+    """Without logging in, the alerts view and the replay send a person to the login form."""
+    async with edge_factory() as edge, edge.client() as client:
+        assert (await client.get("/dashboard/alerts")).headers["location"] == "/dashboard/login"
+        response = await client.post("/dashboard/alerts/replay", content="alert_id=x")
+        assert response.headers["location"] == "/dashboard/login"
