@@ -298,6 +298,8 @@ async def lead_view(lead_id: str, request: Request) -> Response:
         for p in lead.get("score_history", [])
         if "at" in p and "score" in p
     ]
+    # The last point is the score now, decayed: the plot ends where the lead stands today.
+    history.append((datetime.now(UTC), float(score.get("total", 0))))
     threshold = lead.get("threshold")
     breakdown = "".join(
         f'<tr><td>{esc(b["rule"])}</td><td class="num">{float(b["points"]):+.1f}</td>'
