@@ -117,8 +117,8 @@ def test_leads_lead_and_account_views_render_real_data(logged_in: Page, filled: 
     assert logged_in.locator("#breakdown tr").count() > 1
     assert logged_in.locator("svg.score-plot").count() == 1
     _shot(logged_in, "dashboard-lead")
-    account_link = logged_in.locator("a[href^='/dashboard/accounts/']").first
-    account_link.click()
+    logged_in.goto(f"{filled.base}/dashboard/leads?sort=score")
+    logged_in.locator("#leads a[href^='/dashboard/accounts/']").first.click()
     logged_in.wait_for_url("**/dashboard/accounts/**")
     assert logged_in.locator("#people tr").count() > 1
     _shot(logged_in, "dashboard-account")
