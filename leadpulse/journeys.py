@@ -170,6 +170,9 @@ class _Journey:
         context.setdefault("userAgent", CHROME_UA)
         if self.campaign:
             context.setdefault("campaign", self.campaign)
+        if self.email and message["type"] != "identify":
+            # As RudderStack's and Segment's browser SDKs do once a user is identified.
+            context.setdefault("traits", {"email": self.email})
         self.steps.append(_Draft(at, "segment", message))
 
     def page(self, path: str, low: float = 1, high: float = 20) -> None:
