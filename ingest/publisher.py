@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,10 @@ _BACKOFF_MAX = 3.0
 _STOP_DEADLINE = 10.0
 
 
+def _digest(value: bytes) -> bytes:
+    return hashlib.blake2b(value, digest_size=16).digest()
+
+
 class Publisher:
     """Durable publishing to the events topic. `start()` once; `stop()` is idempotent."""
 
@@ -62,6 +67,8 @@ class Publisher:
         self._replayer: asyncio.Task[None] | None = None
         self._started = False
         self._stopping = asyncio.Event()
+        # Replayed records already acked but not yet committed (they follow a failed one).
+        self._acked_ahead: set[bytes] = set()
 
     @property
     def spool(self) -> Spool:
@@ -176,21 +183,30 @@ class Publisher:
                 task.cancel()
 
     async def _replay_once(self) -> bool:
-        """Deliver the spool's oldest batch; True if it went (or nothing was waiting)."""
+        """Deliver the spool's oldest batch; True if it all went (or nothing was waiting).
+
+        The spool commits a prefix, so a batch where some partitions failed (a broker just
+        back, its leaders not all ready) commits up to the first failure; the records acked
+        after it are remembered, and the next round sends only what is still missing.
+        """
         if not await self._start_producer():
             return False
         records = await asyncio.to_thread(self._spool.read, _REPLAY_BATCH)
         if not records:
             return True
-        failed_at = await self._send(records)
-        delivered = failed_at[0] if failed_at else len(records)
+        digests = [_digest(value) for _, value in records]
+        pending = [i for i, digest in enumerate(digests) if digest not in self._acked_ahead]
+        failed = {pending[i] for i in await self._send([records[i] for i in pending])}
+        delivered = min(failed) if failed else len(records)
+        for index in range(delivered, len(records)):
+            if index not in failed:
+                self._acked_ahead.add(digests[index])
         if delivered:
-            # Only the prefix before the first failure counts, so replay keeps its order;
-            # an acked record after a failed one is sent again (at least once, never lost).
+            self._acked_ahead.difference_update(digests[:delivered])
             await asyncio.to_thread(self._spool.commit, delivered)
             SPOOL_REPLAYED.inc(delivered)
             log.info("spool_replayed", events=delivered, waiting=self._spool.events)
-        return not failed_at
+        return not failed
 
     async def broker_ready(self) -> bool:
         """Whether the broker answers a metadata request now."""

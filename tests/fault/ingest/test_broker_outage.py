@@ -13,7 +13,7 @@ import pytest
 from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, free_port
 from leadpulse.kafka import ensure_topics
 from tests.conftest import WRITE_KEY, SettingsFactory
-from tests.integration.ingest.conftest import consume, serve
+from tests.integration.ingest.conftest import consume, consume_ids, serve
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -75,9 +75,9 @@ async def test_a_broker_outage_loses_and_duplicates_nothing(
         await asyncio.to_thread(own_broker.restart)
         await ensure_topics(settings)
         statuses += await _send(client, after)
-        seen_after = await consume(settings, len(during) + len(after), timeout=60)
+        seen_after = await consume_ids(settings, set(during + after), timeout=60)
 
     assert Counter(statuses) == {200: 1000}
-    counts = Counter(event.event_id for _, event in seen_before + seen_after)
+    counts = Counter(event.event_id for event in [e for _, e in seen_before] + seen_after)
     assert set(counts) == set(ids)
     assert [event_id for event_id, n in counts.items() if n > 1] == []

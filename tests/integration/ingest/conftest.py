@@ -110,6 +110,35 @@ async def consume(
     return found
 
 
+async def consume_ids(
+    settings: Settings,
+    ids: set[str],
+    timeout: float = 60.0,  # noqa: ASYNC109 - a deadline
+) -> list[EventEnvelope]:
+    """Read the topic from the start until every id in `ids` was seen, plus one more quiet
+    poll so duplicates that follow are counted too; returns every envelope read."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    found: list[EventEnvelope] = []
+    try:
+        partitions = await _partitions(consumer, settings.topics.events, timeout)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + timeout
+        quiet_polls = 0
+        while time.monotonic() < deadline and quiet_polls < 3:
+            batches = await consumer.getmany(timeout_ms=300)
+            for records in batches.values():
+                found.extend(decode(EventEnvelope, record.value) for record in records)
+            seen = {event.event_id for event in found}
+            quiet_polls = quiet_polls + 1 if ids <= seen and not batches else 0
+    finally:
+        await consumer.stop()
+    return found
+
+
 async def _partitions(
     consumer: AIOKafkaConsumer, topic: str, within: float
 ) -> list[TopicPartition]:
