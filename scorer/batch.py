@@ -82,7 +82,7 @@ async def _read_views(redis: Any, batches: dict[int, list[Message]]) -> dict[int
         if ids:
             pipe.zmscore(pk.seen, ids)
         else:
-            pipe.exists(pk.seen)
+            pipe.zcard(pk.seen)  # a placeholder reply: no ids to look up
         pipe.hmget(pk.identities, keys)
         pipe.hmget(pk.fwd, keys)
         pipe.smismember(SUPPRESSED, digests)

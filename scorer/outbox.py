@@ -31,6 +31,8 @@ class Outbox:
         self._send_alerts = send_alerts
         # partition of the events topic -> highest offset this outbox produced there
         self.produced: dict[int, int] = {}
+        # (partition, offset) of every events-topic message this outbox produced
+        self.produced_offsets: set[tuple[int, int]] = set()
 
     def _topic(self, kind: str) -> str:
         return self._topics.alerts if kind == "alerts" else self._topics.events
@@ -50,6 +52,7 @@ class Outbox:
             if m.topic == "alerts":
                 ALERTS_QUEUED.labels(orjson.loads(m.value).get("type", "unknown")).inc()
             else:
+                self.produced_offsets.add((meta.partition, meta.offset))
                 self.produced[meta.partition] = max(
                     self.produced.get(meta.partition, -1), meta.offset
                 )

@@ -5,7 +5,8 @@ suppression list (forgotten people stay forgotten: their events are dropped agai
 replays the topic from the beginning through the same apply path as the live scorer. The
 claims, merges and forwards the old run wrote to the topic are skipped (they carry
 snapshots made under the old rules); the replay writes its own, with the same deterministic
-ids, and consumes them too until nothing is pending. Alerts are not re-sent. Afterwards the
+ids, and consumes exactly those (known by the offsets the broker gave them) until nothing is
+pending. Alerts are not re-sent. Afterwards the
 stored offsets point at the topic's end, so scorers resume from there.
 
 Production needs the events topic kept for as long as history should count (retention.ms=-1,
@@ -37,25 +38,27 @@ log = structlog.get_logger("scorer.rescore")
 Progress = Callable[[int, int], None]
 
 
-async def wipe_state(redis: Any) -> int:
-    """Delete every partition-scoped key; the suppression list stays."""
+async def wipe_state(redis: Any, partitions: int) -> int:
+    """Delete every partition-scoped key; the suppression list stays.
+
+    One pattern per partition, with its full hash tag: a cluster node then scans one slot.
+    """
     deleted = 0
-    batch: list[Any] = []
-    async for key in redis.scan_iter(match="lp:{p*", count=1000):
-        batch.append(key)
-        if len(batch) >= 500:
+    for partition in range(partitions):
+        batch: list[Any] = []
+        async for key in redis.scan_iter(match=f"lp:{{p{partition}}}:*", count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += await _unlink(redis, batch)
+                batch = []
+        if batch:
             deleted += await _unlink(redis, batch)
-            batch = []
-    if batch:
-        deleted += await _unlink(redis, batch)
     return deleted
 
 
 async def _unlink(redis: Any, keys: list[Any]) -> int:
-    pipe = redis.pipeline(transaction=False)
-    for key in keys:
-        pipe.unlink(key)
-    return sum(int(n) for n in await pipe.execute())
+    # One partition's keys share a hash slot: one multi-key UNLINK on any deployment.
+    return int(await redis.unlink(*keys))
 
 
 async def rescore(
@@ -75,14 +78,16 @@ async def rescore(
         await producer.start()
         await consumer.start()
         topic = settings.topics.events
-        partitions = sorted(await consumer.partitions_for_topic(topic) or [])
+        # The metadata is loaded by start(); fall back to the configured count.
+        found = consumer.partitions_for_topic(topic)
+        partitions = sorted(found or range(settings.kafka_partitions))
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         snapshot = {
             tp.partition: offset for tp, offset in (await consumer.end_offsets(tps)).items()
         }
-        wiped = await wipe_state(redis)
+        wiped = await wipe_state(redis, max(len(tps), settings.kafka_partitions))
         log.info("rescore_started", partitions=len(tps), events=sum(snapshot.values()), wiped=wiped)
         seen = 0
         while True:
@@ -92,10 +97,9 @@ async def rescore(
                 messages = []
                 for r in items:
                     key, event = decode_message(r.key, r.value)
-                    old = r.offset < snapshot[tp.partition]
-                    messages.append(
-                        Message(r.offset, key, event, skip=old and _derived(key, event))
-                    )
+                    ours = (tp.partition, r.offset) in outbox.produced_offsets
+                    skip = _derived(key, event) and not ours
+                    messages.append(Message(r.offset, key, event, skip=skip))
                 batches[tp.partition] = messages
                 seen += len(items)
             if batches:
