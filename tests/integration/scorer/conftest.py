@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+import ingest
 from leadpulse.config import LeadPulseConfig, load_config
 from leadpulse.embedded import EmbeddedValkey, EmbeddedValkeyCluster, free_port
 from leadpulse.kafka import ensure_topics, producer_options
@@ -17,7 +20,7 @@ from leadpulse.schema import Alert, EventEnvelope, decode, encode
 from leadpulse.settings import Settings
 from scorer import run
 from scorer.scripts import connect_redis
-from tests.conftest import SettingsFactory
+from tests.conftest import SECRET_KEY, WRITE_KEY, SettingsFactory
 
 
 async def wait_for(
@@ -158,3 +161,39 @@ async def read_alerts(settings: Settings, expect: int, within: float = 20.0) -> 
     finally:
         await consumer.stop()
     return alerts
+
+
+@dataclass
+class Edge:
+    """A running ingest (the public HTTP API) in this event loop."""
+
+    base: str
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base, timeout=30)
+
+
+SECRET = {"Authorization": f"Bearer {SECRET_KEY}"}
+WRITE = (WRITE_KEY, "")
+
+
+@pytest.fixture
+async def edge(scorer_settings: Settings, config: LeadPulseConfig) -> AsyncIterator[Edge]:
+    """ingest.run() on a free port, sharing the scorer's topics and Valkey."""
+    settings = scorer_settings.model_copy(update={"http_port": free_port()})
+    stop = asyncio.Event()
+    task = asyncio.create_task(ingest.run(settings, config, stop))
+    base = f"http://{settings.http_host}:{settings.http_port}"
+
+    async def up() -> bool:
+        assert not task.done(), "ingest stopped"
+        async with httpx.AsyncClient(base_url=base, timeout=2) as client:
+            try:
+                return (await client.get("/healthz")).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+    await wait_for(up, what="ingest to answer")
+    yield Edge(base)
+    stop.set()
+    await asyncio.wait_for(task, 30)
