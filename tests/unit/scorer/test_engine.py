@@ -1,0 +1,101 @@
+"""The pure apply path on an in-memory partition view: no Valkey, no Kafka."""
+
+from __future__ import annotations
+
+import orjson
+
+from leadpulse.config import load_config
+from leadpulse.schema import Alert, EventEnvelope, decode
+from scorer.context import PartitionView, Rules
+from scorer.engine import apply_message
+from scorer.keys import PartitionKeys
+from tests.unit.scorer.events import at, crm, identify, page, track
+
+RULES = Rules.from_config(load_config().scoring)
+
+
+def _apply(view: PartitionView, *events: EventEnvelope) -> list[str]:
+    outcomes = []
+    for offset, event in enumerate(events, start=view.stored_offset + 1):
+        _, outcome = apply_message(view, RULES, event.key, offset, event)
+        outcomes.append(outcome)
+        view.stored_offset = offset
+    return outcomes
+
+
+def _view() -> PartitionView:
+    return PartitionView(PartitionKeys(0), -1)
+
+
+def test_a_duplicate_event_id_is_not_applied_twice() -> None:
+    """The second copy of an event id writes nothing but the offset."""
+    view = _view()
+    event = page("/demo/pricing", anon="a", event_id="same")
+    assert _apply(view, event, event) == ["applied", "duplicate"]
+
+
+def test_identify_claims_the_anonymous_identity() -> None:
+    """An event linking a weaker identity publishes one claim keyed to that identity."""
+    view = _view()
+    _apply(view, identify(anon="b1", email="x@acme.example"))
+    claims = [m for m in view.outbound if m.msg_id.startswith("claim:")]
+    assert [m.key for m in claims] == ["anon:b1"]
+    assert decode(EventEnvelope, claims[0].value).control["survivor"] == "email:x@acme.example"  # type: ignore[index]
+
+
+def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
+    """Pages applied earlier in the same batch travel in the merge snapshot."""
+    anon_side, email_side = _view(), PartitionView(PartitionKeys(1), -1)
+    _apply(anon_side, page("/demo/pricing", anon="b2"), page("/demo/blog/a", anon="b2", when=at(1)))
+    _apply(email_side, identify(anon="b2", email="y@acme.example", when=at(2)))
+    claim = next(m for m in email_side.outbound if m.msg_id.startswith("claim:"))
+    _apply(anon_side, decode(EventEnvelope, claim.value))
+    merge = next(m for m in anon_side.outbound if m.msg_id.startswith("merge:"))
+    snapshot = decode(EventEnvelope, merge.value).control["snapshot"]  # type: ignore[index]
+    assert len(snapshot["timeline"]) == 2
+    assert anon_side.forwards["anon:b2"] == "email:y@acme.example"
+    assert _apply(email_side, decode(EventEnvelope, merge.value)) == ["control"]
+    lead = email_side.leads[email_side.identities["email:y@acme.example"]]
+    assert lead is not None and {"pricing_page", "page_view"} <= set(
+        lead.models["default"].engagement
+    )
+
+
+def test_identities_on_one_partition_resolve_in_place() -> None:
+    """A visitor identifying on its own partition becomes the lead without a merge."""
+    view = _view()
+    _apply(view, page("/demo/pricing", anon="b3"), identify(anon="b3", email="u@acme.example"))
+    assert view.identities["email:u@acme.example"] == view.identities["anon:b3"]
+    assert not [m for m in view.outbound if m.msg_id.startswith("claim:")]
+
+
+def test_fast_pass_queues_one_mql_alert_with_a_stable_id() -> None:
+    """A demo request queues an mql alert whose id replays identically."""
+    first, second = _view(), _view()
+    events = [track("Demo Requested", email="z@acme.example", event_id="demo-1")]
+    _apply(first, *events)
+    _apply(second, *events)
+    alerts = [decode(Alert, m.value) for m in first.outbound if m.topic == "alerts"]
+    again = [decode(Alert, m.value) for m in second.outbound if m.topic == "alerts"]
+    assert [a.type for a in alerts] == ["mql"]
+    assert alerts[0].alert_id == again[0].alert_id
+
+
+def test_bot_events_score_nothing() -> None:
+    """A flagged event is applied (timeline) but leaves score and stage alone."""
+    view = _view()
+    _apply(view, track("Form Submitted", email="w@acme.example"))
+    _apply(view, track("Demo Requested", email="w@acme.example", bot=True))
+    lead = next(state for state in view.leads.values() if state is not None)
+    assert lead.stage == "lead"
+    assert list(lead.models["default"].engagement) == ["form_submitted"]
+
+
+def test_lost_then_visits_raise_lost_deal_returned_once() -> None:
+    """After CRM lost, the third visit within 14 days raises the alert; later ones do not."""
+    view = _view()
+    email = "v@acme.example"
+    _apply(view, track("Form Submitted", email=email), crm("lost", email=email, when=at(1)))
+    _apply(view, *[page("/demo/pricing", email=email, when=at(10 + i)) for i in range(5)])
+    kinds = [orjson.loads(m.value)["type"] for m in view.outbound if m.topic == "alerts"]
+    assert kinds == ["lost_deal_returned"]
