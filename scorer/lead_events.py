@@ -123,7 +123,14 @@ def move_stage(
     elif previous == "recycle":
         state.paused_until = None
     _set_sla(ws, view, state, rules, t)
-    activity = {"at": t, "lead_id": state.lead_id, "from": previous, "to": to, "reason": reason}
+    activity = {
+        "at": t,
+        "lead_id": state.lead_id,
+        "email": state.email,
+        "from": previous,
+        "to": to,
+        "reason": reason,
+    }
     ws.lpush(view.pk.recent, orjson.dumps(activity), RECENT_MAX)
     if to == "mql":
         alert = build_alert(
