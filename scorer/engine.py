@@ -71,8 +71,9 @@ def _apply_behavior(
         return "suppressed"
     identities = event.identity.keys()
     forwarded_in = key not in identities and key != event.previous_id
+    # Also for an event forwarded here: a survivor merged into a stronger one passes it on.
     survivor = view.forwards.get(key)
-    if survivor is not None and not forwarded_in:
+    if survivor is not None:
         forward = Outbound(f"fwd:{event.event_id}", "events", survivor, _raw(event))
         queue_outbound(view, ws, forward)
         return "forwarded"

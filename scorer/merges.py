@@ -12,7 +12,7 @@ from scorer.context import Outbound, PartitionView, Rules, push_timeline, queue_
 from scorer.decay import DAY
 from scorer.facts import EventFacts
 from scorer.funnel import record_exit
-from scorer.identity import forget_message
+from scorer.identity import forget_message, merge_message
 from scorer.keys import suppression_digest
 from scorer.lead_events import move_stage
 from scorer.scoring import merge_model
@@ -29,6 +29,10 @@ _RANK = {
         ("visitor", "lead", "nurturing", "mql", "sal", "sql", "opportunity", "customer")
     )
 }
+
+
+def t_of(event: EventEnvelope) -> float:
+    return event.timestamp.timestamp()
 
 
 def _load_snapshot(raw: dict[str, Any]) -> LeadState:
@@ -70,6 +74,11 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
     lead_id = view.identities.get(survivor)
     state = view.leads.get(lead_id) if lead_id else None
     snapshot = control.get("snapshot") or {}
+    if state is None and survivor in view.forwards and "lead" in snapshot:
+        # The survivor was itself merged into a stronger identity: pass the history on.
+        onward = view.forwards[survivor]
+        queue_outbound(view, ws, merge_message(event.event_id, onward, t_of(event), snapshot))
+        return
     if state is None or "lead" not in snapshot:
         return  # the survivor was forgotten meanwhile: its merged history goes with it
     src = _load_snapshot(snapshot["lead"])

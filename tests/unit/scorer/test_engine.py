@@ -99,3 +99,35 @@ def test_lost_then_visits_raise_lost_deal_returned_once() -> None:
     _apply(view, *[page("/demo/pricing", email=email, when=at(10 + i)) for i in range(5)])
     kinds = [orjson.loads(m.value)["type"] for m in view.outbound if m.topic == "alerts"]
     assert kinds == ["lost_deal_returned"]
+
+
+def _deliver(view: PartitionView, source: PartitionView, prefix: str) -> list[str]:
+    """Apply the messages `source` queued whose ids start with `prefix`."""
+    messages = [m for m in source.outbound if m.msg_id.startswith(prefix)]
+    source.outbound = [m for m in source.outbound if not m.msg_id.startswith(prefix)]
+    outcomes = []
+    for m in messages:
+        event = decode(EventEnvelope, m.value)
+        view.stored_offset += 1
+        outcomes.append(apply_message(view, RULES, m.key, view.stored_offset, event)[1])
+    return outcomes
+
+
+def test_merges_and_forwards_follow_a_chain_of_survivors() -> None:
+    """anon -> email -> user: history and later anonymous events end at the user's lead."""
+    anon, mail, user = (PartitionView(PartitionKeys(p), -1) for p in range(3))
+    _apply(anon, page("/demo/pricing", anon="c1"))
+    _apply(mail, identify(anon="c1", email="q@acme.example", when=at(1)))
+    _deliver(anon, mail, "claim:")
+    _deliver(mail, anon, "merge:")
+    _apply(user, identify(user="u-1", email="q@acme.example", when=at(2)))
+    _deliver(mail, user, "claim:")
+    _deliver(user, mail, "merge:")
+    lead = user.leads[user.identities["user:u-1"]]
+    assert lead is not None and "pricing_page" in lead.models["default"].engagement
+    assert {"anon:c1", "email:q@acme.example"} <= set(lead.keys)
+    _apply(anon, page("/demo/compare/x", anon="c1", when=at(3)))
+    _deliver(mail, anon, "fwd:")
+    _deliver(user, mail, "fwd:")
+    lead = user.leads[user.identities["user:u-1"]]
+    assert lead is not None and "comparison_page" in lead.models["default"].engagement
