@@ -122,6 +122,8 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     app.state.settings = settings
     app.state.config = config
     app.state.trusted_networks = trusted_networks(settings.trusted_proxies)
+    secret = settings.secret_key
+    app.state.user_hash_key = secret.get_secret_value().encode() if secret else None
     install_error_handlers(app)
     app.add_route("/healthz", _healthz, include_in_schema=False)
     app.add_route("/readyz", _readyz, include_in_schema=False)

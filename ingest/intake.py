@@ -52,6 +52,7 @@ def received_for(request: Request, source: Source, *, trusted: bool) -> Received
         trusted=trusted,
         max_event_bytes=config.collect.max_event_bytes,
         max_skew=timedelta(days=config.collect.max_clock_skew_days),
+        user_hash_key=request.app.state.user_hash_key,
     )
 
 

@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from ingest.errors import PublishUnavailable
 from ingest.metrics import PUBLISH_LATENCY, PUBLISH_OUTCOMES, SPOOL_REPLAYED
 from ingest.spool import Record, Spool
-from leadpulse.kafka import producer_options
+from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.schema import EventEnvelope, encode
 from leadpulse.settings import Settings
 
@@ -41,6 +41,7 @@ _REPLAY_BATCH = 500
 _BACKOFF_MIN = 0.2
 _BACKOFF_MAX = 3.0
 _STOP_DEADLINE = 10.0
+_TOPIC_CHECK_SECONDS = 5.0
 
 
 def _digest(value: bytes) -> bytes:
@@ -189,7 +190,7 @@ class Publisher:
         back, its leaders not all ready) commits up to the first failure; the records acked
         after it are remembered, and the next round sends only what is still missing.
         """
-        if not await self._start_producer():
+        if not await self._start_producer() or not await self._topic_exists():
             return False
         records = await asyncio.to_thread(self._spool.read, _REPLAY_BATCH)
         if not records:
@@ -207,6 +208,27 @@ class Publisher:
             SPOOL_REPLAYED.inc(delivered)
             log.info("spool_replayed", events=delivered, waiting=self._spool.events)
         return not failed
+
+    async def _topic_exists(self) -> bool:
+        """Make sure the events topic exists before replaying into it.
+
+        A broker that lost its topics (the embedded Tansu keeps them in memory) would
+        create one on first produce with its own partition count and drop what was written
+        to partitions it did not have: create it our way first.
+        """
+        assert self._producer is not None
+        client = self._producer.client
+        try:
+            await asyncio.wait_for(client.force_metadata_update(), _TOPIC_CHECK_SECONDS)
+            if client.cluster.partitions_for_topic(self._topic):
+                return True
+            log.warning("events_topic_missing", topic=self._topic)
+            await asyncio.wait_for(ensure_topics(self._settings), _TOPIC_CHECK_SECONDS)
+            await asyncio.wait_for(client.force_metadata_update(), _TOPIC_CHECK_SECONDS)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            log.warning("events_topic_check_failed", error=type(exc).__name__)
+            return False
+        return bool(client.cluster.partitions_for_topic(self._topic))
 
     async def broker_ready(self) -> bool:
         """Whether the broker answers a metadata request now."""

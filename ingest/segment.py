@@ -8,6 +8,8 @@ Segment does: timestamp + (received_at - sentAt).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,9 +30,10 @@ from leadpulse.schema import (
     EventFlags,
     Identity,
     Source,
+    canonical_email,
 )
 
-__all__ = ["SEGMENT_TYPES", "Received", "envelope_from_segment", "parse_time"]
+__all__ = ["SEGMENT_TYPES", "Received", "envelope_from_segment", "parse_time", "user_hash"]
 
 SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "alias"})
 _MAX_ID_CHARS = 200
@@ -55,6 +58,9 @@ class Received:
     trusted: bool
     max_event_bytes: int
     max_skew: timedelta
+    # Key of `context.userHash` (HMAC-SHA256 of the userId, else the email, by the site's
+    # backend): a matching hash makes a write-key identity verified. None: not offered.
+    user_hash_key: bytes | None = None
 
 
 def parse_time(value: Any, field: str, prefix: str = "") -> datetime | None:
@@ -131,6 +137,17 @@ def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign
             if found and found[0]:
                 values[name] = found[0][:256]
     return Campaign(**values) if values else _NO_CAMPAIGN
+
+
+def user_hash(key: bytes, identity: str) -> str:
+    """What a site's backend puts in `context.userHash` for a signed-in person."""
+    return hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()
+
+
+def _hash_matches(given: Any, identity: str | None, received: Received) -> bool:
+    if not isinstance(given, str) or identity is None or received.user_hash_key is None:
+        return False
+    return hmac.compare_digest(given.encode(), user_hash(received.user_hash_key, identity).encode())
 
 
 @lru_cache(maxsize=64)
@@ -262,7 +279,10 @@ def envelope_from_segment(
         campaign=_campaign(context, url, prefix),
         locale=_text(context.get("locale"), prefix, "context.locale", 32),
     )
-    flags = _flags(bot, received.consent, received.trusted)
+    verified = received.trusted or _hash_matches(
+        context.get("userHash"), user_id or (canonical_email(email) if email else None), received
+    )
+    flags = _flags(bot, received.consent, verified)
     try:
         return EventEnvelope(
             event_id=_id(message, "messageId", prefix) or str(uuid.uuid4()),

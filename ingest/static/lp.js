@@ -56,6 +56,7 @@
     msg.timestamp = new Date().toISOString();
     msg.context = { page: page(), campaign: campaign(), locale: n.language,
       userAgent: n.userAgent, library: { name: "leadpulse.js", version: "1" } };
+    if (msg.userHash) { msg.context.userHash = msg.userHash; delete msg.userHash; }
     queue.push(msg);
     if (queue.length >= 20) flush();
     else if (!timer) timer = setTimeout(flush, 2000);
@@ -131,5 +132,13 @@
     page: function () { send({ type: "page", properties: page() }); },
     flush: flush
   };
+  // A signed-in person, vouched for by the site's backend: an HMAC of the id it renders.
+  var uid = tag.getAttribute("data-user-id"), mail = tag.getAttribute("data-user-email");
+  if ((uid || mail) && tag.getAttribute("data-user-hash")) {
+    var known = { type: "identify", traits: mail ? { email: mail } : {},
+      userHash: tag.getAttribute("data-user-hash") };
+    if (uid) known.userId = uid;
+    send(known);
+  }
   send({ type: "page", properties: page() });
 })(window, document);

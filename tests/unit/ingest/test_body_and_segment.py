@@ -115,3 +115,23 @@ def test_the_person_agent_in_context_decides_the_bot_flag() -> None:
         {"type": "page", "anonymousId": "a", "context": {"userAgent": person}}, _received()
     )
     assert (kept.flags.bot, kept.context.browser) == (False, "Chrome")
+
+
+def test_a_backend_user_hash_makes_a_write_key_identity_verified() -> None:
+    """context.userHash = HMAC(secret key, userId) verifies; a wrong one stays claimed."""
+    from dataclasses import replace
+
+    from ingest.segment import user_hash
+
+    received = replace(_received(), user_hash_key=b"sk")
+    good = {"type": "identify", "userId": "u7", "context": {"userHash": user_hash(b"sk", "u7")}}
+    bad = {"type": "identify", "userId": "u7", "context": {"userHash": user_hash(b"x", "u7")}}
+    by_email = {
+        "type": "identify",
+        "anonymousId": "a",
+        "traits": {"email": "Ada@Example.com"},
+        "context": {"userHash": user_hash(b"sk", "ada@example.com")},
+    }
+    assert envelope_from_segment(good, received).flags.identity_trust == "verified"
+    assert envelope_from_segment(bad, received).flags.identity_trust == "claimed"
+    assert envelope_from_segment(by_email, received).flags.identity_trust == "verified"
