@@ -385,7 +385,7 @@ async def live(request: Request) -> Response:
         {
             "at": _when(item.get("at")),
             "lead_id": item.get("lead_id"),
-            "label": item.get("lead_id"),
+            "label": item.get("email") or item.get("lead_id"),
             "text": f"{item.get('from') or 'new'} → {item.get('to')}"
             + (f" ({item['reason']})" if item.get("reason") else ""),
         }
