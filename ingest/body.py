@@ -63,29 +63,30 @@ def parse_json(raw: bytes) -> Any:
     except orjson.JSONDecodeError as exc:
         raise BadInput(f"body is not valid JSON: {exc}", field="body", code="bad_json") from exc
     # A NUL can only arrive escaped (orjson refuses raw control characters in strings).
-    if not _acceptable(value, 0, b"\\u0000" in raw):
-        check_json(value)
+    if isinstance(value, dict | list):
+        clean = _acceptable(value, 0, b"\\u0000" in raw)
+    else:
+        clean = not (isinstance(value, str) and "\x00" in value)
+    if not clean:
+        check_json(value)  # raises, naming where
     return value
 
 
 def _acceptable(value: Any, depth: int, strings: bool) -> bool:
     """The fast check: no paths built, since nearly every body passes."""
-    if isinstance(value, dict):
-        if depth >= MAX_DEPTH:
-            return False
-        for key, child in value.items():
-            if len(key) > _MAX_KEY_CHARS or (strings and "\x00" in key):
+    if depth >= MAX_DEPTH:
+        return False
+    children = value.values() if type(value) is dict else value
+    if type(value) is dict and any(len(key) > _MAX_KEY_CHARS for key in value):
+        return False
+    for child in children:
+        kind = type(child)
+        if kind is dict or kind is list:
+            if not _acceptable(child, depth + 1, strings):
                 return False
-            if (strings or isinstance(child, dict | list)) and not _acceptable(
-                child, depth + 1, strings
-            ):
-                return False
-        return True
-    if isinstance(value, list):
-        if depth >= MAX_DEPTH:
+        elif strings and kind is str and "\x00" in child:
             return False
-        return all(_acceptable(child, depth + 1, strings) for child in value)
-    return not (strings and isinstance(value, str) and "\x00" in value)
+    return not (strings and type(value) is dict and any("\x00" in key for key in value))
 
 
 def check_json(value: Any, path: str = "body") -> None:
