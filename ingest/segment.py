@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 from pydantic import ValidationError
 
-from ingest.enrich import parse_agent
+from ingest.enrich import anonymize_ip, parse_agent
 from ingest.errors import BadInput
 from leadpulse.schema import (
     Campaign,
@@ -263,8 +263,12 @@ def envelope_from_segment(
     url = _text(properties.get("url"), prefix, "properties.url") or _text(
         page.get("url"), prefix, "context.page.url"
     )
+    ip = received.ip
+    if received.trusted and isinstance(context.get("ip"), str):
+        # A server-side source forwards its visitor's address; its own says nothing.
+        ip = anonymize_ip(context["ip"]) or ip
     event_context = EventContext(
-        ip=received.ip,
+        ip=ip,
         user_agent=user_agent,
         browser=browser,
         os=os_name,

@@ -135,3 +135,10 @@ def test_a_backend_user_hash_makes_a_write_key_identity_verified() -> None:
     assert envelope_from_segment(good, received).flags.identity_trust == "verified"
     assert envelope_from_segment(bad, received).flags.identity_trust == "claimed"
     assert envelope_from_segment(by_email, received).flags.identity_trust == "verified"
+
+
+def test_a_server_source_forwards_its_visitor_ip_anonymized() -> None:
+    """context.ip counts from secret-key sources (cut to /24); a browser's is ignored."""
+    message = {"type": "page", "anonymousId": "a", "context": {"ip": "198.51.100.23"}}
+    assert envelope_from_segment(message, _received(True)).context.ip == "198.51.100.0"
+    assert envelope_from_segment(message, _received(False)).context.ip == "203.0.113.0"
