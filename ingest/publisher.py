@@ -165,7 +165,12 @@ class Publisher:
                 if self._spool.empty:
                     await self._until(self._spool.appended.wait(), None)
                 continue
-            if await self._replay_once():
+            try:
+                delivered = await self._replay_once()
+            except Exception:  # one bad round (logged) must not end replay for good
+                log.exception("spool_replay_failed")
+                delivered = False
+            if delivered:
                 backoff = _BACKOFF_MIN
                 continue
             await self._until(self._stopping.wait(), backoff)
@@ -232,7 +237,7 @@ class Publisher:
 
     async def broker_ready(self) -> bool:
         """Whether the broker answers a metadata request now."""
-        if self._producer is None:
+        if self._producer is None or self._replayer is None or self._replayer.done():
             return False
         try:
             await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 2.0)
