@@ -52,12 +52,10 @@ async def test_a_broker_outage_loses_and_duplicates_nothing(
     valkey: EmbeddedValkey,
     redis_client: object,
 ) -> None:
-    """1,000 events around a broker stop: all 2xx, all on the topic once it is back, none twice.
-
-    Tansu keeps topics in memory, so what was on the topic before the stop is read before
-    stopping it; after the restart (no topics at all) the topic holds the spooled and the
-    later events.
-    """
+    """1,000 events around a broker stop: all 2xx, all on the topic once it is back, none twice."""
+    # Tansu keeps topics in memory, so what was on the topic before the stop is read before
+    # stopping it; after the restart (no topics at all) the topic holds the spooled and the
+    # later events.
     settings = settings_factory(
         kafka_bootstrap=own_broker.bootstrap, redis_url=valkey.url, http_port=free_port()
     )
