@@ -1,6 +1,31 @@
 """The scoring engine: events -> identity, scores, stages, funnel in Valkey -> alert intents.
 
 `run` is the consumer group service; `rescore` rebuilds all state from the events topic.
+
+Life of a message in the scorer (module doing it -> what can come out):
+1. `consumer.ScorerLoop.step`: getmany() a batch; on assignment every partition seeks to the
+   offset Valkey stored + 1 (`resume_from_valkey`), never to Kafka's committed offset.
+2. `batch.apply_batch`: two pipelined reads per batch (offsets, dedupe hits, identity maps,
+   forwards, suppression; then lead states), then `engine.apply_message` per message in
+   offset order -> outcome applied | duplicate | suppressed | forwarded | control |
+   unreadable, each with a `writes.WriteSet`.
+3. One pipeline with one `lua/apply.lua` call per message: the effects, the partition's
+   offset, the event id in the dedupe set and any outbox entries, atomically, chained on the
+   previous offset (a zombie or a failed call writes nothing; the partition is re-read).
+4. `outbox.Outbox`: alerts (alerts topic) and claims/merges/forwards/account touches (events
+   topic) are published from the outbox after the apply, then deleted; Kafka offsets are
+   committed (a hint) at most once a second.
+5. `sla.fire_due_timers` on a periodic tick: SLA alerts for leads that sent nothing more.
+
+Decisions (details in each module's docstring):
+- Exactly once: dedupe by event id (a window of `scoring.dedupe_window` ids per partition)
+  and by offset; alert ids and control message ids are deterministic.
+- Scores decay on event time (`decay`), several models side by side, the first is primary
+  (lists, accounts, alerts); fit never decays; breakdown sums to the score.
+- Stages (`stages`), funnel (`funnel`, `funnel_report`), identity (`identity`, `merges`),
+  content map (`content`), accounts: an `account` touch per engaged person at most every
+  buying-group window / 4, keyed to the account so one scorer counts the group.
+- Read path (`store`): decays to now; locates leads by reading all P partitions.
 """
 
 from scorer.rescore import rescore
