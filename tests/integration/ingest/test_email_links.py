@@ -197,3 +197,14 @@ async def test_every_link_of_an_email_clicked_at_once_is_flagged(edge: Edge) -> 
         for _, event in await consume(edge.settings, 3)
     )
     assert [reason for _, reason in found] == [None, None, "link_burst"]
+
+
+async def test_an_expired_open_pixel_still_shows_but_records_nothing(edge: Edge) -> None:
+    """An old email's pixel is a GIF (no broken image) and publishes no event."""
+    now = int(time.time())
+    token = dump_token(TOKEN_SECRET, "open", EmailToken("old@mail.example", None, 0, now - 60))
+    async with edge.client() as client:
+        response = await client.get(f"/o/{token}.gif", headers={"User-Agent": PERSON_UA})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/gif"
+    assert await consume(edge.settings, 1, timeout=2) == []
