@@ -131,3 +131,34 @@ def test_merges_and_forwards_follow_a_chain_of_survivors() -> None:
     _deliver(user, mail, "fwd:")
     lead = user.leads[user.identities["user:u-1"]]
     assert lead is not None and "comparison_page" in lead.models["default"].engagement
+
+
+def test_several_models_score_side_by_side() -> None:
+    """A second model with its own rules and threshold scores alongside and names its mql."""
+    config = load_config().scoring
+    enterprise = config.models[0].model_copy(
+        update={
+            "name": "enterprise",
+            "threshold": 20,
+            "rules": [
+                rule.model_copy(update={"points": 30, "cap": None})
+                for rule in config.models[0].rules
+                if rule.name == "pricing_page"
+            ],
+        }
+    )
+    rules = Rules.from_config(config.model_copy(update={"models": [*config.models, enterprise]}))
+    view = _view()
+    events = [
+        track("Form Submitted", email="m@acme.example"),
+        page("/demo/pricing", email="m@acme.example", when=at(1)),
+    ]
+    for offset, event in enumerate(events):
+        apply_message(view, rules, event.key, offset, event)
+    lead = next(state for state in view.leads.values() if state is not None)
+    assert set(lead.models) == {"default", "enterprise"}
+    assert list(lead.models["enterprise"].engagement) == ["pricing_page"]
+    alerts = [decode(Alert, m.value) for m in view.outbound if m.topic == "alerts"]
+    assert [(a.type, a.model, a.reason) for a in alerts] == [
+        ("mql", "enterprise", "score_threshold")
+    ]
