@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, Identity, encode
-from scorer.alerts import build_alert, lead_summary, scores_of
+from scorer.alerts import build_alert, lead_summary
 from scorer.context import (
     RECENT_MAX,
     SCORE_HISTORY_MAX,
@@ -24,7 +24,7 @@ from scorer.decay import DAY
 from scorer.facts import EventFacts
 from scorer.funnel import record_entry
 from scorer.rules import disqualified_by, email_domain
-from scorer.scoring import refresh_fit, score_event
+from scorer.scoring import model_total, refresh_fit, score_event
 from scorer.stages import Signals, transitions
 from scorer.state import LeadState, ModelState
 from scorer.summary import write_lead
@@ -170,7 +170,7 @@ def _lost_deal_check(
 
 
 def _signals(
-    state: LeadState, facts: EventFacts, rules: Rules, event: EventEnvelope
+    state: LeadState, facts: EventFacts, rules: Rules, event: EventEnvelope, traits_changed: bool
 ) -> tuple[Signals, str | None]:
     stages = rules.config.stages
     identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
@@ -187,7 +187,8 @@ def _signals(
     crossed: str | None = None
     at = max(facts.t, state.last_seen)
     for model in rules.compiled.models:
-        if scores_of(state, (model,), at)[model.name].total >= model.model.threshold:
+        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
+        if total >= model.model.threshold:
             crossed = model.name
             break
     is_crm = event.type == "crm" and facts.name in CRM_OUTCOMES
@@ -199,7 +200,10 @@ def _signals(
         fast_pass=fast_pass,
         over_threshold=crossed is not None,
         crm_outcome=facts.name if is_crm else None,
-        disqualified=disqualified_by(rules.compiled, state.traits, state.email),
+        # Unchanged traits cannot newly disqualify: a disqualified lead already left.
+        disqualified=disqualified_by(rules.compiled, state.traits, state.email)
+        if traits_changed
+        else None,
         paused_until=state.paused_until,
     )
     return signals, crossed
@@ -235,7 +239,7 @@ def apply_event(
             for topic in page.topics:
                 state.topics[topic] = state.topics.get(topic, 0) + 1
         _lost_deal_check(ws, view, state, rules, facts)
-        signals, crossed = _signals(state, facts, rules, event)
+        signals, crossed = _signals(state, facts, rules, event, traits_changed)
         for to, reason in transitions(state.stage, signals):
             move_stage(
                 ws,
@@ -253,8 +257,11 @@ def apply_event(
     entry = _timeline_entry(facts, awarded)
     push_timeline(view, ws, state.lead_id, entry, rules.config.timeline_max)
     if awarded:
-        total = scores_of(state, rules.compiled.models[:1], state.last_seen)
-        point = [state.last_seen, round(next(iter(total.values())).total, 2)]
+        primary = rules.compiled.models[0]
+        total = model_total(
+            state.models.get(primary.name), primary.model.half_life_days, state.last_seen
+        )
+        point = [state.last_seen, round(total, 2)]
         ws.lpush(view.pk.score_history(state.lead_id), orjson.dumps(point), SCORE_HISTORY_MAX)
         every = rules.config.accounts.buying_group.days * DAY / 4
         fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every

@@ -15,7 +15,7 @@ from scorer.funnel import record_exit
 from scorer.identity import forget_message, merge_message
 from scorer.keys import suppression_digest
 from scorer.lead_events import move_stage
-from scorer.scoring import merge_model
+from scorer.scoring import merge_model, model_total
 from scorer.stages import Signals, transitions
 from scorer.state import LeadState, ModelState
 from scorer.summary import remove_lead, write_lead
@@ -103,11 +103,10 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
     facts = EventFacts(event_id=event.event_id, kind="merge", name=None, t=t)
     identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
     crossed = None
-    from scorer.alerts import scores_of
-
     at = max(t, state.last_seen)
     for model in rules.compiled.models:
-        if scores_of(state, (model,), at)[model.name].total >= model.model.threshold:
+        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
+        if total >= model.model.threshold:
             crossed = model.name
             break
     signals = Signals(t=t, identified=identified, over_threshold=crossed is not None)

@@ -16,7 +16,14 @@ from scorer.facts import EventFacts
 from scorer.rules import CompiledModel, fit_points, matching_rules, period_bucket
 from scorer.state import ModelState
 
-__all__ = ["ModelScore", "merge_model", "model_score", "refresh_fit", "score_event"]
+__all__ = [
+    "ModelScore",
+    "merge_model",
+    "model_score",
+    "model_total",
+    "refresh_fit",
+    "score_event",
+]
 
 _BUCKETS_KEPT = 4
 
@@ -96,6 +103,14 @@ def model_score(state: ModelState, half_life: float, t: float) -> ModelScore:
     return ModelScore(
         engagement=engagement, fit=sum(points for _, points, _ in fit_rows), breakdown=breakdown
     )
+
+
+def model_total(state: ModelState | None, half_life: float, t: float) -> float:
+    """engagement + fit at time `t`, without building the breakdown (the hot path)."""
+    if state is None:
+        return 0.0
+    stored = sum(entry[0] for entry in state.engagement.values())
+    return value_at(stored, state.anchor, t, half_life) + sum(state.fit.values())
 
 
 def merge_model(dst: ModelState, src: ModelState, half_life: float) -> None:
