@@ -153,6 +153,11 @@ class ScorerLoop:
             tp = TopicPartition(topic, partition)
             for outcome, n in result.outcomes.items():
                 MESSAGES.labels(outcome).inc(n)
+            if result.outcomes["unreadable"]:
+                # Parked by moving on: the offset advances, the count says how many.
+                log.warning(
+                    "messages_unreadable", partition=partition, count=result.outcomes["unreadable"]
+                )
             if result.last_applied is not None:
                 self._applied[tp] = result.last_applied
                 self.events_applied += result.outcomes["applied"]

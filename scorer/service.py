@@ -73,7 +73,8 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
     async def ready() -> dict[str, bool]:
         return {"valkey": bool(await redis.ping()), "partitions": bool(loop.partitions)}
 
-    health = HealthServer("127.0.0.1", settings.scorer_health_port, ready)
+    # Same bind address as the HTTP edge: 127.0.0.1 locally, 0.0.0.0 where probes reach in.
+    health = HealthServer(settings.http_host, settings.scorer_health_port, ready)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(redis.aclose)
         await health.start()

@@ -120,3 +120,26 @@ async def test_valkey_losing_its_last_writes_replays_exactly_those(
     assert replayed["score"]["total"] == expected["score"]["total"]
     assert [e["id"] for e in replayed["timeline"]] == [e["id"] for e in expected["timeline"]]
     assert await store.get_funnel(redis, start=at(0).date(), end=at(0).date()) == funnel
+
+
+async def test_an_unreadable_message_is_skipped_and_the_partition_moves_on(
+    scorer_settings: Settings, produce: Any, start_scorer: ScorerStarter, redis: Any
+) -> None:
+    """A message that is not an envelope advances the offset and blocks nothing behind it."""
+    from aiokafka import AIOKafkaProducer
+
+    from leadpulse.kafka import producer_options
+
+    producer = AIOKafkaProducer(**producer_options(scorer_settings))
+    await producer.start()
+    try:
+        for partition in range(scorer_settings.kafka_partitions):
+            await producer.send_and_wait(
+                scorer_settings.topic_events, b"\xff not json", key=b"anon:x", partition=partition
+            )
+    finally:
+        await producer.stop()
+    await produce(page("/demo/blog/a", anon="after-poison", when=at(0)))
+    await start_scorer()
+    await wait_for(lambda: _caught_up(redis, scorer_settings, 4), what="poison + event applied")
+    assert await store.get_lead(redis, "anon:after-poison") is not None
