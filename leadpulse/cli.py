@@ -84,6 +84,10 @@ def ingest(
             port=settings.http_port,
             workers=workers,
             log_level="warning",
+            # Ingest trusts X-Forwarded-For only from LP_TRUSTED_PROXIES, itself; and token
+            # paths carry signed emails, which an access log would write out.
+            proxy_headers=False,
+            access_log=False,
         )
         return
     from ingest import run
