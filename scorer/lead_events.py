@@ -170,7 +170,12 @@ def _lost_deal_check(
 
 
 def _signals(
-    state: LeadState, facts: EventFacts, rules: Rules, event: EventEnvelope, traits_changed: bool
+    state: LeadState,
+    facts: EventFacts,
+    rules: Rules,
+    event: EventEnvelope,
+    traits_changed: bool,
+    earned: float,
 ) -> tuple[Signals, str | None]:
     stages = rules.config.stages
     identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
@@ -195,7 +200,8 @@ def _signals(
     signals = Signals(
         t=facts.t,
         identified=identified,
-        engaging=event.type in ("page", "track", "webinar"),
+        # A visit, or behaviour that earned points: an unsubscribe re-engages nobody.
+        engaging=facts.is_page or (event.type in ("track", "webinar") and earned > 0),
         nurturing=return_visit or facts.name in stages.nurturing_events,
         fast_pass=fast_pass,
         over_threshold=crossed is not None,
@@ -239,7 +245,8 @@ def apply_event(
             for topic in page.topics:
                 state.topics[topic] = state.topics.get(topic, 0) + 1
         _lost_deal_check(ws, view, state, rules, facts)
-        signals, crossed = _signals(state, facts, rules, event, traits_changed)
+        earned = sum(points for _, points in awarded)
+        signals, crossed = _signals(state, facts, rules, event, traits_changed, earned)
         for to, reason in transitions(state.stage, signals):
             move_stage(
                 ws,

@@ -162,3 +162,15 @@ def test_several_models_score_side_by_side() -> None:
     assert [(a.type, a.model, a.reason) for a in alerts] == [
         ("mql", "enterprise", "score_threshold")
     ]
+
+
+def test_an_unsubscribe_does_not_re_engage_a_recycled_lead() -> None:
+    """After the pause, only engagement (a visit, points earned) brings a lead back."""
+    view = _view()
+    email = "n@acme.example"
+    _apply(view, track("Form Submitted", email=email), crm("not_now", email=email, when=at(1)))
+    _apply(view, track("Unsubscribed", email=email, when=at(days=100)))
+    lead = next(state for state in view.leads.values() if state is not None)
+    assert lead.stage == "recycle"
+    _apply(view, page("/demo/blog/a", email=email, when=at(days=101)))
+    assert lead.stage == "nurturing"
