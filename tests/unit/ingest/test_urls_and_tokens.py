@@ -85,3 +85,15 @@ def test_mint_links_names_the_bad_field() -> None:
         mint_links(settings, config, "https://site.example", "a@b.example", None, 0)
     links = mint_links(settings, config, "https://site.example", "a@b.example", "c", 7)
     assert set(links) == {"click_url", "open_url"}
+
+
+def test_a_token_does_not_give_away_its_recipient() -> None:
+    """Neither the token text nor its base64-decoded bytes contain the email or the URL."""
+    import base64
+
+    token = EmailToken("ann.secret@example.com", "fall", 1, 2**40, url="https://example.com/p")
+    text = dump_token("s3cret", "click", token)
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    for needle in (b"ann.secret", b"example.com"):
+        assert needle not in raw and needle.decode() not in text
+    assert load_token("s3cret", "click", text, now=10).email == "ann.secret@example.com"
