@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from typing import Any
 
 import structlog
@@ -84,6 +85,9 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         consumer.subscribe([settings.topics.events], listener=loop.listener)
         await consumer.start()
         stack.push_async_callback(consumer.stop)
+        # Everything built so far lives as long as the process: keep the cyclic GC from
+        # rescanning it on every full collection (each batch allocates a lot).
+        gc.freeze()
         log.info("scorer_started", group=settings.scorer_group, topic=settings.topics.events)
         while not stop.is_set():
             try:
