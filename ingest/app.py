@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 
 from ingest.enrich import parse_agent, trusted_networks
 from ingest.errors import install_error_handlers
+from ingest.metrics import exposition_registry
 from ingest.publisher import Publisher
 from ingest.routes import collect, email, links, segment_api, webhooks
 from leadpulse.config import LeadPulseConfig, load_config
@@ -108,8 +109,8 @@ async def _valkey_ready(request: Request) -> bool:
         return False
 
 
-async def _metrics(_request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def _metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
@@ -128,6 +129,7 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     app.state.trusted_networks = trusted_networks(settings.trusted_proxies)
     secret = settings.secret_key
     app.state.user_hash_key = secret.get_secret_value().encode() if secret else None
+    app.state.metrics = exposition_registry()
     install_error_handlers(app)
     app.add_route("/healthz", _healthz, include_in_schema=False)
     app.add_route("/readyz", _readyz, include_in_schema=False)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
 
 __all__ = [
     "EVENTS_ACCEPTED",
@@ -13,6 +16,7 @@ __all__ = [
     "SPOOL_BYTES",
     "SPOOL_EVENTS",
     "SPOOL_REPLAYED",
+    "exposition_registry",
 ]
 
 EVENTS_ACCEPTED = Counter(
@@ -41,8 +45,25 @@ PUBLISH_OUTCOMES = Counter(
     "Events made durable, by where: broker (acked) or spool (fsynced).",
     ["path"],
 )
-SPOOL_BYTES = Gauge("leadpulse_ingest_spool_bytes", "Bytes waiting in the local spool.")
-SPOOL_EVENTS = Gauge("leadpulse_ingest_spool_events", "Events waiting in the local spool.")
+# Under several workers each gauge is per process; their live values add up.
+SPOOL_BYTES = Gauge(
+    "leadpulse_ingest_spool_bytes", "Bytes waiting in the local spool.", multiprocess_mode="livesum"
+)
+SPOOL_EVENTS = Gauge(
+    "leadpulse_ingest_spool_events",
+    "Events waiting in the local spool.",
+    multiprocess_mode="livesum",
+)
 SPOOL_REPLAYED = Counter(
     "leadpulse_ingest_spool_replayed_total", "Spooled events delivered to the broker on replay."
 )
+
+
+def exposition_registry() -> CollectorRegistry:
+    """What /metrics shows: this process's metrics, or all workers' when uvicorn runs several
+    (`leadpulse ingest --workers N` sets PROMETHEUS_MULTIPROC_DIR, prometheus-client's switch)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry

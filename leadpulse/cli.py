@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -74,9 +75,16 @@ def ingest(
 ) -> None:
     """Run the HTTP edge (collection, read API, dashboard)."""
     if workers > 1:
+        import shutil
+
         import uvicorn
 
         settings, _ = _load()
+        # Each worker is a process: Prometheus counts are summed across them from files.
+        metrics_dir = settings.data_dir.resolve() / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         uvicorn.run(
             "ingest.app:create_app_from_env",
             factory=True,

@@ -1,4 +1,4 @@
-"""`uvicorn --factory --workers 2 ingest.app:create_app_from_env` serves the same edge."""
+"""`leadpulse ingest --workers 2` (uvicorn workers from the env factory) serves the same edge."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _start(command: list[str], env: dict[str, str], log: BinaryIO) -> subprocess
 async def test_two_workers_from_the_env_factory_accept_and_publish(
     settings_factory: SettingsFactory, valkey: EmbeddedValkey, redis_client: object, tmp_path: Path
 ) -> None:
-    """Two uvicorn workers built from LP_* variables take requests and publish them all."""
+    """Two workers built from LP_* variables take requests, publish them all, and report one
+    set of metrics."""
     settings = settings_factory(redis_url=valkey.url)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LP_")} | {
@@ -43,10 +44,8 @@ async def test_two_workers_from_the_env_factory_accept_and_publish(
         "LP_SECRET_KEY": SECRET_KEY,
         "LP_TOKEN_SECRET": TOKEN_SECRET,
     }
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "ingest.app:create_app_from_env",
-        "--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
+    env |= {"LP_HTTP_PORT": str(port)}
+    command = [sys.executable, "-m", "leadpulse", "ingest", "--workers", "2"]
     log = (tmp_path / "workers.log").open("wb")
     proc = _start(command, env, log)
     base = f"http://127.0.0.1:{port}"
@@ -73,7 +72,11 @@ async def test_two_workers_from_the_env_factory_accept_and_publish(
                     for n, i in enumerate(ids)
                 )
             )
-        assert {a.status_code for a in answers} == {200}
+            assert {a.status_code for a in answers} == {200}
+            # Whichever worker answers /metrics, it counts the events both workers took.
+            for _ in range(4):
+                metrics = (await client.get("/metrics")).text
+                assert 'leadpulse_ingest_events_accepted_total{source="segment"} 40.0' in metrics
         found = await consume_ids(settings, set(ids), timeout=30)
         assert sorted(event.event_id for event in found) == sorted(ids)
     finally:
