@@ -57,3 +57,16 @@ def test_month_buckets_follow_calendar_months() -> None:
         (date(2026, 10, 20), date(2026, 10, 31)),
         (date(2026, 11, 1), date(2026, 11, 5)),
     ]
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_dashboard_names_periods_as_the_funnel_report_does(grain: str) -> None:
+    """The bars find their counts: the dashboard's period names equal the report's."""
+    from datetime import timedelta
+
+    from ingest.dashboard.views import _period_key
+    from scorer.funnel_report import period_key
+
+    for offset in range(400):
+        day = date(2026, 1, 1) + timedelta(days=offset)
+        assert _period_key(day, grain) == period_key(day.isoformat(), grain)  # type: ignore[arg-type]
