@@ -24,6 +24,12 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 STAGES = (*MAIN, "recycle", "dead_end")
 PAGE_SIZE = 50
+SORTS = {
+    "score": "highest score",
+    "recent": "latest stage change",
+    "last_seen": "last seen",
+    "created": "newest",
+}
 
 
 def _login_redirect() -> RedirectResponse:
@@ -196,7 +202,7 @@ async def leads_view(request: Request) -> Response:
     )
     account = q.get("account") or None
     sort = q.get("sort") or "score"
-    if sort not in ("score", "recent"):
+    if sort not in SORTS:
         sort = "score"
     min_score = _float(q.get("min_score"))
     offset = max(int(_float(q.get("offset")) or 0), 0)
@@ -241,8 +247,8 @@ async def leads_view(request: Request) -> Response:
         for c in ("", "early", "mid", "late")
     )
     sort_opts = "".join(
-        f'<option value="{s}"{" selected" if s == sort else ""}>{s}</option>'
-        for s in ("score", "recent")
+        f'<option value="{key}"{" selected" if key == sort else ""}>{label}</option>'
+        for key, label in SORTS.items()
     )
     body = f"""<div class="card"><h1>Leads</h1><p class="muted">{total:,} leads match.</p>
 <form class="filters" method="get" action="/dashboard/leads">
@@ -252,9 +258,14 @@ async def leads_view(request: Request) -> Response:
 <label>consideration <select name="consideration">{cons_opts}</select></label>
 <label>sort <select name="sort">{sort_opts}</select></label>
 <button class="primary" type="submit">Filter</button></form></div>
-<div class="card"><table id="leads"><tr><th>lead</th><th>stage</th><th class="num">score</th>
+<div class="card"><table id="leads"><tr><th>lead</th><th>stage</th>
+<th class="num"><a href="/dashboard/leads?{_with(filters, sort="score")}">score ↓</a></th>
 <th>account</th><th>consideration</th><th>interests</th></tr>{rows}</table>{pager}</div>"""
     return HTMLResponse(page("Leads", body, active="leads"))
+
+
+def _with(filters: dict[str, Any], **changes: Any) -> str:
+    return esc(urlencode({**filters, **changes}))
 
 
 def _pill(stage: Any) -> str:
