@@ -2,10 +2,12 @@
 
 Three round trips per batch whatever its size: (1) stored offsets, dedupe hits, identity
 maps, forwards, suppression; (2) the lead states, timelines and account groups those point
-at; (3) one pipeline with one `apply.lua` call per message. Calls of one partition are
-chained: each names the offset its predecessor stores, so if any call fails (a zombie
-consumer after a rebalance, a script cache flush) the rest of that partition's chain writes
-nothing and the partition is re-read from its stored offset.
+at; (3) one pipeline with one `apply.lua` call per run of up to RUN_MAX messages of a
+partition (each message still deduped and applied on its own inside the call; one call per
+message cost more in packing, parsing and script overhead than the work itself). Calls of
+one partition are chained: each names the offset its predecessor stores, so if any call
+fails (a zombie consumer after a rebalance, a script cache flush) the rest of that
+partition's chain writes nothing and the partition is re-read from its stored offset.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from scorer.scripts import Scripts
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
-__all__ = ["Message", "PartitionResult", "apply_batch", "read_stored_offset"]
+__all__ = ["RUN_MAX", "Message", "PartitionResult", "apply_batch", "read_stored_offset"]
+
+# Messages per apply.lua call: one call holds Valkey for its whole run, so keep runs short
+# enough (a few ms) not to stall the read API and ingest's suppression check.
+RUN_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +169,16 @@ async def apply_batch(
         if view.suppress:
             pipe.sadd(SUPPRESSED, *view.suppress)
         base = len(pipe)
-        for ws in writes:
-            keys = ws.keys()
-            pipe.execute_command(
-                "EVALSHA", scripts.apply, len(keys), *keys, *ws.args(expected, rules.dedupe_window)
-            )
-            expected = ws.offset
-            offsets.append(ws.offset)
+        for start in range(0, len(writes), RUN_MAX):
+            run = writes[start : start + RUN_MAX]
+            keys = [view.pk.offset, view.pk.seen]
+            index = {key: n for n, key in enumerate(keys, 1)}
+            args: list[Any] = [expected, rules.dedupe_window]
+            for ws in run:
+                args += ws.message_args(keys, index)
+            pipe.execute_command("EVALSHA", scripts.apply, len(keys), *keys, *args)
+            expected = run[-1].offset
+            offsets.append(expected)
         result.outbound = view.outbound
         chains.append((result, offsets, base))
     replies = await pipe.execute(raise_on_error=False) if len(pipe) else []

@@ -13,7 +13,7 @@ Op = list[str | int | float]
 
 
 class WriteSet:
-    """Ops on one partition's keys; `keys()`/`args()` give EVALSHA's KEYS and ARGV."""
+    """Ops on one partition's keys; `message_args` gives its part of an apply.lua call."""
 
     __slots__ = ("_index", "_keys", "_ops", "event_id", "offset", "pk")
 
@@ -66,8 +66,18 @@ class WriteSet:
     def keys(self) -> list[str]:
         return self._keys
 
-    def args(self, expected_offset: int, dedupe_window: int) -> list[Arg]:
-        return [expected_offset, self.offset, self.event_id, dedupe_window, orjson.dumps(self._ops)]
+    def message_args(self, keys: list[str], index: dict[str, int]) -> list[Arg]:
+        """This message's ARGV triple for a run; adds the keys it names to the run's KEYS."""
+        if not self._ops:
+            return [self.offset, self.event_id, ""]
+        keymap = []
+        for key in self._keys:
+            found = index.get(key)
+            if found is None:
+                keys.append(key)
+                found = index[key] = len(keys)
+            keymap.append(found)
+        return [self.offset, self.event_id, orjson.dumps([keymap, self._ops])]
 
 
 def _text(value: str | bytes) -> str:
