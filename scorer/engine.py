@@ -67,7 +67,7 @@ def _apply_behavior(
     ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope
 ) -> Outcome:
     keys = _identity_keys(key, event)
-    if any(suppression_digest(k) in view.suppressed for k in keys):
+    if view.suppressed and any(suppression_digest(k) in view.suppressed for k in keys):
         return "suppressed"
     identities = event.identity.keys()
     forwarded_in = key not in identities and key != event.previous_id

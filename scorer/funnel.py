@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from scorer.days import PerDay
 from scorer.keys import PartitionKeys
 from scorer.writes import WriteSet
 
@@ -19,8 +20,15 @@ __all__ = ["NONE_KEY", "day_of", "record_entry", "record_exit", "record_transiti
 NONE_KEY = "(none)"
 
 
+def _format_day(t: float, fmt: str) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime(fmt)
+
+
+_DAYS = PerDay(_format_day)
+
+
 def day_of(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
+    return _DAYS(t, "%Y-%m-%d")
 
 
 def _clean(value: str | None) -> str:

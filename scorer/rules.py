@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from leadpulse.config.scoring import (
     ScoreModel,
     ScoringConfig,
 )
+from scorer.days import PerDay
 from scorer.facts import EventFacts
 from scorer.patterns import Pattern, compile_glob, compile_regex
 
@@ -43,11 +44,19 @@ class _Fit:
     pattern: Pattern | None
 
 
+_MATCH_MEMO_MAX = 50_000
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledModel:
     model: ScoreModel
     engagement: tuple[_Engagement, ...]
     fit: tuple[_Fit, ...]
+    # When no rule looks at the URL's regex or at properties, what matches depends only on
+    # (type, event name, path): remember it per such triple.
+    memo: dict[tuple[str, str | None, str | None], list[EngagementRule]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def name(self) -> str:
@@ -65,25 +74,35 @@ def _ci(pattern: str) -> Pattern:
     return compile_regex(pattern if pattern.startswith("(?i)") else "(?i)" + pattern)
 
 
+def _with_memo(model: CompiledModel) -> CompiledModel:
+    static = all(c.url_regex is None and not c.properties for c in model.engagement)
+    return replace(model, memo={}) if static else model
+
+
 def compile_rules(config: ScoringConfig) -> CompiledRules:
     models = tuple(
-        CompiledModel(
-            model=model,
-            engagement=tuple(
-                _Engagement(
-                    rule=rule,
-                    url=compile_glob(rule.match.url) if rule.match.url else None,
-                    url_regex=compile_regex(rule.match.url_regex) if rule.match.url_regex else None,
-                    properties=tuple(
-                        (name, compile_glob(glob)) for name, glob in rule.match.properties.items()
-                    ),
-                )
-                for rule in model.rules
-            ),
-            fit=tuple(
-                _Fit(rule=fit, pattern=_ci(fit.pattern) if fit.pattern else None)
-                for fit in model.fit
-            ),
+        _with_memo(
+            CompiledModel(
+                model=model,
+                engagement=tuple(
+                    _Engagement(
+                        rule=rule,
+                        url=compile_glob(rule.match.url) if rule.match.url else None,
+                        url_regex=compile_regex(rule.match.url_regex)
+                        if rule.match.url_regex
+                        else None,
+                        properties=tuple(
+                            (name, compile_glob(glob))
+                            for name, glob in rule.match.properties.items()
+                        ),
+                    )
+                    for rule in model.rules
+                ),
+                fit=tuple(
+                    _Fit(rule=fit, pattern=_ci(fit.pattern) if fit.pattern else None)
+                    for fit in model.fit
+                ),
+            )
         )
         for model in config.models
     )
@@ -132,11 +151,24 @@ def _matches(compiled: _Engagement, facts: EventFacts) -> bool:
 
 def matching_rules(model: CompiledModel, facts: EventFacts) -> list[EngagementRule]:
     """Every engagement rule of `model` this event matches (several may)."""
-    return [c.rule for c in model.engagement if _matches(c, facts)]
+    memo = model.memo
+    if memo is None:
+        return [c.rule for c in model.engagement if _matches(c, facts)]
+    key = (facts.kind, facts.name, facts.path)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _MATCH_MEMO_MAX:
+            memo.clear()
+        found = memo[key] = [c.rule for c in model.engagement if _matches(c, facts)]
+    return list(found)
 
 
 def period_bucket(per: str, t: float) -> str:
     """The cap period an event time falls in: day, ISO week, month, or ever."""
+    return _BUCKETS(t, per)
+
+
+def _period_bucket(t: float, per: str) -> str:
     when = datetime.fromtimestamp(t, UTC)
     if per == "day":
         return when.strftime("d%Y-%m-%d")
@@ -146,6 +178,9 @@ def period_bucket(per: str, t: float) -> str:
     if per == "month":
         return when.strftime("m%Y-%m")
     return "ever"
+
+
+_BUCKETS = PerDay(_period_bucket)
 
 
 def email_domain(email: str | None) -> str | None:
