@@ -140,6 +140,9 @@ class ScorerLoop:
             self._applied.pop(tp, None)
 
     async def _flush_dirty(self) -> None:
+        # A publish still in flight has not yet deleted its messages from the outbox:
+        # reading the outbox now would send them a second time.
+        await self.drain()
         for partition in sorted(self._dirty):
             try:
                 await self._outbox.flush(partition)
