@@ -20,6 +20,9 @@ CONVERSIONS: tuple[tuple[str, str], ...] = (
     ("visitor", "lead"),
     ("lead", "nurturing"),
     ("lead", "mql"),
+    # The dead end: the book's "10% of new leads are never buyers".
+    ("lead", "dead_end"),
+    ("nurturing", "dead_end"),
     ("nurturing", "mql"),
     ("mql", "sal"),
     ("sal", "sql"),

@@ -244,5 +244,6 @@ async def test_the_books_funnel_through_ingest(edge: Edge, start_scorer: ScorerS
     assert rows["lead"]["balance"] == 2_000
     rates = {(c["from"], c["to"]): c["rate"] for c in funnel["conversions"]}
     assert rates[("lead", "nurturing")] == 0.7
+    assert rates[("lead", "dead_end")] == 0.1
     newsletter = next(b for b in funnel["breakdown"] if b["key"] == "newsletter")
     assert {s["stage"]: s["flow"] for s in newsletter["stages"]}["nurturing"] == 7_000
