@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
 import signal
 import socket
 import subprocess
@@ -27,7 +26,6 @@ __all__ = [
     "EmbeddedValkeyCluster",
     "die_with_parent",
     "free_port",
-    "pid_alive",
     "wait_for_port",
 ]
 
@@ -284,11 +282,3 @@ class EmbeddedValkeyCluster:
 
     def pids(self) -> list[int]:
         return [node.pid for node in self.nodes if node.pid is not None]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
