@@ -24,7 +24,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 STAGES = (*MAIN, "recycle", "dead_end")
 PAGE_SIZE = 50
-SORTS = {
+# Labels for the store's sort orders (store.SORTS says which exist).
+SORT_LABELS = {
     "score": "highest score",
     "recent": "latest stage change",
     "last_seen": "last seen",
@@ -202,7 +203,7 @@ async def leads_view(request: Request) -> Response:
     )
     account = q.get("account") or None
     sort = q.get("sort") or "score"
-    if sort not in SORTS:
+    if sort not in store.SORTS:
         sort = "score"
     min_score = _float(q.get("min_score"))
     offset = max(int(_float(q.get("offset")) or 0), 0)
@@ -248,7 +249,8 @@ async def leads_view(request: Request) -> Response:
     )
     sort_opts = "".join(
         f'<option value="{key}"{" selected" if key == sort else ""}>{label}</option>'
-        for key, label in SORTS.items()
+        for key, label in SORT_LABELS.items()
+        if key in store.SORTS
     )
     body = f"""<div class="card"><h1>Leads</h1><p class="muted">{total:,} leads match.</p>
 <form class="filters" method="get" action="/dashboard/leads">
@@ -302,7 +304,7 @@ def _when(value: Any) -> str:
         try:
             return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         except ValueError:
-            return value
+            pass
     return esc(value)
 
 
