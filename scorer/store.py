@@ -92,6 +92,28 @@ async def _locate(redis: Any, ref: str) -> tuple[PartitionKeys, LeadState] | Non
     return None
 
 
+async def _read_lead(redis: Any, ref: str) -> tuple[LeadState, list[bytes], list[bytes]] | None:
+    """A lead's state, timeline and score history as of one moment.
+
+    Read in one MULTI (the keys share their partition's hash slot): read one by one, a merge
+    applied in between would show the merged timeline beside the state from before it.
+    """
+    for _ in range(3):
+        located = await _locate(redis, ref)
+        if located is None:
+            return None
+        pk, found = located
+        pipe = redis.pipeline(transaction=True)
+        pipe.get(pk.lead(found.lead_id))
+        pipe.lrange(pk.timeline(found.lead_id), 0, -1)
+        pipe.lrange(pk.score_history(found.lead_id), 0, -1)
+        blob, timeline_raw, history_raw = await pipe.execute()
+        if blob is not None:
+            return LeadState.loads(blob), timeline_raw, history_raw
+        # merged into another lead or forgotten between the two reads: locate it again
+    return None
+
+
 def _score(state: LeadState, now: float) -> dict[str, Any]:
     models: dict[str, Any] = {}
     for name, ms in state.models.items():
@@ -123,15 +145,11 @@ def _score(state: LeadState, now: float) -> dict[str, Any]:
 
 async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
     """A lead by lead id or email: score (decayed to now), stages, timeline, interests."""
-    located = await _locate(redis, ref)
-    if located is None:
+    snapshot = await _read_lead(redis, ref)
+    if snapshot is None:
         return None
-    pk, state = located
-    pipe = redis.pipeline(transaction=False)
-    pipe.lrange(pk.timeline(state.lead_id), 0, -1)
-    pipe.lrange(pk.score_history(state.lead_id), 0, -1)
-    pipe.hget(META, "threshold")
-    timeline_raw, history_raw, threshold = await pipe.execute()
+    state, timeline_raw, history_raw = snapshot
+    threshold = await redis.hget(META, "threshold")
     timeline = sorted((orjson.loads(e) for e in timeline_raw), key=lambda e: -e.get("at", 0))
     for entry in timeline:
         entry["at"] = _iso(entry.get("at"))
