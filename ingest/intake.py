@@ -14,11 +14,12 @@ from redis.exceptions import RedisError
 from ingest.enrich import anonymize_ip, client_ip, consent_from_headers, parse_agent
 from ingest.errors import PublishUnavailable
 from ingest.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED
+from ingest.outgoing import Outgoing
 from ingest.segment import Received
 from leadpulse.schema import EventEnvelope, Source
 from scorer.store import is_suppressed
 
-__all__ = ["accept_events", "received_for", "request_ip"]
+__all__ = ["accept_events", "accept_outgoing", "received_for", "request_ip"]
 
 log = structlog.get_logger(__name__)
 
@@ -56,14 +57,14 @@ def received_for(request: Request, source: Source, *, trusted: bool) -> Received
     )
 
 
-async def _suppressed(request: Request, events: Sequence[EventEnvelope]) -> list[bool]:
+async def _suppressed(request: Request, events: Sequence[Outgoing]) -> list[bool]:
     """Which events belong to forgotten people: one round trip when none do (the usual case)."""
     redis = request.app.state.redis
     try:
-        every_key = sorted({key for event in events for key in event.identity.keys()})  # noqa: SIM118 - Identity.keys() is a method, not a dict
+        every_key = sorted({key for event in events for key in event.keys})
         if not await is_suppressed(redis, every_key):
             return [False] * len(events)
-        return [await is_suppressed(redis, event.identity.keys()) for event in events]
+        return [await is_suppressed(redis, list(event.keys)) for event in events]
     except (RedisError, OSError) as exc:
         # Forgetting is a promise: without the list we cannot keep it, so refuse for now.
         log.warning("suppression_check_unavailable", error=type(exc).__name__)
@@ -71,6 +72,11 @@ async def _suppressed(request: Request, events: Sequence[EventEnvelope]) -> list
 
 
 async def accept_events(request: Request, events: Sequence[EventEnvelope], source: Source) -> int:
+    """`accept_outgoing` for envelopes built as models (the one-event channels)."""
+    return await accept_outgoing(request, [Outgoing.of(event) for event in events], source)
+
+
+async def accept_outgoing(request: Request, events: Sequence[Outgoing], source: Source) -> int:
     """Publish the events of people not forgotten; return how many were accepted.
 
     Returns after every published event is durable; raises PublishUnavailable otherwise.

@@ -26,9 +26,10 @@ from aiokafka.errors import KafkaError
 
 from ingest.errors import PublishUnavailable
 from ingest.metrics import PUBLISH_LATENCY, PUBLISH_OUTCOMES, SPOOL_REPLAYED
+from ingest.outgoing import Outgoing
 from ingest.spool import Record, Spool
 from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import EventEnvelope, encode
+from leadpulse.schema import EventEnvelope
 from leadpulse.settings import Settings
 
 __all__ = ["Publisher"]
@@ -110,15 +111,15 @@ class Publisher:
         return True
 
     async def publish(self, event: EventEnvelope) -> None:
-        await self.publish_many([event])
+        await self.publish_many([Outgoing.of(event)])
 
-    async def publish_many(self, events: Sequence[EventEnvelope]) -> None:
+    async def publish_many(self, events: Sequence[Outgoing]) -> None:
         """Make every event durable (broker ack or spool fsync), or raise PublishUnavailable."""
         if not events:
             return
         if self._stopping.is_set():
             raise PublishUnavailable("ingest is shutting down")
-        records: list[Record] = [(event.key.encode(), encode(event)) for event in events]
+        records: list[Record] = [(event.keys[0].encode(), event.value) for event in events]
         started = time.perf_counter()
         if self._direct and self._producer is not None:
             failed_at = await self._send(records)

@@ -1,9 +1,10 @@
 """Turn one Segment-spec message (track, identify, page, screen, alias) into an envelope.
 
-Pure: the request's facts come in as `Received`, the envelope or a `BadInput` naming the
-field comes out. `messageId` is kept as the event id (a UUID when absent) so a client's
-retry deduplicates downstream; `timestamp` is corrected for the client's clock skew as
-Segment does: timestamp + (received_at - sentAt).
+Pure: the request's facts come in as `Received`; the envelope (or, on the hot path, its
+encoded bytes: `outgoing_from_segment`) or a `BadInput` naming the field comes out.
+`messageId` is kept as the event id (a UUID when absent) so a client's retry deduplicates
+downstream; `timestamp` is corrected for the client's clock skew as Segment does:
+timestamp + (received_at - sentAt).
 """
 
 from __future__ import annotations
@@ -22,24 +23,29 @@ from pydantic import ValidationError
 
 from ingest.enrich import anonymize_ip, parse_agent
 from ingest.errors import BadInput
+from ingest.outgoing import Outgoing, encode_document, identity_keys
 from leadpulse.schema import (
-    Campaign,
+    SCHEMA_VERSION,
     Consent,
-    EventContext,
     EventEnvelope,
     EventFlags,
-    Identity,
     Source,
     canonical_email,
 )
 
-__all__ = ["SEGMENT_TYPES", "Received", "envelope_from_segment", "parse_time", "user_hash"]
+__all__ = [
+    "SEGMENT_TYPES",
+    "Received",
+    "envelope_from_segment",
+    "outgoing_from_segment",
+    "parse_time",
+    "user_hash",
+]
 
 SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "alias"})
 _MAX_ID_CHARS = 200
 _MAX_EMAIL_CHARS = 254
 _CAMPAIGN_FIELDS = ("source", "medium", "name", "term", "content")
-_NO_CAMPAIGN = Campaign()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +129,7 @@ def _email(value: Any, prefix: str, name: str) -> str | None:
     return value.strip()
 
 
-def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign:
+def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> dict[str, str]:
     given = _object(context, "campaign", f"{prefix}context.") if "campaign" in context else {}
     values: dict[str, str] = {}
     for name in _CAMPAIGN_FIELDS if given else ():
@@ -136,7 +142,7 @@ def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> Campaign
             found = query.get(f"utm_{'campaign' if name == 'name' else name}")
             if found and found[0]:
                 values[name] = found[0][:256]
-    return Campaign(**values) if values else _NO_CAMPAIGN
+    return values
 
 
 def user_hash(key: bytes, identity: str) -> str:
@@ -151,14 +157,20 @@ def _hash_matches(given: Any, identity: str | None, received: Received) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _flags(bot: bool, consent: Consent, trusted: bool) -> EventFlags:
-    """Flags repeat across a request's events; frozen models can be shared."""
-    return EventFlags(
+def _flags(bot: bool, consent: Consent, trusted: bool) -> dict[str, Any]:
+    """Flags repeat across a request's events: one document per combination, shared."""
+    flags = EventFlags(
         bot=bot,
         noise_reason="bot" if bot else None,
         consent=consent,
         identity_trust="verified" if trusted else "claimed",
     )
+    return flags.model_dump(mode="json", exclude_none=True)
+
+
+def _present(*pairs: tuple[str, Any]) -> dict[str, Any]:
+    """A document of the pairs whose value is not None (how `encode` leaves out a None)."""
+    return {name: value for name, value in pairs if value is not None}
 
 
 def _event_time(
@@ -190,6 +202,42 @@ def envelope_from_segment(
     prefix: str = "",
 ) -> EventEnvelope:
     """The envelope for one message; `kind` forces the type (single-event endpoints)."""
+    document, _keys = _document(message, received, kind, batch_sent_at, batch_context, prefix)
+    try:
+        return EventEnvelope.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = prefix + ".".join(str(part) for part in first["loc"])
+        raise BadInput(f"{where}: {first['msg']}", field=where) from exc
+
+
+def outgoing_from_segment(
+    message: Any,
+    received: Received,
+    *,
+    kind: str | None = None,
+    batch_sent_at: datetime | None = None,
+    batch_context: dict[str, Any] | None = None,
+    prefix: str = "",
+) -> Outgoing:
+    """The same event as `envelope_from_segment`, encoded straight from its document.
+
+    Every field is checked while the document is built, so the models' validation would
+    only repeat it: the edge's hot path skips them (the unit tests keep the two equal).
+    """
+    document, keys = _document(message, received, kind, batch_sent_at, batch_context, prefix)
+    return Outgoing(keys, encode_document(document))
+
+
+def _document(
+    message: Any,
+    received: Received,
+    kind: str | None,
+    batch_sent_at: datetime | None,
+    batch_context: dict[str, Any] | None,
+    prefix: str,
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The envelope's JSON document (None fields left out) and its identity keys."""
     if not isinstance(message, dict):
         raise BadInput(
             f"{prefix or 'body'}: must be a JSON object", field=prefix.rstrip(".") or "body"
@@ -221,7 +269,6 @@ def envelope_from_segment(
         raise BadInput(
             f"{prefix}userId: userId or anonymousId is required", field=f"{prefix}userId"
         )
-    identity = Identity(anonymous_id=anonymous_id, user_id=user_id, email=email)
 
     name: str | None = None
     previous_id: str | None = None
@@ -267,42 +314,51 @@ def envelope_from_segment(
     if received.trusted and isinstance(context.get("ip"), str):
         # A server-side source forwards its visitor's address; its own says nothing.
         ip = anonymize_ip(context["ip"]) or ip
-    event_context = EventContext(
-        ip=ip,
-        user_agent=user_agent,
-        browser=browser,
-        os=os_name,
-        device=device,
-        url=url,
-        path=_text(properties.get("path"), prefix, "properties.path")
-        or _text(page.get("path"), prefix, "context.page.path"),
-        referrer=_text(properties.get("referrer"), prefix, "properties.referrer")
-        or _text(page.get("referrer"), prefix, "context.page.referrer"),
-        title=_text(properties.get("title"), prefix, "properties.title", 512)
-        or _text(page.get("title"), prefix, "context.page.title", 512),
-        campaign=_campaign(context, url, prefix),
-        locale=_text(context.get("locale"), prefix, "context.locale", 32),
+    event_context = _present(
+        ("ip", ip),
+        ("user_agent", user_agent),
+        ("browser", browser),
+        ("os", os_name),
+        ("device", device),
+        ("url", url),
+        (
+            "path",
+            _text(properties.get("path"), prefix, "properties.path")
+            or _text(page.get("path"), prefix, "context.page.path"),
+        ),
+        (
+            "referrer",
+            _text(properties.get("referrer"), prefix, "properties.referrer")
+            or _text(page.get("referrer"), prefix, "context.page.referrer"),
+        ),
+        (
+            "title",
+            _text(properties.get("title"), prefix, "properties.title", 512)
+            or _text(page.get("title"), prefix, "context.page.title", 512),
+        ),
+        ("campaign", _campaign(context, url, prefix)),
+        ("locale", _text(context.get("locale"), prefix, "context.locale", 32)),
     )
     verified = received.trusted or _hash_matches(
         context.get("userHash"), user_id or (canonical_email(email) if email else None), received
     )
-    flags = _flags(bot, received.consent, verified)
-    try:
-        return EventEnvelope(
-            event_id=_id(message, "messageId", prefix) or str(uuid.uuid4()),
-            type=event_type,
-            event=name,
-            source=received.source,
-            identity=identity,
-            previous_id=previous_id,
-            properties=properties,
-            traits=traits,
-            context=event_context,
-            flags=flags,
-            timestamp=_event_time(message, batch_sent_at, received, prefix),
-            received_at=received.received_at,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = prefix + ".".join(str(part) for part in first["loc"])
-        raise BadInput(f"{where}: {first['msg']}", field=where) from exc
+    # In EventEnvelope's field order, as `encode` writes it.
+    document = _present(
+        ("schema_version", SCHEMA_VERSION),
+        ("event_id", _id(message, "messageId", prefix) or str(uuid.uuid4())),
+        ("type", event_type),
+        ("event", name),
+        ("source", received.source),
+        (
+            "identity",
+            _present(("anonymous_id", anonymous_id), ("user_id", user_id), ("email", email)),
+        ),
+        ("previous_id", previous_id),
+        ("properties", properties),
+        ("traits", traits),
+        ("context", event_context),
+        ("flags", _flags(bot, received.consent, verified)),
+        ("timestamp", _event_time(message, batch_sent_at, received, prefix)),
+        ("received_at", received.received_at),
+    )
+    return document, identity_keys(anonymous_id, user_id, email)

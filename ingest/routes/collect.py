@@ -16,10 +16,10 @@ from fastapi.responses import Response
 
 from ingest.auth import Caller, classify_key, require_write_key
 from ingest.errors import BadInput, Forbidden, Unauthorized
-from ingest.intake import accept_events, received_for
+from ingest.intake import accept_outgoing, received_for
 from ingest.responses import FastJSON
 from ingest.routes.segment_api import accept_batch
-from ingest.segment import envelope_from_segment
+from ingest.segment import outgoing_from_segment
 
 __all__ = ["PIXEL_GIF", "allowed_origins", "router"]
 
@@ -152,6 +152,5 @@ async def pixel(request: Request) -> Response:
         },
     }
     received = received_for(request, "pixel", trusted=caller.trusted)
-    envelope = envelope_from_segment(message, received)
-    await accept_events(request, [envelope], "pixel")
+    await accept_outgoing(request, [outgoing_from_segment(message, received)], "pixel")
     return Response(PIXEL_GIF, media_type="image/gif", headers=_NO_STORE)

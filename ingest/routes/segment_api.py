@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Request
 from ingest.auth import Caller, require_write_key
 from ingest.body import json_body
 from ingest.errors import BadInput
-from ingest.intake import accept_events, received_for
+from ingest.intake import accept_outgoing, received_for
 from ingest.metrics import EVENTS_REJECTED
+from ingest.outgoing import Outgoing
 from ingest.responses import FastJSON
-from ingest.segment import envelope_from_segment, parse_time
-from leadpulse.schema import EventEnvelope, Source
+from ingest.segment import outgoing_from_segment, parse_time
+from leadpulse.schema import Source
 
 __all__ = ["accept_batch", "router"]
 
@@ -45,12 +46,12 @@ async def accept_batch(request: Request, caller: Caller, source: Source) -> dict
     if context is not None and not isinstance(context, dict):
         raise BadInput("context: must be an object", field="context")
     received = received_for(request, source, trusted=caller.trusted)
-    events: list[EventEnvelope] = []
+    events: list[Outgoing] = []
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
             events.append(
-                envelope_from_segment(
+                outgoing_from_segment(
                     item,
                     received,
                     batch_sent_at=sent_at,
@@ -61,7 +62,7 @@ async def accept_batch(request: Request, caller: Caller, source: Source) -> dict
         except BadInput as exc:
             EVENTS_REJECTED.labels(exc.code, source).inc()
             rejected.append({"index": index, "messageId": _message_id(item), "error": exc.message})
-    accepted = await accept_events(request, events, source)
+    accepted = await accept_outgoing(request, events, source)
     return {"success": True, "accepted": accepted, "rejected": rejected}
 
 
@@ -75,8 +76,8 @@ async def batch(request: Request, caller: WriteCaller) -> dict[str, Any]:
 async def _single(request: Request, caller: Caller, kind: str) -> dict[str, Any]:
     body = await json_body(request)
     received = received_for(request, "segment", trusted=caller.trusted)
-    event = envelope_from_segment(body, received, kind=kind)
-    await accept_events(request, [event], "segment")
+    event = outgoing_from_segment(body, received, kind=kind)
+    await accept_outgoing(request, [event], "segment")
     return {"success": True}
 
 

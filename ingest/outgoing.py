@@ -1,0 +1,58 @@
+"""An event as Kafka gets it: its encoded envelope and the identity keys it is filed under.
+
+The batch path builds the envelope's JSON document directly and encodes it once, rather
+than validating three pydantic models per event only to dump them again; the bytes are
+the ones `leadpulse.schema.encode` gives for the same envelope (a unit test holds the two
+together), so the scorer decodes them as `EventEnvelope` unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from leadpulse.schema import EventEnvelope, canonical_email, encode
+
+__all__ = ["Outgoing", "encode_document", "identity_keys"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One event ready to publish; `keys[0]`, the strongest identity, is its Kafka key."""
+
+    keys: tuple[str, ...]
+    value: bytes
+
+    @property
+    def key(self) -> str:
+        return self.keys[0]
+
+    @classmethod
+    def of(cls, envelope: EventEnvelope) -> Outgoing:
+        """An envelope built as a model (the one-event channels)."""
+        envelope.identity.key()  # raises, as publishing it would, when there is no identity
+        return cls(tuple(envelope.identity.keys()), encode(envelope))
+
+
+def identity_keys(
+    anonymous_id: str | None, user_id: str | None, email: str | None
+) -> tuple[str, ...]:
+    """`Identity(...).keys()` without building the model: strongest first."""
+    found: list[str] = []
+    if user_id:
+        found.append(f"user:{user_id}")
+    if email:
+        found.append(f"email:{canonical_email(email)}")
+    if anonymous_id:
+        found.append(f"anon:{anonymous_id}")
+    return tuple(found)
+
+
+def encode_document(document: dict[str, Any]) -> bytes:
+    """An envelope document (no None fields, UTC datetimes) as `encode` writes the model.
+
+    pydantic writes UTC datetimes with a `Z`; so does orjson with OPT_UTC_Z.
+    """
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z)
