@@ -18,11 +18,13 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
 
 from ingest.errors import PublishUnavailable
 from ingest.metrics import PUBLISH_LATENCY, PUBLISH_OUTCOMES, SPOOL_REPLAYED
@@ -43,6 +45,14 @@ _BACKOFF_MIN = 0.2
 _BACKOFF_MAX = 3.0
 _STOP_DEADLINE = 10.0
 _TOPIC_CHECK_SECONDS = 5.0
+
+
+@lru_cache(maxsize=65_536)
+def _partition_for(key: bytes, count: int) -> int:
+    """The producer's default choice for a key among partitions 0..count-1 (murmur2, as
+    Java clients do), remembered: people come back, and pure-Python murmur2 is not cheap."""
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % count
 
 
 def _digest(value: bytes) -> bytes:
@@ -138,22 +148,32 @@ class Publisher:
 
     async def _send(self, records: list[Record]) -> list[int]:
         """Send and wait for acks; return the indexes of the records whose send failed."""
-        assert self._producer is not None
+        producer = self._producer
+        assert producer is not None
+        cluster = producer.client.cluster
         futures: list[asyncio.Future[Any] | None] = []
         for key, value in records:
+            # Read right before the send, which checks the partition against the same data.
+            partitions = cluster.partitions_for_topic(self._topic)
+            partition = _partition_for(key, len(partitions)) if partitions else None
+            if partition not in (partitions or ()):
+                partition = None  # the producer waits for metadata and picks it itself
             try:
-                futures.append(await self._producer.send(self._topic, value, key=key))
+                futures.append(
+                    await producer.send(self._topic, value, key=key, partition=partition)
+                )
             except KafkaError:
                 futures.append(None)
-        outcomes = iter(
-            await asyncio.gather(*(f for f in futures if f is not None), return_exceptions=True)
-        )
+        # One by one, not gathered: a batch acks all its records at once, so after the
+        # first of a batch the others are already done and cost no wake-up each.
         failed: list[int] = []
         for index, future in enumerate(futures):
-            outcome = next(outcomes) if future is not None else KafkaError()
-            if isinstance(outcome, BaseException):
-                if not isinstance(outcome, KafkaError | TimeoutError):
-                    raise outcome
+            if future is None:
+                failed.append(index)
+                continue
+            try:
+                await future
+            except (KafkaError, TimeoutError):
                 failed.append(index)
         return failed
 
