@@ -3,11 +3,12 @@
 Three round trips per batch whatever its size: (1) stored offsets, dedupe hits, identity
 maps, forwards, suppression; (2) the lead states, timelines and account groups those point
 at; (3) one pipeline with one `apply.lua` call per run of up to RUN_MAX messages of a
-partition (each message still deduped and applied on its own inside the call; one call per
-message cost more in packing, parsing and script overhead than the work itself). Calls of
-one partition are chained: each names the offset its predecessor stores, so if any call
-fails (a zombie consumer after a rebalance, a script cache flush) the rest of that
-partition's chain writes nothing and the partition is re-read from its stored offset.
+partition, carrying the run's effects coalesced per key (a lead touched by ten events of
+the run is written once; one call per message cost more in packing, parsing and script
+overhead than the work itself). Calls of one partition are chained: each names the offset
+its predecessor stores, so if any call fails (a zombie consumer after a rebalance, a
+script cache flush) the rest of that partition's chain writes nothing and the partition
+is re-read from its stored offset.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.scripts import Scripts
 from scorer.state import LeadState
+from scorer.summary import flush_leads
 from scorer.writes import WriteSet
 
 __all__ = ["RUN_MAX", "Message", "PartitionResult", "apply_batch", "read_stored_offset"]
@@ -153,31 +155,31 @@ async def apply_batch(
     for partition, messages in batches.items():
         view = views[partition]
         result = PartitionResult(partition)
-        expected = view.stored_offset
-        offsets: list[int] = []
-        writes = []
-        for message in messages:
-            if message.offset <= view.stored_offset:
-                result.outcomes["already_applied"] += 1
-                continue
-            if message.skip:
-                ws, outcome = WriteSet(view.pk, message.offset, None), "skipped"
-            else:
-                ws, outcome = apply_message(view, rules, message.key, message.offset, message.event)
-            result.outcomes[outcome] += 1
-            writes.append(ws)
+        fresh = [m for m in messages if m.offset > view.stored_offset]
+        result.outcomes["already_applied"] += len(messages) - len(fresh)
+        runs: list[WriteSet] = []
+        for start in range(0, len(fresh), RUN_MAX):
+            ws = WriteSet(view.pk)
+            for message in fresh[start : start + RUN_MAX]:
+                if message.skip:
+                    ws.note(message.offset, None)
+                    outcome = "skipped"
+                else:
+                    _, outcome = apply_message(
+                        view, rules, message.key, message.offset, message.event, ws
+                    )
+                result.outcomes[outcome] += 1
+            flush_leads(ws, view, rules)
+            runs.append(ws)
         if view.suppress:
             pipe.sadd(SUPPRESSED, *view.suppress)
         base = len(pipe)
-        for start in range(0, len(writes), RUN_MAX):
-            run = writes[start : start + RUN_MAX]
-            keys = [view.pk.offset, view.pk.seen]
-            index = {key: n for n, key in enumerate(keys, 1)}
-            args: list[Any] = [expected, rules.dedupe_window]
-            for ws in run:
-                args += ws.message_args(keys, index)
+        expected = view.stored_offset
+        offsets: list[int] = []
+        for ws in runs:
+            keys, args = ws.script_args(expected, rules.dedupe_window)
             pipe.execute_command("EVALSHA", scripts.apply, len(keys), *keys, *args)
-            expected = run[-1].offset
+            expected = ws.offset
             offsets.append(expected)
         result.outbound = view.outbound
         chains.append((result, offsets, base))

@@ -66,6 +66,8 @@ class PartitionView:
     identities: dict[str, str] = field(default_factory=dict)
     forwards: dict[str, str] = field(default_factory=dict)
     leads: dict[str, LeadState | None] = field(default_factory=dict)
+    # leads changed in the current run, written once at its end
+    dirty: dict[str, LeadState] = field(default_factory=dict)
     # oldest first: what Valkey held before the batch (read for claims) + what it added
     timelines: dict[str, list[bytes]] = field(default_factory=dict)
     added: dict[str, list[bytes]] = field(default_factory=dict)

@@ -1,9 +1,9 @@
 """Apply one Kafka message to its partition's view: the single entry point of the logic.
 
-Returns the WriteSet that `lua/apply.lua` executes atomically with the partition's offset
-and dedupe set. Every message gets one (possibly empty) so the stored offset always moves
-on; a duplicate event id, a suppressed identity or an unreadable message writes nothing
-but the offset.
+Records the message's effects in its run's WriteSet, which `lua/apply.lua` executes
+atomically with the partition's offset and dedupe set. Every message moves the stored
+offset on; a duplicate event id, a suppressed identity or an unreadable message writes
+nothing else.
 """
 
 from __future__ import annotations
@@ -30,12 +30,17 @@ def apply_message(
     key: str,
     offset: int,
     event: EventEnvelope | None,
+    ws: WriteSet | None = None,
 ) -> tuple[WriteSet, Outcome]:
+    """Apply one message into `ws` (the run's WriteSet; a new one when None)."""
+    ws = ws if ws is not None else WriteSet(view.pk)
     if event is None:
-        return WriteSet(view.pk, offset, None), "unreadable"
+        ws.note(offset, None)
+        return ws, "unreadable"
     if event.event_id in view.seen:
-        return WriteSet(view.pk, offset, None), "duplicate"
-    ws = WriteSet(view.pk, offset, event.event_id)
+        ws.note(offset, None)
+        return ws, "duplicate"
+    ws.note(offset, event.event_id)
     view.seen.add(event.event_id)
     if event.type == "claim":
         apply_claim(ws, view, event, rules)

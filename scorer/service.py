@@ -39,6 +39,9 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
         "session_timeout_ms": 6_000,
         "heartbeat_interval_ms": 1_000,
         "max_partition_fetch_bytes": 4 * 1024 * 1024,
+        # Claims, merges and forwards come back through this topic: a broker that holds an
+        # empty fetch for the full default 500 ms adds that to every identity hop.
+        "fetch_max_wait_ms": 50,
     }
 
 

@@ -15,7 +15,7 @@ from scorer.context import PartitionView, Rules
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
-__all__ = ["remove_lead", "summary_of", "write_lead"]
+__all__ = ["flush_leads", "remove_lead", "summary_of", "write_lead"]
 
 
 def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
@@ -40,18 +40,27 @@ def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
 
 
 def write_lead(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules) -> None:
+    """The lead changed: it is written once, at the end of its run (`flush_leads`)."""
     view.leads[state.lead_id] = state
-    ws.set(view.pk.lead(state.lead_id), state.dumps())
-    summary = orjson.dumps(summary_of(state, rules))
-    ws.hset(view.pk.index, state.lead_id, summary)
-    if state.account:
-        ws.hset(view.pk.account(state.account), state.lead_id, summary)
+    view.dirty[state.lead_id] = state
+
+
+def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
+    """Write every lead the run changed: state, and its summary in the index and account."""
+    for state in view.dirty.values():
+        ws.set(view.pk.lead(state.lead_id), state.dumps())
+        summary = orjson.dumps(summary_of(state, rules))
+        ws.hset(view.pk.index, state.lead_id, summary)
+        if state.account:
+            ws.hset(view.pk.account(state.account), state.lead_id, summary)
+    view.dirty.clear()
 
 
 def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
     """Delete every key and entry this partition keeps for the lead."""
     pk = view.pk
     view.leads[state.lead_id] = None
+    view.dirty.pop(state.lead_id, None)
     view.timelines.pop(state.lead_id, None)
     view.added.pop(state.lead_id, None)
     ws.delete(pk.lead(state.lead_id))

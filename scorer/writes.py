@@ -1,4 +1,10 @@
-"""The effects of one message, as the op list `lua/apply.lua` executes atomically."""
+"""The effects of a run of messages, as the op list `lua/apply.lua` executes atomically.
+
+A run's messages are applied in one script call, all or nothing, so only each key's final
+state matters: ops are coalesced per key as they are recorded (the last SET of a lead wins,
+counter increments add up, pushes to one list become one LPUSH). Ops on different keys
+commute, so the order between keys is free; the order on one key is kept.
+"""
 
 from __future__ import annotations
 
@@ -12,72 +18,151 @@ Arg = str | bytes | int | float
 Op = list[str | int | float]
 
 
+class _KeyOps:
+    """What a run does to one key, reduced to its net effect."""
+
+    __slots__ = ("deleted", "fields", "increments", "keep", "pushes", "value", "zops")
+
+    def __init__(self) -> None:
+        self.deleted = False
+        self.value: str | None = None
+        # field -> final hset value, or None for hdel
+        self.fields: dict[str, str | None] = {}
+        # field -> increment applied after the field's hset/hdel (if any)
+        self.increments: dict[str, int] = {}
+        self.pushes: list[str] = []
+        self.keep = 0
+        self.zops: list[Op] = []
+
+    def reset(self, deleted: bool) -> None:
+        self.deleted = deleted
+        self.value = None
+        self.fields = {}
+        self.increments = {}
+        self.pushes = []
+        self.zops = []
+
+    def emit(self, k: int, ops: list[Op]) -> None:
+        if self.deleted:
+            ops.append(["del", k])
+        if self.value is not None:
+            ops.append(["set", k, self.value])
+        hset: Op = ["hset", k]
+        hdel: Op = ["hdel", k]
+        for field, value in self.fields.items():
+            if value is None:
+                hdel.append(field)
+            else:
+                hset += [field, value]
+        if len(hdel) > 2:
+            ops.append(hdel)
+        if len(hset) > 2:
+            ops.append(hset)
+        for field, by in self.increments.items():
+            if by:
+                ops.append(["hincr", k, field, by])
+        if self.pushes:
+            ops.append(["lpush", k, self.keep, *self.pushes])
+        ops += self.zops
+
+
 class WriteSet:
-    """Ops on one partition's keys; `message_args` gives its part of an apply.lua call."""
+    """Coalesced ops on one partition's keys for a run of messages, plus their offsets.
 
-    __slots__ = ("_index", "_keys", "_ops", "event_id", "offset", "pk")
+    `note` records each message of the run (its offset, and the event id the partition's
+    dedupe set remembers); `script_args` gives the run's apply.lua call.
+    """
 
-    def __init__(self, pk: PartitionKeys, offset: int, event_id: str | None) -> None:
+    __slots__ = ("_keys", "_ops", "event_ids", "offset", "pk")
+
+    def __init__(self, pk: PartitionKeys, offset: int = -1, event_id: str | None = None) -> None:
         self.pk = pk
         self.offset = offset
-        self.event_id = event_id or ""
-        self._keys: list[str] = [pk.offset, pk.seen]
-        self._index: dict[str, int] = {}
-        self._ops: list[Op] = []
+        self.event_ids: list[tuple[int, str]] = []
+        self._keys: dict[str, _KeyOps] = {}
+        if event_id:
+            self.event_ids.append((offset, event_id))
 
-    def _k(self, key: str) -> int:
-        found = self._index.get(key)
-        if found is None:
-            self._keys.append(key)
-            found = self._index[key] = len(self._keys)
-        return found
+    def note(self, offset: int, event_id: str | None) -> None:
+        """A message of the run: the stored offset moves to it; its id is remembered."""
+        self.offset = offset
+        if event_id:
+            self.event_ids.append((offset, event_id))
+
+    def _on(self, key: str) -> _KeyOps:
+        ops = self._keys.get(key)
+        if ops is None:
+            ops = self._keys[key] = _KeyOps()
+        return ops
 
     def set(self, key: str, value: str | bytes) -> None:
-        self._ops.append(["set", self._k(key), _text(value)])
+        ops = self._on(key)
+        ops.reset(deleted=False)
+        ops.value = _text(value)
 
     def delete(self, key: str) -> None:
-        self._ops.append(["del", self._k(key)])
+        self._on(key).reset(deleted=True)
 
     def hset(self, key: str, field: str, value: str | bytes) -> None:
-        self._ops.append(["hset", self._k(key), field, _text(value)])
+        ops = self._on(key)
+        ops.fields[field] = _text(value)
+        ops.increments.pop(field, None)
 
     def hdel(self, key: str, field: str) -> None:
-        self._ops.append(["hdel", self._k(key), field])
+        ops = self._on(key)
+        ops.fields[field] = None
+        ops.increments.pop(field, None)
 
     def hincr(self, key: str, field: str, by: int) -> None:
-        self._ops.append(["hincr", self._k(key), field, by])
+        increments = self._on(key).increments
+        increments[field] = increments.get(field, 0) + by
 
     def lpush(self, key: str, value: str | bytes, keep: int) -> None:
-        self._ops.append(["lpush", self._k(key), _text(value), keep])
+        ops = self._on(key)
+        ops.pushes.append(_text(value))
+        ops.keep = keep
+        if len(ops.pushes) > 2 * keep:
+            del ops.pushes[:-keep]  # trimmed away by the LTRIM after the push anyway
 
     def zadd(self, key: str, score: float, member: str) -> None:
-        self._ops.append(["zadd", self._k(key), repr(float(score)), member])
+        self._on(key).zops.append(["zadd", 0, repr(float(score)), member])
 
     def zrem(self, key: str, member: str) -> None:
-        self._ops.append(["zrem", self._k(key), member])
+        self._on(key).zops.append(["zrem", 0, member])
 
     def zcut(self, key: str, max_score: float) -> None:
-        self._ops.append(["zcut", self._k(key), repr(float(max_score))])
+        self._on(key).zops.append(["zcut", 0, repr(float(max_score))])
 
     @property
     def empty(self) -> bool:
-        return not self._ops
+        return not self._keys
 
-    def keys(self) -> list[str]:
-        return self._keys
+    def ops(self) -> tuple[list[str], list[Op]]:
+        """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once."""
+        keys = [self.pk.offset, self.pk.seen]
+        ops: list[Op] = []
+        for key, key_ops in self._keys.items():
+            keys.append(key)
+            k = len(keys)
+            for z in key_ops.zops:
+                z[1] = k
+            key_ops.emit(k, ops)
+        return keys, ops
 
-    def message_args(self, keys: list[str], index: dict[str, int]) -> list[Arg]:
-        """This message's ARGV triple for a run; adds the keys it names to the run's KEYS."""
-        if not self._ops:
-            return [self.offset, self.event_id, ""]
-        keymap = []
-        for key in self._keys:
-            found = index.get(key)
-            if found is None:
-                keys.append(key)
-                found = index[key] = len(keys)
-            keymap.append(found)
-        return [self.offset, self.event_id, orjson.dumps([keymap, self._ops])]
+    def script_args(self, expected: int, dedupe_window: int) -> tuple[list[str], list[Arg]]:
+        """(KEYS, ARGV) of this run's apply.lua call."""
+        keys, ops = self.ops()
+        seen: list[int | str] = []
+        for offset, event_id in self.event_ids:
+            seen += [offset, event_id]
+        args: list[Arg] = [
+            expected,
+            dedupe_window,
+            self.offset,
+            orjson.dumps(seen),
+            orjson.dumps(ops),
+        ]
+        return keys, args
 
 
 def _text(value: str | bytes) -> str:
