@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import random
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from scorer.consumer import ScorerLoop  # noqa: E402
 from scorer.context import Rules  # noqa: E402
 from scorer.keys import PartitionKeys  # noqa: E402
 from scorer.outbox import Outbox  # noqa: E402
-from scorer.service import consumer_options, open_redis  # noqa: E402
+from scorer.service import consumer_options, open_redis, settle_heap  # noqa: E402
 
 BARE_LUA = """
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -143,7 +142,7 @@ async def run_scorer(settings: Settings, expected: int) -> tuple[float, int]:
     )
     consumer.subscribe([settings.topics.events], listener=loop.listener)
     await consumer.start()
-    gc.freeze()  # as scorer.service.run does once started
+    settle_heap()  # as scorer.service.run does once started
     try:
         while not loop.partitions:
             await loop.step(timeout_ms=100)
@@ -174,7 +173,7 @@ async def run_bare(settings: Settings, topic: str, expected: int) -> float:
         auto_offset_reset="earliest",
     )
     await consumer.start()
-    gc.freeze()  # the same for the bare consumer: the bench's event list is not its heap
+    settle_heap()  # the same for the bare consumer: the bench's event list is not its heap
     done = 0
     try:
         while not consumer.assignment():

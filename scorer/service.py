@@ -25,9 +25,20 @@ from scorer.metrics import BATCH_FAILURES
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts, connect_redis
 
-__all__ = ["consumer_options", "open_redis", "run"]
+__all__ = ["consumer_options", "open_redis", "run", "settle_heap"]
 
 log = structlog.get_logger("scorer")
+
+
+def settle_heap() -> None:
+    """Tune the cyclic GC for a consumer that allocates a lot per batch and keeps little.
+
+    Everything built so far lives as long as the process: frozen, no collection rescans it.
+    A batch allocates tens of thousands of short-lived objects (envelopes, facts, ops)
+    with almost no cycles: collecting every 700 allocations cost more than decoding.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
@@ -88,9 +99,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         consumer.subscribe([settings.topics.events], listener=loop.listener)
         await consumer.start()
         stack.push_async_callback(consumer.stop)
-        # Everything built so far lives as long as the process: keep the cyclic GC from
-        # rescanning it on every full collection (each batch allocates a lot).
-        gc.freeze()
+        settle_heap()
         log.info("scorer_started", group=settings.scorer_group, topic=settings.topics.events)
         while not stop.is_set():
             try:
