@@ -156,9 +156,27 @@ def _hash_matches(given: Any, identity: str | None, received: Received) -> bool:
     return hmac.compare_digest(given.encode(), user_hash(received.user_hash_key, identity).encode())
 
 
-@lru_cache(maxsize=64)
 def _flags(bot: bool, consent: Consent, trusted: bool) -> dict[str, Any]:
     """Flags repeat across a request's events: one document per combination, shared."""
+    # Keyed by plain booleans: hashing and comparing the model per event costs more.
+    return _flags_of(
+        bot,
+        consent.do_not_track,
+        consent.global_privacy_control,
+        consent.tracking_allowed,
+        trusted,
+    )
+
+
+@lru_cache(maxsize=64)
+def _flags_of(
+    bot: bool, do_not_track: bool, gpc: bool, tracking_allowed: bool, trusted: bool
+) -> dict[str, Any]:
+    consent = Consent(
+        do_not_track=do_not_track,
+        global_privacy_control=gpc,
+        tracking_allowed=tracking_allowed,
+    )
     flags = EventFlags(
         bot=bot,
         noise_reason="bot" if bot else None,
@@ -168,9 +186,26 @@ def _flags(bot: bool, consent: Consent, trusted: bool) -> dict[str, Any]:
     return flags.model_dump(mode="json", exclude_none=True)
 
 
-def _present(*pairs: tuple[str, Any]) -> dict[str, Any]:
-    """A document of the pairs whose value is not None (how `encode` leaves out a None)."""
-    return {name: value for name, value in pairs if value is not None}
+def _present(names: tuple[str, ...], *values: Any) -> dict[str, Any]:
+    """A document of the named values that are not None (how `encode` leaves out a None)."""
+    return {name: value for name, value in zip(names, values, strict=True) if value is not None}
+
+
+# EventContext's and EventEnvelope's fields, in the order `encode` writes them.
+_CONTEXT_FIELDS = (
+    "ip",
+    "user_agent",
+    "browser",
+    "os",
+    "device",
+    "url",
+    "path",
+    "referrer",
+    "title",
+    "campaign",
+    "locale",
+)
+_IDENTITY_FIELDS = ("anonymous_id", "user_id", "email")
 
 
 def _event_time(
@@ -256,7 +291,9 @@ def _document(
         )
     if event_type == "screen":
         event_type = "page"
-    context = dict(batch_context or {}) | _object(message, "context", prefix)
+    context = _object(message, "context", prefix)
+    if batch_context:
+        context = batch_context | context
     properties = _object(message, "properties", prefix)
     in_context = prefix + "context."
     traits = _object(message, "traits", prefix) or _object(context, "traits", in_context)
@@ -315,50 +352,41 @@ def _document(
         # A server-side source forwards its visitor's address; its own says nothing.
         ip = anonymize_ip(context["ip"]) or ip
     event_context = _present(
-        ("ip", ip),
-        ("user_agent", user_agent),
-        ("browser", browser),
-        ("os", os_name),
-        ("device", device),
-        ("url", url),
-        (
-            "path",
-            _text(properties.get("path"), prefix, "properties.path")
-            or _text(page.get("path"), prefix, "context.page.path"),
-        ),
-        (
-            "referrer",
-            _text(properties.get("referrer"), prefix, "properties.referrer")
-            or _text(page.get("referrer"), prefix, "context.page.referrer"),
-        ),
-        (
-            "title",
-            _text(properties.get("title"), prefix, "properties.title", 512)
-            or _text(page.get("title"), prefix, "context.page.title", 512),
-        ),
-        ("campaign", _campaign(context, url, prefix)),
-        ("locale", _text(context.get("locale"), prefix, "context.locale", 32)),
+        _CONTEXT_FIELDS,
+        ip,
+        user_agent,
+        browser,
+        os_name,
+        device,
+        url,
+        _text(properties.get("path"), prefix, "properties.path")
+        or _text(page.get("path"), prefix, "context.page.path"),
+        _text(properties.get("referrer"), prefix, "properties.referrer")
+        or _text(page.get("referrer"), prefix, "context.page.referrer"),
+        _text(properties.get("title"), prefix, "properties.title", 512)
+        or _text(page.get("title"), prefix, "context.page.title", 512),
+        _campaign(context, url, prefix),
+        _text(context.get("locale"), prefix, "context.locale", 32),
     )
     verified = received.trusted or _hash_matches(
         context.get("userHash"), user_id or (canonical_email(email) if email else None), received
     )
-    # In EventEnvelope's field order, as `encode` writes it.
-    document = _present(
-        ("schema_version", SCHEMA_VERSION),
-        ("event_id", _id(message, "messageId", prefix) or str(uuid.uuid4())),
-        ("type", event_type),
-        ("event", name),
-        ("source", received.source),
-        (
-            "identity",
-            _present(("anonymous_id", anonymous_id), ("user_id", user_id), ("email", email)),
-        ),
-        ("previous_id", previous_id),
-        ("properties", properties),
-        ("traits", traits),
-        ("context", event_context),
-        ("flags", _flags(bot, received.consent, verified)),
-        ("timestamp", _event_time(message, batch_sent_at, received, prefix)),
-        ("received_at", received.received_at),
-    )
+    # In EventEnvelope's field order, as `encode` writes it; the None ones left out.
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "event_id": _id(message, "messageId", prefix) or str(uuid.uuid4()),
+        "type": event_type,
+    }
+    if name is not None:
+        document["event"] = name
+    document["source"] = received.source
+    document["identity"] = _present(_IDENTITY_FIELDS, anonymous_id, user_id, email)
+    if previous_id is not None:
+        document["previous_id"] = previous_id
+    document["properties"] = properties
+    document["traits"] = traits
+    document["context"] = event_context
+    document["flags"] = _flags(bot, received.consent, verified)
+    document["timestamp"] = _event_time(message, batch_sent_at, received, prefix)
+    document["received_at"] = received.received_at
     return document, identity_keys(anonymous_id, user_id, email)
