@@ -1,6 +1,6 @@
 """Benchmark the collection edge against a bare edge on the same broker, in the same run.
 
-    python bench/ingest.py [--seconds 10] [--concurrency 16]
+    python bench/ingest.py [--seconds 10] [--rounds 6] [--concurrency 16]
 
 Starts its own Tansu broker and Valkey, then for `/v1/batch` (100-event batches) and
 `/v1/track` (one event a request) measures events/s and request latency (p50/p99) of:
@@ -8,7 +8,8 @@ Starts its own Tansu broker and Valkey, then for `/v1/batch` (100-event batches)
   acks=all publish), one uvicorn worker;
 - bare: a raw ASGI app, one uvicorn worker, that only splits the same request into the same
   per-event bytes and produces them to the same broker with the same producer options.
-Each server runs in its own process; the load comes from this one. Prints the ratios.
+Each server runs in its own process; the load comes from this one. The edges take turns
+in short slices, so a change in the machine's load falls on both alike. Prints the ratios.
 """
 
 from __future__ import annotations
@@ -118,8 +119,9 @@ def _event(n: int) -> dict[str, Any]:
 
 async def _load(
     base: str, path: str, per_request: int, seconds: float, concurrency: int
-) -> tuple[float, list[float]]:
-    """Drive `path` for `seconds` with `concurrency` requests in flight; events/s, latencies."""
+) -> tuple[int, float, list[float]]:
+    """Drive `path` for `seconds` with `concurrency` requests in flight: events, time taken,
+    request latencies."""
     latencies: list[float] = []
     events = 0
     deadline = time.perf_counter() + seconds
@@ -150,7 +152,7 @@ async def _load(
         started = time.perf_counter()
         await asyncio.gather(*(worker(w) for w in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return events / elapsed, latencies
+    return events, elapsed, latencies
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -215,6 +217,9 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="slices per measurement, taken in turn by the edges"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     args = parser.parse_args()
 
@@ -253,18 +258,35 @@ async def main() -> None:
             ("batch", "/v1/batch", 100, max(2, args.concurrency // 4)),
             ("track", "/v1/track", 1, args.concurrency),
         ]
+        ports = {"bare": bare_port, "ingest": ingest_port}
         for label, path, per_request, concurrency in plan:
-            for edge, port in (("bare", bare_port), ("ingest", ingest_port)):
-                base = f"http://127.0.0.1:{port}"
-                await _load(base, path, per_request, 2.0, concurrency)  # warm up
-                before = _cpu_seconds(pids[edge])
-                started = time.perf_counter()
-                results[(label, edge)] = await _load(
-                    base, path, per_request, args.seconds, concurrency
-                )
-                elapsed = time.perf_counter() - started
-                events = results[(label, edge)][0] * elapsed
-                cpu[(label, edge)] = (_cpu_seconds(pids[edge]) - before) / events * 1e6
+            for edge in ("bare", "ingest"):
+                await _load(f"http://127.0.0.1:{ports[edge]}", path, per_request, 2.0, concurrency)
+            # Slices taken in turn (bare, ingest, ingest, bare, ...) so both edges see the same
+            # background load: one edge measured entirely before the other let a change in
+            # the machine's load between the two move the ratio by 0.2.
+            events = {"bare": 0, "ingest": 0}
+            elapsed = {"bare": 0.0, "ingest": 0.0}
+            latencies: dict[str, list[float]] = {"bare": [], "ingest": []}
+            used = {"bare": 0.0, "ingest": 0.0}
+            for turn in range(args.rounds):
+                order = ("bare", "ingest") if turn % 2 == 0 else ("ingest", "bare")
+                for edge in order:
+                    before = _cpu_seconds(pids[edge])
+                    sent, took, slice_latencies = await _load(
+                        f"http://127.0.0.1:{ports[edge]}",
+                        path,
+                        per_request,
+                        args.seconds / args.rounds,
+                        concurrency,
+                    )
+                    used[edge] += _cpu_seconds(pids[edge]) - before
+                    events[edge] += sent
+                    elapsed[edge] += took
+                    latencies[edge] += slice_latencies
+            for edge in ("bare", "ingest"):
+                results[(label, edge)] = (events[edge] / elapsed[edge], latencies[edge])
+                cpu[(label, edge)] = used[edge] / events[edge] * 1e6
         print(
             f"\nLeadPulse ingest benchmark ({args.seconds:.0f}s each, 1 worker per edge, acks=all)"
         )
