@@ -13,10 +13,9 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 from pydantic import ValidationError
@@ -24,6 +23,14 @@ from pydantic import ValidationError
 from ingest.enrich import anonymize_ip, parse_agent
 from ingest.errors import BadInput
 from ingest.outgoing import Outgoing, encode_document, identity_keys
+from ingest.segment_fields import (
+    parse_time,
+    read_campaign,
+    read_email,
+    read_id,
+    read_object,
+    read_text,
+)
 from leadpulse.schema import (
     SCHEMA_VERSION,
     Consent,
@@ -43,9 +50,6 @@ __all__ = [
 ]
 
 SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "alias"})
-_MAX_ID_CHARS = 200
-_MAX_EMAIL_CHARS = 254
-_CAMPAIGN_FIELDS = ("source", "medium", "name", "term", "content")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,82 +71,6 @@ class Received:
     # Key of `context.userHash` (HMAC-SHA256 of the userId, else the email, by the site's
     # backend): a matching hash makes a write-key identity verified. None: not offered.
     user_hash_key: bytes | None = None
-
-
-def parse_time(value: Any, field: str, prefix: str = "") -> datetime | None:
-    """An ISO-8601 time as aware UTC; naive times are taken as UTC. None stays None."""
-    if value is None:
-        return None
-    field = prefix + field
-    if not isinstance(value, str) or len(value) > 64:
-        raise BadInput(f"{field}: must be an ISO-8601 time string", field=field)
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise BadInput(f"{field}: not an ISO-8601 time ({value!r})", field=field) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _id(message: dict[str, Any], name: str, prefix: str) -> str | None:
-    value = message.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise BadInput(f"{prefix}{name}: must be a string", field=f"{prefix}{name}")
-    text = str(value)
-    if len(text) > _MAX_ID_CHARS:
-        raise BadInput(
-            f"{prefix}{name}: longer than {_MAX_ID_CHARS} characters", field=f"{prefix}{name}"
-        )
-    return text
-
-
-def _object(message: dict[str, Any], name: str, prefix: str) -> dict[str, Any]:
-    value = message.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadInput(f"{prefix}{name}: must be an object", field=f"{prefix}{name}")
-    return value
-
-
-def _text(value: Any, prefix: str, name: str, limit: int = 2048) -> str | None:
-    # The field's full name is only built on error: this runs a dozen times per event.
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadInput(f"{prefix}{name}: must be a string", field=f"{prefix}{name}")
-    return value[:limit] or None
-
-
-def _email(value: Any, prefix: str, name: str) -> str | None:
-    if value is None or value == "":
-        return None
-    field = f"{prefix}{name}"
-    if not isinstance(value, str):
-        raise BadInput(f"{field}: must be a string", field=field)
-    local, at, domain = value.strip().rpartition("@")
-    if not at or not local or "." not in domain or len(value) > _MAX_EMAIL_CHARS:
-        raise BadInput(f"{field}: not an email address", field=field)
-    return value.strip()
-
-
-def _campaign(context: dict[str, Any], url: str | None, prefix: str) -> dict[str, str]:
-    given = _object(context, "campaign", f"{prefix}context.") if "campaign" in context else {}
-    values: dict[str, str] = {}
-    for name in _CAMPAIGN_FIELDS if given else ():
-        text = _text(given.get(name), prefix, f"context.campaign.{name}", 256)
-        if text:
-            values[name] = text
-    if url and not values and "utm_" in url:
-        query = parse_qs(urlsplit(url).query)
-        for name in _CAMPAIGN_FIELDS:
-            found = query.get(f"utm_{'campaign' if name == 'name' else name}")
-            if found and found[0]:
-                values[name] = found[0][:256]
-    return values
 
 
 def user_hash(key: bytes, identity: str) -> str:
@@ -186,26 +114,23 @@ def _flags_of(
     return flags.model_dump(mode="json", exclude_none=True)
 
 
-def _present(names: tuple[str, ...], *values: Any) -> dict[str, Any]:
-    """A document of the named values that are not None (how `encode` leaves out a None)."""
-    return {name: value for name, value in zip(names, values, strict=True) if value is not None}
-
-
-# EventContext's and EventEnvelope's fields, in the order `encode` writes them.
-_CONTEXT_FIELDS = (
-    "ip",
-    "user_agent",
-    "browser",
-    "os",
-    "device",
-    "url",
-    "path",
-    "referrer",
-    "title",
-    "campaign",
-    "locale",
-)
-_IDENTITY_FIELDS = ("anonymous_id", "user_id", "email")
+@lru_cache(maxsize=1024)
+def _agent_context(
+    ip: str | None,
+    user_agent: str | None,
+    browser: str | None,
+    os_name: str | None,
+    device: str | None,
+) -> dict[str, str]:
+    """The start of EventContext's document: the same for most events of a request."""
+    pairs = (
+        ("ip", ip),
+        ("user_agent", user_agent),
+        ("browser", browser),
+        ("os", os_name),
+        ("device", device),
+    )
+    return {name: value for name, value in pairs if value is not None}
 
 
 def _event_time(
@@ -291,17 +216,17 @@ def _document(
         )
     if event_type == "screen":
         event_type = "page"
-    context = _object(message, "context", prefix)
+    context = read_object(message, "context", prefix)
     if batch_context:
         context = batch_context | context
-    properties = _object(message, "properties", prefix)
+    properties = read_object(message, "properties", prefix)
     in_context = prefix + "context."
-    traits = _object(message, "traits", prefix) or _object(context, "traits", in_context)
-    page = _object(context, "page", in_context)
+    traits = read_object(message, "traits", prefix) or read_object(context, "traits", in_context)
+    page = read_object(context, "page", in_context)
 
-    anonymous_id = _id(message, "anonymousId", prefix)
-    user_id = _id(message, "userId", prefix)
-    email = _email(traits.get("email"), prefix, "traits.email")
+    anonymous_id = read_id(message, "anonymousId", prefix)
+    user_id = read_id(message, "userId", prefix)
+    email = read_email(traits.get("email"), prefix, "traits.email")
     if not (anonymous_id or user_id):
         raise BadInput(
             f"{prefix}userId: userId or anonymousId is required", field=f"{prefix}userId"
@@ -310,13 +235,13 @@ def _document(
     name: str | None = None
     previous_id: str | None = None
     if event_type == "track":
-        name = _text(message.get("event"), prefix, "event", 200)
+        name = read_text(message.get("event"), prefix, "event", 200)
         if not name:
             raise BadInput(f"{prefix}event: a track needs an event name", field=f"{prefix}event")
     elif event_type == "page":
-        name = _text(message.get("name"), prefix, "name", 200)
+        name = read_text(message.get("name"), prefix, "name", 200)
     elif event_type == "alias":
-        previous = _id(message, "previousId", prefix)
+        previous = read_id(message, "previousId", prefix)
         if not previous:
             raise BadInput(
                 f"{prefix}previousId: an alias needs previousId", field=f"{prefix}previousId"
@@ -333,7 +258,7 @@ def _document(
         received.device,
         received.bot,
     )
-    given_agent = _text(context.get("userAgent"), prefix, "context.userAgent", 1024)
+    given_agent = read_text(context.get("userAgent"), prefix, "context.userAgent", 1024)
     if given_agent and given_agent != received.user_agent:
         agent = parse_agent(given_agent)
         user_agent, browser, os_name, device, bot = (
@@ -344,43 +269,50 @@ def _document(
             agent.bot,
         )
 
-    url = _text(properties.get("url"), prefix, "properties.url") or _text(
+    url = read_text(properties.get("url"), prefix, "properties.url") or read_text(
         page.get("url"), prefix, "context.page.url"
     )
     ip = received.ip
     if received.trusted and isinstance(context.get("ip"), str):
         # A server-side source forwards its visitor's address; its own says nothing.
         ip = anonymize_ip(context["ip"]) or ip
-    event_context = _present(
-        _CONTEXT_FIELDS,
-        ip,
-        user_agent,
-        browser,
-        os_name,
-        device,
-        url,
-        _text(properties.get("path"), prefix, "properties.path")
-        or _text(page.get("path"), prefix, "context.page.path"),
-        _text(properties.get("referrer"), prefix, "properties.referrer")
-        or _text(page.get("referrer"), prefix, "context.page.referrer"),
-        _text(properties.get("title"), prefix, "properties.title", 512)
-        or _text(page.get("title"), prefix, "context.page.title", 512),
-        _campaign(context, url, prefix),
-        _text(context.get("locale"), prefix, "context.locale", 32),
+    path = read_text(properties.get("path"), prefix, "properties.path") or read_text(
+        page.get("path"), prefix, "context.page.path"
     )
+    referrer = read_text(properties.get("referrer"), prefix, "properties.referrer") or read_text(
+        page.get("referrer"), prefix, "context.page.referrer"
+    )
+    title = read_text(properties.get("title"), prefix, "properties.title", 512) or read_text(
+        page.get("title"), prefix, "context.page.title", 512
+    )
+    campaign = read_campaign(context, url, prefix)
+    locale = read_text(context.get("locale"), prefix, "context.locale", 32)
+    # EventContext's fields in its order, the None ones left out, as `encode` writes it.
+    event_context: dict[str, Any] = dict(_agent_context(ip, user_agent, browser, os_name, device))
+    pages = (("url", url), ("path", path), ("referrer", referrer), ("title", title))
+    event_context.update({field: value for field, value in pages if value is not None})
+    event_context["campaign"] = campaign
+    if locale is not None:
+        event_context["locale"] = locale
     verified = received.trusted or _hash_matches(
         context.get("userHash"), user_id or (canonical_email(email) if email else None), received
     )
     # In EventEnvelope's field order, as `encode` writes it; the None ones left out.
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "event_id": _id(message, "messageId", prefix) or str(uuid.uuid4()),
+        "event_id": read_id(message, "messageId", prefix) or str(uuid.uuid4()),
         "type": event_type,
     }
     if name is not None:
         document["event"] = name
     document["source"] = received.source
-    document["identity"] = _present(_IDENTITY_FIELDS, anonymous_id, user_id, email)
+    identity = document["identity"] = {}
+    if anonymous_id is not None:
+        identity["anonymous_id"] = anonymous_id
+    if user_id is not None:
+        identity["user_id"] = user_id
+    if email is not None:
+        identity["email"] = email
     if previous_id is not None:
         document["previous_id"] = previous_id
     document["properties"] = properties
