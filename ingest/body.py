@@ -76,17 +76,21 @@ def _acceptable(value: Any, depth: int, strings: bool) -> bool:
     """The fast check: no paths built, since nearly every body passes."""
     if depth >= MAX_DEPTH:
         return False
-    children = value.values() if type(value) is dict else value
-    if type(value) is dict and any(len(key) > _MAX_KEY_CHARS for key in value):
-        return False
-    for child in children:
+    if type(value) is dict:
+        # max(map(len, ...)) runs in C: this walk visits every container of a 500 KB batch.
+        if value and max(map(len, value)) > _MAX_KEY_CHARS:
+            return False
+        if strings and any("\x00" in key for key in value):
+            return False
+        value = value.values()
+    for child in value:
         kind = type(child)
         if kind is dict or kind is list:
             if not _acceptable(child, depth + 1, strings):
                 return False
         elif strings and kind is str and "\x00" in child:
             return False
-    return not (strings and type(value) is dict and any("\x00" in key for key in value))
+    return True
 
 
 def check_json(value: Any, path: str = "body") -> None:
