@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     topic_alerts: str = "leadpulse.alerts"
     topic_dlq: str = "leadpulse.alerts.dlq"
     scorer_group: str = "leadpulse-scorer"
+    # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
+    scorer_lead_cache: int = Field(default=20_000, ge=0)
     router_group: str = "leadpulse-router"
 
     redis_url: str | None = None

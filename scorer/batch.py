@@ -21,6 +21,7 @@ from leadpulse.schema import EventEnvelope
 from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
+from scorer.lead_cache import LeadCache
 from scorer.scripts import Scripts
 from scorer.state import LeadState
 from scorer.summary import flush_leads
@@ -78,7 +79,9 @@ def _lookup_keys(messages: list[Message]) -> list[str]:
     return list(keys)
 
 
-async def _read_views(redis: Any, batches: dict[int, list[Message]]) -> dict[int, PartitionView]:
+async def _read_views(
+    redis: Any, batches: dict[int, list[Message]], cache: LeadCache
+) -> tuple[dict[int, PartitionView], dict[int, dict[str, LeadState]]]:
     plan: list[tuple[int, list[str], list[str], list[str]]] = []
     pipe = redis.pipeline(transaction=False)
     for partition, messages in batches.items():
@@ -97,6 +100,7 @@ async def _read_views(redis: Any, batches: dict[int, list[Message]]) -> dict[int
         plan.append((partition, ids, keys, digests))
     first = await pipe.execute()
     views: dict[int, PartitionView] = {}
+    cached: dict[int, dict[str, LeadState]] = {}
     pipe = redis.pipeline(transaction=False)
     second: list[tuple[PartitionView, str, str]] = []
     for n, (partition, ids, keys, digests) in enumerate(plan):
@@ -109,7 +113,11 @@ async def _read_views(redis: Any, batches: dict[int, list[Message]]) -> dict[int
         view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
         views[partition] = view
         pk = view.pk
+        known = cached[partition] = cache.take(partition, view.stored_offset)
         for lead_id in set(view.identities.values()):
+            if lead_id in known:
+                view.leads[lead_id] = known[lead_id]
+                continue
             pipe.get(pk.lead(lead_id))
             second.append((view, "lead", lead_id))
         for message in batches[partition]:
@@ -142,14 +150,22 @@ async def _read_views(redis: Any, batches: dict[int, list[Message]]) -> dict[int
                 view.groups[name] = {_b(member): float(score) for member, score in value}
             else:
                 view.group_fired[name] = float(value) if value is not None else None
-    return views
+    return views, cached
 
 
 async def apply_batch(
-    redis: Any, scripts: Scripts, rules: Rules, batches: dict[int, list[Message]]
+    redis: Any,
+    scripts: Scripts,
+    rules: Rules,
+    batches: dict[int, list[Message]],
+    cache: LeadCache | None = None,
 ) -> dict[int, PartitionResult]:
-    """Apply every message of the batch; each partition's result says how far it got."""
-    views = await _read_views(redis, batches)
+    """Apply every message of the batch; each partition's result says how far it got.
+
+    With a `cache`, lead states stay in memory between batches (see `lead_cache`).
+    """
+    cache = cache if cache is not None else LeadCache(0)
+    views, cached = await _read_views(redis, batches, cache)
     pipe = redis.pipeline(transaction=False)
     chains: list[tuple[PartitionResult, list[int], int]] = []
     for partition, messages in batches.items():
@@ -192,7 +208,12 @@ async def apply_batch(
                 result.conflict = True
                 break
             result.last_applied = offset
+        view = views[result.partition]
         if result.conflict:
             result.outbound = []
+        else:
+            stored = result.last_applied if offsets else view.stored_offset
+            assert stored is not None
+            cache.keep(result.partition, stored, cached[result.partition], view.leads)
         out[result.partition] = result
     return out

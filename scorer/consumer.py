@@ -23,6 +23,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from leadpulse.schema import EventEnvelope, decode
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
+from scorer.lead_cache import LeadCache
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts
@@ -52,6 +53,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         await self._loop.commit_applied([tp for tp in revoked])
+        self._loop.forget_cached([tp.partition for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self._loop.resume_from_valkey(list(assigned))
@@ -71,6 +73,7 @@ class ScorerLoop:
         sla_tick_seconds: float = 5.0,
         commit_every_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
+        cache: LeadCache | None = None,
     ) -> None:
         self.consumer = consumer
         self._redis = redis
@@ -80,6 +83,7 @@ class ScorerLoop:
         self._tick = sla_tick_seconds
         self._commit_every = commit_every_seconds
         self._clock = clock
+        self._cache = cache if cache is not None else LeadCache()
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
@@ -94,12 +98,17 @@ class ScorerLoop:
 
     async def resume_from_valkey(self, partitions: list[TopicPartition]) -> None:
         """Seek each partition to its stored offset + 1 and publish what its outbox holds."""
+        self.forget_cached([tp.partition for tp in partitions])
         for tp in partitions:
             stored = await read_stored_offset(self._redis, tp.partition)
             self.consumer.seek(tp, stored + 1)
             self._dirty.add(tp.partition)
             log.info("partition_resumed", partition=tp.partition, offset=stored + 1)
         await self._flush_dirty()
+
+    def forget_cached(self, partitions: list[int]) -> None:
+        """Drop in-memory lead states of partitions that change hands (memory, not safety)."""
+        self._cache.drop(partitions)
 
     async def drain(self) -> None:
         """Wait for every background outbox publish to finish (before a commit or a stop)."""
@@ -188,7 +197,9 @@ class ScorerLoop:
                     Message(r.offset, *decode_message(r.key, r.value)) for r in items
                 ]
                 count += len(items)
-            results = await apply_batch(self._redis, self._scripts, self._rules, batches)
+            results = await apply_batch(
+                self._redis, self._scripts, self._rules, batches, self._cache
+            )
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
         if self._applied and time.monotonic() >= self._next_commit:

@@ -21,6 +21,7 @@ from leadpulse.settings import Settings
 from scorer.consumer import ScorerLoop
 from scorer.context import Rules
 from scorer.keys import META
+from scorer.lead_cache import LeadCache
 from scorer.metrics import BATCH_FAILURES
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts, connect_redis
@@ -83,7 +84,14 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
     redis, scripts = await open_redis(settings, config)
     producer = AIOKafkaProducer(**producer_options(settings))
     consumer = AIOKafkaConsumer(**consumer_options(settings))
-    loop = ScorerLoop(consumer, redis, Outbox(redis, producer, settings.topics), scripts, rules)
+    loop = ScorerLoop(
+        consumer,
+        redis,
+        Outbox(redis, producer, settings.topics),
+        scripts,
+        rules,
+        cache=LeadCache(settings.scorer_lead_cache),
+    )
 
     async def ready() -> dict[str, bool]:
         return {"valkey": bool(await redis.ping()), "partitions": bool(loop.partitions)}
