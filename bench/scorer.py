@@ -3,10 +3,12 @@
     python bench/scorer.py [--leads 3000] [--events-per-lead 10]
 
 Starts its own Tansu broker and Valkey, writes the same realistic journeys (anonymous pages,
-identify, email clicks, downloads, demo requests, CRM outcomes) to two topics, then measures
+identify, email clicks, downloads, demo requests, CRM outcomes), interleaved in event-time
+order as live traffic arrives, to two topics, then measures
 events/s from partition assignment until every event is applied, for:
 - scorer: the real consumer loop (decode, identity, rules, stages, funnel, one apply.lua
-  call per event pipelined per batch, outbox publish, offset commit);
+  call per run of up to 100 messages with their effects coalesced per key, outbox
+  publish, offset commit);
 - bare: a consumer running a minimal Lua update per event (HINCRBY + offset SET), pipelined
   per batch, committing per batch.
 Then prints the ratio, and the Redis bytes of one lead with 50 events (MEMORY USAGE summed
@@ -216,7 +218,10 @@ async def bytes_of_lead(redis: Any, identity: str) -> int:
 
 async def main(leads: int, per_lead: int) -> None:
     rng = random.Random(42)
-    events = [e for n in range(leads) for e in journey(n, per_lead, rng)]
+    # In event-time order, as traffic arrives: many people's journeys interleaved.
+    events = sorted(
+        (e for n in range(leads) for e in journey(n, per_lead, rng)), key=lambda e: e.timestamp
+    )
     with tempfile.TemporaryDirectory() as tmp:
         broker, valkey = EmbeddedBroker(), EmbeddedValkey(Path(tmp) / "valkey")
         broker.start()
