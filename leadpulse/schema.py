@@ -76,6 +76,8 @@ EventType = Literal[
     "forget",
     # An engaged person's touch, keyed `account:<id>` so one scorer sees a whole account.
     "account",
+    # A sales SLA ran out on a lead configured to be recycled then (the SLA tick's).
+    "stale",
 ]
 Source = Literal[
     "snippet", "pixel", "email_open", "email_click", "segment", "webinar", "crm", "scorer", "api"

@@ -16,6 +16,7 @@ from scorer.identity import apply_claim, claim_message
 from scorer.keys import suppression_digest
 from scorer.lead_events import apply_event
 from scorer.merges import apply_account, apply_forget, apply_merge
+from scorer.stale import apply_stale
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
@@ -53,6 +54,9 @@ def apply_message(
         return ws, "control"
     if event.type == "account":
         apply_account(ws, view, event, rules)
+        return ws, "control"
+    if event.type == "stale":
+        apply_stale(ws, view, event, rules)
         return ws, "control"
     return ws, _apply_behavior(ws, view, rules, key, event)
 

@@ -26,7 +26,14 @@ from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.funnel import record_exit, record_transition
 from scorer.writes import WriteSet
 
-__all__ = ["claim_message", "forget_message", "identity_of", "merge_message", "stable_id"]
+__all__ = [
+    "claim_message",
+    "control_message",
+    "forget_message",
+    "identity_of",
+    "merge_message",
+    "stable_id",
+]
 
 
 def stable_id(kind: str, *parts: str) -> str:
@@ -46,7 +53,9 @@ def _utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def _control(event_id: str, kind: str, key: str, t: float, control: dict[str, Any]) -> Outbound:
+def control_message(
+    event_id: str, kind: str, key: str, t: float, control: dict[str, Any]
+) -> Outbound:
     message = EventEnvelope(
         event_id=event_id,
         type=kind,
@@ -68,18 +77,18 @@ def claim_message(
         "survivor_lead": survivor_lead,
         "survivor_stage": survivor_stage,
     }
-    return _control(
+    return control_message(
         stable_id("claim", claimed, survivor_lead, trigger), "claim", claimed, t, control
     )
 
 
 def merge_message(claim_id: str, survivor: str, t: float, snapshot: dict[str, Any]) -> Outbound:
     control = {"survivor": survivor, "snapshot": snapshot}
-    return _control(stable_id("merge", claim_id), "merge", survivor, t, control)
+    return control_message(stable_id("merge", claim_id), "merge", survivor, t, control)
 
 
 def forget_message(key: str, parent: str, t: float) -> Outbound:
-    return _control(stable_id("forget", key, parent), "forget", key, t, {"cascade": True})
+    return control_message(stable_id("forget", key, parent), "forget", key, t, {"cascade": True})
 
 
 def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Any) -> None:

@@ -3,6 +3,10 @@
 Each partition keeps a sorted set of deadlines; the tick passes wall-clock "now" and fires
 every due timer through `lua/sla_fire.lua`, which removes the timer and queues the alert in
 the outbox atomically, so two scorers (or a zombie) never fire one timer twice.
+
+With `stages.sla.recycle_when_stale`, the same call queues a `stale` message keyed to the
+lead: the stage change goes through the partition's log and apply.lua like every other
+(`stale.apply_stale`), never written from the tick.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from leadpulse.schema import encode
 from scorer.alerts import build_alert
 from scorer.context import Outbound, Rules
+from scorer.identity import control_message, stable_id
 from scorer.keys import PartitionKeys
 from scorer.metrics import SLA_FIRED
 from scorer.scripts import Scripts
@@ -55,10 +60,22 @@ async def fire_due_timers(
             reason=_reason(stage, rules),
         )
         message = Outbound(alert.alert_id, "alerts", lead_id, encode(alert))
+        queued = [message]
+        if rules.config.stages.sla.recycle_when_stale and state.keys:
+            queued.append(_stale_message(state.keys[0], lead_id, stage, since, member, now))
+        args = [part for m in queued for part in (m.msg_id, m.dumps())]
         done = await redis.execute_command(
-            "EVALSHA", scripts.sla, 2, pk.sla, pk.outbox, member, message.msg_id, message.dumps()
+            "EVALSHA", scripts.sla, 2, pk.sla, pk.outbox, member, *args
         )
         if int(done) == 1:
             SLA_FIRED.inc()
-            fired.append(message)
+            fired += queued
     return fired
+
+
+def _stale_message(
+    key: str, lead_id: str, stage: str, since: str, member: str, now: float
+) -> Outbound:
+    """Tell the lead's partition to recycle it, if it is still where the timer found it."""
+    control = {"lead_id": lead_id, "stage": stage, "since": since}
+    return control_message(stable_id("stale", member), "stale", key, now, control)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadpulse.config import LeadPulseConfig
@@ -235,3 +235,56 @@ async def test_forgetting_a_person_removes_everything_and_drops_later_events(
     assert await store.get_lead(redis, "hal@nakatomi.example") is None
     assert await store.get_lead(redis, "anon:b-9") is None
     assert (await store.list_leads(redis))["total"] == 1
+
+
+def _recycling_stale(config: LeadPulseConfig) -> LeadPulseConfig:
+    stages = config.scoring.stages
+    sla = stages.sla.model_copy(update={"recycle_when_stale": True})
+    scoring = config.scoring.model_copy(update={"stages": stages.model_copy(update={"sla": sla})})
+    return config.model_copy(update={"scoring": scoring})
+
+
+async def test_a_stale_mql_is_recycled_when_the_config_says_so(
+    scorer_settings: Settings,
+    config: LeadPulseConfig,
+    produce: Any,
+    start_scorer: ScorerStarter,
+    redis: Any,
+) -> None:
+    """recycle_when_stale: the unaccepted MQL alerts sales once and goes to recycle, paused."""
+    await start_scorer(cfg=_recycling_stale(config))
+    email = "ida@stark.example"
+    await produce(track("Quote Requested", email=email, when=at(0)))
+    lead = await _lead(redis, email, lambda lead: lead["stage"] == "recycle", "recycled")
+    assert [h["stage"] for h in lead["stage_history"]] == ["lead", "mql", "recycle"]
+    assert lead["nurture_paused_until"] is not None
+    alerts = await read_alerts(scorer_settings, expect=2)
+    assert sorted(a.type for a in alerts) == ["mql", "sla_breach"]
+    recent = await store.recent_activity(redis)
+    assert any(r["to"] == "recycle" and r["reason"] == "sla:stale" for r in recent)
+
+
+async def test_a_lead_accepted_before_the_recycle_lands_keeps_its_stage(
+    config: LeadPulseConfig, produce: Any, start_scorer: ScorerStarter, redis: Any
+) -> None:
+    """A stale message for a stay that already ended (sales accepted meanwhile) does nothing."""
+    await start_scorer(cfg=_recycling_stale(config))
+    email = "jon@stark.example"
+    now = datetime.now(UTC)  # the 24 h SLA is far away: only the message below is stale
+    await produce(track("Quote Requested", email=email, when=now))
+    lead = await _lead(redis, email, lambda lead: lead["stage"] == "mql", "mql")
+    since = f"{datetime.fromisoformat(lead['stage_history'][-1]['at']).timestamp():.3f}"
+    await produce(crm("accepted", email=email, when=now + timedelta(minutes=1)))
+    await _lead(redis, email, lambda lead: lead["stage"] == "sal", "accepted")
+    stale = EventEnvelope(
+        event_id="stale-late",
+        type="stale",
+        source="scorer",
+        identity=Identity(email=email),
+        timestamp=now + timedelta(minutes=2),
+        received_at=now + timedelta(minutes=2),
+        control={"lead_id": lead["lead_id"], "stage": "mql", "since": since},
+    )
+    await produce(stale, track("Email Opened", email=email, when=now + timedelta(minutes=3)))
+    lead = await _lead(redis, email, lambda lead: len(lead["timeline"]) == 3, "later events")
+    assert lead["stage"] == "sal"

@@ -1,0 +1,32 @@
+"""Recycling a lead whose sales SLA ran out (`stages.sla.recycle_when_stale`)."""
+
+from __future__ import annotations
+
+from leadpulse.schema import EventEnvelope
+from scorer.context import PartitionView, Rules
+from scorer.facts import EventFacts
+from scorer.lead_events import move_stage
+from scorer.summary import write_lead
+from scorer.writes import WriteSet
+
+__all__ = ["apply_stale"]
+
+
+def apply_stale(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules) -> None:
+    """Recycle the lead if it still sits in the stage, since the time, the timer was set for.
+
+    A lead that moved on (accepted by sales, lost, merged away) since the timer fired keeps
+    its stage: the message only ever recycles the exact stay that went stale.
+    """
+    if not rules.config.stages.sla.recycle_when_stale:
+        return  # turned off since the timer fired
+    control = event.control or {}
+    state = view.leads.get(str(control.get("lead_id", "")))
+    if state is None or state.stage != control.get("stage"):
+        return
+    if f"{state.stage_at:.3f}" != control.get("since"):
+        return
+    t = event.timestamp.timestamp()
+    facts = EventFacts(event_id=event.event_id, kind="stale", name=None, t=t)
+    move_stage(ws, view, state, rules, to="recycle", reason="sla:stale", facts=facts)
+    write_lead(ws, view, state, rules)
