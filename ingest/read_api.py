@@ -122,7 +122,7 @@ async def get_funnel(
 @router.delete("/v1/leads/{lead_ref}", status_code=202)
 async def forget_lead(request: Request, lead_ref: str) -> JSONResponse:
     """Forget a person: state, identities, timeline; later events from them are dropped."""
-    target = await store.forget_target(_redis(request), lead_ref)
+    target = await store.lead_identities(_redis(request), lead_ref)
     if target is None:
         raise NotFound("no such lead", field="id")
     routing_key, identities = target

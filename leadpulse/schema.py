@@ -116,6 +116,15 @@ class Identity(_Message):
             found.append(f"anon:{self.anonymous_id}")
         return found
 
+    @classmethod
+    def from_key(cls, key: str) -> Identity:
+        """The Identity whose strongest key is `key` (e.g. 'email:a@b.example')."""
+        kind, _, value = key.partition(":")
+        field = {"user": "user_id", "email": "email", "crm": "crm_lead_id", "anon": "anonymous_id"}
+        if kind not in field or not value:
+            raise ValueError(f"not an identity key: {kind}:...")
+        return cls.model_validate({field[kind]: value})
+
     def key(self) -> str:
         """The Kafka key: the strongest identity present."""
         keys = self.keys()

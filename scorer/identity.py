@@ -42,11 +42,7 @@ def stable_id(kind: str, *parts: str) -> str:
 
 def identity_of(key: str) -> Identity:
     """The Identity whose strongest key is `key` (e.g. 'email:a@b.example')."""
-    kind, _, value = key.partition(":")
-    field = {"user": "user_id", "email": "email", "crm": "crm_lead_id", "anon": "anonymous_id"}
-    if kind not in field or not value:
-        raise ValueError(f"not an identity key: {kind}:...")
-    return Identity.model_validate({field[kind]: value})
+    return Identity.from_key(key)
 
 
 def _utc(t: float) -> datetime:

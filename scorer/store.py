@@ -22,11 +22,11 @@ from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.state import LeadState
 
 __all__ = [
-    "forget_target",
     "get_account",
     "get_funnel",
     "get_lead",
     "is_suppressed",
+    "lead_identities",
     "list_leads",
     "recent_activity",
 ]
@@ -178,7 +178,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
     }
 
 
-async def forget_target(redis: Any, ref: str) -> tuple[str, list[str]] | None:
+async def lead_identities(redis: Any, ref: str) -> tuple[str, list[str]] | None:
     """(identity key that routes to the lead's partition, every identity key it has)."""
     located = await _locate(redis, ref)
     if located is None:

@@ -20,6 +20,7 @@ from ingest.intake import accept_events, received_for
 from ingest.links import check_email
 from ingest.responses import FastJSON
 from leadpulse.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
+from scorer.store import lead_identities
 
 __all__ = ["CrmEvent", "WebinarEvent", "router"]
 
@@ -118,6 +119,16 @@ def _envelope(
     )
 
 
+async def _crm_identity(request: Request, email: str | None, lead_id: str | None) -> Identity:
+    """Who a CRM outcome is about. A LeadPulse lead id (`ld_...`, as alerts carry it) goes
+    to that lead's own partition; any other id is the CRM's own lead id."""
+    if email is None and lead_id and lead_id.startswith("ld_"):
+        found = await lead_identities(request.app.state.redis, lead_id)
+        if found is not None:
+            return Identity.from_key(found[0])
+    return Identity(email=email, crm_lead_id=lead_id)
+
+
 @router.post("/v1/crm/events", response_class=FastJSON)
 async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
     """A sales outcome for a lead (by email or LeadPulse/CRM lead id)."""
@@ -139,7 +150,7 @@ async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
         body,
         type="crm",
         event=body.type,
-        identity=Identity(email=email, crm_lead_id=body.lead_id),
+        identity=await _crm_identity(request, email, body.lead_id),
         properties=properties,
         traits={"account_id": body.account_id} if body.account_id else {},
     )

@@ -152,6 +152,28 @@ async def test_crm_lost_then_five_visits_raises_lost_deal_returned(
     assert [a.type for a in alerts] == ["lost_deal_returned"]
 
 
+async def test_crm_outcomes_by_leadpulse_lead_id_reach_that_lead(
+    edge: Edge, start_scorer: ScorerStarter
+) -> None:
+    """A CRM event naming the alert's lead id (no email) moves that lead; no second lead."""
+    await start_scorer()
+    email = "lou@hooli.example"
+    async with edge.client() as client:
+        await _batch(client, [_track("web-9", email, "Form Submitted", -10)])
+        lead = await _lead_when(client, email, lambda lead: lead["stage"] == "lead", "the lead")
+        body = {
+            "event_id": uuid.uuid4().hex,
+            "type": "accepted",
+            "lead_id": lead["lead_id"],
+            "occurred_at": _now(),
+        }
+        response = await client.post("/v1/crm/events", json=body, headers=SECRET)
+        assert response.status_code in (200, 202), response.text
+        await _lead_when(client, email, lambda lead: lead["stage"] == "sal", "accepted by id")
+        listed = (await client.get("/v1/leads", headers=SECRET)).json()
+        assert listed["total"] == 1
+
+
 async def test_read_api_refuses_bad_queries_and_unknown_leads(
     edge: Edge, start_scorer: ScorerStarter
 ) -> None:

@@ -207,7 +207,7 @@ async def test_forgetting_a_person_removes_everything_and_drops_later_events(
     await _lead(
         redis, "hal@nakatomi.example", lambda lead: len(lead["timeline"]) == 2, "merged lead"
     )
-    key, identities = await store.forget_target(redis, "hal@nakatomi.example")  # type: ignore[misc]
+    key, identities = await store.lead_identities(redis, "hal@nakatomi.example")  # type: ignore[misc]
     assert set(identities) == {"email:hal@nakatomi.example", "anon:b-9"}
     now = datetime.now(UTC)
     await produce(
