@@ -29,8 +29,12 @@ _IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _MAX_AGENT_CHARS = 1024
 
 
+@lru_cache(maxsize=4096)
 def anonymize_ip(ip: str | None) -> str | None:
-    """IPv4 to its /24, IPv6 to its /48 (host bits zeroed); None when not an address."""
+    """IPv4 to its /24, IPv6 to its /48 (host bits zeroed); None when not an address.
+
+    Cached: a request's address is anonymized once per request, or per event when a server
+    forwards its visitors' addresses, and the same addresses come back."""
     if not ip:
         return None
     try:
