@@ -14,8 +14,11 @@ is re-read from its stored offset.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from leadpulse.schema import EventEnvelope
 from scorer.context import Outbound, PartitionView, Rules
@@ -80,7 +83,10 @@ def _lookup_keys(messages: list[Message]) -> list[str]:
 
 
 async def _read_views(
-    redis: Any, batches: dict[int, list[Message]], cache: LeadCache
+    redis: Any,
+    batches: dict[int, list[Message]],
+    cache: LeadCache,
+    lost_accounts: Mapping[str, float],
 ) -> tuple[dict[int, PartitionView], dict[int, dict[str, LeadState]]]:
     plan: list[tuple[int, list[str], list[str], list[str]]] = []
     pipe = redis.pipeline(transaction=False)
@@ -111,6 +117,7 @@ async def _read_views(
         view.identities = {k: _b(v) for k, v in zip(keys, identities, strict=True) if v is not None}
         view.forwards = {k: _b(v) for k, v in zip(keys, forwards, strict=True) if v is not None}
         view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
+        view.lost_accounts = lost_accounts
         views[partition] = view
         pk = view.pk
         known = cached[partition] = cache.take(partition, view.stored_offset)
@@ -131,6 +138,12 @@ async def _read_views(
                     lead_id = owner
                     pipe.lrange(pk.timeline(lead_id), 0, -1)
                     second.append((view, "timeline", lead_id))
+            elif event.type == "account" and _is_return(event):
+                account = str((event.control or {}).get("account", ""))
+                if account and account not in view.lost_records:
+                    view.lost_records[account] = None
+                    pipe.hget(pk.lost_accounts, account)
+                    second.append((view, "lost", account))
             elif event.type == "account":
                 account = str((event.control or {}).get("account", ""))
                 if account and account not in view.groups:
@@ -146,11 +159,18 @@ async def _read_views(
                 view.leads[name] = LeadState.loads(value) if value is not None else None
             elif kind == "timeline":
                 view.timelines[name] = list(reversed(value))
+            elif kind == "lost":
+                view.lost_records[name] = orjson.loads(value) if value is not None else None
             elif kind == "group":
                 view.groups[name] = {_b(member): float(score) for member, score in value}
             else:
                 view.group_fired[name] = float(value) if value is not None else None
     return views, cached
+
+
+def _is_return(event: EventEnvelope) -> bool:
+    control = event.control or {}
+    return bool(control.get("lost") or control.get("visit"))
 
 
 async def apply_batch(
@@ -159,13 +179,14 @@ async def apply_batch(
     rules: Rules,
     batches: dict[int, list[Message]],
     cache: LeadCache | None = None,
+    lost_accounts: Mapping[str, float] | None = None,
 ) -> dict[int, PartitionResult]:
     """Apply every message of the batch; each partition's result says how far it got.
 
     With a `cache`, lead states stay in memory between batches (see `lead_cache`).
     """
     cache = cache if cache is not None else LeadCache(0)
-    views, cached = await _read_views(redis, batches, cache)
+    views, cached = await _read_views(redis, batches, cache, lost_accounts or {})
     pipe = redis.pipeline(transaction=False)
     chains: list[tuple[PartitionResult, list[int], int]] = []
     for partition, messages in batches.items():

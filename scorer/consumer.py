@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
 from leadpulse.schema import EventEnvelope, decode
+from scorer.account_returns import read_lost_accounts
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
 from scorer.lead_cache import LeadCache
@@ -84,6 +85,7 @@ class ScorerLoop:
         self._commit_every = commit_every_seconds
         self._clock = clock
         self._cache = cache if cache is not None else LeadCache()
+        self._lost_accounts: dict[str, float] = {}
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
@@ -198,7 +200,7 @@ class ScorerLoop:
                 ]
                 count += len(items)
             results = await apply_batch(
-                self._redis, self._scripts, self._rules, batches, self._cache
+                self._redis, self._scripts, self._rules, batches, self._cache, self._lost_accounts
             )
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -219,7 +221,9 @@ class ScorerLoop:
         await self.tick(now)
 
     async def tick(self, now: float) -> int:
-        """Fire every due SLA timer of the partitions this consumer holds."""
+        """Fire every due SLA timer of the partitions this consumer holds; re-read which
+        accounts lost a deal (their people's visits are counted from then on)."""
+        self._lost_accounts = await read_lost_accounts(self._redis)
         fired = 0
         for tp in sorted(self.partitions, key=lambda tp: tp.partition):
             messages = await fire_due_timers(

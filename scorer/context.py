@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -74,6 +76,10 @@ class PartitionView:
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
     group_fired: dict[str, float | None] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
+    # accounts with a lost deal not yet back, as of the last tick: account -> lost at
+    lost_accounts: Mapping[str, float] = field(default_factory=dict)
+    # this partition's lost-deal records of the accounts its messages name
+    lost_records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)
     suppress: list[str] = field(default_factory=list)
 

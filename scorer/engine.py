@@ -9,6 +9,7 @@ nothing else.
 from __future__ import annotations
 
 from leadpulse.schema import EventEnvelope, lead_id_for
+from scorer.account_returns import apply_account_return
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.facts import facts_of
 from scorer.funnel import record_entry
@@ -53,7 +54,11 @@ def apply_message(
         apply_forget(ws, view, event, key)
         return ws, "control"
     if event.type == "account":
-        apply_account(ws, view, event, rules)
+        control = event.control or {}
+        if control.get("lost") or control.get("visit"):
+            apply_account_return(ws, view, event, rules)
+        else:
+            apply_account(ws, view, event, rules)
         return ws, "control"
     if event.type == "stale":
         apply_stale(ws, view, event, rules)

@@ -51,6 +51,7 @@ class PartitionKeys:
         "fwd",
         "identities",
         "index",
+        "lost_accounts",
         "offset",
         "outbox",
         "partition",
@@ -72,6 +73,8 @@ class PartitionKeys:
         self.sla = self.prefix + "sla"
         self.recent = self.prefix + "recent"
         self.acct_prefix = self.prefix + "acct:"
+        # hash account -> its lost deal (when, who lost it, visits since), on its partition
+        self.lost_accounts = self.prefix + "lost"
 
     def lead(self, lead_id: str) -> str:
         return f"{self.prefix}lead:{lead_id}"

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, Identity, encode
+from scorer.account_returns import notify_lost, notify_visit
 from scorer.alerts import build_alert, lead_summary
 from scorer.context import (
     RECENT_MAX,
@@ -118,6 +119,8 @@ def move_stage(
     if to == "recycle":
         state.paused_until = t + rules.config.stages.pause_days * DAY
         state.lost = reason == "crm:lost"
+        if state.lost:
+            notify_lost(ws, view, state, facts)
         state.lost_returned = False
         state.visits_since_lost = []
     elif previous == "recycle":
@@ -245,6 +248,8 @@ def apply_event(
             for topic in page.topics:
                 state.topics[topic] = state.topics.get(topic, 0) + 1
         _lost_deal_check(ws, view, state, rules, facts)
+        if view.lost_accounts and state.account in view.lost_accounts:
+            notify_visit(ws, view, state, rules, facts)
         earned = sum(points for _, points in awarded)
         signals, crossed = _signals(state, facts, rules, event, traits_changed, earned)
         for to, reason in transitions(state.stage, signals):

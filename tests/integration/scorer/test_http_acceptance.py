@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from leadpulse.schema import Alert
 from leadpulse.settings import Settings
 from tests.integration.scorer.conftest import (
     SECRET,
@@ -150,6 +151,44 @@ async def test_crm_lost_then_five_visits_raises_lost_deal_returned(
         assert lead["nurture_paused_until"] is not None
     alerts = await read_alerts(scorer_settings, expect=1)
     assert [a.type for a in alerts] == ["lost_deal_returned"]
+
+
+async def test_colleagues_returning_after_a_lost_deal_alert_for_the_account(
+    edge: Edge, start_scorer: ScorerStarter, scorer_settings: Settings
+) -> None:
+    """Kim's deal is lost; then Lee, same company, visits: one account-level alert, for Lee."""
+    await start_scorer()
+    kim, lee = "kim@initrode.example", "lee@initrode.example"
+    async with edge.client() as client:
+        await _batch(
+            client,
+            [
+                _track("web-k", kim, "Form Submitted", -10),
+                _track("web-l", lee, "Form Submitted", -9),
+            ],
+        )
+        await _lead_when(client, lee, lambda lead: lead["stage"] == "lead", "Lee's lead")
+        await _crm(client, kim, "lost")
+        await _lead_when(client, kim, lambda lead: lead["stage"] == "recycle", "Kim recycled")
+        found: list[Alert] = []
+
+        async def account_alert() -> bool:
+            # Visits count once the scorer's tick has seen the loss: keep visiting until then.
+            await _batch(client, [_page("web-l", "/demo/pricing", 1, lee)])
+            found[:] = [
+                a
+                for a in await read_alerts(scorer_settings, expect=1, within=0.5)
+                if a.type == "lost_deal_returned"
+            ]
+            return bool(found)
+
+        await wait_for(account_alert, within=40, what="the account's lost deal alert")
+    alerts = [
+        a for a in await read_alerts(scorer_settings, expect=1) if a.type == "lost_deal_returned"
+    ]
+    assert len(alerts) == 1
+    assert alerts[0].account_id == "initrode.example" and alerts[0].lead.email == lee
+    assert "initrode.example" in alerts[0].reason
 
 
 async def test_crm_outcomes_by_leadpulse_lead_id_reach_that_lead(
