@@ -63,7 +63,7 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
         mine = dst.models.setdefault(
             model.name, ModelState(anchor=theirs.anchor, half_life_days=theirs.half_life_days)
         )
-        merge_model(mine, theirs, model.model.half_life_days)
+        merge_model(mine, theirs, model)
         if not mine.fit and theirs.fit:
             mine.fit, mine.fit_at = dict(theirs.fit), theirs.fit_at
 

@@ -113,14 +113,33 @@ def model_total(state: ModelState | None, half_life: float, t: float) -> float:
     return value_at(stored, state.anchor, t, half_life) + sum(state.fit.values())
 
 
-def merge_model(dst: ModelState, src: ModelState, half_life: float) -> None:
-    """Fold a merged-away identity's engagement and caps into the survivor's."""
+def merge_model(dst: ModelState, src: ModelState, model: CompiledModel) -> None:
+    """Fold a merged-away identity's engagement and caps into the survivor's.
+
+    Both may have filled the same cap period (the anonymous and the known side each read
+    pricing three times this week): the points over the cap come off the rule's value, as
+    if the later reads had been capped, so a merge never scores past a cap.
+    """
+    half_life = model.model.half_life_days
     factor = rebase_factor(src.anchor, dst.anchor, half_life)
+    last_seen: dict[str, tuple[float, float]] = {}
     for rule, (stored, last) in src.engagement.items():
         entry = dst.engagement.setdefault(rule, [0.0, last])
+        last_seen[rule] = (entry[1], last)
         entry[0] += stored * factor
         entry[1] = max(entry[1], last)
+    caps = {rule.name: rule.cap for rule in model.model.rules if rule.cap is not None}
     for rule, buckets in src.caps.items():
         mine = dst.caps.setdefault(rule, {})
+        cap = caps.get(rule)
         for bucket, used in buckets.items():
-            mine[bucket] = mine.get(bucket, 0.0) + used
+            total = mine.get(bucket, 0.0) + used
+            if cap is not None and total > cap.points and rule in dst.engagement:
+                # The excess was earned in this bucket: take it off at the latest time
+                # either side scored the rule in that period.
+                times = [t for t in last_seen.get(rule, ()) if period_bucket(cap.per, t) == bucket]
+                when = max(times) if times else dst.engagement[rule][1]
+                excess = total - cap.points
+                dst.engagement[rule][0] -= at_anchor(excess, when, dst.anchor, half_life)
+                total = cap.points
+            mine[bucket] = total

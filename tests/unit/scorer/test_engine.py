@@ -7,6 +7,7 @@ import orjson
 from leadpulse.config import load_config
 from leadpulse.schema import Alert, EventEnvelope, decode
 from scorer.context import PartitionView, Rules
+from scorer.decay import value_at
 from scorer.engine import apply_message
 from scorer.keys import PartitionKeys
 from tests.unit.scorer.events import at, crm, identify, page, track
@@ -174,3 +175,21 @@ def test_an_unsubscribe_does_not_re_engage_a_recycled_lead() -> None:
     assert lead.stage == "recycle"
     _apply(view, page("/demo/blog/a", email=email, when=at(days=101)))
     assert lead.stage == "nurturing"
+
+
+def test_a_merge_never_scores_past_a_cap() -> None:
+    """Pricing read 3 times anonymously and 3 times known, same week: 30 points, not 60."""
+    anon, mail = _view(), PartitionView(PartitionKeys(1), -1)
+    _apply(anon, *(page("/demo/pricing", anon="cap-1", when=at(i)) for i in range(3)))
+    _apply(
+        mail, *(page("/demo/pricing", email="c@acme.example", when=at(10 + i)) for i in range(3))
+    )
+    _apply(mail, identify(anon="cap-1", email="c@acme.example", when=at(20)))
+    _deliver(anon, mail, "claim:")
+    _deliver(mail, anon, "merge:")
+    lead = mail.leads[mail.identities["email:c@acme.example"]]
+    assert lead is not None
+    model = lead.models["default"]
+    pricing = value_at(model.engagement["pricing_page"][0], model.anchor, at(20).timestamp(), 30)
+    assert 29 < pricing <= 30.0
+    assert sum(model.caps["pricing_page"].values()) == 30
