@@ -42,24 +42,18 @@ class _KeyOps:
         self.pushes = []
         self.zops = []
 
-    def emit(self, k: int, ops: list[Op], values: list[str]) -> None:
-        """Append this key's ops; every value goes to `values`, the op names its index."""
-
-        def ref(value: str) -> int:
-            values.append(value)
-            return len(values)
-
+    def emit(self, k: int, ops: list[Op]) -> None:
         if self.deleted:
             ops.append(["del", k])
         if self.value is not None:
-            ops.append(["set", k, ref(self.value)])
+            ops.append(["set", k, self.value])
         hset: Op = ["hset", k]
         hdel: Op = ["hdel", k]
         for field, value in self.fields.items():
             if value is None:
                 hdel.append(field)
             else:
-                hset += [field, ref(value)]
+                hset += [field, value]
         if len(hdel) > 2:
             ops.append(hdel)
         if len(hset) > 2:
@@ -68,7 +62,7 @@ class _KeyOps:
             if by:
                 ops.append(["hincr", k, field, by])
         if self.pushes:
-            ops.append(["lpush", k, self.keep, *(ref(v) for v in self.pushes)])
+            ops.append(["lpush", k, self.keep, *self.pushes])
         ops += self.zops
 
 
@@ -143,23 +137,21 @@ class WriteSet:
     def empty(self) -> bool:
         return not self._keys
 
-    def ops(self) -> tuple[list[str], list[Op], list[str]]:
-        """(KEYS, ops, values) of the run: KEYS[1] offset, KEYS[2] seen, then each key named
-        once; ops name values by their 1-based index in `values`."""
+    def ops(self) -> tuple[list[str], list[Op]]:
+        """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once."""
         keys = [self.pk.offset, self.pk.seen]
         ops: list[Op] = []
-        values: list[str] = []
         for key, key_ops in self._keys.items():
             keys.append(key)
             k = len(keys)
             for z in key_ops.zops:
                 z[1] = k
-            key_ops.emit(k, ops, values)
-        return keys, ops, values
+            key_ops.emit(k, ops)
+        return keys, ops
 
     def script_args(self, expected: int, dedupe_window: int) -> tuple[list[str], list[Arg]]:
         """(KEYS, ARGV) of this run's apply.lua call."""
-        keys, ops, values = self.ops()
+        keys, ops = self.ops()
         seen: list[int | str] = []
         for offset, event_id in self.event_ids:
             seen += [offset, event_id]
@@ -169,7 +161,6 @@ class WriteSet:
             self.offset,
             orjson.dumps(seen),
             orjson.dumps(ops),
-            *values,
         ]
         return keys, args
 

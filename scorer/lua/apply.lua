@@ -11,13 +11,10 @@ ARGV[1] = expected stored offset: the offset of the message applied just before 
 ARGV[2] = dedupe window: how many event ids the seen set keeps
 ARGV[3] = the run's last offset: the stored offset after this call
 ARGV[4] = JSON [offset, event id, offset, event id, ...]: the ids the run applied
-ARGV[5] = JSON list of ops, each [opcode, k, args...] where KEYS[k] is the key and a value
-          v is an index: the value is ARGV[5 + v] (values travel as plain arguments, so
-          a lead's JSON is neither escaped into the op list nor parsed back out of it):
+ARGV[5] = JSON list of ops, each [opcode, k, args...] where KEYS[k] is the key:
   ["set",k,v] ["del",k] ["hset",k,f,v,f,v...] ["hdel",k,f,f...] ["hincr",k,f,n]
   ["lpush",k,max,v,v...] (then LTRIM to max) ["zadd",k,score,m] ["zrem",k,m]
   ["zcut",k,maxscore] (ZREMRANGEBYSCORE -inf maxscore)
-ARGV[6..] = the values
 
 The caller computed the ops from state it read together with the stored offset, deduping
 event ids against the seen set it read then; the offset check proves nothing changed since,
@@ -27,7 +24,7 @@ before anything is written.
 Returns {1, last offset} applied; {0, stored} conflict (nothing written).
 
 Example: EVALSHA <sha> 3 lp:{p0}:offset lp:{p0}:seen lp:{p0}:lead:ld_1 \
-           41 500000 43 '[42,"evt_9"]' '[["set",3,1]]' '{"stage":"lead"}'
+           41 500000 43 '[42,"evt_9"]' '[["set",3,"{\"stage\":\"lead\"}"]]'
 ]==]
 local stored = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if stored ~= tonumber(ARGV[1]) then
@@ -42,20 +39,13 @@ for _, o in ipairs(ops) do
   end
 end
 
--- One command with a long argument list, in slices unpack() can hold. Of the entries of
--- `o` from `first` on, every `stride`-th is a value index (ARGV[5 + index]): every second
--- for HSET (field, value), each for LPUSH; none when stride is 0 (HDEL fields, ZADD pairs).
-local function call_with(command, key, o, first, stride)
+-- One command with a long argument list, in slices unpack() can hold.
+local function call_with(command, key, head, values, first)
   local slice = 2000
-  for start = first, #o, slice do
+  for start = first, #values, slice do
     local args = {}
-    for i = start, math.min(start + slice - 1, #o) do
-      if stride > 0 and (i - first) % stride == stride - 1 then
-        args[#args + 1] = ARGV[5 + o[i]]
-      else
-        args[#args + 1] = o[i]
-      end
-    end
+    for i = 1, #head do args[#args + 1] = head[i] end
+    for i = start, math.min(start + slice - 1, #values) do args[#args + 1] = values[i] end
     redis.call(command, key, unpack(args))
   end
 end
@@ -64,17 +54,17 @@ for _, o in ipairs(ops) do
   local op = o[1]
   local key = KEYS[o[2]]
   if op == 'set' then
-    redis.call('SET', key, ARGV[5 + o[3]])
+    redis.call('SET', key, o[3])
   elseif op == 'del' then
     redis.call('DEL', key)
   elseif op == 'hset' then
-    call_with('HSET', key, o, 3, 2)
+    call_with('HSET', key, {}, o, 3)
   elseif op == 'hdel' then
-    call_with('HDEL', key, o, 3, 0)
+    call_with('HDEL', key, {}, o, 3)
   elseif op == 'hincr' then
     redis.call('HINCRBY', key, o[3], o[4])
   elseif op == 'lpush' then
-    call_with('LPUSH', key, o, 4, 1)
+    call_with('LPUSH', key, {}, o, 4)
     redis.call('LTRIM', key, 0, o[3] - 1)
   elseif op == 'zadd' then
     redis.call('ZADD', key, o[3], o[4])
@@ -87,7 +77,7 @@ end
 
 local seen = cjson.decode(ARGV[4])
 if #seen > 0 then
-  call_with('ZADD', KEYS[2], seen, 1, 0)
+  call_with('ZADD', KEYS[2], {}, seen, 1)
   local window = tonumber(ARGV[2])
   if redis.call('ZCARD', KEYS[2]) > window then
     redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -window - 1)
