@@ -30,15 +30,7 @@ from scorer.state import LeadState
 from scorer.summary import flush_leads
 from scorer.writes import WriteSet
 
-__all__ = [
-    "RUN_MAX",
-    "Message",
-    "PartitionResult",
-    "PreparedBatch",
-    "apply_batch",
-    "prepare_batch",
-    "read_stored_offset",
-]
+__all__ = ["RUN_MAX", "Message", "PartitionResult", "apply_batch", "read_stored_offset"]
 
 # Messages per apply.lua call: one call holds Valkey for its whole run, so keep runs short
 # enough (a few ms) not to stall the read API and ingest's suppression check.
@@ -181,49 +173,15 @@ def _is_return(event: EventEnvelope) -> bool:
     return bool(control.get("lost") or control.get("visit"))
 
 
-@dataclass(slots=True)
-class PreparedBatch:
-    """A batch computed but not yet written: `write` sends its apply.lua calls."""
-
-    pipe: Any
-    views: dict[int, PartitionView]
-    cached: dict[int, dict[str, LeadState]]
-    cache: LeadCache
-    chains: list[tuple[PartitionResult, list[int], int]]
-
-    async def write(self) -> dict[int, PartitionResult]:
-        """Execute the writes; each partition's result says how far it got."""
-        pipe = self.pipe
-        replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
-        out: dict[int, PartitionResult] = {}
-        for result, offsets, base in self.chains:
-            for i, offset in enumerate(offsets):
-                reply = replies[base + i]
-                if isinstance(reply, Exception) or int(reply[0]) == 0:
-                    result.conflict = True
-                    break
-                result.last_applied = offset
-            view = self.views[result.partition]
-            if result.conflict:
-                result.outbound = []
-            else:
-                stored = result.last_applied if offsets else view.stored_offset
-                assert stored is not None
-                leads = self.cached[result.partition]
-                self.cache.keep(result.partition, stored, leads, view.leads)
-            out[result.partition] = result
-        return out
-
-
-async def prepare_batch(
+async def apply_batch(
     redis: Any,
     scripts: Scripts,
     rules: Rules,
     batches: dict[int, list[Message]],
     cache: LeadCache | None = None,
     lost_accounts: Mapping[str, float] | None = None,
-) -> PreparedBatch:
-    """Read the partitions' state and apply every message in memory, writing nothing yet.
+) -> dict[int, PartitionResult]:
+    """Apply every message of the batch; each partition's result says how far it got.
 
     With a `cache`, lead states stay in memory between batches (see `lead_cache`).
     """
@@ -262,17 +220,21 @@ async def prepare_batch(
             offsets.append(expected)
         result.outbound = view.outbound
         chains.append((result, offsets, base))
-    return PreparedBatch(pipe, views, cached, cache, chains)
-
-
-async def apply_batch(
-    redis: Any,
-    scripts: Scripts,
-    rules: Rules,
-    batches: dict[int, list[Message]],
-    cache: LeadCache | None = None,
-    lost_accounts: Mapping[str, float] | None = None,
-) -> dict[int, PartitionResult]:
-    """Apply every message of the batch: `prepare_batch`, then its `write`."""
-    prepared = await prepare_batch(redis, scripts, rules, batches, cache, lost_accounts)
-    return await prepared.write()
+    replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
+    out: dict[int, PartitionResult] = {}
+    for result, offsets, base in chains:
+        for i, offset in enumerate(offsets):
+            reply = replies[base + i]
+            if isinstance(reply, Exception) or int(reply[0]) == 0:
+                result.conflict = True
+                break
+            result.last_applied = offset
+        view = views[result.partition]
+        if result.conflict:
+            result.outbound = []
+        else:
+            stored = result.last_applied if offsets else view.stored_offset
+            assert stored is not None
+            cache.keep(result.partition, stored, cached[result.partition], view.leads)
+        out[result.partition] = result
+    return out

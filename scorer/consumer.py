@@ -22,7 +22,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 from leadpulse.schema import EventEnvelope, decode
 from scorer.account_returns import read_lost_accounts
-from scorer.batch import Message, PartitionResult, prepare_batch, read_stored_offset
+from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
 from scorer.lead_cache import LeadCache
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
@@ -33,8 +33,6 @@ from scorer.sla import fire_due_timers
 __all__ = ["ScorerLoop", "decode_message"]
 
 log = structlog.get_logger("scorer.consumer")
-
-Batches = dict[int, list[Message]]
 
 
 def decode_message(key: bytes | None, value: bytes | None) -> tuple[str, EventEnvelope | None]:
@@ -88,7 +86,6 @@ class ScorerLoop:
         self._clock = clock
         self._cache = cache if cache is not None else LeadCache()
         self._lost_accounts: dict[str, float] = {}
-        self._prefetched: tuple[str, Batches] | None = None
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
@@ -112,12 +109,8 @@ class ScorerLoop:
         await self._flush_dirty()
 
     def forget_cached(self, partitions: list[int]) -> None:
-        """Drop what is held in memory for partitions that change hands or are re-read:
-        their lead states (memory, not safety) and any records fetched ahead."""
+        """Drop in-memory lead states of partitions that change hands (memory, not safety)."""
         self._cache.drop(partitions)
-        if self._prefetched is not None:
-            for partition in partitions:
-                self._prefetched[1].pop(partition, None)
 
     async def drain(self) -> None:
         """Wait for every background outbox publish to finish (before a commit or a stop)."""
@@ -193,41 +186,22 @@ class ScorerLoop:
                 continue
             self._publish_later(partition, result.outbound)
 
-    async def _fetch(self, timeout_ms: int, max_records: int) -> tuple[str, Batches]:
-        records = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        topic = next(iter(records)).topic if records else ""
-        batches = {
-            tp.partition: [Message(r.offset, *decode_message(r.key, r.value)) for r in items]
-            for tp, items in records.items()
-        }
-        return topic, batches
-
     async def step(self, timeout_ms: int = 500, max_records: int = 1000) -> int:
-        """One getmany() batch; returns how many records it held.
-
-        While Valkey runs a batch's writes, the next batch is fetched and decoded (work that
-        reads no state); a partition whose writes were refused drops what was fetched for it.
-        """
-        if self._prefetched is not None:
-            (topic, batches), self._prefetched = self._prefetched, None
-        else:
-            topic, batches = await self._fetch(timeout_ms, max_records)
-        count = sum(len(messages) for messages in batches.values())
-        if batches:
+        """One getmany() batch; returns how many records it held."""
+        records = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        count = 0
+        if records:
             started = time.perf_counter()
-            prepared = await prepare_batch(
+            topic = next(iter(records)).topic
+            batches: dict[int, list[Message]] = {}
+            for tp, items in records.items():
+                batches[tp.partition] = [
+                    Message(r.offset, *decode_message(r.key, r.value)) for r in items
+                ]
+                count += len(items)
+            results = await apply_batch(
                 self._redis, self._scripts, self._rules, batches, self._cache, self._lost_accounts
             )
-            writing = asyncio.ensure_future(prepared.write())
-            await asyncio.sleep(0)  # let it send the pipeline before decoding starts
-            try:
-                self._prefetched = await self._fetch(0, max_records)
-            finally:
-                results = await writing
-            if self._prefetched is not None:
-                for partition, result in results.items():
-                    if result.conflict:
-                        self._prefetched[1].pop(partition, None)
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
         if self._applied and time.monotonic() >= self._next_commit:
