@@ -129,6 +129,10 @@ def _derived(key: str, event: EventEnvelope | None) -> bool:
     """Written by a scorer from other messages: a control message or a forwarded copy."""
     if event is None:
         return False
+    if event.type == "stale":
+        # A fact of time (a sales SLA ran out), not of rules; applying it checks that the
+        # rebuilt lead is still in the very stay it names.
+        return False
     if event.source == "scorer":
         return True
     identities = event.identity.keys()
