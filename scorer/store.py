@@ -224,11 +224,15 @@ async def list_leads(
     """Leads filtered and sorted (score, last_seen or created; highest first), paged."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    rows = await _all_summaries(redis, lambda pk: pk.index)
+    if account is not None:
+        # An account's people have their own hash: read those, not every lead.
+        wanted = account.lower()
+        rows = await _all_summaries(redis, lambda pk: pk.account(wanted))
+        rows = [r for r in rows if r["account"] == wanted]
+    else:
+        rows = await _all_summaries(redis, lambda pk: pk.index)
     if stage is not None:
         rows = [r for r in rows if r["stage"] == stage]
-    if account is not None:
-        rows = [r for r in rows if r["account"] == account.lower()]
     if consideration is not None:
         rows = [r for r in rows if r["consideration"] == consideration]
     if min_score is not None:

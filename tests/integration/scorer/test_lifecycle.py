@@ -288,3 +288,20 @@ async def test_a_lead_accepted_before_the_recycle_lands_keeps_its_stage(
     await produce(stale, track("Email Opened", email=email, when=now + timedelta(minutes=3)))
     lead = await _lead(redis, email, lambda lead: len(lead["timeline"]) == 3, "later events")
     assert lead["stage"] == "sal"
+
+
+async def test_leads_listed_by_account_are_exactly_its_people(
+    produce: Any, start_scorer: ScorerStarter, redis: Any
+) -> None:
+    """account= lists the account's people (any case), none of another company's."""
+    await start_scorer()
+    emails = ["ana@umbrella.example", "bo@umbrella.example", "cy@oscorp.example"]
+    await produce(*(track("Form Submitted", email=e, when=at(i)) for i, e in enumerate(emails)))
+
+    async def all_listed() -> bool:
+        return (await store.list_leads(redis))["total"] == 3
+
+    await wait_for(all_listed, what="three leads")
+    listed = await store.list_leads(redis, account="Umbrella.example")
+    assert listed["total"] == 2
+    assert sorted(lead["email"] for lead in listed["leads"]) == emails[:2]
