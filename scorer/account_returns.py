@@ -13,12 +13,13 @@ account's partition counts them against the loss.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from leadpulse.schema import Alert, AlertLead, EventEnvelope, Identity, encode
-from scorer.alerts import alert_id, lead_summary
+from leadpulse.schema import AlertLead, EventEnvelope, Identity, encode
+from scorer.alerts import account_alert, lead_summary
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY
 from scorer.facts import EventFacts
@@ -27,6 +28,7 @@ from scorer.state import LeadState
 from scorer.writes import WriteSet
 
 __all__ = [
+    "account_message",
     "apply_account_return",
     "notify_lost",
     "notify_visit",
@@ -34,9 +36,8 @@ __all__ = [
 ]
 
 
-def _account_message(event_id: str, account: str, t: float, control: dict[str, Any]) -> Outbound:
-    from datetime import UTC, datetime
-
+def account_message(event_id: str, account: str, t: float, control: dict[str, Any]) -> Outbound:
+    """A message for the account's own partition (keyed `account:<id>`)."""
     when = datetime.fromtimestamp(t, UTC)
     message = EventEnvelope(
         event_id=event_id,
@@ -56,7 +57,7 @@ def notify_lost(ws: WriteSet, view: PartitionView, state: LeadState, facts: Even
         return
     control = {"lost": True, "lead_id": state.lead_id, "at": facts.t}
     event_id = f"acct-lost:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, _account_message(event_id, state.account, facts.t, control))
+    queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))
 
 
 def notify_visit(
@@ -75,7 +76,7 @@ def notify_visit(
         "lead": summary.model_dump(mode="json"),
     }
     event_id = f"acct-visit:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, _account_message(event_id, state.account, facts.t, control))
+    queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))
 
 
 def apply_account_return(
@@ -116,16 +117,14 @@ def _alert(
     record: dict[str, Any],
     control: dict[str, Any],
 ) -> None:
-    lead = AlertLead.model_validate(control["lead"])
-    visits = len(record["visits"])
-    alert = Alert(
-        alert_id=alert_id("lost_deal_returned", account, f"account:{record['at']!r}", "returned"),
-        type="lost_deal_returned",
-        occurred_at=event.timestamp,
-        lead=lead,
-        reason=f"{visits} visits from {account} after a lost deal there",
-        account_id=account,
-        trigger_event_id=event.event_id,
+    alert = account_alert(
+        "lost_deal_returned",
+        account,
+        AlertLead.model_validate(control["lead"]),
+        transition=f"account:{record['at']!r}",
+        trigger=event.event_id,
+        reason=f"{len(record['visits'])} visits from {account} after a lost deal there",
+        t=event.timestamp.timestamp(),
     )
     queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", account, encode(alert)))
 

@@ -11,7 +11,14 @@ from scorer.rules import CompiledModel
 from scorer.scoring import ModelScore, model_score
 from scorer.state import LeadState
 
-__all__ = ["alert_id", "build_alert", "lead_summary", "primary_score", "scores_of"]
+__all__ = [
+    "account_alert",
+    "alert_id",
+    "build_alert",
+    "lead_summary",
+    "primary_score",
+    "scores_of",
+]
 
 _ATTRIBUTES = ("country", "region", "company", "company_size", "industry", "title", "seniority")
 
@@ -93,4 +100,26 @@ def build_alert(
         identity_verified=state.verified,
         trigger_event_id=trigger,
         account_id=state.account,
+    )
+
+
+def account_alert(
+    kind: str,
+    account: str,
+    lead: AlertLead,
+    *,
+    transition: str,
+    trigger: str,
+    reason: str,
+    t: float,
+) -> Alert:
+    """An alert about an account, shown through the person whose activity raised it."""
+    return Alert(
+        alert_id=alert_id(kind, account, transition, trigger),
+        type=kind,
+        occurred_at=_utc(t),
+        lead=lead,
+        reason=reason,
+        account_id=account,
+        trigger_event_id=trigger,
     )

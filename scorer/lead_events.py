@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, Identity, encode
-from scorer.account_returns import notify_lost, notify_visit
+from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, encode
+from scorer.account_returns import account_message, notify_lost, notify_visit
 from scorer.alerts import build_alert, lead_summary
 from scorer.context import (
     RECENT_MAX,
@@ -289,27 +289,6 @@ def _touch_account(
     """Tell the account's scorer that this person engaged (buying group signal)."""
     assert state.account is not None
     summary = lead_summary(state, rules.compiled.models, facts.t)
-    control = {
-        "account": state.account,
-        "lead_id": state.lead_id,
-        "at": facts.t,
-        "lead": summary.model_dump(mode="json"),
-    }
-    message = EventEnvelope(
-        event_id=f"acct:{facts.event_id}:{state.lead_id}",
-        type="account",
-        source="scorer",
-        identity=Identity(),
-        timestamp=event_time(facts.t),
-        received_at=event_time(facts.t),
-        control=control,
-    )
-    queue_outbound(
-        view, ws, Outbound(message.event_id, "events", f"account:{state.account}", encode(message))
-    )
-
-
-def event_time(t: float) -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(t, UTC)
+    control = {"lead_id": state.lead_id, "at": facts.t, "lead": summary.model_dump(mode="json")}
+    event_id = f"acct:{facts.event_id}:{state.lead_id}"
+    queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))

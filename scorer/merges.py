@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from leadpulse.schema import Alert, AlertLead, EventEnvelope
-from scorer.alerts import alert_id
+from leadpulse.schema import AlertLead, EventEnvelope, encode
+from scorer.alerts import account_alert
 from scorer.context import Outbound, PartitionView, Rules, push_timeline, queue_outbound
 from scorer.decay import DAY
 from scorer.facts import EventFacts
@@ -169,15 +169,13 @@ def apply_account(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules
     lead = AlertLead.model_validate(
         control.get("lead") or {"lead_id": lead_id, "stage": "lead", "score": 0}
     )
-    alert = Alert(
-        alert_id=alert_id("buying_group", account, "group", event.event_id),
-        type="buying_group",
-        occurred_at=event.timestamp,
-        lead=lead,
+    alert = account_alert(
+        "buying_group",
+        account,
+        lead,
+        transition="group",
+        trigger=event.event_id,
         reason=f"{len(group)} engaged people at {account} in {group_cfg.days:g} days",
-        account_id=account,
-        trigger_event_id=event.event_id,
+        t=event.timestamp.timestamp(),
     )
-    queue_outbound(
-        view, ws, Outbound(alert.alert_id, "alerts", account, alert.model_dump_json().encode())
-    )
+    queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", account, encode(alert)))
