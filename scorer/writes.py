@@ -73,15 +73,13 @@ class WriteSet:
     dedupe set remembers); `script_args` gives the run's apply.lua call.
     """
 
-    __slots__ = ("_keys", "_ops", "event_ids", "offset", "pk")
+    __slots__ = ("_keys", "event_ids", "offset", "pk")
 
-    def __init__(self, pk: PartitionKeys, offset: int = -1, event_id: str | None = None) -> None:
+    def __init__(self, pk: PartitionKeys) -> None:
         self.pk = pk
-        self.offset = offset
+        self.offset = -1
         self.event_ids: list[tuple[int, str]] = []
         self._keys: dict[str, _KeyOps] = {}
-        if event_id:
-            self.event_ids.append((offset, event_id))
 
     def note(self, offset: int, event_id: str | None) -> None:
         """A message of the run: the stored offset moves to it; its id is remembered."""
@@ -132,10 +130,6 @@ class WriteSet:
 
     def zcut(self, key: str, max_score: float) -> None:
         self._on(key).zops.append(["zcut", 0, repr(float(max_score))])
-
-    @property
-    def empty(self) -> bool:
-        return not self._keys
 
     def ops(self) -> tuple[list[str], list[Op]]:
         """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once."""
