@@ -305,3 +305,22 @@ async def test_leads_listed_by_account_are_exactly_its_people(
     listed = await store.list_leads(redis, account="Umbrella.example")
     assert listed["total"] == 2
     assert sorted(lead["email"] for lead in listed["leads"]) == emails[:2]
+
+
+async def test_the_score_history_has_a_point_per_scoring_event(
+    produce: Any, start_scorer: ScorerStarter, redis: Any
+) -> None:
+    """Three scoring events, one that scores nothing: three points, oldest first, rising."""
+    await start_scorer()
+    email = "sam@cyberdyne.example"
+    await produce(
+        page("/demo/pricing", email=email, when=at(0)),
+        track("Content Downloaded", email=email, when=at(60)),
+        page("/demo/compare/x", email=email, when=at(120)),
+        track("Email Opened", email=email, when=at(180), bot=True),
+    )
+    lead = await _lead(redis, email, lambda lead: len(lead["timeline"]) == 4, "4 events")
+    history = lead["score_history"]
+    assert [p["at"] for p in history] == sorted(p["at"] for p in history)
+    assert len(history) == 3
+    assert history[0]["score"] < history[1]["score"] < history[2]["score"]
