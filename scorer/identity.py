@@ -30,7 +30,6 @@ __all__ = [
     "claim_message",
     "control_message",
     "forget_message",
-    "identity_of",
     "merge_message",
     "stable_id",
 ]
@@ -38,11 +37,6 @@ __all__ = [
 
 def stable_id(kind: str, *parts: str) -> str:
     return f"{kind}:" + hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest()
-
-
-def identity_of(key: str) -> Identity:
-    """The Identity whose strongest key is `key` (e.g. 'email:a@b.example')."""
-    return Identity.from_key(key)
 
 
 def _utc(t: float) -> datetime:
@@ -56,7 +50,7 @@ def control_message(
         event_id=event_id,
         type=kind,
         source="scorer",
-        identity=identity_of(key),
+        identity=Identity.from_key(key),
         timestamp=_utc(t),
         received_at=_utc(t),
         control=control,

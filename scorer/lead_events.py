@@ -31,7 +31,7 @@ from scorer.state import LeadState, ModelState
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
-__all__ = ["apply_event", "queue_alert"]
+__all__ = ["apply_event", "queue_alert", "sla_member"]
 
 _SLA_STAGES = ("sal", "sql", "opportunity")
 _TRAITS_KEPT = 40
@@ -84,6 +84,11 @@ def _timeline_entry(facts: EventFacts, awarded: list[tuple[str, float]]) -> byte
     return orjson.dumps(entry)
 
 
+def sla_member(lead_id: str, stage: str, since: float) -> str:
+    """An SLA timer's member: the lead and the stay (stage, entered at) it times."""
+    return f"{lead_id}|{stage}|{since:.3f}"
+
+
 def _set_sla(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, t: float) -> None:
     if state.sla_member:
         ws.zrem(view.pk.sla, state.sla_member)
@@ -95,7 +100,7 @@ def _set_sla(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, 
         deadline = t + getattr(sla, f"{state.stage}_days") * DAY
     else:
         return
-    state.sla_member = f"{state.lead_id}|{state.stage}|{t:.3f}"
+    state.sla_member = sla_member(state.lead_id, state.stage, t)
     ws.zadd(view.pk.sla, deadline, state.sla_member)
 
 

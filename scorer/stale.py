@@ -5,7 +5,7 @@ from __future__ import annotations
 from leadpulse.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
 from scorer.facts import EventFacts
-from scorer.lead_events import move_stage
+from scorer.lead_events import move_stage, sla_member
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
@@ -22,9 +22,13 @@ def apply_stale(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         return  # turned off since the timer fired
     control = event.control or {}
     state = view.leads.get(str(control.get("lead_id", "")))
-    if state is None or state.stage != control.get("stage"):
+    if state is None:
         return
-    if f"{state.stage_at:.3f}" != control.get("since"):
+    try:
+        named = sla_member(state.lead_id, str(control["stage"]), float(control["since"]))
+    except (KeyError, ValueError):
+        return  # names no stay a timer was ever set for
+    if named != sla_member(state.lead_id, state.stage, state.stage_at):
         return
     t = event.timestamp.timestamp()
     facts = EventFacts(event_id=event.event_id, kind="stale", name=None, t=t)
