@@ -273,5 +273,5 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def decode(model: type[M], data: bytes) -> M:
-    """Parse a message; raises pydantic.ValidationError or orjson.JSONDecodeError."""
-    return model.model_validate(orjson.loads(data))
+    """Parse a message; raises pydantic.ValidationError (a ValueError), also for bad JSON."""
+    return model.model_validate_json(data)

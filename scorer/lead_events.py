@@ -238,12 +238,15 @@ def apply_event(
     awarded: list[tuple[str, float]] = []
     if not facts.noise:
         for model in rules.compiled.models:
-            ms = state.models.setdefault(
-                model.name,
-                ModelState(anchor=state.created, half_life_days=model.model.half_life_days),
-            )
+            ms = state.models.get(model.name)
+            new_model = ms is None
+            if ms is None:
+                ms = state.models[model.name] = ModelState(
+                    anchor=state.created, half_life_days=model.model.half_life_days
+                )
             awarded += score_event(ms, model, facts)
-            if traits_changed or not ms.fit_at:
+            # Fit depends only on traits and email: recomputed when they change.
+            if traits_changed or new_model:
                 refresh_fit(ms, model, state.traits, state.email, rules.compiled.lists, facts.t)
         page = rules.content.page(facts.path) if facts.is_page else None
         if page is not None:

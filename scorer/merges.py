@@ -15,7 +15,7 @@ from scorer.funnel import record_exit
 from scorer.identity import forget_message, merge_message
 from scorer.keys import suppression_digest
 from scorer.lead_events import move_stage
-from scorer.scoring import merge_model, model_total
+from scorer.scoring import merge_model, model_total, refresh_fit
 from scorer.stages import Signals, transitions
 from scorer.state import LeadState, ModelState
 from scorer.summary import remove_lead, write_lead
@@ -66,6 +66,11 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
         merge_model(mine, theirs, model)
         if not mine.fit and theirs.fit:
             mine.fit, mine.fit_at = dict(theirs.fit), theirs.fit_at
+    # Fit follows traits and email, which the fold may have combined.
+    for model in rules.compiled.models:
+        ms = dst.models.get(model.name)
+        if ms is not None:
+            refresh_fit(ms, model, dst.traits, dst.email, rules.compiled.lists, dst.last_seen)
 
 
 def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules) -> None:

@@ -193,3 +193,16 @@ def test_a_merge_never_scores_past_a_cap() -> None:
     pricing = value_at(model.engagement["pricing_page"][0], model.anchor, at(20).timestamp(), 30)
     assert 29 < pricing <= 30.0
     assert sum(model.caps["pricing_page"].values()) == 30
+
+
+def test_a_merge_scores_the_fit_of_both_sides_traits() -> None:
+    """A title known anonymously and a company size known by email: both fit rules count."""
+    anon, mail = _view(), PartitionView(PartitionKeys(1), -1)
+    _apply(anon, identify(anon="fit-1", traits={"title": "Director of IT"}))
+    traits = {"company_size": 400}
+    _apply(mail, identify(anon="fit-1", email="f@acme.example", traits=traits, when=at(1)))
+    _deliver(anon, mail, "claim:")
+    _deliver(mail, anon, "merge:")
+    lead = mail.leads[mail.identities["email:f@acme.example"]]
+    assert lead is not None
+    assert set(lead.models["default"].fit) == {"senior_title", "company_size_fit"}
