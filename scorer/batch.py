@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -37,8 +37,7 @@ __all__ = ["RUN_MAX", "Message", "PartitionResult", "apply_batch", "read_stored_
 RUN_MAX = 100
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     offset: int
     key: str
     event: EventEnvelope | None

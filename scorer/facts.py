@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from leadpulse.schema import EventEnvelope, canonical_email
@@ -11,16 +12,20 @@ from leadpulse.schema import EventEnvelope, canonical_email
 __all__ = ["EventFacts", "facts_of"]
 
 
-@dataclass(frozen=True, slots=True)
-class EventFacts:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class EventFacts(NamedTuple):
+    """Immutable; a NamedTuple because one is built per event (no per-field setattr)."""
+
     event_id: str
     kind: str
     name: str | None
     t: float
     url: str | None = None
     path: str | None = None
-    properties: dict[str, str] = field(default_factory=dict)
-    traits: dict[str, Any] = field(default_factory=dict)
+    properties: Mapping[str, str] = _EMPTY
+    traits: Mapping[str, Any] = _EMPTY
     email: str | None = None
     utm_source: str | None = None
     utm_campaign: str | None = None

@@ -16,7 +16,7 @@ Decisions written down here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["CRM_STAGE", "MARKETING_RANK", "SALES_STAGES", "Signals", "transitions"]
 
@@ -33,8 +33,9 @@ MARKETING_RANK = {"visitor": 0, "lead": 1, "nurturing": 2, "mql": 3}
 SALES_STAGES = frozenset({"sal", "sql", "opportunity", "customer"})
 
 
-@dataclass(frozen=True, slots=True)
-class Signals:
+class Signals(NamedTuple):
+    """What one event tells the stage machine (a NamedTuple: one is built per event)."""
+
     t: float
     identified: bool = False
     engaging: bool = False
