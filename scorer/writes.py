@@ -47,23 +47,25 @@ class _KeyOps:
             ops.append(["del", k])
         if self.value is not None:
             ops.append(["set", k, self.value])
-        hset: Op = ["hset", k]
-        hdel: Op = ["hdel", k]
-        for field, value in self.fields.items():
-            if value is None:
-                hdel.append(field)
-            else:
-                hset += [field, value]
-        if len(hdel) > 2:
-            ops.append(hdel)
-        if len(hset) > 2:
-            ops.append(hset)
+        if self.fields:
+            hset: Op = ["hset", k]
+            hdel: Op = ["hdel", k]
+            for field, value in self.fields.items():
+                if value is None:
+                    hdel.append(field)
+                else:
+                    hset += [field, value]
+            if len(hdel) > 2:
+                ops.append(hdel)
+            if len(hset) > 2:
+                ops.append(hset)
         for field, by in self.increments.items():
             if by:
                 ops.append(["hincr", k, field, by])
         if self.pushes:
             ops.append(["lpush", k, self.keep, *self.pushes])
-        ops += self.zops
+        if self.zops:
+            ops += self.zops
 
 
 class WriteSet:
@@ -94,8 +96,11 @@ class WriteSet:
         return ops
 
     def set(self, key: str, value: str | bytes) -> None:
-        ops = self._on(key)
-        ops.reset(deleted=False)
+        ops = self._keys.get(key)
+        if ops is None:
+            ops = self._keys[key] = _KeyOps()
+        else:
+            ops.reset(deleted=False)
         ops.value = _text(value)
 
     def delete(self, key: str) -> None:
