@@ -13,13 +13,12 @@ account's partition counts them against the loss.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from leadpulse.schema import AlertLead, EventEnvelope, Identity, encode
-from scorer.alerts import account_alert, lead_summary
+from leadpulse.schema import AlertLead, EventEnvelope, Identity, control_event, encode
+from scorer.alerts import account_alert, lead_summary_data
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY
 from scorer.facts import EventFacts
@@ -38,17 +37,8 @@ __all__ = [
 
 def account_message(event_id: str, account: str, t: float, control: dict[str, Any]) -> Outbound:
     """A message for the account's own partition (keyed `account:<id>`)."""
-    when = datetime.fromtimestamp(t, UTC)
-    message = EventEnvelope(
-        event_id=event_id,
-        type="account",
-        source="scorer",
-        identity=Identity(),
-        timestamp=when,
-        received_at=when,
-        control={"account": account, **control},
-    )
-    return Outbound(event_id, "events", f"account:{account}", encode(message))
+    value = control_event(event_id, "account", Identity(), t, {"account": account, **control})
+    return Outbound(event_id, "events", f"account:{account}", value)
 
 
 def notify_lost(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:
@@ -68,12 +58,11 @@ def notify_visit(
     if lost_at is None or facts.t < lost_at or not facts.is_page or facts.noise:
         return
     assert state.account is not None
-    summary = lead_summary(state, rules.compiled.models, facts.t)
     control = {
         "visit": True,
         "lead_id": state.lead_id,
         "at": facts.t,
-        "lead": summary.model_dump(mode="json"),
+        "lead": lead_summary_data(state, rules.compiled.models, facts.t),
     }
     event_id = f"acct-visit:{facts.event_id}:{state.lead_id}"
     queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))

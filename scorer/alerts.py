@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
-from leadpulse.schema import Alert, AlertLead, ScoreReason
+from leadpulse.schema import Alert, AlertLead
 from scorer.content import lead_consideration, top_interests
 from scorer.rules import CompiledModel
 from scorer.scoring import ModelScore, model_score
@@ -16,6 +17,7 @@ __all__ = [
     "alert_id",
     "build_alert",
     "lead_summary",
+    "lead_summary_data",
     "primary_score",
     "scores_of",
 ]
@@ -54,6 +56,14 @@ def primary_score(state: LeadState, models: tuple[CompiledModel, ...], t: float)
 def lead_summary(
     state: LeadState, models: tuple[CompiledModel, ...], t: float, model: str | None = None
 ) -> AlertLead:
+    """What sales see of the lead in an alert: score, top reasons, interests, account."""
+    return AlertLead.model_validate(lead_summary_data(state, models, t, model))
+
+
+def lead_summary_data(
+    state: LeadState, models: tuple[CompiledModel, ...], t: float, model: str | None = None
+) -> dict[str, Any]:
+    """`lead_summary` as JSON data, for the messages that carry it to an account's scorer."""
     scores = scores_of(state, models, t)
     score = scores[model] if model in scores else scores[models[0].name]
     top = sorted(score.breakdown, key=lambda row: -abs(row[1]))[:3]
@@ -62,20 +72,24 @@ def lead_summary(
         for name in _ATTRIBUTES
         if name in state.traits and not isinstance(state.traits[name], dict | list)
     }
-    return AlertLead(
-        lead_id=state.lead_id,
-        email=state.email,
-        stage=state.stage,
-        score=round(score.total, 2),
-        fit=round(score.fit, 2),
-        engagement=round(score.engagement, 2),
-        top_reasons=[ScoreReason(rule=r, points=round(p, 2), at=_utc(at)) for r, p, at in top],
-        consideration=lead_consideration(state.consideration),
-        interests=top_interests(state.topics),
-        account=state.account,
-        attributes=attributes,
-        nurture_paused_until=_utc(state.paused_until) if state.paused_until else None,
-    )
+    return {
+        "lead_id": state.lead_id,
+        "email": state.email,
+        "stage": state.stage,
+        "score": round(score.total, 2),
+        "fit": round(score.fit, 2),
+        "engagement": round(score.engagement, 2),
+        "top_reasons": [
+            {"rule": r, "points": round(p, 2), "at": _utc(at).isoformat()} for r, p, at in top
+        ],
+        "consideration": lead_consideration(state.consideration),
+        "interests": top_interests(state.topics),
+        "account": state.account,
+        "attributes": attributes,
+        "nurture_paused_until": _utc(state.paused_until).isoformat()
+        if state.paused_until
+        else None,
+    }
 
 
 def build_alert(

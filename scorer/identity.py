@@ -16,12 +16,11 @@ first person to claim a shared browser keeps its history.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from leadpulse.schema import EventEnvelope, Identity, encode
+from leadpulse.schema import EventEnvelope, EventType, Identity, control_event
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.funnel import record_exit, record_transition
 from scorer.writes import WriteSet
@@ -39,23 +38,11 @@ def stable_id(kind: str, *parts: str) -> str:
     return f"{kind}:" + hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest()
 
 
-def _utc(t: float) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
-
-
 def control_message(
-    event_id: str, kind: str, key: str, t: float, control: dict[str, Any]
+    event_id: str, kind: EventType, key: str, t: float, control: dict[str, Any]
 ) -> Outbound:
-    message = EventEnvelope(
-        event_id=event_id,
-        type=kind,
-        source="scorer",
-        identity=Identity.from_key(key),
-        timestamp=_utc(t),
-        received_at=_utc(t),
-        control=control,
-    )
-    return Outbound(event_id, "events", key, encode(message))
+    value = control_event(event_id, kind, Identity.from_key(key), t, control)
+    return Outbound(event_id, "events", key, value)
 
 
 def claim_message(

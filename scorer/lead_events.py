@@ -11,7 +11,7 @@ import orjson
 
 from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, encode
 from scorer.account_returns import account_message, notify_lost, notify_visit
-from scorer.alerts import build_alert, lead_summary
+from scorer.alerts import build_alert, lead_summary_data
 from scorer.context import (
     RECENT_MAX,
     SCORE_HISTORY_MAX,
@@ -296,7 +296,7 @@ def _touch_account(
 ) -> None:
     """Tell the account's scorer that this person engaged (buying group signal)."""
     assert state.account is not None
-    summary = lead_summary(state, rules.compiled.models, facts.t)
-    control = {"lead_id": state.lead_id, "at": facts.t, "lead": summary.model_dump(mode="json")}
+    summary = lead_summary_data(state, rules.compiled.models, facts.t)
+    control = {"lead_id": state.lead_id, "at": facts.t, "lead": summary}
     event_id = f"acct:{facts.event_id}:{state.lead_id}"
     queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.config import load_config
-from leadpulse.schema import Alert, EventEnvelope, decode
+from leadpulse.schema import Alert, AlertLead, EventEnvelope, decode
+from scorer.alerts import lead_summary, lead_summary_data
 from scorer.context import PartitionView, Rules
 from scorer.decay import value_at
 from scorer.engine import apply_message
@@ -206,3 +207,15 @@ def test_a_merge_scores_the_fit_of_both_sides_traits() -> None:
     lead = mail.leads[mail.identities["email:f@acme.example"]]
     assert lead is not None
     assert set(lead.models["default"].fit) == {"senior_title", "company_size_fit"}
+
+
+def test_the_summary_an_account_touch_carries_is_the_alert_summary() -> None:
+    """The JSON summary sent to an account's scorer validates to the one alerts show."""
+    view = _view()
+    _apply(view, track("Demo Requested", email="s@acme.example"), page(email="s@acme.example"))
+    state = view.leads[view.identities["email:s@acme.example"]]
+    assert state is not None
+    data = lead_summary_data(state, RULES.compiled.models, state.last_seen)
+    summary = lead_summary(state, RULES.compiled.models, state.last_seen)
+    assert AlertLead.model_validate(orjson.loads(orjson.dumps(data))) == summary
+    assert summary.stage == "mql" and summary.top_reasons
