@@ -16,6 +16,10 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
     lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
     lp:{pN}:acct:<acct>     hash lead id -> summary JSON of the account's people here
+    lp:{pN}:ls:<stage>:s:<fit>:<hl>  zset lead id -> engagement key, per stage, fit, half-life
+    lp:{pN}:ls:<stage>:r    zset lead id -> last seen (us), per stage (scorer.lead_index)
+    lp:{pN}:ls:<stage>:c    zset lead id -> created (us), per stage
+    lp:{pN}:lsn             hash "stage|fit|hl" -> leads listed in that engagement set
     lp:{pN}:ag:<acct>       zset lead id -> last engaged time (buying group, account owner)
     lp:{pN}:agf:<acct>      time the last buying_group alert fired for the account
     lp:{pN}:sla             zset "lead|kind|since" -> deadline (epoch seconds)
@@ -51,6 +55,7 @@ class PartitionKeys:
         "fwd",
         "identities",
         "index",
+        "listing_sizes",
         "lost_accounts",
         "offset",
         "outbox",
@@ -75,6 +80,7 @@ class PartitionKeys:
         self.acct_prefix = self.prefix + "acct:"
         # hash account -> its lost deal (when, who lost it, visits since), on its partition
         self.lost_accounts = self.prefix + "lost"
+        self.listing_sizes = self.prefix + "lsn"
 
     def lead(self, lead_id: str) -> str:
         return f"{self.prefix}lead:{lead_id}"
@@ -84,6 +90,14 @@ class PartitionKeys:
 
     def score_history(self, lead_id: str) -> str:
         return f"{self.prefix}sh:{lead_id}"
+
+    def listing(self, stage: str, sort: str) -> str:
+        """A stage's list index by time; sort: r (last seen), c (created)."""
+        return f"{self.prefix}ls:{stage}:{sort}"
+
+    def listing_score(self, stage: str, fit: float, half_life_days: float) -> str:
+        """The list index by engagement of a stage's leads with this fit and half-life."""
+        return f"{self.prefix}ls:{stage}:s:{fit!r}:{half_life_days!r}"
 
     def account(self, account: str) -> str:
         return f"{self.prefix}acct:{account}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -19,6 +19,8 @@ from scorer.content import lead_consideration, top_interests
 from scorer.decay import value_at
 from scorer.funnel_report import funnel_report
 from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
+from scorer.lead_list import ListQuery, list_page, sort_rows
+from scorer.lead_walk import iso, summary_row
 from scorer.state import LeadState
 
 __all__ = [
@@ -32,10 +34,6 @@ __all__ = [
 ]
 
 SORTS = ("score", "last_seen", "created", "recent")
-
-
-def _iso(t: float | None) -> str | None:
-    return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
 
 
 def _text(value: Any) -> str:
@@ -121,13 +119,13 @@ def _score(state: LeadState, now: float) -> dict[str, Any]:
             {
                 "rule": rule,
                 "points": round(value_at(v, ms.anchor, now, ms.half_life_days), 2),
-                "at": _iso(last),
+                "at": iso(last),
             }
             for rule, (v, last) in ms.engagement.items()
         ]
         engagement = round(sum(r["points"] for r in rows), 2)
         fits: list[dict[str, Any]] = [
-            {"rule": r, "points": round(p, 2), "at": _iso(ms.fit_at)} for r, p in ms.fit.items()
+            {"rule": r, "points": round(p, 2), "at": iso(ms.fit_at)} for r, p in ms.fit.items()
         ]
         fit = round(sum(r["points"] for r in fits), 2)
         breakdown = sorted(rows + fits, key=lambda r: -abs(r["points"]))
@@ -152,7 +150,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
     threshold = await redis.hget(META, "threshold")
     timeline = sorted((orjson.loads(e) for e in timeline_raw), key=lambda e: -e.get("at", 0))
     for entry in timeline:
-        entry["at"] = _iso(entry.get("at"))
+        entry["at"] = iso(entry.get("at"))
         entry["noise"] = "flagged" in entry
     points = sorted(orjson.loads(p) for p in history_raw)
     return {
@@ -161,7 +159,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         "stage": state.stage,
         "score": _score(state, time.time()),
         "threshold": float(threshold) if threshold is not None else None,
-        "stage_history": [{"stage": s, "at": _iso(t)} for s, t in state.history],
+        "stage_history": [{"stage": s, "at": iso(t)} for s, t in state.history],
         "timeline": timeline,
         "interests": top_interests(state.topics),
         "consideration": lead_consideration(state.consideration),
@@ -170,11 +168,11 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         "traits": state.traits,
         "identity_verified": state.verified,
         "identities": len(state.keys),
-        "created_at": _iso(state.created),
-        "last_seen": _iso(state.last_seen),
-        "nurture_paused_until": _iso(state.paused_until),
-        "alerts": [{"type": k, "alert_id": a, "at": _iso(t)} for k, a, t in state.alerts],
-        "score_history": [{"at": _iso(t), "score": s} for t, s in points],
+        "created_at": iso(state.created),
+        "last_seen": iso(state.last_seen),
+        "nurture_paused_until": iso(state.paused_until),
+        "alerts": [{"type": k, "alert_id": a, "at": iso(t)} for k, a, t in state.alerts],
+        "score_history": [{"at": iso(t), "score": s} for t, s in points],
     }
 
 
@@ -187,27 +185,15 @@ async def lead_identities(redis: Any, ref: str) -> tuple[str, list[str]] | None:
     return state.keys[0], list(state.keys)
 
 
-def _summary_row(raw: bytes, now: float) -> dict[str, Any]:
-    row: dict[str, Any] = orjson.loads(raw)
-    stored, anchor, half_life = row.pop("e")
-    engagement = value_at(stored, anchor, now, half_life)
-    row["score"] = round(engagement + row["fit"], 2)
-    row["engagement"] = round(engagement, 2)
-    for name in ("stage_at", "last_seen", "created", "paused_until"):
-        row[name] = _iso(row.get(name))
-    row["nurture_paused_until"] = row.pop("paused_until")
-    return row
-
-
-async def _all_summaries(redis: Any, key_of: Any) -> list[dict[str, Any]]:
+async def _all_summaries(redis: Any, key_of: Any, now: float | None = None) -> list[dict[str, Any]]:
     parts = await _partitions(redis)
     if not parts:
         return []
     pipe = redis.pipeline(transaction=False)
     for pk in parts:
         pipe.hgetall(key_of(pk))
-    now = time.time()
-    return [_summary_row(raw, now) for shard in await pipe.execute() for raw in shard.values()]
+    at = time.time() if now is None else now
+    return [summary_row(raw, at) for shard in await pipe.execute() for raw in shard.values()]
 
 
 async def list_leads(
@@ -220,31 +206,27 @@ async def list_leads(
     sort: str = "score",
     offset: int = 0,
     limit: int = 50,
+    now: float | None = None,
 ) -> dict[str, Any]:
-    """Leads filtered and sorted (score, last_seen or created; highest first), paged."""
+    """Leads filtered and sorted (score, last_seen or created; highest first), paged.
+
+    Scores are decayed to `now` (default: the current time). Reads only what the page
+    needs from the list index (`scorer.lead_list`), except for an account's people.
+    """
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    at = time.time() if now is None else now
+    query = ListQuery(stage, min_score, consideration, sort, offset, limit)
     if account is not None:
         # An account's people have their own hash: read those, not every lead.
         wanted = account.lower()
-        rows = await _all_summaries(redis, lambda pk: pk.account(wanted))
-        rows = [r for r in rows if r["account"] == wanted]
+        rows = await _all_summaries(redis, lambda pk: pk.account(wanted), at)
+        rows = [r for r in rows if r["account"] == wanted and query.keeps(r)]
+        sort_rows(rows, sort)
+        page, total = rows[offset : offset + limit], len(rows)
     else:
-        rows = await _all_summaries(redis, lambda pk: pk.index)
-    if stage is not None:
-        rows = [r for r in rows if r["stage"] == stage]
-    if consideration is not None:
-        rows = [r for r in rows if r["consideration"] == consideration]
-    if min_score is not None:
-        rows = [r for r in rows if r["score"] >= min_score]
-    field = "last_seen" if sort == "recent" else sort
-    rows.sort(key=lambda r: (r[field] is not None, r[field] or 0, r["lead_id"]), reverse=True)
-    return {
-        "leads": rows[offset : offset + limit],
-        "total": len(rows),
-        "offset": offset,
-        "limit": limit,
-    }
+        page, total = await list_page(redis, await _partitions(redis), query, at)
+    return {"leads": page, "total": total, "offset": offset, "limit": limit}
 
 
 async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
@@ -284,8 +266,8 @@ async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
             "people": needed,
             "days": days,
             "active": needed is not None and len(recent) >= needed,
-            "last_alert_at": _iso(fired),
-            "engaged": [{"lead_id": k, "at": _iso(v)} for k, v in sorted(engaged.items())],
+            "last_alert_at": iso(fired),
+            "engaged": [{"lead_id": k, "at": iso(v)} for k, v in sorted(engaged.items())],
         },
     }
 
@@ -331,5 +313,5 @@ async def recent_activity(redis: Any, limit: int = 50) -> list[dict[str, Any]]:
     entries = [orjson.loads(raw) for shard in await pipe.execute() for raw in shard]
     newest = heapq.nlargest(limit, entries, key=lambda e: e.get("at", 0))
     for entry in newest:
-        entry["at"] = _iso(entry.get("at"))
+        entry["at"] = iso(entry.get("at"))
     return newest

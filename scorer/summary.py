@@ -12,6 +12,7 @@ import orjson
 
 from scorer.content import lead_consideration, top_interests
 from scorer.context import PartitionView, Rules
+from scorer.lead_index import list_lead, unlist_lead
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
@@ -48,8 +49,10 @@ def write_lead(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules
 def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     """Write every lead the run changed: state, and its summary in the index and account."""
     for state in view.dirty.values():
+        fields = summary_of(state, rules)
+        list_lead(ws, view.pk, state, fields)  # before the state is dumped: it notes the stage
         ws.set(view.pk.lead(state.lead_id), state.dumps())
-        summary = orjson.dumps(summary_of(state, rules))
+        summary = orjson.dumps(fields)
         ws.hset(view.pk.index, state.lead_id, summary)
         if state.account:
             ws.hset(view.pk.account(state.account), state.lead_id, summary)
@@ -67,6 +70,7 @@ def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
     ws.delete(pk.timeline(state.lead_id))
     ws.delete(pk.score_history(state.lead_id))
     ws.hdel(pk.index, state.lead_id)
+    unlist_lead(ws, pk, state)
     if state.account:
         ws.hdel(pk.account(state.account), state.lead_id)
     if state.sla_member:

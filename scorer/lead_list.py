@@ -1,0 +1,279 @@
+"""A page of the leads list, read from the list index: the same page a full scan would give.
+
+A full scan decays, filters and sorts every lead's summary. Here:
+- sort by time (recent, created): the stage's sorted sets of every partition hold the
+  exact order; a k-way merge of their tops gives the page, ZCARD the total.
+- sort by score: within one (stage, fit) set the engagement key orders leads by score.
+  Walk every set from its top, deeper only while its next lead could still reach the
+  page's last row.
+- min_score: per (stage, fit) set a ZCOUNT above the key of `min_score - fit`; only the
+  few leads within rounding of the cut are read to decide.
+- consideration: kept on no index, so a filter over the candidates the rest leaves.
+Every candidate's row is computed from its summary exactly as the scan does; keys only
+bound which leads to read. A partition whose index does not cover its summaries (written
+before the index existed: run `leadpulse rescore`) is read by a full scan instead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from scorer.keys import PartitionKeys
+from scorer.lead_index import parse_slot
+from scorer.lead_walk import ROUNDING, Cursor, Part, Walk, summary_row
+
+__all__ = ["ListQuery", "list_page", "sort_rows"]
+
+Row = dict[str, Any]
+_CODE = {"score": "s", "recent": "r", "last_seen": "r", "created": "c"}
+
+
+def sort_rows(rows: list[Row], sort: str) -> None:
+    """The list's order: the field, highest first (None last), then lead id, highest first."""
+    name = "last_seen" if sort == "recent" else sort
+    rows.sort(key=lambda r: (r[name] is not None, r[name] or 0, r["lead_id"]), reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    stage: str | None = None
+    min_score: float | None = None
+    consideration: str | None = None
+    sort: str = "score"
+    offset: int = 0
+    limit: int = 50
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.limit
+
+    def keeps(self, row: Row | None) -> TypeGuard[Row]:
+        return (
+            row is not None
+            and (self.stage is None or row["stage"] == self.stage)
+            and (self.consideration is None or row["consideration"] == self.consideration)
+            and (self.min_score is None or row["score"] >= self.min_score)
+        )
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# (partition, stage, fit, half-life, leads)
+Slot = tuple[Part, str, float, float, int]
+
+
+async def _survey(redis: Any, pks: list[PartitionKeys]) -> tuple[list[Part], list[Slot], bool]:
+    """Each partition's engagement sets, and whether the index lists all its leads."""
+    pipe = redis.pipeline(transaction=False)
+    for pk in pks:
+        pipe.hlen(pk.index)
+        pipe.hgetall(pk.listing_sizes)
+    replies = await pipe.execute()
+    parts: list[Part] = []
+    slots: list[Slot] = []
+    whole = True
+    for n, pk in enumerate(pks):
+        hlen, sizes = replies[2 * n : 2 * n + 2]
+        part = Part(pk)
+        parts.append(part)
+        listed = 0
+        for field, count in sorted(sizes.items()):
+            stage, fit, half_life = parse_slot(_text(field))
+            if int(count) > 0:
+                slots.append((part, stage, fit, half_life, int(count)))
+                listed += int(count)
+        whole = whole and listed == int(hlen)
+    return parts, slots, whole
+
+
+async def list_page(
+    redis: Any, pks: list[PartitionKeys], query: ListQuery, now: float
+) -> tuple[list[Row], int]:
+    """(the page's rows, how many leads match) for `query` at time `now`."""
+    parts, slots, whole = await _survey(redis, pks)
+    slots = [s for s in slots if query.stage is None or s[1] == query.stage]
+    walk = Walk(redis, now)
+    if not whole or query.consideration is not None:
+        rows = await _scan(walk, parts, slots if whole else None, query)
+        return rows[query.offset : query.end], len(rows)
+    scores = [
+        Cursor(part, part.pk.listing_score(stage, fit, hl), size, 16, fit, hl)
+        for part, stage, fit, hl, size in slots
+    ]
+    if query.sort == "score":
+        return await _by_score(walk, scores, query)
+    return await _by_time(walk, scores, slots, query)
+
+
+async def _scan(
+    walk: Walk, parts: list[Part], slots: list[Slot] | None, query: ListQuery
+) -> list[Row]:
+    """Every candidate's row, filtered and sorted: from the index when `slots` are given."""
+    pipe = walk.redis.pipeline(transaction=False)
+    if slots is None or (query.stage is None and query.min_score is None):
+        for part in parts:
+            pipe.hgetall(part.pk.index)
+        shards = await pipe.execute()
+        every = [summary_row(raw, walk.now) for shard in shards for raw in shard.values()]
+        rows = [row for row in every if query.keeps(row)]
+    else:
+        cursors = [
+            Cursor(part, part.pk.listing_score(stage, fit, hl), size, 0, fit, hl)
+            for part, stage, fit, hl, size in slots
+        ]
+        for cur in cursors:
+            low = _low_key(cur, query.min_score, walk.now)
+            pipe.zrangebyscore(cur.key, _bound(low), "+inf")
+        replies = await pipe.execute()
+        found = [(cur.part, _text(m)) for cur, ms in zip(cursors, replies, strict=True) for m in ms]
+        await walk.load(found)
+        rows = [row for part, lead_id in found if query.keeps(row := walk.row(part, lead_id))]
+    sort_rows(rows, query.sort)
+    return rows
+
+
+def _low_key(cur: Cursor, min_score: float | None, now: float) -> float:
+    """Keys below this cannot reach `min_score` in this set."""
+    return -math.inf if min_score is None else cur.score_key(min_score - ROUNDING, now, -1)
+
+
+def _sure_key(cur: Cursor, min_score: float, now: float) -> float:
+    """Keys from this up surely reach `min_score` in this set."""
+    return cur.score_key(min_score + ROUNDING, now, 1)
+
+
+def _bound(value: float) -> str:
+    return "-inf" if value == -math.inf else "+inf" if value == math.inf else repr(value)
+
+
+async def _count_min_score(
+    walk: Walk, cursors: list[Cursor], min_score: float
+) -> tuple[int, list[tuple[Part, str]]]:
+    """(how many leads of the sets reach `min_score`, those read to decide that did)."""
+    pipe = walk.redis.pipeline(transaction=False)
+    for cur in cursors:
+        sure = _bound(_sure_key(cur, min_score, walk.now))
+        pipe.zcount(cur.key, sure, "+inf")
+        pipe.zrangebyscore(cur.key, _bound(_low_key(cur, min_score, walk.now)), "(" + sure)
+    replies = await pipe.execute()
+    total = sum(int(n) for n in replies[0::2])
+    band = [
+        (cur.part, _text(m)) for cur, ms in zip(cursors, replies[1::2], strict=True) for m in ms
+    ]
+    await walk.load(band)
+    query = ListQuery(min_score=min_score)
+    qualified = [(part, lead_id) for part, lead_id in band if query.keeps(walk.row(part, lead_id))]
+    return total + len(qualified), qualified
+
+
+async def _by_score(walk: Walk, cursors: list[Cursor], query: ListQuery) -> tuple[list[Row], int]:
+    """Read each set as deep as a lead of it could still make the page; then exact rows."""
+    total = sum(cur.size for cur in cursors)
+    if query.min_score is not None:
+        total = (await _count_min_score(walk, cursors, query.min_score))[0]
+    if query.limit <= 0 or not cursors:
+        return [], total
+    floor = -math.inf if query.min_score is None else query.min_score
+    for cur in cursors:
+        cur.chunk = max(2, min(query.end, math.ceil(query.end / len(cursors))))
+    while True:
+        # The page's last row scores at least `cut`: the end-th best sure score read so far.
+        sure = [cur.shown_score(key, walk.now)[0] for cur in cursors for key, _ in cur.items]
+        sure = [low for low in sure if low >= floor]
+        cut = heapq.nlargest(query.end, sure)[-1] if len(sure) >= query.end else floor
+        active = [cur for cur in cursors if not cur.done and cur.score_bound(walk.now) >= cut]
+        if not active:
+            break
+        await walk.advance(active)
+    candidates = [
+        (cur.part, m)
+        for cur in cursors
+        for key, m in cur.items
+        if cur.shown_score(key, walk.now)[1] >= cut
+    ]
+    await walk.load(candidates)
+    rows = [row for part, m in candidates if query.keeps(row := walk.row(part, m))]
+    sort_rows(rows, "score")
+    return rows[query.offset : query.end], total
+
+
+async def _by_time(
+    walk: Walk, scores: list[Cursor], slots: list[Slot], query: ListQuery
+) -> tuple[list[Row], int]:
+    sizes: dict[tuple[int, str], tuple[Part, int]] = {}
+    for part, stage, _, _, n in slots:
+        held = sizes.get((part.pk.partition, stage), (part, 0))[1]
+        sizes[(part.pk.partition, stage)] = (part, held + n)
+    total = size = sum(n for *_, n in slots)
+    if query.min_score is not None:
+        total, band = await _count_min_score(walk, scores, query.min_score)
+        if total * total <= query.end * size:
+            # Few qualify: read them all rather than walk past many that do not.
+            rows = await _qualifying(walk, scores, query, band)
+            return rows[query.offset : query.end], total
+    if query.limit <= 0 or not sizes:
+        return [], total
+    chunk = max(16, min(query.end, math.ceil(2 * query.end / len(sizes))))
+    code = _CODE[query.sort]
+    cursors = [
+        Cursor(part, part.pk.listing(stage, code), n, chunk)
+        for (_, stage), (part, n) in sizes.items()
+    ]
+    # Without a filter a set read down to the page's end holds nothing more the page needs.
+    cap = query.end if query.min_score is None else None
+
+    def reading(cur: Cursor) -> bool:
+        return not cur.done and (cap is None or len(cur.items) < cap)
+
+    while True:
+        heads = [cur.last for cur in cursors if reading(cur) and cur.last is not None]
+        frontier = max(heads) if heads else None
+        unread = any(reading(cur) and cur.last is None for cur in cursors)
+        ordered: list[tuple[float, str, Part]] = sorted(
+            ((score, m, cur.part) for cur in cursors for score, m in cur.items),
+            key=lambda item: (item[0], item[1]),
+            reverse=True,
+        )
+        safe = [] if unread else [i for i in ordered if frontier is None or i[:2] > frontier]
+        complete = not unread and frontier is None
+        if query.min_score is None:
+            if len(safe) >= query.end or complete:
+                page = safe[query.offset : query.end]
+                await walk.load([(part, m) for _, m, part in page])
+                found = [walk.row(part, m) for _, m, part in page]
+                return [r for r in found if r is not None], total
+            nth = ordered[query.end - 1][:2] if len(ordered) >= query.end else None
+        else:
+            await walk.load([(part, m) for _, m, part in safe])
+            matched = [r for _, m, part in safe if query.keeps(r := walk.row(part, m))]
+            if len(matched) >= query.end or complete:
+                return matched[query.offset : query.end], total
+            nth = None
+        active = [
+            cur
+            for cur in cursors
+            if reading(cur) and (nth is None or cur.last is None or cur.last >= nth)
+        ]
+        await walk.advance(active, cap)
+
+
+async def _qualifying(
+    walk: Walk, scores: list[Cursor], query: ListQuery, band: list[tuple[Part, str]]
+) -> list[Row]:
+    """Every row reaching min_score, sorted: the surely qualifying leads, and `band`'s."""
+    assert query.min_score is not None
+    pipe = walk.redis.pipeline(transaction=False)
+    for cur in scores:
+        pipe.zrangebyscore(cur.key, _bound(_sure_key(cur, query.min_score, walk.now)), "+inf")
+    replies = await pipe.execute()
+    found = [(cur.part, _text(m)) for cur, ms in zip(scores, replies, strict=True) for m in ms]
+    found += band
+    await walk.load(found)
+    rows = [row for part, m in found if query.keeps(row := walk.row(part, m))]
+    sort_rows(rows, query.sort)
+    return rows
