@@ -13,9 +13,10 @@ from typing import Any
 import orjson
 import pytest
 
-from leadpulse.config import load_config
+from leadpulse.config import LeadPulseConfig, load_config
 from leadpulse.schema import STAGES, EventEnvelope, Identity, decode
-from scorer import store
+from leadpulse.settings import Settings
+from scorer import rescore, store
 from scorer.batch import Message, apply_batch
 from scorer.context import Rules
 from scorer.decay import DAY
@@ -23,6 +24,7 @@ from scorer.keys import META, PartitionKeys
 from scorer.lead_index import parse_slot, slot
 from scorer.lead_walk import summary_row
 from scorer.scripts import Scripts, connect_redis
+from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import crm, identify, page, track
 
 RULES = Rules.from_config(load_config().scoring)
@@ -34,7 +36,7 @@ DOMAINS = ["acme-industrial.example", "globex.example", "gmail.com", "corp.examp
 
 
 @pytest.fixture
-async def redis(redis_target: tuple[str, bool]) -> AsyncIterator[Any]:
+async def client(redis_target: tuple[str, bool]) -> AsyncIterator[Any]:
     url, cluster = redis_target
     client = connect_redis(url, cluster)
     await client.hset(META, mapping={"partitions": PARTITIONS})
@@ -45,9 +47,10 @@ async def redis(redis_target: tuple[str, bool]) -> AsyncIterator[Any]:
 class Scorer:
     """Feeds events through the scorer's real apply path, and its claims/merges back in."""
 
-    def __init__(self, redis: Any, scripts: Scripts) -> None:
+    def __init__(self, redis: Any, scripts: Scripts, rules: Rules = RULES) -> None:
         self.redis = redis
         self.scripts = scripts
+        self.rules = rules
         self.offsets = dict.fromkeys(range(PARTITIONS), 0)
         self.controls: list[str] = []
 
@@ -61,7 +64,7 @@ class Scorer:
                     Message(self.offsets[partition], key, event)
                 )
                 self.offsets[partition] += 1
-            results = await apply_batch(self.redis, self.scripts, RULES, batches)
+            results = await apply_batch(self.redis, self.scripts, self.rules, batches)
             pending = []
             for result in results.values():
                 assert not result.conflict
@@ -73,10 +76,10 @@ class Scorer:
 
 
 @pytest.fixture
-async def scorer(redis: Any) -> Scorer:
+async def scorer(client: Any) -> Scorer:
     scripts = Scripts()
-    await scripts.load(redis)
-    return Scorer(redis, scripts)
+    await scripts.load(client)
+    return Scorer(client, scripts)
 
 
 def _forget(email: str, t: datetime) -> EventEnvelope:
@@ -126,9 +129,9 @@ def _traffic(rng: random.Random, people: int) -> list[list[EventEnvelope]]:
     return [first, later]
 
 
-async def _summaries(redis: Any, now: float) -> list[dict[str, Any]]:
+async def _summaries(redis: Any, now: float, partitions: int = PARTITIONS) -> list[dict[str, Any]]:
     rows = []
-    for p in range(PARTITIONS):
+    for p in range(partitions):
         shard = await redis.hgetall(PartitionKeys(p).index)
         rows += [summary_row(raw, now) for raw in shard.values()]
     return rows
@@ -153,9 +156,9 @@ def _reference(every: list[dict[str, Any]], **query: Any) -> dict[str, Any]:
     return {"leads": page, "total": len(rows), "offset": offset, "limit": limit}
 
 
-async def _index_matches_summaries(redis: Any) -> None:
+async def _index_matches_summaries(redis: Any, partitions: int = PARTITIONS) -> None:
     """Each lead is listed once, under its summary's stage and fit; nothing else is listed."""
-    for p in range(PARTITIONS):
+    for p in range(partitions):
         pk = PartitionKeys(p)
         summaries = {
             k.decode(): orjson.loads(v) for k, v in (await redis.hgetall(pk.index)).items()
@@ -178,21 +181,21 @@ async def _index_matches_summaries(redis: Any) -> None:
 
 
 async def test_the_indexed_list_equals_a_full_scan_for_every_query(
-    redis: Any, scorer: Scorer
+    client: Any, scorer: Scorer
 ) -> None:
     """Stage, min_score, sort, offset and limit at several times: same leads, order, total."""
     rng = random.Random(7)
     for events in _traffic(rng, 220):
         await scorer.send(*events)
-    await _index_matches_summaries(redis)
+    await _index_matches_summaries(client)
     assert "claim" in scorer.controls and "merge" in scorer.controls
-    stages_seen = {r["stage"] for r in await _summaries(redis, 0.0)}
+    stages_seen = {r["stage"] for r in await _summaries(client, T0.timestamp())}
     assert {"visitor", "lead", "mql", "sql", "customer", "recycle", "dead_end"} <= stages_seen
     base = T0.timestamp()
     pages = [(0, 10), (17, 25), (0, 500)]
     checked = 0
     for now in (base, base + 45 * DAY, base + 400 * DAY, base - 120 * DAY):
-        every = await _summaries(redis, now)
+        every = await _summaries(client, now)
         scores = sorted(r["score"] for r in every)
         # Far ahead engagement has decayed away: scores are fits, with many ties on lead id.
         assert len(set(scores)) > (20 if now == base else 8) and min(scores) < 0 < max(scores)
@@ -207,7 +210,7 @@ async def test_the_indexed_list_equals_a_full_scan_for_every_query(
                 "offset": offset,
                 "limit": limit,
             }
-            got = await store.list_leads(redis, now=now, **query)
+            got = await store.list_leads(client, now=now, **query)
             assert got == _reference(every, **query), query
             checked += 1
         for consideration, sort in itertools.product(["early", "mid", "late"], store.SORTS):
@@ -217,16 +220,16 @@ async def test_the_indexed_list_equals_a_full_scan_for_every_query(
                 "min_score": 1.0,
                 "limit": 20,
             }
-            got = await store.list_leads(redis, now=now, **query)
+            got = await store.list_leads(client, now=now, **query)
             assert got == _reference(every, **query), query
     assert checked > 1000
     deep: dict[str, Any] = {"sort": "recent", "offset": 150, "limit": 40, "stage": "lead"}
-    every = await _summaries(redis, base)
-    assert await store.list_leads(redis, now=base, **deep) == _reference(every, **deep)
+    every = await _summaries(client, base)
+    assert await store.list_leads(client, now=base, **deep) == _reference(every, **deep)
 
 
 async def test_stage_changes_merges_and_forgets_leave_no_stale_entries(
-    redis: Any, scorer: Scorer
+    client: Any, scorer: Scorer
 ) -> None:
     """A lead that moves stage, merges away or is forgotten is listed only where it is now."""
     t = T0
@@ -242,8 +245,8 @@ async def test_stage_changes_merges_and_forgets_leave_no_stale_entries(
         crm("won", email="move@corp.example", when=t + timedelta(hours=3)),
         _forget("gone@corp.example", t + timedelta(hours=4)),
     )
-    await _index_matches_summaries(redis)
-    listed = await store.list_leads(redis, now=t.timestamp(), limit=100)
+    await _index_matches_summaries(client)
+    listed = await store.list_leads(client, now=t.timestamp(), limit=100)
     by_email = {r["email"]: r for r in listed["leads"]}
     assert listed["total"] == 3 and set(by_email) == {
         "move@corp.example",
@@ -252,10 +255,100 @@ async def test_stage_changes_merges_and_forgets_leave_no_stale_entries(
     }
     assert by_email["move@corp.example"]["stage"] == "customer"
     for stage in ("lead", "sql"):
-        assert (await store.list_leads(redis, stage=stage, now=t.timestamp()))["total"] == (
+        assert (await store.list_leads(client, stage=stage, now=t.timestamp()))["total"] == (
             1 if stage == "lead" else 0
         )
     # The merged lead carries the anonymous pricing page; the anonymous lead a2 stays.
     assert by_email["merged@corp.example"]["score"] > 0
-    visitors = await store.list_leads(redis, stage="visitor", now=t.timestamp())
+    visitors = await store.list_leads(client, stage="visitor", now=t.timestamp())
     assert visitors["total"] == 1
+
+
+def _half_life(days: float) -> Rules:
+    return Rules.from_config(_config_with_half_life(days).scoring)
+
+
+async def test_a_half_life_change_keeps_the_list_exact_before_any_rescore(
+    client: Any, scorer: Scorer
+) -> None:
+    """Leads written under two half-lives side by side: still the full scan's page and total."""
+    rng = random.Random(11)
+    first, later = _traffic(rng, 80)
+    await scorer.send(*first)
+    scorer.rules = _half_life(7.0)
+    await scorer.send(*later)
+    halves = {r["e"][2] for r in await _raw_summaries(client)}
+    assert halves == {30.0, 7.0}
+    await _index_matches_summaries(client)
+    base = T0.timestamp()
+    for now, sort, min_score in itertools.product(
+        (base, base + 20 * DAY), ("score", "recent"), (None, 0.0, 30.0)
+    ):
+        every = await _summaries(client, now)
+        query: dict[str, Any] = {"sort": sort, "min_score": min_score, "limit": 15}
+        assert await store.list_leads(client, now=now, **query) == _reference(every, **query)
+
+
+async def _raw_summaries(redis: Any) -> list[dict[str, Any]]:
+    found = []
+    for p in range(PARTITIONS):
+        found += [orjson.loads(v) for v in (await redis.hgetall(PartitionKeys(p).index)).values()]
+    return found
+
+
+async def test_summaries_written_before_the_index_are_listed_by_a_full_scan(
+    client: Any, scorer: Scorer
+) -> None:
+    """A partition whose summaries the index does not cover yet still lists every lead."""
+    await scorer.send(*_traffic(random.Random(5), 30)[0])
+    pk = PartitionKeys(1)
+    old = {"lead_id": "ld_before", "email": "old@corp.example", "stage": "mql", "stage_at": 1.0}
+    old |= {"account": None, "consideration": None, "interests": [], "e": [5.0, 1.0, 30.0]}
+    old |= {"fit": 0.0, "last_seen": 2.0, "created": 1.0, "owner": None, "paused_until": None}
+    await client.hset(pk.index, "ld_before", orjson.dumps(old))
+    now = T0.timestamp()
+    every = await _summaries(client, now)
+    for sort in store.SORTS:
+        query: dict[str, Any] = {"sort": sort, "limit": 500}
+        got = await store.list_leads(client, now=now, **query)
+        assert got == _reference(every, **query)
+        assert "ld_before" in {r["lead_id"] for r in got["leads"]}
+
+
+async def test_rescore_rebuilds_the_list_index(
+    scorer_settings: Settings, produce: Any, start_scorer: ScorerStarter, redis: Any
+) -> None:
+    """After `leadpulse rescore` with a new half-life the index lists exactly the summaries."""
+    events = [e for batch in _traffic(random.Random(9), 25) for e in batch]
+    await produce(*events)
+    halt = await start_scorer()
+    partitions = scorer_settings.kafka_partitions
+
+    seen: list[int] = []
+
+    async def settled() -> bool:
+        """Every event applied, every claim and merge published: nothing moves any more."""
+        pending = [await redis.hlen(PartitionKeys(p).outbox) for p in range(partitions)]
+        offsets = [await redis.get(PartitionKeys(p).offset) for p in range(partitions)]
+        seen.append(hash((tuple(pending), tuple(offsets))))
+        listed = await _summaries(redis, T0.timestamp(), partitions)
+        return len(listed) > 15 and not any(pending) and len(set(seen[-5:])) == 1
+
+    await wait_for(settled, what="the scorer's first run")
+    await halt()
+    await rescore(scorer_settings, _config_with_half_life(10.0))
+    summaries = await _summaries(redis, T0.timestamp(), partitions)
+    await _index_matches_summaries(redis, partitions)
+    now = T0.timestamp()
+    every = await _summaries(redis, now, partitions)
+    assert every and all(r["stage"] for r in summaries)
+    for sort in store.SORTS:
+        query: dict[str, Any] = {"sort": sort, "min_score": 5.0, "limit": 10}
+        assert await store.list_leads(redis, now=now, **query) == _reference(every, **query)
+
+
+def _config_with_half_life(days: float) -> LeadPulseConfig:
+    config = load_config()
+    model = config.scoring.models[0].model_copy(update={"half_life_days": days})
+    scoring = config.scoring.model_copy(update={"models": [model]})
+    return config.model_copy(update={"scoring": scoring})
