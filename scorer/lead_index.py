@@ -22,7 +22,6 @@ fit moves its entries in the same atomic apply.lua call that writes the lead.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scorer.decay import DAY
@@ -44,13 +43,15 @@ __all__ = [
 
 # log2 of the smallest positive double is -1074: keys of positive values stay above 0.
 _OFFSET = 1100.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
 
 
 def micros(t: float) -> int:
-    """`t` in whole microseconds, rounded as `datetime.fromtimestamp` rounds it."""
-    return (datetime.fromtimestamp(t, UTC) - _EPOCH) // _MICRO
+    """`t` in whole microseconds, rounded as `datetime.fromtimestamp` rounds it.
+
+    (CPython splits whole seconds off and rounds the fraction half to even.)
+    """
+    fraction, whole = math.modf(t)
+    return int(whole) * 1_000_000 + round(fraction * 1e6)
 
 
 def engagement_key(value: float, anchor: float, half_life_days: float) -> float:
@@ -98,25 +99,33 @@ def parse_slot(field: str) -> tuple[str, float, float]:
 
 
 def list_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState, summary: dict[str, Any]) -> None:
-    """List (or re-list) the lead under its stage and fit, leaving the place it was in."""
+    """List (or re-list) the lead under its stage and fit, leaving the place it was in.
+
+    `LeadState.listed` is "<slot>|<created in us>": the created time rarely changes (a
+    merge can move it back), so it is rewritten only when it or the stage does.
+    """
     lead_id, stage, fit = state.lead_id, state.stage, float(summary["fit"])
     value, anchor, half_life = summary["e"]
     here = slot(stage, fit, half_life)
-    if state.listed != here:
-        if state.listed is not None:
-            _leave(ws, pk, lead_id, state.listed, keep_stage=stage)
+    created = micros(summary["created"])
+    was, _, was_created = (state.listed or "").rpartition("|")
+    moved = was != here and (not was or parse_slot(was)[0] != stage)
+    if was != here:
+        if was:
+            _leave(ws, pk, lead_id, was, keep_stage=stage)
         ws.hincr(pk.listing_sizes, here, 1)
     key = engagement_key(value, anchor, half_life)
     ws.zadd(pk.listing_score(stage, fit, half_life), key, lead_id)
     ws.zadd(pk.listing(stage, "r"), micros(summary["last_seen"]), lead_id)
-    ws.zadd(pk.listing(stage, "c"), micros(summary["created"]), lead_id)
-    state.listed = here
+    if moved or was_created != str(created):
+        ws.zadd(pk.listing(stage, "c"), created, lead_id)
+    state.listed = f"{here}|{created}"
 
 
 def unlist_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState) -> None:
     """The lead leaves this partition (merged away, forgotten): drop its index entries."""
     if state.listed is not None:
-        _leave(ws, pk, state.lead_id, state.listed, keep_stage=None)
+        _leave(ws, pk, state.lead_id, state.listed.rpartition("|")[0], keep_stage=None)
     state.listed = None
 
 

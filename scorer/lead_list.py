@@ -155,6 +155,8 @@ async def _count_min_score(
     walk: Walk, cursors: list[Cursor], min_score: float
 ) -> tuple[int, list[tuple[Part, str]]]:
     """(how many leads of the sets reach `min_score`, those read to decide that did)."""
+    if not cursors:
+        return 0, []
     pipe = walk.redis.pipeline(transaction=False)
     for cur in cursors:
         sure = _bound(_sure_key(cur, min_score, walk.now))

@@ -54,7 +54,7 @@ class LeadState:
     alerts: list[list[Any]] = field(default_factory=list)  # [type, alert_id, at]
     # when this person last told its account's scorer it engaged (at most once a day)
     touched_at: float | None = None
-    # "stage|fit": where the list index (`lead_index`) holds the lead on this partition
+    # where the list index (`lead_index.list_lead`) holds the lead on this partition
     listed: str | None = None
 
     def dumps(self) -> bytes:

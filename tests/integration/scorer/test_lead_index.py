@@ -233,6 +233,9 @@ async def test_stage_changes_merges_and_forgets_leave_no_stale_entries(
 ) -> None:
     """A lead that moves stage, merges away or is forgotten is listed only where it is now."""
     t = T0
+    for sort in store.SORTS:
+        empty = await store.list_leads(client, sort=sort, min_score=1.0)
+        assert empty == {"leads": [], "total": 0, "offset": 0, "limit": 50}
     await scorer.send(
         page("/demo/pricing", anon="a1", when=t),
         page("/demo/blog/a", anon="a2", when=t),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from scorer.decay import DAY, value_at
 from scorer.lead_index import engagement_at, engagement_key, key_margin, key_of, micros
@@ -59,3 +59,8 @@ def test_times_are_kept_to_the_microsecond_the_list_shows() -> None:
     assert keys == sorted(keys)
     shown_order = [datetime.fromtimestamp(x, UTC).isoformat() for x in times]
     assert shown_order == sorted(shown_order)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    rng = random.Random(2)
+    edges = [n + h / 1e6 for n in (0, 1_772_442_000, -5) for h in (0.5, 1.5, 2.5, 999_999.5)]
+    for x in edges + [rng.uniform(-1e9, 4e9) for _ in range(20_000)]:
+        assert micros(x) == (datetime.fromtimestamp(x, UTC) - epoch) // timedelta(microseconds=1)
