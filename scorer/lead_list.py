@@ -153,36 +153,45 @@ def _bound(value: float) -> str:
 
 async def _count_min_score(
     walk: Walk, cursors: list[Cursor], min_score: float
-) -> tuple[int, list[tuple[Part, str]]]:
-    """(how many leads of the sets reach `min_score`, those read to decide that did)."""
+) -> tuple[list[int], list[tuple[Part, str]]]:
+    """(how many leads of each set reach `min_score`, those read to decide that did)."""
     if not cursors:
-        return 0, []
+        return [], []
     pipe = walk.redis.pipeline(transaction=False)
     for cur in cursors:
         sure = _bound(_sure_key(cur, min_score, walk.now))
         pipe.zcount(cur.key, sure, "+inf")
         pipe.zrangebyscore(cur.key, _bound(_low_key(cur, min_score, walk.now)), "(" + sure)
     replies = await pipe.execute()
-    total = sum(int(n) for n in replies[0::2])
     band = [
         (cur.part, _text(m)) for cur, ms in zip(cursors, replies[1::2], strict=True) for m in ms
     ]
     await walk.load(band)
     query = ListQuery(min_score=min_score)
-    qualified = [(part, lead_id) for part, lead_id in band if query.keeps(walk.row(part, lead_id))]
-    return total + len(qualified), qualified
+    counts = [int(n) for n in replies[0::2]]
+    qualified = []
+    for n, (cur, members) in enumerate(zip(cursors, replies[1::2], strict=True)):
+        for member in members:
+            if query.keeps(walk.row(cur.part, _text(member))):
+                counts[n] += 1
+                qualified.append((cur.part, _text(member)))
+    return counts, qualified
 
 
 async def _by_score(walk: Walk, cursors: list[Cursor], query: ListQuery) -> tuple[list[Row], int]:
     """Read each set as deep as a lead of it could still make the page; then exact rows."""
-    total = sum(cur.size for cur in cursors)
+    counts = [cur.size for cur in cursors]
     if query.min_score is not None:
-        total = (await _count_min_score(walk, cursors, query.min_score))[0]
+        counts = (await _count_min_score(walk, cursors, query.min_score))[0]
+        cursors = [cur for cur, n in zip(cursors, counts, strict=True) if n]  # none reach it
+        counts = [n for n in counts if n]
+    total = sum(counts)
     if query.limit <= 0 or not cursors:
         return [], total
     floor = -math.inf if query.min_score is None else query.min_score
-    for cur in cursors:
-        cur.chunk = max(2, min(query.end, math.ceil(query.end / len(cursors))))
+    for cur, n in zip(cursors, counts, strict=True):
+        # Each set's share of the page, doubled; the walk reads on where that falls short.
+        cur.chunk = max(2, min(query.end, n + 1, math.ceil(2 * query.end * n / total)))
     while True:
         # The page's last row scores at least `cut`: the end-th best sure score read so far.
         sure = [cur.shown_score(key, walk.now)[0] for cur in cursors for key, _ in cur.items]
@@ -213,7 +222,8 @@ async def _by_time(
         sizes[(part.pk.partition, stage)] = (part, held + n)
     total = size = sum(n for *_, n in slots)
     if query.min_score is not None:
-        total, band = await _count_min_score(walk, scores, query.min_score)
+        counts, band = await _count_min_score(walk, scores, query.min_score)
+        total = sum(counts)
         if total * total <= query.end * size:
             # Few qualify: read them all rather than walk past many that do not.
             rows = await _qualifying(walk, scores, query, band)

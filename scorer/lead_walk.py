@@ -103,12 +103,14 @@ class Walk:
     async def advance(self, cursors: list[Cursor], cap: int | None = None) -> None:
         """Read the next chunk of each cursor (doubling its chunk for the next round)."""
         pipe = self.redis.pipeline(transaction=False)
+        counts = []
         for cur in cursors:
             start = len(cur.items)
-            count = cur.chunk if cap is None else min(cur.chunk, cap - start)
-            pipe.zrevrange(cur.key, start, start + count - 1, withscores=True)
+            counts.append(cur.chunk if cap is None else min(cur.chunk, cap - start))
+            pipe.zrevrange(cur.key, start, start + counts[-1] - 1, withscores=True)
             cur.chunk *= 2
-        for cur, reply in zip(cursors, await pipe.execute(), strict=True):
+        replies = await pipe.execute()
+        for cur, count, reply in zip(cursors, counts, replies, strict=True):
             cur.items += [(float(score), _text(member)) for member, score in reply]
             if len(reply) < count:
                 cur.size = len(cur.items)  # it shrank since it was counted

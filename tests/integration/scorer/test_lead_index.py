@@ -222,6 +222,18 @@ async def test_the_indexed_list_equals_a_full_scan_for_every_query(
             }
             got = await store.list_leads(client, now=now, **query)
             assert got == _reference(every, **query), query
+        for _ in range(120):
+            query = {
+                "stage": rng.choice([None, None, *STAGES]),
+                "min_score": rng.choice([None, rng.choice(scores), rng.uniform(-20, 80)]),
+                "consideration": rng.choice([None, None, None, "early", "late"]),
+                "sort": rng.choice(store.SORTS),
+                "offset": rng.choice([0, rng.randrange(0, 250)]),
+                "limit": rng.randrange(1, 120),
+            }
+            got = await store.list_leads(client, now=now, **query)
+            assert got == _reference(every, **query), query
+            checked += 1
     assert checked > 1000
     deep: dict[str, Any] = {"sort": "recent", "offset": 150, "limit": 40, "stage": "lead"}
     every = await _summaries(client, base)
