@@ -2,11 +2,11 @@
 
 A full scan decays, filters and sorts every lead's summary. Here:
 - sort by time (recent, created): the stage's sorted sets of every partition hold the
-  exact order; a k-way merge of their tops gives the page, ZCARD the total.
-- sort by score: within one (stage, fit) set the engagement key orders leads by score.
-  Walk every set from its top, deeper only while its next lead could still reach the
-  page's last row.
-- min_score: per (stage, fit) set a ZCOUNT above the key of `min_score - fit`; only the
+  exact order; a k-way merge of their tops gives the page; `listing_sizes` the total.
+- sort by score: within one engagement set (stage, fit, half-life) the key orders leads
+  by score. Walk every set from its top, deeper only while its next lead could still
+  reach the page's last row.
+- min_score: per engagement set a ZCOUNT above the key of `min_score - fit`; only the
   few leads within rounding of the cut are read to decide.
 - consideration: kept on no index, so a filter over the candidates the rest leaves.
 Every candidate's row is computed from its summary exactly as the scan does; keys only
