@@ -19,7 +19,7 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:ls:<stage>:s:<fit>:<hl>  zset lead id -> engagement key, per stage, fit, half-life
     lp:{pN}:ls:<stage>:r    zset lead id -> last seen (us), per stage (scorer.lead_index)
     lp:{pN}:ls:<stage>:c    zset lead id -> created (us), per stage
-    lp:{pN}:lsn             hash "stage|fit|hl" -> leads listed in that engagement set
+    lp:{pN}:lsn             hash "stage|consideration|fit|hl" -> leads listed so
     lp:{pN}:ag:<acct>       zset lead id -> last engaged time (buying group, account owner)
     lp:{pN}:agf:<acct>      time the last buying_group alert fired for the account
     lp:{pN}:sla             zset "lead|kind|since" -> deadline (epoch seconds)

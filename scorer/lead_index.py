@@ -12,8 +12,8 @@ Each lead is listed in three sorted sets:
 - by last seen / created (`PartitionKeys.listing`), one set per stage, in whole
   microseconds, the precision the list shows: equal shown times tie on the lead id, as
   the full scan's order does.
-`listing_sizes` counts each engagement set's leads: a reader learns in one read which
-sets exist and how large they are.
+`listing_sizes` counts the leads of each engagement set per consideration stage: a reader
+learns in one read which sets exist, how large they are, and a consideration's total.
 
 The lead's state remembers where it is listed (`LeadState.listed`): a change of stage or
 fit moves its entries in the same atomic apply.lua call that writes the lead.
@@ -88,14 +88,18 @@ def key_margin(key: float) -> float:
     return 1e-6 + 1e-13 * abs(key)
 
 
-def slot(stage: str, fit: float, half_life_days: float) -> str:
-    """A lead's engagement set: stage, fit, half-life (a field of `listing_sizes`)."""
-    return f"{stage}|{fit!r}|{half_life_days!r}"
+def slot(stage: str, consideration: str | None, fit: float, half_life_days: float) -> str:
+    """A lead's place in the index, a field of `listing_sizes`.
+
+    Its engagement set is (stage, fit, half-life); consideration only splits the count,
+    so a consideration filter knows its total without reading a summary.
+    """
+    return f"{stage}|{consideration or ''}|{fit!r}|{half_life_days!r}"
 
 
-def parse_slot(field: str) -> tuple[str, float, float]:
-    stage, fit, half_life = field.rsplit("|", 2)
-    return stage, float(fit), float(half_life)
+def parse_slot(field: str) -> tuple[str, str | None, float, float]:
+    stage, consideration, fit, half_life = field.rsplit("|", 3)
+    return stage, consideration or None, float(fit), float(half_life)
 
 
 def list_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState, summary: dict[str, Any]) -> None:
@@ -106,13 +110,20 @@ def list_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState, summary: dict[s
     """
     lead_id, stage, fit = state.lead_id, state.stage, float(summary["fit"])
     value, anchor, half_life = summary["e"]
-    here = slot(stage, fit, half_life)
+    here = slot(stage, summary["consideration"], fit, half_life)
     created = micros(summary["created"])
     was, _, was_created = (state.listed or "").rpartition("|")
-    moved = was != here and (not was or parse_slot(was)[0] != stage)
+    moved = not was
     if was != here:
         if was:
-            _leave(ws, pk, lead_id, was, keep_stage=stage)
+            old_stage, _, old_fit, old_half_life = parse_slot(was)
+            moved = old_stage != stage
+            if (old_stage, old_fit, old_half_life) != (stage, fit, half_life):
+                ws.zrem(pk.listing_score(old_stage, old_fit, old_half_life), lead_id)
+            if moved:
+                ws.zrem(pk.listing(old_stage, "r"), lead_id)
+                ws.zrem(pk.listing(old_stage, "c"), lead_id)
+            ws.hincr(pk.listing_sizes, was, -1)
         ws.hincr(pk.listing_sizes, here, 1)
     key = engagement_key(value, anchor, half_life)
     ws.zadd(pk.listing_score(stage, fit, half_life), key, lead_id)
@@ -125,16 +136,10 @@ def list_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState, summary: dict[s
 def unlist_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState) -> None:
     """The lead leaves this partition (merged away, forgotten): drop its index entries."""
     if state.listed is not None:
-        _leave(ws, pk, state.lead_id, state.listed.rpartition("|")[0], keep_stage=None)
+        was = state.listed.rpartition("|")[0]
+        stage, _, fit, half_life = parse_slot(was)
+        ws.zrem(pk.listing_score(stage, fit, half_life), state.lead_id)
+        ws.zrem(pk.listing(stage, "r"), state.lead_id)
+        ws.zrem(pk.listing(stage, "c"), state.lead_id)
+        ws.hincr(pk.listing_sizes, was, -1)
     state.listed = None
-
-
-def _leave(
-    ws: WriteSet, pk: PartitionKeys, lead_id: str, listed: str, keep_stage: str | None
-) -> None:
-    stage, fit, half_life = parse_slot(listed)
-    ws.zrem(pk.listing_score(stage, fit, half_life), lead_id)
-    if stage != keep_stage:
-        ws.zrem(pk.listing(stage, "r"), lead_id)
-        ws.zrem(pk.listing(stage, "c"), lead_id)
-    ws.hincr(pk.listing_sizes, listed, -1)

@@ -63,12 +63,12 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-# (partition, stage, fit, half-life, leads)
-Slot = tuple[Part, str, float, float, int]
+# (partition, stage, consideration, fit, half-life, leads)
+Slot = tuple[Part, str, str | None, float, float, int]
 
 
 async def _survey(redis: Any, pks: list[PartitionKeys]) -> tuple[list[Part], list[Slot], bool]:
-    """Each partition's engagement sets, and whether the index lists all its leads."""
+    """Each partition's index counts, and whether the index lists all its leads."""
     pipe = redis.pipeline(transaction=False)
     for pk in pks:
         pipe.hlen(pk.index)
@@ -83,12 +83,25 @@ async def _survey(redis: Any, pks: list[PartitionKeys]) -> tuple[list[Part], lis
         parts.append(part)
         listed = 0
         for field, count in sorted(sizes.items()):
-            stage, fit, half_life = parse_slot(_text(field))
             if int(count) > 0:
-                slots.append((part, stage, fit, half_life, int(count)))
+                slots.append((part, *parse_slot(_text(field)), int(count)))
                 listed += int(count)
         whole = whole and listed == int(hlen)
     return parts, slots, whole
+
+
+def _engagement_sets(slots: list[Slot], consideration: str | None) -> list[tuple[Cursor, int]]:
+    """Each engagement set as a cursor, with how many of its leads have `consideration`."""
+    sets: dict[tuple[int, str, float, float], tuple[Cursor, list[int]]] = {}
+    for part, stage, held, fit, hl, n in slots:
+        at = (part.pk.partition, stage, fit, hl)
+        if at not in sets:
+            cursor = Cursor(part, part.pk.listing_score(stage, fit, hl), 0, 16, fit, hl)
+            sets[at] = (cursor, [0])
+        cursor, wanted = sets[at]
+        cursor.size += n
+        wanted[0] += n if consideration is None or held == consideration else 0
+    return [(cursor, wanted[0]) for cursor, wanted in sets.values()]
 
 
 async def list_page(
@@ -98,38 +111,31 @@ async def list_page(
     parts, slots, whole = await _survey(redis, pks)
     slots = [s for s in slots if query.stage is None or s[1] == query.stage]
     walk = Walk(redis, now)
-    if not whole or query.consideration is not None:
-        rows = await _scan(walk, parts, slots if whole else None, query)
+    sets = _engagement_sets(slots, query.consideration)
+    if not whole or (query.consideration is not None and query.min_score is not None):
+        rows = await _scan(walk, parts, [cur for cur, _ in sets] if whole else None, query)
         return rows[query.offset : query.end], len(rows)
-    scores = [
-        Cursor(part, part.pk.listing_score(stage, fit, hl), size, 16, fit, hl)
-        for part, stage, fit, hl, size in slots
-    ]
     if query.sort == "score":
-        return await _by_score(walk, scores, query)
-    return await _by_time(walk, scores, slots, query)
+        return await _by_score(walk, sets, query)
+    return await _by_time(walk, sets, slots, query)
 
 
 async def _scan(
-    walk: Walk, parts: list[Part], slots: list[Slot] | None, query: ListQuery
+    walk: Walk, parts: list[Part], cursors: list[Cursor] | None, query: ListQuery
 ) -> list[Row]:
-    """Every candidate's row, filtered and sorted: from the index when `slots` are given."""
+    """Every candidate's row, filtered and sorted: from these engagement sets if given."""
     pipe = walk.redis.pipeline(transaction=False)
-    if slots is None or (query.stage is None and query.min_score is None):
+    if cursors is None or (query.stage is None and query.min_score is None):
         for part in parts:
             pipe.hgetall(part.pk.index)
         shards = await pipe.execute()
         every = [summary_row(raw, walk.now) for shard in shards for raw in shard.values()]
         rows = [row for row in every if query.keeps(row)]
     else:
-        cursors = [
-            Cursor(part, part.pk.listing_score(stage, fit, hl), size, 0, fit, hl)
-            for part, stage, fit, hl, size in slots
-        ]
         for cur in cursors:
             low = _low_key(cur, query.min_score, walk.now)
             pipe.zrangebyscore(cur.key, _bound(low), "+inf")
-        replies = await pipe.execute()
+        replies = await pipe.execute() if cursors else []
         found = [(cur.part, _text(m)) for cur, ms in zip(cursors, replies, strict=True) for m in ms]
         await walk.load(found)
         rows = [row for part, lead_id in found if query.keeps(row := walk.row(part, lead_id))]
@@ -178,29 +184,43 @@ async def _count_min_score(
     return counts, qualified
 
 
-async def _by_score(walk: Walk, cursors: list[Cursor], query: ListQuery) -> tuple[list[Row], int]:
+async def _by_score(
+    walk: Walk, sets: list[tuple[Cursor, int]], query: ListQuery
+) -> tuple[list[Row], int]:
     """Read each set as deep as a lead of it could still make the page; then exact rows."""
-    counts = [cur.size for cur in cursors]
+    cursors = [cur for cur, _ in sets]
+    counts = [n for _, n in sets]
     if query.min_score is not None:
         counts = (await _count_min_score(walk, cursors, query.min_score))[0]
-        cursors = [cur for cur, n in zip(cursors, counts, strict=True) if n]  # none reach it
-        counts = [n for n in counts if n]
+    cursors = [cur for cur, n in zip(cursors, counts, strict=True) if n]  # none would match
+    counts = [n for n in counts if n]
     total = sum(counts)
     if query.limit <= 0 or not cursors:
         return [], total
     floor = -math.inf if query.min_score is None else query.min_score
+    picky = query.consideration is not None  # a lead read may not match: check its row
     for cur, n in zip(cursors, counts, strict=True):
         # Each set's share of the page, doubled; the walk reads on where that falls short.
-        cur.chunk = max(2, min(query.end, n + 1, math.ceil(2 * query.end * n / total)))
+        most = cur.size if picky else n + 1
+        cur.chunk = max(2, min(query.end, most, math.ceil(2 * query.end * n / total)))
     while True:
         # The page's last row scores at least `cut`: the end-th best sure score read so far.
-        sure = [cur.shown_score(key, walk.now)[0] for cur in cursors for key, _ in cur.items]
-        sure = [low for low in sure if low >= floor]
+        sure = [
+            low
+            for cur in cursors
+            for key, m in cur.items
+            if (low := cur.shown_score(key, walk.now)[0]) >= floor
+            and (not picky or query.keeps(walk.row(cur.part, m)))
+        ]
         cut = heapq.nlargest(query.end, sure)[-1] if len(sure) >= query.end else floor
         active = [cur for cur in cursors if not cur.done and cur.score_bound(walk.now) >= cut]
         if not active:
             break
+        before = [len(cur.items) for cur in active]
         await walk.advance(active)
+        if picky:
+            fresh = zip(active, before, strict=True)
+            await walk.load([(cur.part, m) for cur, n in fresh for _, m in cur.items[n:]])
     candidates = [
         (cur.part, m)
         for cur in cursors
@@ -214,21 +234,23 @@ async def _by_score(walk: Walk, cursors: list[Cursor], query: ListQuery) -> tupl
 
 
 async def _by_time(
-    walk: Walk, scores: list[Cursor], slots: list[Slot], query: ListQuery
+    walk: Walk, sets: list[tuple[Cursor, int]], slots: list[Slot], query: ListQuery
 ) -> tuple[list[Row], int]:
     sizes: dict[tuple[int, str], tuple[Part, int]] = {}
-    for part, stage, _, _, n in slots:
+    for part, stage, *_, n in slots:
         held = sizes.get((part.pk.partition, stage), (part, 0))[1]
         sizes[(part.pk.partition, stage)] = (part, held + n)
-    total = size = sum(n for *_, n in slots)
+    size = sum(cur.size for cur, _ in sets)
+    total = sum(n for _, n in sets)
     if query.min_score is not None:
+        scores = [cur for cur, _ in sets]
         counts, band = await _count_min_score(walk, scores, query.min_score)
         total = sum(counts)
         if total * total <= query.end * size:
             # Few qualify: read them all rather than walk past many that do not.
             rows = await _qualifying(walk, scores, query, band)
             return rows[query.offset : query.end], total
-    if query.limit <= 0 or not sizes:
+    if query.limit <= 0 or not total:
         return [], total
     chunk = max(16, min(query.end, math.ceil(2 * query.end / len(sizes))))
     code = _CODE[query.sort]
@@ -236,8 +258,9 @@ async def _by_time(
         Cursor(part, part.pk.listing(stage, code), n, chunk)
         for (_, stage), (part, n) in sizes.items()
     ]
+    picky = query.min_score is not None or query.consideration is not None
     # Without a filter a set read down to the page's end holds nothing more the page needs.
-    cap = query.end if query.min_score is None else None
+    cap = None if picky else query.end
 
     def reading(cur: Cursor) -> bool:
         return not cur.done and (cap is None or len(cur.items) < cap)
@@ -253,7 +276,7 @@ async def _by_time(
         )
         safe = [] if unread else [i for i in ordered if frontier is None or i[:2] > frontier]
         complete = not unread and frontier is None
-        if query.min_score is None:
+        if not picky:
             if len(safe) >= query.end or complete:
                 page = safe[query.offset : query.end]
                 await walk.load([(part, m) for _, m, part in page])
@@ -263,7 +286,8 @@ async def _by_time(
         else:
             await walk.load([(part, m) for _, m, part in safe])
             matched = [r for _, m, part in safe if query.keeps(r := walk.row(part, m))]
-            if len(matched) >= query.end or complete:
+            # `total` counts every match: once all are read the page is whole
+            if len(matched) >= min(query.end, total) or complete:
                 return matched[query.offset : query.end], total
             nth = None
         active = [
