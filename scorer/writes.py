@@ -128,7 +128,11 @@ class WriteSet:
             del ops.pushes[:-keep]  # trimmed away by the LTRIM after the push anyway
 
     def zadd(self, key: str, score: float, member: str) -> None:
-        self._on(key).zops.append(["zadd", 0, repr(float(score)), member])
+        zops = self._on(key).zops
+        if zops and zops[-1][0] == "zadd":
+            zops[-1] += [repr(float(score)), member]  # one ZADD for consecutive adds
+        else:
+            zops.append(["zadd", 0, repr(float(score)), member])
 
     def zrem(self, key: str, member: str) -> None:
         self._on(key).zops.append(["zrem", 0, member])

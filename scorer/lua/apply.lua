@@ -13,7 +13,7 @@ ARGV[3] = the run's last offset: the stored offset after this call
 ARGV[4] = JSON [offset, event id, offset, event id, ...]: the ids the run applied
 ARGV[5] = JSON list of ops, each [opcode, k, args...] where KEYS[k] is the key:
   ["set",k,v] ["del",k] ["hset",k,f,v,f,v...] ["hdel",k,f,f...] ["hincr",k,f,n]
-  ["lpush",k,max,v,v...] (then LTRIM to max) ["zadd",k,score,m] ["zrem",k,m]
+  ["lpush",k,max,v,v...] (then LTRIM to max) ["zadd",k,score,m,score,m...] ["zrem",k,m]
   ["zcut",k,maxscore] (ZREMRANGEBYSCORE -inf maxscore)
 
 The caller computed the ops from state it read together with the stored offset, deduping
@@ -67,7 +67,7 @@ for _, o in ipairs(ops) do
     call_with('LPUSH', key, {}, o, 4)
     redis.call('LTRIM', key, 0, o[3] - 1)
   elseif op == 'zadd' then
-    redis.call('ZADD', key, o[3], o[4])
+    call_with('ZADD', key, {}, o, 3)
   elseif op == 'zrem' then
     redis.call('ZREM', key, o[3])
   else
