@@ -13,7 +13,7 @@ events/s from partition assignment until every event is applied, for:
   per batch, committing per batch.
 The bare consumer runs three times (twice before the scorer, once after) and counts by its
 median. Then prints the ratio, and the Redis bytes of one lead with 50 events (MEMORY USAGE summed
-over its keys, plus its share of the partition hashes it appears in).
+over its keys, plus its share of the partition hashes and list index sets it appears in).
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ from scorer.consumer import ScorerLoop, decode_message  # noqa: E402
 from scorer.context import PartitionView, Rules  # noqa: E402
 from scorer.engine import apply_message  # noqa: E402
 from scorer.keys import PartitionKeys  # noqa: E402
+from scorer.lead_index import parse_slot  # noqa: E402
 from scorer.outbox import Outbox  # noqa: E402
 from scorer.service import consumer_options, open_redis, settle_heap  # noqa: E402
+from scorer.state import LeadState  # noqa: E402
 from scorer.summary import flush_leads  # noqa: E402
 from scorer.writes import WriteSet  # noqa: E402
 
@@ -240,7 +242,18 @@ async def bytes_of_lead(redis: Any, identity: str) -> int:
             total += int(await redis.memory_usage(key, samples=0) or 0)
         summary = await redis.hget(pk.index, lead_id) or b""
         # index + account hash entries, and two identity map entries
-        return total + 2 * (len(summary) + len(lead_id)) + 2 * (len(identity) + len(lead_id))
+        total += 2 * (len(summary) + len(lead_id)) + 2 * (len(identity) + len(lead_id))
+        # its share of the three sorted sets the leads list reads it from
+        state = LeadState.loads(await redis.get(pk.lead(lead_id)))
+        stage, _, fit, half_life = parse_slot((state.listed or "").rpartition("|")[0])
+        for key in (
+            pk.listing_score(stage, fit, half_life),
+            pk.listing(stage, "r"),
+            pk.listing(stage, "c"),
+        ):
+            usage = int(await redis.memory_usage(key, samples=0) or 0)
+            total += usage // max(1, int(await redis.zcard(key)))
+        return total
     raise RuntimeError("the 50-event lead was not found")
 
 
