@@ -8,7 +8,8 @@ A full scan decays, filters and sorts every lead's summary. Here:
   reach the page's last row.
 - min_score: per engagement set a ZCOUNT above the key of `min_score - fit`; only the
   few leads within rounding of the cut are read to decide.
-- consideration: kept on no index, so a filter over the candidates the rest leaves.
+- consideration: no set of its own; `listing_sizes` counts it per set (the total, and
+  which sets can hold a match), and the candidates read are filtered by it.
 Every candidate's row is computed from its summary exactly as the scan does; keys only
 bound which leads to read. A partition whose index does not cover its summaries (written
 before the index existed: run `leadpulse rescore`) is read by a full scan instead.
