@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/scorer.py
 	$(PY) bench/alerts.py
+	$(PY) bench/leads_list.py
 
 clean:
 	rm -rf $(VENV) .leadpulse .mypy_cache .ruff_cache
