@@ -54,7 +54,7 @@ async def get_lead(request: Request, lead_ref: str) -> dict[str, Any]:
 async def list_leads(
     request: Request,
     stage: str | None = None,
-    min_score: Annotated[float | None, Query()] = None,
+    min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
     account: str | None = None,
     consideration: str | None = None,
     sort: str = "score",

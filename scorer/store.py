@@ -8,6 +8,7 @@ reads all P partitions in one pipeline. Scores are decayed to "now" here, on rea
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from datetime import date
 from typing import Any
@@ -215,6 +216,8 @@ async def list_leads(
     """
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    if min_score is not None and not math.isfinite(min_score):
+        raise ValueError("min_score must be a finite number")
     at = time.time() if now is None else now
     query = ListQuery(stage, min_score, consideration, sort, offset, limit)
     if account is not None:

@@ -6,6 +6,7 @@ server; the numbers are the same ones `GET /v1/funnel` and `GET /v1/leads` answe
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -275,10 +276,12 @@ def _pill(stage: Any) -> str:
 
 
 def _float(value: str | None) -> float | None:
+    """A finite number from a form field, or None (blank, unreadable, nan or inf)."""
     try:
-        return float(value) if value not in (None, "") else None
+        number = float(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _account_link(account: Any) -> str:

@@ -107,11 +107,18 @@ def test_funnel_view_shows_the_numbers_of_the_funnel_api(logged_in: Page, filled
 
 
 def test_leads_lead_and_account_views_render_real_data(logged_in: Page, filled: Stack) -> None:
-    """The leads table lists scored leads; a lead shows its breakdown; an account its people."""
+    """The leads table lists scored leads (a bad filter ignored); a lead shows its breakdown;
+    an account its people."""
     logged_in.goto(f"{filled.base}/dashboard/leads?sort=score")
     rows = logged_in.locator("#leads tr")
-    assert rows.count() > 10
+    listed = rows.count()
+    assert listed > 10
     _shot(logged_in, "dashboard-leads")
+    # A min score that is no number filters nothing, and never breaks the page.
+    shown = logged_in.goto(f"{filled.base}/dashboard/leads?sort=score&min_score=nan")
+    assert shown is not None and shown.status == 200
+    assert rows.count() == listed
+    logged_in.goto(f"{filled.base}/dashboard/leads?sort=score")
     logged_in.locator("#leads tr >> nth=1 >> a").first.click()
     logged_in.wait_for_url("**/dashboard/leads/**")
     assert logged_in.locator("#breakdown tr").count() > 1

@@ -223,6 +223,8 @@ async def test_read_api_refuses_bad_queries_and_unknown_leads(
         for params, field in [
             ({"stage": "bogus"}, "stage"),
             ({"min_score": "lots"}, "min_score"),
+            ({"min_score": "nan"}, "min_score"),
+            ({"min_score": "-inf"}, "min_score"),
             ({"limit": "0"}, "limit"),
         ]:
             response = await client.get("/v1/leads", params=params, headers=SECRET)
