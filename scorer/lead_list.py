@@ -196,7 +196,7 @@ async def _by_score(
     cursors = [cur for cur, n in zip(cursors, counts, strict=True) if n]  # none would match
     counts = [n for n in counts if n]
     total = sum(counts)
-    if query.limit <= 0 or not cursors:
+    if query.limit <= 0 or not cursors or query.offset >= total:
         return [], total
     floor = -math.inf if query.min_score is None else query.min_score
     picky = query.consideration is not None  # a lead read may not match: check its row
@@ -251,7 +251,7 @@ async def _by_time(
             # Few qualify: read them all rather than walk past many that do not.
             rows = await _qualifying(walk, scores, query, band)
             return rows[query.offset : query.end], total
-    if query.limit <= 0 or not total:
+    if query.limit <= 0 or query.offset >= total:
         return [], total
     chunk = max(16, min(query.end, math.ceil(2 * query.end / len(sizes))))
     code = _CODE[query.sort]

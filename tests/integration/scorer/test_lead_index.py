@@ -375,3 +375,16 @@ def _config_with_half_life(days: float) -> LeadPulseConfig:
     model = config.scoring.models[0].model_copy(update={"half_life_days": days})
     scoring = config.scoring.model_copy(update={"models": [model]})
     return config.model_copy(update={"scoring": scoring})
+
+
+async def test_an_offset_past_every_lead_is_an_empty_page(client: Any, scorer: Scorer) -> None:
+    """However large the offset: no rows, the true total, never a server error."""
+    for events in _traffic(random.Random(3), 40):
+        await scorer.send(*events)
+    now = T0.timestamp()
+    every = await _summaries(client, now)
+    for sort, min_score in itertools.product(("score", "recent", "created"), (None, 30.0)):
+        query: dict[str, Any] = {"sort": sort, "min_score": min_score, "offset": 10**30}
+        listed = await store.list_leads(client, now=now, **query)
+        assert listed == _reference(every, **query) and listed["leads"] == []
+        assert listed["total"] > 0
