@@ -29,6 +29,7 @@ from scorer.writes import WriteSet
 __all__ = [
     "account_message",
     "apply_account_return",
+    "is_account_return",
     "notify_lost",
     "notify_visit",
     "read_lost_accounts",
@@ -39,6 +40,12 @@ def account_message(event_id: str, account: str, t: float, control: dict[str, An
     """A message for the account's own partition (keyed `account:<id>`)."""
     value = control_event(event_id, "account", Identity(), t, {"account": account, **control})
     return Outbound(event_id, "events", f"account:{account}", value)
+
+
+def is_account_return(event: EventEnvelope) -> bool:
+    """An `account` message about a lost deal: the loss itself, or a visit after it."""
+    control = event.control or {}
+    return bool(control.get("lost") or control.get("visit"))
 
 
 def notify_lost(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:

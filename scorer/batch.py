@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from leadpulse.schema import EventEnvelope
+from scorer.account_returns import is_account_return
 from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
@@ -137,7 +138,7 @@ async def _read_views(
                     lead_id = owner
                     pipe.lrange(pk.timeline(lead_id), 0, -1)
                     second.append((view, "timeline", lead_id))
-            elif event.type == "account" and _is_return(event):
+            elif event.type == "account" and is_account_return(event):
                 account = str((event.control or {}).get("account", ""))
                 if account and account not in view.lost_records:
                     view.lost_records[account] = None
@@ -165,11 +166,6 @@ async def _read_views(
             else:
                 view.group_fired[name] = float(value) if value is not None else None
     return views, cached
-
-
-def _is_return(event: EventEnvelope) -> bool:
-    control = event.control or {}
-    return bool(control.get("lost") or control.get("visit"))
 
 
 async def apply_batch(

@@ -9,7 +9,7 @@ nothing else.
 from __future__ import annotations
 
 from leadpulse.schema import EventEnvelope, lead_id_for
-from scorer.account_returns import apply_account_return
+from scorer.account_returns import apply_account_return, is_account_return
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.facts import facts_of
 from scorer.funnel import record_entry
@@ -54,8 +54,7 @@ def apply_message(
         apply_forget(ws, view, event, key)
         return ws, "control"
     if event.type == "account":
-        control = event.control or {}
-        if control.get("lost") or control.get("visit"):
+        if is_account_return(event):
             apply_account_return(ws, view, event, rules)
         else:
             apply_account(ws, view, event, rules)

@@ -24,7 +24,7 @@ from typing import Any, TypeGuard
 
 from scorer.keys import PartitionKeys
 from scorer.lead_index import parse_slot
-from scorer.lead_walk import ROUNDING, Cursor, Part, Walk, summary_row
+from scorer.lead_walk import ROUNDING, Cursor, Part, Walk, member_text, summary_row
 
 __all__ = ["ListQuery", "list_page", "sort_rows"]
 
@@ -60,10 +60,6 @@ class ListQuery:
         )
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 # (partition, stage, consideration, fit, half-life, leads)
 Slot = tuple[Part, str, str | None, float, float, int]
 
@@ -85,7 +81,7 @@ async def _survey(redis: Any, pks: list[PartitionKeys]) -> tuple[list[Part], lis
         listed = 0
         for field, count in sorted(sizes.items()):
             if int(count) > 0:
-                slots.append((part, *parse_slot(_text(field)), int(count)))
+                slots.append((part, *parse_slot(member_text(field)), int(count)))
                 listed += int(count)
         whole = whole and listed == int(hlen)
     return parts, slots, whole
@@ -137,11 +133,17 @@ async def _scan(
             low = _low_key(cur, query.min_score, walk.now)
             pipe.zrangebyscore(cur.key, _bound(low), "+inf")
         replies = await pipe.execute() if cursors else []
-        found = [(cur.part, _text(m)) for cur, ms in zip(cursors, replies, strict=True) for m in ms]
+        found = _members(cursors, replies)
         await walk.load(found)
         rows = [row for part, lead_id in found if query.keeps(row := walk.row(part, lead_id))]
     sort_rows(rows, query.sort)
     return rows
+
+
+def _members(cursors: list[Cursor], replies: list[Any]) -> list[tuple[Part, str]]:
+    """(partition, lead id) of every member each cursor's set replied with."""
+    pairs = zip(cursors, replies, strict=True)
+    return [(cur.part, member_text(m)) for cur, members in pairs for m in members]
 
 
 def _low_key(cur: Cursor, min_score: float | None, now: float) -> float:
@@ -170,18 +172,16 @@ async def _count_min_score(
         pipe.zcount(cur.key, sure, "+inf")
         pipe.zrangebyscore(cur.key, _bound(_low_key(cur, min_score, walk.now)), "(" + sure)
     replies = await pipe.execute()
-    band = [
-        (cur.part, _text(m)) for cur, ms in zip(cursors, replies[1::2], strict=True) for m in ms
-    ]
+    band = _members(cursors, replies[1::2])
     await walk.load(band)
     query = ListQuery(min_score=min_score)
     counts = [int(n) for n in replies[0::2]]
     qualified = []
     for n, (cur, members) in enumerate(zip(cursors, replies[1::2], strict=True)):
-        for member in members:
-            if query.keeps(walk.row(cur.part, _text(member))):
+        for lead_id in map(member_text, members):
+            if query.keeps(walk.row(cur.part, lead_id)):
                 counts[n] += 1
-                qualified.append((cur.part, _text(member)))
+                qualified.append((cur.part, lead_id))
     return counts, qualified
 
 
@@ -308,7 +308,7 @@ async def _qualifying(
     for cur in scores:
         pipe.zrangebyscore(cur.key, _bound(_sure_key(cur, query.min_score, walk.now)), "+inf")
     replies = await pipe.execute()
-    found = [(cur.part, _text(m)) for cur, ms in zip(scores, replies, strict=True) for m in ms]
+    found = _members(scores, replies)
     found += band
     await walk.load(found)
     rows = [row for part, m in found if query.keeps(row := walk.row(part, m))]

@@ -18,7 +18,7 @@ from scorer.decay import value_at
 from scorer.keys import PartitionKeys
 from scorer.lead_index import engagement_at, key_margin, key_of
 
-__all__ = ["Cursor", "Part", "Walk", "iso", "summary_row"]
+__all__ = ["Cursor", "Part", "Walk", "iso", "member_text", "summary_row"]
 
 # |round(x, 2) - x| <= 0.005, plus room for a float's rounding of a sum
 ROUNDING = 0.006
@@ -41,7 +41,8 @@ def summary_row(raw: bytes, now: float) -> dict[str, Any]:
     return row
 
 
-def _text(value: Any) -> str:
+def member_text(value: Any) -> str:
+    """A sorted-set member or hash field as text (Valkey replies bytes)."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -111,7 +112,7 @@ class Walk:
             cur.chunk *= 2
         replies = await pipe.execute()
         for cur, count, reply in zip(cursors, counts, replies, strict=True):
-            cur.items += [(float(score), _text(member)) for member, score in reply]
+            cur.items += [(float(score), member_text(member)) for member, score in reply]
             if len(reply) < count:
                 cur.size = len(cur.items)  # it shrank since it was counted
 
