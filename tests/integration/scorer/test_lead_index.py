@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from leadpulse.config import LeadPulseConfig, load_config
-from leadpulse.schema import STAGES, EventEnvelope, Identity, decode
+from leadpulse.schema import STAGES, EventEnvelope, decode
 from leadpulse.settings import Settings
 from scorer import rescore, store
 from scorer.batch import Message, apply_batch
@@ -25,7 +25,7 @@ from scorer.lead_index import parse_slot, slot
 from scorer.lead_walk import summary_row
 from scorer.scripts import Scripts, connect_redis
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
-from tests.unit.scorer.events import crm, identify, page, track
+from tests.unit.scorer.events import crm, forget, identify, page, track
 
 RULES = Rules.from_config(load_config().scoring)
 PARTITIONS = 4
@@ -80,17 +80,6 @@ async def scorer(client: Any) -> Scorer:
     scripts = Scripts()
     await scripts.load(client)
     return Scorer(client, scripts)
-
-
-def _forget(email: str, t: datetime) -> EventEnvelope:
-    return EventEnvelope(
-        event_id=f"forget-{email}",
-        type="forget",
-        source="api",
-        identity=Identity(email=email),
-        timestamp=t,
-        received_at=t,
-    )
 
 
 def _traffic(rng: random.Random, people: int) -> list[list[EventEnvelope]]:
@@ -266,7 +255,7 @@ async def test_stage_changes_merges_and_forgets_leave_no_stale_entries(
         identify(anon="a1", email="merged@corp.example", when=t + timedelta(hours=1)),
         crm("qualified", email="move@corp.example", when=t + timedelta(hours=2)),
         crm("won", email="move@corp.example", when=t + timedelta(hours=3)),
-        _forget("gone@corp.example", t + timedelta(hours=4)),
+        forget("gone@corp.example", when=t + timedelta(hours=4)),
     )
     await _index_matches_summaries(client)
     listed = await store.list_leads(client, now=t.timestamp(), limit=100)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from leadpulse.config import LeadPulseConfig
 from leadpulse.kafka import ensure_topics
-from leadpulse.schema import EventEnvelope, Identity
+from leadpulse.schema import EventEnvelope
 from leadpulse.settings import Settings
 from scorer import rescore, store
 from scorer.rescore import wipe_state
 from tests.integration.scorer.conftest import Producer, ScorerStarter, wait_for
-from tests.unit.scorer.events import at, crm, identify, page, track
+from tests.unit.scorer.events import at, crm, forget, identify, page, track
 
 PEOPLE = [f"r{n}@rescore{n % 3}.example" for n in range(6)]
 
@@ -30,18 +29,6 @@ def _events() -> list[EventEnvelope]:
     events.append(crm("lost", email=PEOPLE[0], when=at(30)))
     events += [page("/demo/pricing/x", email=PEOPLE[0], when=at(40 + i)) for i in range(3)]
     return events
-
-
-def _forget(email: str) -> EventEnvelope:
-    now = datetime.now(UTC)
-    return EventEnvelope(
-        event_id=f"forget-{uuid.uuid4().hex}",
-        type="forget",
-        source="api",
-        identity=Identity(email=email),
-        timestamp=now,
-        received_at=now,
-    )
 
 
 def _richer_pricing(config: LeadPulseConfig) -> LeadPulseConfig:
@@ -99,7 +86,7 @@ async def test_rescore_after_a_rule_change_equals_a_fresh_run(
     await produce(*events)
     halt = await start_scorer()
     await wait_for(lambda: _settled(redis, 6), what="the first run")
-    await produce(_forget(PEOPLE[5]))
+    await produce(forget(PEOPLE[5], when=datetime.now(UTC)))
     await wait_for(lambda: _settled(redis, 5), what="the forget")
     await halt()
     before = await _state(redis)
@@ -125,7 +112,7 @@ async def test_rescore_after_a_rule_change_equals_a_fresh_run(
     await wipe_state(redis, fresh.kafka_partitions)
     async with Producer(fresh) as producer:
         await producer.send(*events)
-        await producer.send(_forget(PEOPLE[5]))
+        await producer.send(forget(PEOPLE[5], when=datetime.now(UTC)))
     await start_scorer(fresh, new_rules)
     await wait_for(lambda: _settled(redis, 5), what="the fresh run")
     assert await _state(redis) == rescored

@@ -71,3 +71,8 @@ def identify(**kw: Any) -> EventEnvelope:
 
 def crm(outcome: str, **kw: Any) -> EventEnvelope:
     return envelope("crm", event=outcome, source="crm", **kw)
+
+
+def forget(email: str, **kw: Any) -> EventEnvelope:
+    """DELETE /v1/leads/{id} as it reaches the scorer: forget this person."""
+    return envelope("forget", email=email, source="api", **kw)
