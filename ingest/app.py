@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from ingest.enrich import parse_agent, trusted_networks
 from ingest.errors import install_error_handlers
-from ingest.metrics import exposition_registry
+from ingest.metrics import READY, exposition_registry
 from ingest.publisher import Publisher
 from ingest.routes import collect, email, links, segment_api, webhooks
 from leadpulse.config import LeadPulseConfig, load_config
@@ -103,6 +103,7 @@ async def _readyz(request: Request) -> Response:
     publisher: Publisher = request.app.state.publisher
     checks = {"broker": await publisher.broker_ready(), "valkey": await _valkey_ready(request)}
     ready = all(checks.values())
+    READY.set(1 if ready else 0)
     body = {"ready": ready, "checks": checks, "spooled": publisher.spool.events}
     return JSONResponse(body, status_code=200 if ready else 503)
 

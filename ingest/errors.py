@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from ingest.metrics import EVENTS_REJECTED
+from ingest.metrics import EVENTS_REJECTED, SERVER_ERRORS
 
 __all__ = [
     "BadInput",
@@ -118,7 +118,10 @@ def _source_of(path: str) -> str:
 
 async def _ingest_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IngestError)
-    EVENTS_REJECTED.labels(exc.code, _source_of(request.url.path)).inc()
+    source = _source_of(request.url.path)
+    EVENTS_REJECTED.labels(exc.code, source).inc()
+    if exc.status >= 500:
+        SERVER_ERRORS.labels(str(exc.status), source).inc()
     return JSONResponse(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=exc.headers()
     )
@@ -144,7 +147,14 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     )
 
 
+async def _unexpected_error(request: Request, _exc: Exception) -> Response:
+    """A bug: counted, answered in the edge's shape; Starlette re-raises it to be logged."""
+    SERVER_ERRORS.labels("500", _source_of(request.url.path)).inc()
+    return JSONResponse(error_body("internal", "internal error"), status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(IngestError, _ingest_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -13,6 +13,8 @@ __all__ = [
     "EVENTS_REJECTED",
     "PUBLISH_LATENCY",
     "PUBLISH_OUTCOMES",
+    "READY",
+    "SERVER_ERRORS",
     "SPOOL_BYTES",
     "SPOOL_EVENTS",
     "SPOOL_REPLAYED",
@@ -53,6 +55,18 @@ SPOOL_EVENTS = Gauge(
     "leadpulse_ingest_spool_events",
     "Events waiting in the local spool.",
     multiprocess_mode="livesum",
+)
+# The edge answers 5xx only when it cannot make events durable (503) or on a bug (500).
+SERVER_ERRORS = Counter(
+    "leadpulse_ingest_server_errors_total",
+    "Requests answered 5xx, by status and source.",
+    ["status", "source"],
+)
+# Set on every /readyz answer (the kubelet asks every few seconds); the least of the workers.
+READY = Gauge(
+    "leadpulse_ingest_ready",
+    "1 when the last /readyz answer was 200, else 0.",
+    multiprocess_mode="livemin",
 )
 SPOOL_REPLAYED = Counter(
     "leadpulse_ingest_spool_replayed_total", "Spooled events delivered to the broker on replay."

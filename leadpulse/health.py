@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Generator
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,8 +29,11 @@ class QuietServer(uvicorn.Server):
 class HealthServer:
     """A small HTTP server on 127.0.0.1:`port`; `ready()` returns named checks, all must hold."""
 
-    def __init__(self, host: str, port: int, ready: ReadyCheck) -> None:
+    def __init__(
+        self, host: str, port: int, ready: ReadyCheck, ready_gauge: Gauge | None = None
+    ) -> None:
         self._ready = ready
+        self._ready_gauge = ready_gauge
         app = Starlette(
             routes=[
                 Route("/healthz", self._healthz),
@@ -49,9 +52,15 @@ class HealthServer:
         try:
             checks = await self._ready()
         except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready" answer
+            self._set_ready(False)
             return JSONResponse({"ready": False, "error": type(exc).__name__}, status_code=503)
         ready = all(checks.values())
+        self._set_ready(ready)
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    def _set_ready(self, ready: bool) -> None:
+        if self._ready_gauge is not None:
+            self._ready_gauge.set(1 if ready else 0)
 
     async def _metrics(self, _request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

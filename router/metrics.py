@@ -3,7 +3,7 @@ from the config, reasons from the fixed set the senders use; never a lead or ale
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "ALERTS_CONSUMED",
@@ -13,6 +13,7 @@ __all__ = [
     "DELIVERED",
     "DELIVERY_SECONDS",
     "HANDLING_ERRORS",
+    "READY",
     "RETRIED",
 ]
 
@@ -51,3 +52,4 @@ HANDLING_ERRORS = Counter(
     "leadpulse_router_handling_errors_total",
     "Unexpected errors handling an alert (Valkey or Kafka down); the alert is retried",
 )
+READY = Gauge("leadpulse_router_ready", "1 when the last /readyz answer was 200, else 0")

@@ -12,6 +12,7 @@ from leadpulse.config import LeadPulseConfig
 from leadpulse.health import HealthServer
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.settings import Settings, read_named_secrets
+from router import metrics
 from router.consumer import AlertConsumer
 from router.delivery import AlertDelivery
 from router.destinations import build_targets
@@ -68,7 +69,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         async def ready() -> dict[str, bool]:
             return {"valkey": await store.ping(), "partitions": consumer.holds_partitions}
 
-        health = HealthServer(settings.http_host, settings.router_health_port, ready)
+        health = HealthServer(settings.http_host, settings.router_health_port, ready, metrics.READY)
         await health.start()
         stack.push_async_callback(health.stop)
         await consumer.run()

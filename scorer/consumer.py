@@ -25,7 +25,7 @@ from scorer.account_returns import read_lost_accounts
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
 from scorer.lead_cache import LeadCache
-from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
+from scorer.metrics import BATCH_SECONDS, CONFLICTS, LAG, MESSAGES, OUTBOX_FAILURES
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts
 from scorer.sla import fire_due_timers
@@ -55,6 +55,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Any) -> None:
         await self._loop.commit_applied([tp for tp in revoked])
         self._loop.forget_cached([tp.partition for tp in revoked])
+        self._loop.forget_lag(list(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self._loop.resume_from_valkey(list(assigned))
@@ -88,6 +89,7 @@ class ScorerLoop:
         self._lost_accounts: dict[str, float] = {}
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
+        self._positions: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
         self._publishing: set[asyncio.Task[None]] = set()
         self._next_commit = 0.0
@@ -104,6 +106,7 @@ class ScorerLoop:
         for tp in partitions:
             stored = await read_stored_offset(self._redis, tp.partition)
             self.consumer.seek(tp, stored + 1)
+            self._positions[tp] = stored + 1
             self._dirty.add(tp.partition)
             log.info("partition_resumed", partition=tp.partition, offset=stored + 1)
         await self._flush_dirty()
@@ -111,6 +114,20 @@ class ScorerLoop:
     def forget_cached(self, partitions: list[int]) -> None:
         """Drop in-memory lead states of partitions that change hands (memory, not safety)."""
         self._cache.drop(partitions)
+
+    def forget_lag(self, partitions: list[TopicPartition]) -> None:
+        """Stop reporting the lag of partitions that left this consumer."""
+        for tp in partitions:
+            self._positions.pop(tp, None)
+            with contextlib.suppress(KeyError):
+                LAG.remove(str(tp.partition))
+
+    def _record_lag(self) -> None:
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            position = self._positions.get(tp)
+            if high is not None and position is not None:
+                LAG.labels(str(tp.partition)).set(max(0, high - position))
 
     async def drain(self) -> None:
         """Wait for every background outbox publish to finish (before a commit or a stop)."""
@@ -198,12 +215,14 @@ class ScorerLoop:
                 batches[tp.partition] = [
                     Message(r.offset, *decode_message(r.key, r.value)) for r in items
                 ]
+                self._positions[tp] = items[-1].offset + 1
                 count += len(items)
             results = await apply_batch(
                 self._redis, self._scripts, self._rules, batches, self._cache, self._lost_accounts
             )
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
+        self._record_lag()
         if self._applied and time.monotonic() >= self._next_commit:
             self._next_commit = time.monotonic() + self._commit_every
             await self.commit_applied(None)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "ALERTS_QUEUED",
     "BATCH_FAILURES",
     "BATCH_SECONDS",
     "CONFLICTS",
+    "LAG",
     "MESSAGES",
     "OUTBOX_FAILURES",
     "OUTBOX_PUBLISHED",
+    "READY",
     "SLA_FIRED",
 ]
 
@@ -40,3 +42,11 @@ BATCH_FAILURES = Counter(
     "leadpulse_scorer_batch_failures_total", "Batches that failed and were resumed from Valkey"
 )
 SLA_FIRED = Counter("leadpulse_scorer_sla_fired_total", "SLA timers fired into alerts")
+# Per held partition: the highwater of the last fetch minus the next offset to apply.
+# A partition that changes hands leaves this scorer's series (the new owner reports it).
+LAG = Gauge(
+    "leadpulse_scorer_lag_messages",
+    "Events on the topic this scorer has not applied yet, by partition it holds",
+    ["partition"],
+)
+READY = Gauge("leadpulse_scorer_ready", "1 when the last /readyz answer was 200, else 0")

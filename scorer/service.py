@@ -22,7 +22,7 @@ from scorer.consumer import ScorerLoop
 from scorer.context import Rules
 from scorer.keys import META
 from scorer.lead_cache import LeadCache
-from scorer.metrics import BATCH_FAILURES
+from scorer.metrics import BATCH_FAILURES, READY
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts, connect_redis
 
@@ -97,7 +97,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         return {"valkey": bool(await redis.ping()), "partitions": bool(loop.partitions)}
 
     # Same bind address as the HTTP edge: 127.0.0.1 locally, 0.0.0.0 where probes reach in.
-    health = HealthServer(settings.http_host, settings.scorer_health_port, ready)
+    health = HealthServer(settings.http_host, settings.scorer_health_port, ready, READY)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(redis.aclose)
         await health.start()
