@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit bench chromium clean
+.PHONY: run test lint typecheck unit bench chromium deploy-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# tests/deploy render the Kustomize overlays with `kubectl kustomize` and check the alert
+# rules with promtool: Debian's kubernetes-client and prometheus, installed if missing.
+deploy-tools:
+	@command -v kubectl >/dev/null && command -v promtool >/dev/null || { \
+	  pkgs="$$(command -v kubectl >/dev/null || echo kubernetes-client) $$(command -v promtool >/dev/null || echo prometheus)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; fi; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -30,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) chromium lint typecheck
+test: $(STAMP) chromium deploy-tools lint typecheck
 	$(VENV)/bin/pytest -p no:cacheprovider
 
 bench: $(STAMP)
