@@ -98,14 +98,19 @@ async def _healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def _readyz(request: Request) -> Response:
-    """200 only when the broker and Valkey both answer now."""
+async def _readiness(request: Request) -> dict[str, Any]:
+    """Whether the broker and Valkey both answer now; the ready gauge follows."""
     publisher: Publisher = request.app.state.publisher
     checks = {"broker": await publisher.broker_ready(), "valkey": await _valkey_ready(request)}
     ready = all(checks.values())
     READY.set(1 if ready else 0)
-    body = {"ready": ready, "checks": checks, "spooled": publisher.spool.events}
-    return JSONResponse(body, status_code=200 if ready else 503)
+    return {"ready": ready, "checks": checks, "spooled": publisher.spool.events}
+
+
+async def _readyz(request: Request) -> Response:
+    """200 only when the broker and Valkey both answer now."""
+    body = await _readiness(request)
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
 
 async def _valkey_ready(request: Request) -> bool:
@@ -116,6 +121,8 @@ async def _valkey_ready(request: Request) -> bool:
 
 
 async def _metrics(request: Request) -> Response:
+    # A scrape reads readiness as of now, whether or not anything probes /readyz.
+    await _readiness(request)
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -62,11 +62,11 @@ SERVER_ERRORS = Counter(
     "Requests answered 5xx, by status and source.",
     ["status", "source"],
 )
-# Set on every /readyz answer (the kubelet asks every few seconds); the least of the workers.
+# Set by every /readyz and /metrics answer; under several workers, the latest one's.
 READY = Gauge(
     "leadpulse_ingest_ready",
-    "1 when the last /readyz answer was 200, else 0.",
-    multiprocess_mode="livemin",
+    "1 when the broker and Valkey answered at the last /readyz or scrape, else 0.",
+    multiprocess_mode="livemostrecent",
 )
 SPOOL_REPLAYED = Counter(
     "leadpulse_ingest_spool_replayed_total", "Spooled events delivered to the broker on replay."

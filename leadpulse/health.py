@@ -16,6 +16,7 @@ from starlette.routing import Route
 __all__ = ["HealthServer", "QuietServer"]
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+_CHECK_SECONDS = 2.0
 
 
 class QuietServer(uvicorn.Server):
@@ -48,21 +49,29 @@ class HealthServer:
     async def _healthz(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def _readyz(self, _request: Request) -> Response:
+    async def _check(self) -> tuple[int, dict[str, object]]:
+        """Run the checks once; the ready gauge follows the answer."""
         try:
-            checks = await self._ready()
+            checks = await asyncio.wait_for(self._ready(), _CHECK_SECONDS)
         except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready" answer
             self._set_ready(False)
-            return JSONResponse({"ready": False, "error": type(exc).__name__}, status_code=503)
+            return 503, {"ready": False, "error": type(exc).__name__}
         ready = all(checks.values())
         self._set_ready(ready)
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        return 200 if ready else 503, {"ready": ready, "checks": checks}
 
     def _set_ready(self, ready: bool) -> None:
         if self._ready_gauge is not None:
             self._ready_gauge.set(1 if ready else 0)
 
+    async def _readyz(self, _request: Request) -> Response:
+        status, body = await self._check()
+        return JSONResponse(body, status_code=status)
+
     async def _metrics(self, _request: Request) -> Response:
+        if self._ready_gauge is not None:
+            # A scrape reads readiness as of now, whether or not anything probes /readyz.
+            await self._check()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     async def start(self) -> None:

@@ -52,4 +52,7 @@ HANDLING_ERRORS = Counter(
     "leadpulse_router_handling_errors_total",
     "Unexpected errors handling an alert (Valkey or Kafka down); the alert is retried",
 )
-READY = Gauge("leadpulse_router_ready", "1 when the last /readyz answer was 200, else 0")
+READY = Gauge(
+    "leadpulse_router_ready",
+    "1 when the readiness checks held at the last /readyz or scrape, else 0",
+)

@@ -49,4 +49,7 @@ LAG = Gauge(
     "Events on the topic this scorer has not applied yet, by partition it holds",
     ["partition"],
 )
-READY = Gauge("leadpulse_scorer_ready", "1 when the last /readyz answer was 200, else 0")
+READY = Gauge(
+    "leadpulse_scorer_ready",
+    "1 when the readiness checks held at the last /readyz or scrape, else 0",
+)
