@@ -124,6 +124,8 @@ def test_disruption_budgets_and_the_ingest_autoscaler(rendered: tuple[str, list[
         "name": "leadpulse-ingest",
     }
     assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+    # An apply must not reset what the autoscaler chose.
+    assert "replicas" not in one(objects, "Deployment", "leadpulse-ingest")["spec"]
 
 
 def test_every_scorer_can_hold_a_partition_even_during_a_rollout(
