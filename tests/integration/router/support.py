@@ -56,12 +56,17 @@ class Received:
 
 @dataclass
 class Receiver:
-    """A real HTTP receiver; `script` holds (status, headers) answers, then `default`."""
+    """A real HTTP receiver; `script` holds (status, headers) answers, then `default`.
+
+    `before_answer`, when given, runs with the request's index (0-based) after the request
+    is recorded and before it is answered: a test's lever for "right after the 2xx".
+    """
 
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     default: int = 200
     delay: float = 0.0
     serial: bool = False
+    before_answer: Callable[[int], Awaitable[None]] | None = None
     received: list[Received] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
@@ -87,6 +92,8 @@ class Receiver:
         status, headers = self.script.pop(0) if self.script else (self.default, {})
         entry = Received(dict(request.headers), body, status, time.monotonic())
         self.received.append(entry)
+        if self.before_answer is not None:
+            await self.before_answer(len(self.received) - 1)
         if self.delay:
             await asyncio.sleep(self.delay)
         entry.answered_at = time.monotonic()
