@@ -21,7 +21,7 @@ import structlog
 
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.schema import Alert
-from router import history, metrics
+from router import history, lead_log, metrics
 from router.destinations import Target
 from router.dlq import DeadLetterPublisher
 from router.errors import DeliveryError
@@ -81,11 +81,15 @@ class AlertDelivery:
         if not await self._store.gate(alert.alert_id, alert.lead.lead_id, alert.type, window_ms):
             metrics.ALERTS_THROTTLED.labels(alert.type).inc()
             log.info("alert_throttled", alert_id=alert.alert_id, type=alert.type)
+            await lead_log.note_handled(self._store.redis, alert, passed=False)
             return
         alert = await self._with_owner(alert)
         names = route_alert(alert, self._routing, self._targets)
         done = await self._store.outcomes(alert.alert_id)
         todo = [self._targets[name] for name in names if name not in done]
+        await lead_log.note_handled(
+            self._store.redis, alert, passed=True, done=done, todo=[t.name for t in todo]
+        )
         if not todo:
             return
         # Every destination runs to its own end (a sibling's failure must not cut short a
@@ -155,6 +159,7 @@ class AlertDelivery:
             )
         steps += [
             ("record", lambda: self._store.record(alert.alert_id, destination, known.outcome)),
+            ("lead_log", lambda: lead_log.note_outcome(redis, alert, destination, known.outcome)),
             (
                 "history",
                 lambda: history.note_outcome(
