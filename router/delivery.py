@@ -117,7 +117,7 @@ class AlertDelivery:
     async def _deliver_to(self, alert: Alert, target: Target) -> None:
         known = self._known.get(alert.alert_id, target.name)
         if known is None:
-            # Not sent by this process yet (or sent and recorded): try it.
+            # This process has no outcome for it yet: send.
             known = self._known.remember(
                 alert.alert_id, target.name, await self._send(alert, target)
             )
