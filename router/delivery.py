@@ -3,8 +3,10 @@
 A destination's outcome is recorded in Valkey the moment it is known (2xx -> delivered,
 after the last try or a permanent failure -> parked on the DLQ, then dead), so the alert's
 offset can be committed once every destination has one, and a redelivered alert skips the
-destinations already done. A stop during a backoff wait abandons the alert unrecorded: it
-is redelivered after the restart, with the same webhook-id.
+destinations already done. A known outcome that Valkey does not take yet is kept in memory
+and only its recording is retried (`router.settle`): this process never sends it again. A
+stop during a backoff wait abandons the alert unrecorded: it is redelivered after the
+restart, with the same webhook-id.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
 
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.schema import Alert
-from router import history, metrics
+from router import history, lead_log, metrics
 from router.destinations import Target
 from router.dlq import DeadLetterPublisher
 from router.errors import DeliveryError
@@ -26,6 +29,7 @@ from router.owners import candidates, pick_weighted
 from router.payload import slack_message, webhook_body
 from router.retry import backoff_seconds
 from router.rules import route_alert, territory_of
+from router.settle import Known, KnownOutcomes, until_done
 from router.slack_sender import SlackSender
 from router.ssrf import check_destination_url
 from router.store import RouterStore
@@ -68,6 +72,7 @@ class AlertDelivery:
         self._base_url = base_url
         self._stopping = stopping
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not crypto
+        self._known = KnownOutcomes()
 
     async def deliver(self, alert: Alert) -> None:
         """Return once every destination of the alert is delivered or dead-lettered."""
@@ -76,11 +81,15 @@ class AlertDelivery:
         if not await self._store.gate(alert.alert_id, alert.lead.lead_id, alert.type, window_ms):
             metrics.ALERTS_THROTTLED.labels(alert.type).inc()
             log.info("alert_throttled", alert_id=alert.alert_id, type=alert.type)
+            await lead_log.note_handled(self._store.redis, alert, passed=False)
             return
         alert = await self._with_owner(alert)
         names = route_alert(alert, self._routing, self._targets)
         done = await self._store.outcomes(alert.alert_id)
         todo = [self._targets[name] for name in names if name not in done]
+        await lead_log.note_handled(
+            self._store.redis, alert, passed=True, done=done, todo=[t.name for t in todo]
+        )
         if not todo:
             return
         # Every destination runs to its own end (a sibling's failure must not cut short a
@@ -106,25 +115,26 @@ class AlertDelivery:
         return alert if owner == alert.owner else alert.model_copy(update={"owner": owner})
 
     async def _deliver_to(self, alert: Alert, target: Target) -> None:
+        known = self._known.get(alert.alert_id, target.name)
+        if known is None:
+            # This process has no outcome for it yet: send.
+            known = self._known.remember(
+                alert.alert_id, target.name, await self._send(alert, target)
+            )
+        await self._settle(alert, target.name, known)
+        self._known.forget(alert.alert_id, target.name)
+
+    async def _send(self, alert: Alert, target: Target) -> Known:
         started = time.monotonic()
         outcome = await self._attempt_all(alert, target)
         if outcome.error is None:
             metrics.DELIVERED.labels(target.name).inc()
             metrics.DELIVERY_SECONDS.labels(target.name).observe(time.monotonic() - started)
-            await self._store.record(alert.alert_id, target.name, "delivered")
-            await history.note_outcome(
-                self._store.redis, alert, target.name, "delivered", outcome.attempts
-            )
             log.info("alert_delivered", alert_id=alert.alert_id, destination=target.name)
-            return
+            return Known("delivered", outcome.attempts)
         reason = f"{outcome.error.detail} after {outcome.attempts} attempts"
         if not outcome.error.retriable:
             reason = f"{outcome.error.detail} (not retried)"
-        await self._dead_letters.park(alert, target.name, reason, outcome.attempts)
-        await self._store.record(alert.alert_id, target.name, "dead")
-        await history.note_outcome(
-            self._store.redis, alert, target.name, "dead", outcome.attempts, reason
-        )
         metrics.DEAD_LETTERED.labels(target.name, outcome.error.reason).inc()
         log.warning(
             "alert_dead_lettered",
@@ -133,6 +143,34 @@ class AlertDelivery:
             reason=outcome.error.reason,
             attempts=outcome.attempts,
         )
+        return Known("dead", outcome.attempts, reason)
+
+    async def _settle(self, alert: Alert, destination: str, known: Known) -> None:
+        """Record a known outcome step by step; a failed step is retried, never the send."""
+        redis = self._store.redis
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        if known.outcome == "dead":
+            reason = known.reason or ""
+            steps.append(
+                (
+                    "dead_letter",
+                    lambda: self._dead_letters.park(alert, destination, reason, known.attempts),
+                )
+            )
+        steps += [
+            ("record", lambda: self._store.record(alert.alert_id, destination, known.outcome)),
+            ("lead_log", lambda: lead_log.note_outcome(redis, alert, destination, known.outcome)),
+            (
+                "history",
+                lambda: history.note_outcome(
+                    redis, alert, destination, known.outcome, known.attempts, known.reason
+                ),
+            ),
+        ]
+        for name, step in steps:
+            if name not in known.done:
+                await until_done(step, name)
+                known.done.add(name)
 
     async def _attempt_all(self, alert: Alert, target: Target) -> _Attempted:
         """How many tries it took, and the last failure unless delivered.

@@ -9,6 +9,9 @@ Layout:
   lp:router:throttle:{<lead>}:<type>  string <alert_id> that holds the window (PX)
   lp:router:rr:{<scope>}            int   round-robin position per territory ("*": all)
   lp:router:dlq:replayed            hash  <alert_id>|<destination> -> failed_at replayed
+
+What became of each alert is also written per lead, for the read API (`router.lead_log`,
+layout in `leadpulse.alert_log`); the records here are what decides a resend.
 """
 
 from __future__ import annotations

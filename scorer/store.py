@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.alert_log import alert_log_key, alert_rows
 from leadpulse.schema import canonical_email
 from scorer.content import lead_consideration, top_interests
 from scorer.decay import value_at
@@ -154,6 +155,10 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         entry["at"] = iso(entry.get("at"))
         entry["noise"] = "flagged" in entry
     points = sorted(orjson.loads(p) for p in history_raw)
+    # The router's log of this lead's alerts (its own hash slot, so read apart from the
+    # MULTI above): sla_breach and account alerts too, and what became of each.
+    alert_log = await redis.hgetall(alert_log_key(state.lead_id))
+    intents = [(str(kind), str(alert_id), float(t)) for kind, alert_id, t in state.alerts]
     return {
         "lead_id": state.lead_id,
         "email": state.email,
@@ -172,7 +177,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         "created_at": iso(state.created),
         "last_seen": iso(state.last_seen),
         "nurture_paused_until": iso(state.paused_until),
-        "alerts": [{"type": k, "alert_id": a, "at": iso(t)} for k, a, t in state.alerts],
+        "alerts": alert_rows(intents, alert_log),
         "score_history": [{"at": iso(t), "score": s} for t, s in points],
     }
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from ingest.dashboard.charts import MAIN, bottleneck, funnel_svg, line_svg
 from ingest.dashboard.layout import esc, login_page, page
+from ingest.dashboard.lead_alerts import alerts_table
 from ingest.dashboard.periods import Grain, buckets, parse_period
 from ingest.dashboard.session import COOKIE, SESSION_HOURS, check_key, is_logged_in, new_session
 from scorer import store
@@ -338,11 +339,7 @@ async def lead_view(lead_id: str, request: Request) -> Response:
         for s in lead.get("stage_history", [])
     )
     timeline = "".join(_timeline_row(item) for item in lead.get("timeline", []))
-    alerts = "".join(
-        f"<tr><td>{esc(a.get('type'))}</td><td>{_when(a.get('at'))}</td>"
-        f"<td><code>{esc(a.get('alert_id'))}</code></td></tr>"
-        for a in lead.get("alerts", [])
-    )
+    alerts = alerts_table(lead.get("alerts", []), _when)
     paused = lead.get("nurture_paused_until")
     body = f"""<div class="card"><h1>{esc(lead.get("email") or lead["lead_id"])}</h1>
 <p><span class="pill {esc(lead.get("stage"))}" id="lead-stage">{esc(lead.get("stage"))}</span>
@@ -356,8 +353,7 @@ async def lead_view(lead_id: str, request: Request) -> Response:
 <div class="two"><div class="card"><h2>Why this score</h2><table id="breakdown">
 <tr><th>rule</th><th class="num">points</th><th>when</th></tr>{breakdown}</table></div>
 <div class="card"><h2>Stage history</h2><table id="stages"><tr><th>stage</th><th>since</th></tr>
-{stages}</table><h2 style="margin-top:18px">Alerts sent</h2><table id="alerts"><tr><th>type</th>
-<th>when</th><th>alert id</th></tr>{alerts}</table></div></div>
+{stages}</table><h2 style="margin-top:18px">Alerts</h2>{alerts}</div></div>
 <div class="card"><h2>Timeline</h2><table id="timeline"><tr><th>when</th><th>what</th>
 <th>where</th></tr>{timeline}</table></div>"""
     return HTMLResponse(page("Lead", body, active="leads"))

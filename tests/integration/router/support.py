@@ -56,12 +56,19 @@ class Received:
 
 @dataclass
 class Receiver:
-    """A real HTTP receiver; `script` holds (status, headers) answers, then `default`."""
+    """A real HTTP receiver; `script` holds (status, headers) answers, then `default`.
+
+    `before_answer`, when given, runs with the request's index (0-based) after the request
+    is recorded and before it is answered: a test's lever for "right after the 2xx".
+    `status_for`, when given, picks the status from the body (None: the script's answer).
+    """
 
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     default: int = 200
     delay: float = 0.0
     serial: bool = False
+    before_answer: Callable[[int], Awaitable[None]] | None = None
+    status_for: Callable[[bytes], int | None] | None = None
     received: list[Received] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
@@ -85,8 +92,12 @@ class Receiver:
     async def _answer(self, request: Request) -> Response:
         body = await request.body()
         status, headers = self.script.pop(0) if self.script else (self.default, {})
+        chosen = self.status_for(body) if self.status_for is not None else None
+        status = status if chosen is None else chosen
         entry = Received(dict(request.headers), body, status, time.monotonic())
         self.received.append(entry)
+        if self.before_answer is not None:
+            await self.before_answer(len(self.received) - 1)
         if self.delay:
             await asyncio.sleep(self.delay)
         entry.answered_at = time.monotonic()
