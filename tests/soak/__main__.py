@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def main() -> int:
     parser.add_argument("--drift", action="store_true", help="sample RSS, lag, Valkey memory")
     parser.add_argument("--dir", type=Path, help="where logs stay (default: a temp dir)")
     args = parser.parse_args()
+    # The harness's own Kafka clients complain through every broker cut it causes itself.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     root = args.dir or Path(tempfile.mkdtemp(prefix="leadpulse-soak-"))
     print(f"soak: logs under {root}", flush=True)
     options = Options(

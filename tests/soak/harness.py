@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 from leadpulse.embedded import EmbeddedValkey
 from tests.soak.drift import DriftSampler
-from tests.soak.faults import FaultRunner, schedule
+from tests.soak.faults import Fault, FaultRunner, schedule
 from tests.soak.load import LoadDriver, journeys_for
 from tests.soak.observe import Pipeline, read_topic
 from tests.soak.oracles import DESTINATION, Report, alert_counts, timeline_counts
@@ -63,81 +63,87 @@ async def run_soak(options: Options) -> Report:
 async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Report:
     redis = aioredis.Redis.from_url(stack.valkey.url)
     pipeline = Pipeline(redis, PARTITIONS)
-    load = LoadDriver(
-        stack.base_url,
-        journeys_for(int(options.seconds * options.rate), options.seed),
-        options.rate,
-    )
+    steps = journeys_for(int(options.seconds * options.rate), options.seed)
+    load = LoadDriver(stack.base_url, steps, options.rate)
     faults = schedule(options.seed, options.seconds, disk_full=stack.spool_mounted)
     faults = faults if options.faults else []
-    say(f"soak: {len(load.steps)} events at {options.rate:g}/s; {len(faults)} faults:")
+    say(f"soak: {len(steps)} events at {options.rate:g}/s; {len(faults)} faults:")
     for fault in faults:
         say(f"  {fault}")
     runner = FaultRunner(stack, receiver, load.probe, pipeline.applied)
     sampler = DriftSampler(lambda: _pids(stack), pipeline, stack.bootstrap, "leadpulse.events")
-    stop_sampling = asyncio.Event()
-    sampling = asyncio.create_task(sampler.run(stop_sampling)) if options.drift else None
     t0 = time.monotonic()
-    await asyncio.gather(load.run(), runner.run(faults, t0))
-    stop_sampling.set()
-    if sampling is not None:
-        await sampling
-    await load.close()
+    await _drive(load, runner, faults, sampler if options.drift else None)
     accepted = set(load.intake.accepted)
-    say(
-        f"soak: load and faults done in {time.monotonic() - t0:.1f}s; "
-        f"{len(accepted)} events accepted; draining"
-    )
-    # One budget for the three waits, so a stalled pipeline fails in bounded time.
-    drained_by = time.monotonic() + options.drain_seconds
-    missing = await pipeline.wait_applied(accepted, options.drain_seconds)
-    still = await pipeline.wait_still(5, max(6.0, drained_by - time.monotonic()))
-    pending = await _wait_routed(pipeline, stack.bootstrap, drained_by - time.monotonic())
-    say(
-        f"soak: drained in {time.monotonic() - t0:.1f}s (unapplied {len(missing)}, "
-        f"offsets still {still}, alerts unrouted {pending})"
-    )
+    say(f"soak: load done at +{time.monotonic() - t0:.1f}s, {len(accepted)} accepted; draining")
+    await _drain(pipeline, stack, accepted, options.drain_seconds)
     lost, doubled = await timeline_counts(redis, accepted)
     alerts = await read_topic(stack.bootstrap, ALERTS_TOPIC)
     records = {a["alert_id"]: await pipeline.router_record(a["alert_id"]) for a in alerts}
-    counts = alert_counts(
-        alerts,
-        await read_topic(stack.bootstrap, DLQ_TOPIC),
-        records,
-        list(receiver.deliveries),
-        runner.router_kills,
-    )
+    dead = await read_topic(stack.bootstrap, DLQ_TOPIC)
+    deliveries = list(receiver.deliveries)
+    counts = alert_counts(alerts, dead, records, deliveries, runner.router_kills)
     for alert_id in counts.dupe_ids[:5]:
-        got = [
-            f"+{d.at - t0:.1f}s {d.status}" for d in receiver.deliveries if d.webhook_id == alert_id
-        ]
+        got = [f"+{d.at - t0:.1f}s {d.status}" for d in deliveries if d.webhook_id == alert_id]
         say(f"soak: alert {alert_id} delivered twice: {', '.join(got)}")
     if counts.dupe_ids:
         say("soak: faults at " + ", ".join(f"+{at - t0:.1f}s {f.kind}" for at, f in runner.history))
     diff, lines = await _state_diff(stack, redis)
-    await redis.aclose()
+    intake = load.intake
     report = Report(
-        len(accepted),
-        runner.played,
-        lost,
-        doubled,
-        diff,
-        counts,
-        load.intake.server_errors,
-        runner.liveness_failures,
-        lines,
+        events=len(accepted),
+        faults=runner.played,
+        lost=lost,
+        doubled=doubled,
+        state_diff=diff,
+        alerts=counts,
+        server_errors=intake.server_errors,
+        liveness_failures=runner.liveness_failures,
+        details=lines,
     )
     say(
-        f"soak: intake statuses {dict(load.intake.statuses)}, connection errors "
-        f"{load.intake.connection_errors}, rejected {load.intake.rejected}"
+        f"soak: intake statuses {dict(intake.statuses)}, connection errors "
+        f"{intake.connection_errors}, rejected {intake.rejected}"
     )
     say("soak: liveness (s): " + ", ".join(f"{k} {v:.1f}" for k, v in runner.liveness))
     for line in [*lines[:15], *report.lines(), *(sampler.lines() if options.drift else [])]:
-        say(line)
+        say(line[:600])
     if options.drift:
-        say(f"drift: valkey bytes per lead {await _bytes_per_lead(stack, pipeline):.0f}")
+        say(f"drift: valkey bytes per lead {await _bytes_per_lead(pipeline):.0f}")
+    await redis.aclose()
     say(report.summary())
     return report
+
+
+async def _drive(
+    load: LoadDriver, runner: FaultRunner, faults: list[Fault], sampler: DriftSampler | None
+) -> None:
+    """The load and the fault schedule side by side (and the drift samples, if asked)."""
+    stop = asyncio.Event()
+    sampling = asyncio.create_task(sampler.run(stop)) if sampler is not None else None
+    try:
+        await asyncio.gather(load.run(), runner.run(faults, time.monotonic()))
+    finally:
+        stop.set()
+        if sampling is not None:
+            await sampling
+        await load.close()
+
+
+async def _drain(pipeline: Pipeline, stack: Stack, accepted: set[str], seconds: float) -> None:
+    """Quiet: every accepted id applied, stored offsets still, every alert routed.
+
+    One budget for the three waits, so a stalled pipeline fails in bounded time.
+    """
+    started = time.monotonic()
+    drained_by = started + seconds
+    missing = await pipeline.wait_applied(accepted, seconds)
+    still = await pipeline.wait_still(5, max(6.0, drained_by - time.monotonic()))
+    pending = await _wait_routed(pipeline, stack.bootstrap, drained_by - time.monotonic())
+    say(
+        f"soak: drained in {time.monotonic() - started:.1f}s (unapplied {len(missing)}, "
+        f"offsets still {still}, alerts unrouted {pending})"
+    )
 
 
 def _pids(stack: Stack) -> dict[str, int]:
@@ -147,13 +153,9 @@ def _pids(stack: Stack) -> dict[str, int]:
     return pids
 
 
-async def _bytes_per_lead(stack: Stack, pipeline: Pipeline) -> float:
-    client = aioredis.Redis.from_url(stack.valkey.url)
-    try:
-        used = (await client.info("memory"))["used_memory"]
-        return float(used) / max(1, await Pipeline(client, PARTITIONS).lead_count())
-    finally:
-        await client.aclose()
+async def _bytes_per_lead(pipeline: Pipeline) -> float:
+    used = (await pipeline.redis.info("memory"))["used_memory"]
+    return float(used) / max(1, await pipeline.lead_count())
 
 
 async def _wait_routed(pipeline: Pipeline, bootstrap: str, seconds: float) -> int:
