@@ -24,6 +24,10 @@ LIVENESS_SECONDS = 30.0
 _INFRA = ["kill_scorer", "kill_scorer", "kill_scorer", "kill_router", "kill_ingest"]
 _INFRA += ["kill_valkey", "cut_broker", "disk_full"]
 _HOOKS: list[Mode] = ["500", "429", "410", "hang"]
+# Seconds a fault lasts (default 1-3). The broker stays away longer than ingest's 5 s send
+# timeout, so ingest turns to its spool (and, with the disk full, to 503 + Retry-After).
+_LASTING = {"cut_broker": (6.0, 9.0), "disk_full": (6.0, 9.0)}
+_LASTING.update({f"webhook_{mode}": (2.0, 5.0) for mode in _HOOKS})
 
 
 @dataclass(frozen=True)
@@ -47,13 +51,14 @@ def schedule(seed: int, seconds: float, *, disk_full: bool = True) -> list[Fault
     rng.shuffle(infra)
     rng.shuffle(hooks)
     faults = []
-    for kinds, lasting in ((infra, (1.0, 3.0)), (hooks, (2.0, 5.0))):
+    for kinds in (infra, hooks):
         step = seconds * 0.8 / len(kinds)
         for n, kind in enumerate(kinds):
             at = seconds * 0.05 + step * (n + rng.uniform(0.0, 0.3))
             target = rng.choice(["scorer-a", "scorer-b"]) if kind == "kill_scorer" else ""
             name = kind if kind.startswith(("kill", "cut", "disk")) else f"webhook_{kind}"
-            faults.append(Fault(round(at, 1), name, target, round(rng.uniform(*lasting), 1)))
+            lasting = rng.uniform(*_LASTING.get(name, (1.0, 3.0)))
+            faults.append(Fault(round(at, 1), name, target, round(lasting, 1)))
     return sorted(faults, key=lambda f: f.at)
 
 

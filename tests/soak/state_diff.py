@@ -71,7 +71,7 @@ def diff_views(live: LeadsView, rebuilt: LeadsView) -> tuple[int, list[str]]:
             )
             lines.append(f"{lead_id}: {', '.join(fields)} differ ({detail})")
     if live_funnel != new_funnel:
-        lines.append(f"funnel differs: {_funnel_delta(live_funnel, new_funnel)}")
+        lines.insert(0, f"funnel differs: {_funnel_delta(live_funnel, new_funnel)}")
     return len(lines), lines
 
 
