@@ -66,13 +66,23 @@ def diff_views(live: LeadsView, rebuilt: LeadsView) -> tuple[int, list[str]]:
             continue
         fields = [name for name in _FIELDS if a[name] != b[name]]
         if fields:
-            detail = "; ".join(
-                f"{name}: live {a[name]!r:.160} rescore {b[name]!r:.160}" for name in fields[:2]
-            )
-            lines.append(f"{lead_id}: {', '.join(fields)} differ ({detail})")
+            detail = "; ".join(_first_difference(name, a[name], b[name]) for name in fields)
+            lines.append(f"{lead_id}: {detail}")
     if live_funnel != new_funnel:
         lines.insert(0, f"funnel differs: {_funnel_delta(live_funnel, new_funnel)}")
     return len(lines), lines
+
+
+def _first_difference(name: str, live: Any, rebuilt: Any) -> str:
+    """Where two values part: for lists, from the first entry that differs."""
+    if isinstance(live, list) and isinstance(rebuilt, list):
+        at = next(
+            (i for i, (x, y) in enumerate(zip(live, rebuilt, strict=False)) if x != y),
+            min(len(live), len(rebuilt)),
+        )
+        live, rebuilt = live[at : at + 2], rebuilt[at : at + 2]
+        name = f"{name}[{at}:]"
+    return f"{name} live {live!r:.200} rescore {rebuilt!r:.200}"
 
 
 def _funnel_delta(a: dict[str, Any], b: dict[str, Any]) -> str:
