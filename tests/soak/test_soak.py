@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(170)
 async def test_every_guarantee_holds_under_chaos(tmp_path: Path) -> None:
     """Nothing accepted is lost or doubled, state equals a rescore, alerts go once, no 5xx."""
     report = await run_soak(
-        Options(tmp_path / "soak", seconds=40, rate=150, seed=11, drain_seconds=30)
+        Options(tmp_path / "soak", seconds=40, rate=150, seed=11, drain_seconds=25)
     )
     assert report.events > 5000
     assert report.faults >= 10
