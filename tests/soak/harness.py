@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,8 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
         f"soak: intake statuses {dict(intake.statuses)}, connection errors "
         f"{intake.connection_errors}, rejected {intake.rejected}"
     )
+    answered = Counter(d.status for d in deliveries)
+    say(f"soak: receiver answered {dict(answered)} (0: hung past the router's timeout)")
     say("soak: liveness (s): " + ", ".join(f"{k} {v:.1f}" for k, v in runner.liveness))
     for line in [*lines[:15], *report.lines(), *(sampler.lines() if options.drift else [])]:
         say(line[:600])
