@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit bench chromium deploy-tools clean
+.PHONY: run test lint typecheck unit bench soak chromium deploy-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,13 @@ bench: $(STAMP)
 	$(PY) bench/scorer.py
 	$(PY) bench/alerts.py
 	$(PY) bench/leads_list.py
+
+# The long chaos soak: `make soak MINUTES=10 RATE=300 SEED=7 [SOAK_ARGS="--no-faults --drift"]`.
+MINUTES ?= 10
+RATE ?= 300
+SEED ?= 7
+soak: $(STAMP)
+	$(PY) -m tests.soak --minutes $(MINUTES) --rate $(RATE) --seed $(SEED) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .leadpulse .mypy_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Steady load from the simulator's journeys, posted by the harness itself so that it knows
+exactly which event ids ingest answered 2xx for.
+
+Segment messages go in `/v1/batch` requests (about ten a second), CRM outcomes one by one,
+in time order, paced to `rate` events a second. A 503 is retried after its Retry-After, a
+refused connection (ingest killed) after a short pause, both with the same ids, as an SDK
+does; ingest's dedupe by id makes a retry harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from leadpulse.journeys import Step, make_journeys
+from tests.soak.stack import SECRET_KEY, WRITE_KEY
+
+__all__ = ["Intake", "LoadDriver", "journeys_for"]
+
+
+@dataclass
+class Intake:
+    """What ingest answered: the accepted ids, and every status it gave."""
+
+    accepted: dict[str, float] = field(default_factory=dict)  # event id -> when (monotonic)
+    statuses: Counter[int] = field(default_factory=Counter)
+    unavailable_without_retry_after: int = 0
+    connection_errors: int = 0
+    rejected: int = 0
+
+    @property
+    def server_errors(self) -> int:
+        """5xx other than the designed 503 + Retry-After (broker and spool both away)."""
+        bad = sum(n for status, n in self.statuses.items() if status >= 500 and status != 503)
+        return bad + self.unavailable_without_retry_after
+
+
+def journeys_for(events: int, seed: int) -> list[Step]:
+    """About `events` steps of simulated journeys, in time order."""
+    sample = make_journeys(200, seed=seed)
+    leads = max(1, int(events / (len(sample) / 200) * 1.05))
+    return make_journeys(leads, seed=seed)[:events]
+
+
+def _event_id(step: Step) -> str:
+    return str(step.body["event_id"] if step.channel == "crm" else step.body["messageId"])
+
+
+class LoadDriver:
+    def __init__(self, base_url: str, steps: list[Step], rate: float) -> None:
+        self.steps = steps
+        self.rate = rate
+        self.intake = Intake()
+        self.sent = 0
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=15)
+        self._batch = max(1, min(100, int(rate / 10)))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def run(self) -> None:
+        """Send every step, paced; returns once each was answered 2xx (or refused as bad)."""
+        started = time.monotonic()
+        index = 0
+        while index < len(self.steps):
+            if self.steps[index].channel == "crm":
+                chunk = [self.steps[index]]
+            else:
+                chunk = []
+                while (
+                    index + len(chunk) < len(self.steps)
+                    and self.steps[index + len(chunk)].channel == "segment"
+                    and len(chunk) < self._batch
+                ):
+                    chunk.append(self.steps[index + len(chunk)])
+            await self.send(chunk)
+            index += len(chunk)
+            self.sent = index
+            ahead = index / self.rate - (time.monotonic() - started)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+
+    async def probe(self, label: str) -> str:
+        """One fresh page view, sent now (retried until accepted); returns its event id."""
+        event_id = f"probe-{label}-{uuid.uuid4().hex[:8]}"
+        body = {
+            "type": "page",
+            "messageId": event_id,
+            "anonymousId": f"probe-{label}",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "properties": {"url": "https://www.leadpulse-demo.example/demo/blog/probe"},
+        }
+        await self._post("/v1/batch", {"batch": [body]}, [event_id])
+        return event_id
+
+    async def send(self, steps: list[Step]) -> None:
+        ids = [_event_id(step) for step in steps]
+        if steps[0].channel == "crm":
+            await self._post("/v1/crm/events", steps[0].body, ids)
+        else:
+            await self._post("/v1/batch", {"batch": [s.body for s in steps]}, ids)
+
+    async def _post(self, path: str, body: dict[str, Any], ids: list[str]) -> None:
+        crm = path == "/v1/crm/events"
+        # CRM outcomes need the secret key; Segment batches carry the write key.
+        secret = f"Bearer {SECRET_KEY}"
+        write = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+        headers = {"Authorization": secret if crm else write}
+        while True:
+            try:
+                response = await self._client.post(path, json=body, headers=headers)
+            except httpx.HTTPError:
+                self.intake.connection_errors += 1
+                await asyncio.sleep(0.5)
+                continue
+            status = response.status_code
+            self.intake.statuses[status] += 1
+            if status < 300:
+                refused = {r.get("messageId") for r in response.json().get("rejected", [])}
+                self.intake.rejected += len(refused)
+                now = time.monotonic()
+                for event_id in ids:
+                    if event_id not in refused:
+                        self.intake.accepted.setdefault(event_id, now)
+                return
+            if status < 500 and status != 429:
+                self.intake.rejected += len(ids)
+                return
+            retry_after = response.headers.get("Retry-After")
+            if status == 503 and retry_after is None:
+                self.intake.unavailable_without_retry_after += 1
+            await asyncio.sleep(min(2.0, float(retry_after or 0.5)))
