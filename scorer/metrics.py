@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "ALERTS_QUEUED",
     "BATCH_FAILURES",
     "BATCH_SECONDS",
     "CONFLICTS",
+    "LAG",
+    "LOG_RESETS",
     "MESSAGES",
     "OUTBOX_FAILURES",
     "OUTBOX_PUBLISHED",
+    "RETRY_WAITS",
+    "SCRIPT_RELOADS",
     "SLA_FIRED",
 ]
 
@@ -40,3 +44,21 @@ BATCH_FAILURES = Counter(
     "leadpulse_scorer_batch_failures_total", "Batches that failed and were resumed from Valkey"
 )
 SLA_FIRED = Counter("leadpulse_scorer_sla_fired_total", "SLA timers fired into alerts")
+SCRIPT_RELOADS = Counter(
+    "leadpulse_scorer_script_reloads_total",
+    "Times Valkey answered NOSCRIPT (restarted or flushed) and the Lua scripts were loaded again",
+)
+RETRY_WAITS = Counter(
+    "leadpulse_scorer_retry_waits_total",
+    "Back-off waits after a failed batch, by cause (valkey_unreachable, error)",
+    ["cause"],
+)
+LOG_RESETS = Counter(
+    "leadpulse_scorer_partition_log_resets_total",
+    "Partitions whose log was replaced (topic recreated, broker emptied): consumed from the start",
+)
+LAG = Gauge(
+    "leadpulse_scorer_lag_messages",
+    "Messages behind the high watermark of the last fetch, per partition (never negative)",
+    ["partition"],
+)
