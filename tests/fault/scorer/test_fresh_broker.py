@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis.asyncio as aioredis
+from aiokafka.admin import AIOKafkaAdminClient
 from structlog.testing import capture_logs
 
 from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey
@@ -92,5 +93,51 @@ async def test_a_fresh_broker_under_kept_state_is_detected_and_scored(
         ids = [entry["id"] for entry in lead["timeline"]]
         assert ids.count(form.event_id) == 1 and len(ids) == len(set(ids))
         assert await visitors(redis) == seen_before
+    finally:
+        await redis.aclose()
+
+
+async def test_a_topic_recreated_under_a_running_scorer_is_scored_from_its_start(
+    settings_factory: SettingsFactory, valkey: EmbeddedValkey, run_scorer: RunScorer
+) -> None:
+    """The events topic is deleted and created again while the scorer runs: the new
+    topic's events are scored, and the replaced partitions are reported."""
+    redis = aioredis.Redis.from_url(valkey.url)
+    await redis.flushall()
+    settings = settings_factory(redis_url=valkey.url, scorer_health_port=0)
+    await ensure_topics(settings)
+    try:
+        await run_scorer(settings)
+        async with Producer(settings) as producer:
+            await producer.send(
+                *[page(f"/demo/blog/{i}", anon=f"r{i % 10}", when=at(i)) for i in range(VISITS)]
+            )
+            await wait_for(lambda: offsets_sum(redis, settings, VISITS), what="the visits")
+        before = await stored_offsets(redis, settings.kafka_partitions)
+        email = "recreated@topic.example"
+        with capture_logs() as logs:
+            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+            await admin.start()
+            try:
+                await admin.delete_topics([settings.topics.events])
+            finally:
+                await admin.close()
+            await ensure_topics(settings)
+            async with Producer(settings) as producer:
+                await producer.send(
+                    page("/demo/pricing", anon="new1", when=at(70)),
+                    identify(anon="new1", email=email, when=at(71)),
+                    track("Demo Requested", email=email, when=at(72)),
+                )
+
+                async def mql() -> bool:
+                    lead = await store.get_lead(redis, email)
+                    return lead is not None and lead["stage"] == "mql"
+
+                await wait_for(mql, 40, "the new topic's lead to become an mql")
+        resets = [e for e in logs if e["event"] == "partition_log_reset"]
+        assert resets, "no partition_log_reset line"
+        assert all(e["stored_offset"] == before[e["partition"]] for e in resets)
+        assert await visitors(redis) == 11
     finally:
         await redis.aclose()
