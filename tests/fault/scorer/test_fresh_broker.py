@@ -141,3 +141,49 @@ async def test_a_topic_recreated_under_a_running_scorer_is_scored_from_its_start
         assert await visitors(redis) == 11
     finally:
         await redis.aclose()
+
+
+async def test_a_new_log_longer_than_the_old_one_is_told_apart_by_its_events(
+    settings_factory: SettingsFactory,
+    valkey: EmbeddedValkey,
+    brokers: tuple[EmbeddedBroker, EmbeddedBroker],
+    run_scorer: RunScorer,
+) -> None:
+    """The new log already reaches past the stored offset when the scorer starts: the event
+    applied there is not the one at that offset now, so none of the new log is skipped."""
+    old, new = brokers
+    redis = aioredis.Redis.from_url(valkey.url)
+    await redis.flushall()
+    settings = settings_factory(
+        kafka_bootstrap=old.bootstrap,
+        redis_url=valkey.url,
+        scorer_health_port=0,
+        kafka_partitions=1,
+    )
+    try:
+        await ensure_topics(settings)
+        async with Producer(settings) as producer:
+            halt = await run_scorer(settings)
+            await producer.send(*[page("/demo/a", anon=f"o{i}", when=at(i)) for i in range(5)])
+            await wait_for(lambda: offsets_sum(redis, settings, 5), what="the old log")
+            await halt()
+        assert await stored_offsets(redis, 1) == [4]
+        settings = settings.model_copy(update={"kafka_bootstrap": new.bootstrap})
+        await ensure_topics(settings)
+        async with Producer(settings) as producer:
+            await producer.send(*[page("/demo/b", anon=f"n{i}", when=at(i)) for i in range(12)])
+        with capture_logs() as logs:
+            halt = await run_scorer(settings)
+            await wait_for(lambda: _visitors_are(redis, 17), what="every visitor of both logs")
+            await halt()
+        resets = [e for e in logs if e["event"] == "partition_log_reset"]
+        assert [(e["partition"], e["stored_offset"], e["found"]) for e in resets] == [
+            (0, 4, "another event at the stored offset")
+        ]
+        assert await stored_offsets(redis, 1) == [11]
+    finally:
+        await redis.aclose()
+
+
+async def _visitors_are(redis: aioredis.Redis, count: int) -> bool:
+    return await visitors(redis) == count

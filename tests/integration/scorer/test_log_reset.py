@@ -9,6 +9,7 @@ from structlog.testing import capture_logs
 from leadpulse.settings import Settings
 from scorer import store
 from scorer.keys import PartitionKeys
+from scorer.scripts import Scripts
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import at, page
 
@@ -47,3 +48,24 @@ async def test_a_restart_on_a_healthy_log_resets_nothing(
     after = await stored_offsets(redis, partitions)
     assert sum(after) == sum(stored) + 1
     assert await visitors(redis) == 31
+
+
+async def test_the_reset_script_forgets_the_offset_and_keeps_the_dedupe_order(
+    redis: Any,
+) -> None:
+    """log_reset.lua: only the stale offset it was given is reset; the seen ids stay, scored
+    below every offset of the new log, oldest lowest; the mark goes."""
+    scripts = Scripts()
+    await scripts.load(redis)
+    pk = PartitionKeys(1)
+    await redis.set(pk.offset, 4200)
+    await redis.set(pk.mark, "4200 evt-last")
+    await redis.zadd(pk.seen, {f"evt-{n}": n for n in range(2500)})
+    refused = await scripts.run(redis, scripts.reset, [pk.offset, pk.seen, pk.mark], [4199])
+    assert refused == 0 and int(await redis.get(pk.offset)) == 4200
+    done = await scripts.run(redis, scripts.reset, [pk.offset, pk.seen, pk.mark], [4200])
+    assert done == 1
+    assert int(await redis.get(pk.offset)) == -1 and await redis.get(pk.mark) is None
+    seen = await redis.zrange(pk.seen, 0, -1, withscores=True)
+    assert [m.decode() for m, _ in seen] == [f"evt-{n}" for n in range(2500)]
+    assert [s for _, s in seen] == [float(n - 4201) for n in range(2500)]
