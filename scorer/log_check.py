@@ -27,6 +27,7 @@ last batch, hundreds short of the end. The high watermark of a fetch response is
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -109,6 +110,8 @@ class LogCheck:
         for tp in partitions:
             self._pending.pop(tp, None)
             self._read.pop(tp, None)
+            with contextlib.suppress(KeyError):
+                LAG.remove(str(tp.partition))
 
     def seeked(self, tp: TopicPartition) -> None:
         """The consumer moved `tp` itself: its next offsets say nothing of the log."""
