@@ -8,7 +8,8 @@ ARGV[1] = the stored offset the caller found stale
 The new log starts again at low offsets; its events are applied from the start and the
 seen set still dedupes any that were applied before. Its scores are shifted below zero
 (order kept) so the window, trimmed lowest score first, keeps dropping the oldest ids
-rather than the new ones.
+rather than the new ones. That is O(window): about 0.6 s for a full 500,000-id window,
+once per replaced partition.
 
 Returns 1 when reset; 0 when the stored offset moved meanwhile (another scorer), nothing done.
 ]]
