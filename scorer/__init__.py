@@ -4,14 +4,17 @@
 
 Life of a message in the scorer (module doing it -> what can come out):
 1. `consumer.ScorerLoop.step`: getmany() a batch; on assignment every partition seeks to the
-   offset Valkey stored + 1 (`resume_from_valkey`), never to Kafka's committed offset.
+   offset Valkey stored (`resume_from_valkey`), never to Kafka's committed offset, and the
+   message found there proves the log is the one applied (`log_check`; else the partition
+   is reset and read from its start, `partition_log_reset`).
 2. `batch.apply_batch`: two pipelined reads per batch (offsets, dedupe hits, identity maps,
    forwards, suppression; then lead states), then `engine.apply_message` per message in
    offset order -> outcome applied | duplicate | suppressed | forwarded | control |
    unreadable, each with a `writes.WriteSet`.
 3. One pipeline with one `lua/apply.lua` call per message: the effects, the partition's
    offset, the event id in the dedupe set and any outbox entries, atomically, chained on the
-   previous offset (a zombie or a failed call writes nothing; the partition is re-read).
+   previous offset (a zombie or a failed call writes nothing; the partition is re-read;
+   NOSCRIPT from a restarted Valkey reloads the scripts and applies again).
 4. `outbox.Outbox`: alerts (alerts topic) and claims/merges/forwards/account touches (events
    topic) are published from the outbox after the apply, then deleted; Kafka offsets are
    committed (a hint) at most once a second.

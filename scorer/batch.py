@@ -6,9 +6,9 @@ at; (3) one pipeline with one `apply.lua` call per run of up to RUN_MAX messages
 partition, carrying the run's effects coalesced per key (a lead touched by ten events of
 the run is written once; one call per message cost more in packing, parsing and script
 overhead than the work itself). Calls of one partition are chained: each names the offset
-its predecessor stores, so if any call fails (a zombie consumer after a rebalance, a
-script cache flush) the rest of that partition's chain writes nothing and the partition
-is re-read from its stored offset.
+its predecessor stores, so if any call fails the rest of that partition's chain writes
+nothing: a zombie consumer after a rebalance (`{0, stored}`) re-reads the partition from
+its stored offset; a script cache flush (NOSCRIPT) reloads the scripts and applies again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
+from redis.exceptions import NoScriptError
 
 from leadpulse.schema import EventEnvelope
 from scorer.account_returns import is_account_return
@@ -31,7 +32,14 @@ from scorer.state import LeadState
 from scorer.summary import flush_leads
 from scorer.writes import WriteSet
 
-__all__ = ["RUN_MAX", "Message", "PartitionResult", "apply_batch", "read_stored_offset"]
+__all__ = [
+    "RUN_MAX",
+    "ApplyError",
+    "Message",
+    "PartitionResult",
+    "apply_batch",
+    "read_stored_offset",
+]
 
 # Messages per apply.lua call: one call holds Valkey for its whole run, so keep runs short
 # enough (a few ms) not to stall the read API and ingest's suppression check.
@@ -168,6 +176,10 @@ async def _read_views(
     return views, cached
 
 
+class ApplyError(Exception):
+    """apply.lua answered an error: not an offset conflict, so re-reading would not help."""
+
+
 async def apply_batch(
     redis: Any,
     scripts: Scripts,
@@ -179,9 +191,40 @@ async def apply_batch(
     """Apply every message of the batch; each partition's result says how far it got.
 
     With a `cache`, lead states stay in memory between batches (see `lead_cache`).
+    A server that forgot the scripts (NOSCRIPT: restarted, flushed) gets them again and
+    the partitions it refused are applied once more; any other error reply raises
+    `ApplyError`, leaving the caller to resume from Valkey.
     """
     cache = cache if cache is not None else LeadCache(0)
-    views, cached = await _read_views(redis, batches, cache, lost_accounts or {})
+    lost = lost_accounts or {}
+    results, refused = await _apply_once(redis, scripts, rules, batches, cache, lost)
+    if refused:
+        await scripts.reload(redis, "noscript")
+        retry = {partition: batches[partition] for partition in refused}
+        again, refused = await _apply_once(redis, scripts, rules, retry, cache, lost)
+        if refused:
+            raise ApplyError(f"NOSCRIPT again after reloading, partitions {sorted(refused)}")
+        results.update(again)
+    return results
+
+
+def _fingerprint(ws: WriteSet) -> str:
+    """'<offset> <event id>' of the run's last message ('<offset> ' when it had no id)."""
+    last = ws.event_ids[-1] if ws.event_ids else None
+    event_id = last[1] if last is not None and last[0] == ws.offset else ""
+    return f"{ws.offset} {event_id}"
+
+
+async def _apply_once(
+    redis: Any,
+    scripts: Scripts,
+    rules: Rules,
+    batches: dict[int, list[Message]],
+    cache: LeadCache,
+    lost_accounts: Mapping[str, float],
+) -> tuple[dict[int, PartitionResult], set[int]]:
+    """One attempt: results of the partitions applied, and those refused with NOSCRIPT."""
+    views, cached = await _read_views(redis, batches, cache, lost_accounts)
     pipe = redis.pipeline(transaction=False)
     chains: list[tuple[PartitionResult, list[int], int]] = []
     for partition, messages in batches.items():
@@ -210,6 +253,8 @@ async def apply_batch(
         offsets: list[int] = []
         for ws in runs:
             keys, args = ws.script_args(expected, rules.dedupe_window)
+            keys.append(view.pk.mark)
+            args.append(_fingerprint(ws))
             pipe.execute_command("EVALSHA", scripts.apply, len(keys), *keys, *args)
             expected = ws.offset
             offsets.append(expected)
@@ -217,13 +262,21 @@ async def apply_batch(
         chains.append((result, offsets, base))
     replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
     out: dict[int, PartitionResult] = {}
+    refused: set[int] = set()
     for result, offsets, base in chains:
         for i, offset in enumerate(offsets):
             reply = replies[base + i]
-            if isinstance(reply, Exception) or int(reply[0]) == 0:
-                result.conflict = True
+            if isinstance(reply, NoScriptError) and i == 0:
+                refused.add(result.partition)  # nothing of this partition was written
+                break
+            if isinstance(reply, Exception):
+                raise ApplyError(f"partition {result.partition}: {reply}") from reply
+            if int(reply[0]) == 0:
+                result.conflict = True  # {0, stored}: another consumer moved the offset
                 break
             result.last_applied = offset
+        if result.partition in refused:
+            continue
         view = views[result.partition]
         if result.conflict:
             result.outbound = []
@@ -232,4 +285,4 @@ async def apply_batch(
             assert stored is not None
             cache.keep(result.partition, stored, cached[result.partition], view.leads)
         out[result.partition] = result
-    return out
+    return out, refused

@@ -1,7 +1,10 @@
 """The scorer's consumer loop: getmany -> apply (one pipeline) -> publish outbox -> commit.
 
 Offsets: Valkey's stored offset per partition is the truth; on assignment the consumer seeks
-to it + 1, so Kafka's committed offset is only a hint (kept current for lag monitoring).
+to it and re-reads that last applied message to check the log is still the one the offset
+came from (`log_check`), so Kafka's committed offset is only a hint (kept current for lag
+monitoring). A resume that failed (Valkey unreachable) is retried before the next batch:
+consuming on from wherever the consumer stands would skip what the failed batch held.
 Kafka offsets are committed only for what the pipeline applied, at most once a second (they
 are a hint, so batching them costs nothing in safety). Outbox messages are published in the
 background while the next batch is applied: they are durable in Valkey already, and a
@@ -25,7 +28,8 @@ from scorer.account_returns import read_lost_accounts
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
 from scorer.lead_cache import LeadCache
-from scorer.metrics import BATCH_SECONDS, CONFLICTS, LAG, MESSAGES, OUTBOX_FAILURES
+from scorer.log_check import LogCheck
+from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts
 from scorer.sla import fire_due_timers
@@ -55,10 +59,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Any) -> None:
         await self._loop.commit_applied([tp for tp in revoked])
         self._loop.forget_cached([tp.partition for tp in revoked])
-        self._loop.forget_lag(list(revoked))
+        self._loop.log_check.forget(list(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        await self._loop.resume_from_valkey(list(assigned))
+        try:
+            await self._loop.resume_from_valkey(list(assigned))
+        except Exception as exc:  # noqa: BLE001 - retried before the next batch (step)
+            log.warning("resume_failed", error=type(exc).__name__)
 
 
 class ScorerLoop:
@@ -89,45 +96,43 @@ class ScorerLoop:
         self._lost_accounts: dict[str, float] = {}
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
-        self._positions: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
         self._publishing: set[asyncio.Task[None]] = set()
         self._next_commit = 0.0
         self.listener = _Rebalance(self)
+        self.log_check = LogCheck(consumer, redis, scripts)
         self.events_applied = 0
+        self._resume_due = False
 
     @property
     def partitions(self) -> set[TopicPartition]:
         return set(self.consumer.assignment())
 
     async def resume_from_valkey(self, partitions: list[TopicPartition]) -> None:
-        """Seek each partition to its stored offset + 1 and publish what its outbox holds."""
+        """Seek each partition to its stored offset (checked, then skipped: `log_check`)
+        and publish what its outbox holds. Until this succeeds no batch is consumed."""
+        self._resume_due = True
         self.forget_cached([tp.partition for tp in partitions])
         for tp in partitions:
-            stored = await read_stored_offset(self._redis, tp.partition)
-            self.consumer.seek(tp, stored + 1)
-            self._positions[tp] = stored + 1
+            stored = await self.log_check.resume(tp)
             self._dirty.add(tp.partition)
             log.info("partition_resumed", partition=tp.partition, offset=stored + 1)
+        self._resume_due = False
         await self._flush_dirty()
+
+    def resume_before_next_batch(self) -> None:
+        """After a failed batch: the next step first resumes every partition from Valkey."""
+        self._resume_due = True
+
+    def _log_replaced(self, partition: int) -> None:
+        """The partition's log was replaced: what this process knew of it is void."""
+        self.forget_cached([partition])
+        for tp in [tp for tp in self._applied if tp.partition == partition]:
+            del self._applied[tp]
 
     def forget_cached(self, partitions: list[int]) -> None:
         """Drop in-memory lead states of partitions that change hands (memory, not safety)."""
         self._cache.drop(partitions)
-
-    def forget_lag(self, partitions: list[TopicPartition]) -> None:
-        """Stop reporting the lag of partitions that left this consumer."""
-        for tp in partitions:
-            self._positions.pop(tp, None)
-            with contextlib.suppress(KeyError):
-                LAG.remove(str(tp.partition))
-
-    def _record_lag(self) -> None:
-        for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
-            position = self._positions.get(tp)
-            if high is not None and position is not None:
-                LAG.labels(str(tp.partition)).set(max(0, high - position))
 
     async def drain(self) -> None:
         """Wait for every background outbox publish to finish (before a commit or a stop)."""
@@ -200,29 +205,33 @@ class ScorerLoop:
                 # No longer ours (IllegalStateError): the new owner resumes from Valkey.
                 with contextlib.suppress(IllegalStateError):
                     self.consumer.seek(tp, stored + 1)
+                self.log_check.seeked(tp)
                 continue
             self._publish_later(partition, result.outbound)
 
     async def step(self, timeout_ms: int = 500, max_records: int = 1000) -> int:
         """One getmany() batch; returns how many records it held."""
+        if self._resume_due:
+            await self.resume_from_valkey(sorted(self.partitions))
         records = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         count = 0
-        if records:
-            started = time.perf_counter()
+        started = time.perf_counter()
+        batches: dict[int, list[Message]] = {}
+        for tp, items in records.items():
+            batches[tp.partition] = [
+                Message(r.offset, *decode_message(r.key, r.value)) for r in items
+            ]
+            count += len(items)
+        for partition in await self.log_check.screen(records, batches):
+            self._log_replaced(partition)
+        batches = {p: messages for p, messages in batches.items() if messages}
+        if batches:
             topic = next(iter(records)).topic
-            batches: dict[int, list[Message]] = {}
-            for tp, items in records.items():
-                batches[tp.partition] = [
-                    Message(r.offset, *decode_message(r.key, r.value)) for r in items
-                ]
-                self._positions[tp] = items[-1].offset + 1
-                count += len(items)
             results = await apply_batch(
                 self._redis, self._scripts, self._rules, batches, self._cache, self._lost_accounts
             )
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
-        self._record_lag()
         if self._applied and time.monotonic() >= self._next_commit:
             self._next_commit = time.monotonic() + self._commit_every
             await self.commit_applied(None)

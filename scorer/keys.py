@@ -8,6 +8,7 @@ set of digests (never raw emails), read by ingest in one round trip.
 
     lp:{pN}:offset          last applied offset of partition N (string)
     lp:{pN}:seen            zset event_id -> offset: dedupe window of applied event ids
+    lp:{pN}:mark            "<offset> <event id>" of the last applied message (log identity)
     lp:{pN}:outbox          hash message id -> JSON {topic, key, value}: not yet published
     lp:{pN}:id              hash identity key -> lead id (identities living here)
     lp:{pN}:fwd             hash identity key -> survivor identity key (merged away)
@@ -57,6 +58,7 @@ class PartitionKeys:
         "index",
         "listing_sizes",
         "lost_accounts",
+        "mark",
         "offset",
         "outbox",
         "partition",
@@ -71,6 +73,7 @@ class PartitionKeys:
         self.prefix = f"lp:{{p{partition}}}:"
         self.offset = self.prefix + "offset"
         self.seen = self.prefix + "seen"
+        self.mark = self.prefix + "mark"
         self.outbox = self.prefix + "outbox"
         self.identities = self.prefix + "id"
         self.fwd = self.prefix + "fwd"

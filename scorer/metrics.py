@@ -10,10 +10,13 @@ __all__ = [
     "BATCH_SECONDS",
     "CONFLICTS",
     "LAG",
+    "LOG_RESETS",
     "MESSAGES",
     "OUTBOX_FAILURES",
     "OUTBOX_PUBLISHED",
     "READY",
+    "RETRY_WAITS",
+    "SCRIPT_RELOADS",
     "SLA_FIRED",
 ]
 
@@ -42,11 +45,22 @@ BATCH_FAILURES = Counter(
     "leadpulse_scorer_batch_failures_total", "Batches that failed and were resumed from Valkey"
 )
 SLA_FIRED = Counter("leadpulse_scorer_sla_fired_total", "SLA timers fired into alerts")
-# Per held partition: the highwater of the last fetch minus the next offset to apply.
-# A partition that changes hands leaves this scorer's series (the new owner reports it).
+SCRIPT_RELOADS = Counter(
+    "leadpulse_scorer_script_reloads_total",
+    "Times Valkey answered NOSCRIPT (restarted or flushed) and the Lua scripts were loaded again",
+)
+RETRY_WAITS = Counter(
+    "leadpulse_scorer_retry_waits_total",
+    "Back-off waits after a failed batch, by cause (valkey_unreachable, error)",
+    ["cause"],
+)
+LOG_RESETS = Counter(
+    "leadpulse_scorer_partition_log_resets_total",
+    "Partitions whose log was replaced (topic recreated, broker emptied): consumed from the start",
+)
 LAG = Gauge(
     "leadpulse_scorer_lag_messages",
-    "Events on the topic this scorer has not applied yet, by partition it holds",
+    "Messages behind the high watermark of the last fetch, per partition (never negative)",
     ["partition"],
 )
 READY = Gauge(

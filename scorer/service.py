@@ -13,6 +13,9 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from redis.exceptions import ClusterDownError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from leadpulse.config import LeadPulseConfig
 from leadpulse.health import HealthServer
@@ -22,13 +25,17 @@ from scorer.consumer import ScorerLoop
 from scorer.context import Rules
 from scorer.keys import META
 from scorer.lead_cache import LeadCache
-from scorer.metrics import BATCH_FAILURES, READY
+from scorer.metrics import BATCH_FAILURES, READY, RETRY_WAITS
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts, connect_redis
 
-__all__ = ["consumer_options", "open_redis", "run", "settle_heap"]
+__all__ = ["consumer_options", "open_redis", "retry_delay", "run", "settle_heap"]
 
 log = structlog.get_logger("scorer")
+
+RETRY_MAX_SECONDS = 10.0
+# Valkey down, restarting or failing over: nothing to fix but wait.
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, OSError)
 
 
 def settle_heap() -> None:
@@ -77,6 +84,27 @@ async def open_redis(settings: Settings, config: LeadPulseConfig) -> tuple[Any, 
     return redis, scripts
 
 
+def retry_delay(failures: int) -> float:
+    """Seconds to wait after the n-th failure in a row: 0.5, 1, 2, 4, 8, then 10."""
+    return float(min(RETRY_MAX_SECONDS, 0.5 * 2 ** min(failures - 1, 10)))
+
+
+async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
+    """Say why the batch failed, count it, and wait before the next try (or until stop)."""
+    delay = retry_delay(failures)
+    BATCH_FAILURES.inc()
+    if isinstance(exc, UNREACHABLE):
+        RETRY_WAITS.labels("valkey_unreachable").inc()
+        log.warning(
+            "valkey_unreachable", error=type(exc).__name__, failures=failures, retry_in=delay
+        )
+    else:
+        RETRY_WAITS.labels("error").inc()
+        log.exception("batch_failed", error=type(exc).__name__, failures=failures, retry_in=delay)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)
+
+
 async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) -> None:
     """Consume events until `stop` is set, then shut down in order."""
     rules = Rules.from_config(config.scoring)
@@ -109,16 +137,16 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         stack.push_async_callback(consumer.stop)
         settle_heap()
         log.info("scorer_started", group=settings.scorer_group, topic=settings.topics.events)
+        failures = 0
         while not stop.is_set():
             try:
                 await loop.step()
-            except Exception as exc:
-                log.exception("batch_failed", error=type(exc).__name__)
-                BATCH_FAILURES.inc()
-                # A failed batch may be half applied: resume every partition from Valkey.
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
-                with contextlib.suppress(Exception):
-                    await loop.resume_from_valkey(sorted(loop.partitions))
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - logged with its traceback in _back_off
+                failures += 1
+                # A failed batch may be half applied: every partition resumes from Valkey
+                # (in the next step, retried there until Valkey answers).
+                loop.resume_before_next_batch()
+                await _back_off(exc, failures, stop)
         await loop.commit_applied(None)
         log.info("scorer_stopping", events_applied=loop.events_applied)

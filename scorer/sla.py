@@ -64,9 +64,7 @@ async def fire_due_timers(
         if rules.config.stages.sla.recycle_when_stale and state.keys:
             queued.append(_stale_message(state.keys[0], lead_id, stage, since, member, now))
         args = [part for m in queued for part in (m.msg_id, m.dumps())]
-        done = await redis.execute_command(
-            "EVALSHA", scripts.sla, 2, pk.sla, pk.outbox, member, *args
-        )
+        done = await scripts.run(redis, scripts.sla, [pk.sla, pk.outbox], [member, *args])
         if int(done) == 1:
             SLA_FIRED.inc()
             fired += queued

@@ -15,6 +15,9 @@ ARGV[5] = JSON list of ops, each [opcode, k, args...] where KEYS[k] is the key:
   ["set",k,v] ["del",k] ["hset",k,f,v,f,v...] ["hdel",k,f,f...] ["hincr",k,f,n]
   ["lpush",k,max,v,v...] (then LTRIM to max) ["zadd",k,score,m,score,m...] ["zrem",k,m]
   ["zcut",k,maxscore] (ZREMRANGEBYSCORE -inf maxscore)
+ARGV[6] = optional: "<last offset> <event id>" of the run's last message, stored in the last
+          KEYS entry (lp:{pN}:mark) with the offset, so a scorer resuming the partition can
+          tell the log it reads is the one these offsets came from (scorer/log_check.py)
 
 The caller computed the ops from state it read together with the stored offset, deduping
 event ids against the seen set it read then; the offset check proves nothing changed since,
@@ -84,4 +87,7 @@ if #seen > 0 then
   end
 end
 redis.call('SET', KEYS[1], ARGV[3])
+if ARGV[6] then
+  redis.call('SET', KEYS[#KEYS], ARGV[6])
+end
 return {1, tonumber(ARGV[3])}
