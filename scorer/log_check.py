@@ -82,6 +82,8 @@ class LogCheck:
         self._pending: dict[TopicPartition, Pending] = {}
         # next offset to read per partition, as this consumer's fetches moved it
         self._read: dict[TopicPartition, int] = {}
+        # where each partition was resumed: its lag before a fetch has moved it
+        self._resumed_at: dict[TopicPartition, int] = {}
 
     @property
     def pending(self) -> bool:
@@ -97,6 +99,7 @@ class LogCheck:
         stored = int(raw) if raw is not None else -1
         self._pending.pop(tp, None)
         self._read.pop(tp, None)
+        self._resumed_at[tp] = max(stored, 0)
         if stored < 0:
             self._consumer.seek(tp, 0)
             return stored
@@ -110,6 +113,7 @@ class LogCheck:
         for tp in partitions:
             self._pending.pop(tp, None)
             self._read.pop(tp, None)
+            self._resumed_at.pop(tp, None)
             with contextlib.suppress(KeyError):
                 LAG.remove(str(tp.partition))
 
@@ -176,7 +180,7 @@ class LogCheck:
         the last batch there); never below 0."""
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
-            read = self._read.get(tp)
+            read = self._read.get(tp, self._resumed_at.get(tp))
             if highwater is not None and read is not None:
                 LAG.labels(str(tp.partition)).set(max(0, highwater - read))
 
