@@ -1,6 +1,9 @@
 """Oracle (b): the live state equals a clean `leadpulse rescore` of the same topic into a
 fresh Valkey, compared lead by lead through the read path (the functions the read API
 serves: `scorer.store.list_leads`, `get_lead`, `get_funnel`), both read at one instant.
+
+Alerts are compared as the scorer recorded them (type, id, time): the router's delivery log
+beside them is not part of what a rescore rebuilds (oracle (c) checks the deliveries).
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ def _lead_fields(lead: dict[str, Any]) -> dict[str, Any]:
 async def read_view(redis: Any, now: float) -> LeadsView:
     """Every listed lead's fields and the whole funnel, scores decayed to `now`."""
     leads: dict[str, dict[str, Any]] = {}
-    with mock.patch.object(store, "time", SimpleNamespace(time=lambda: now)):
+    without_delivery_log = mock.patch.object(store, "alert_log_key", lambda _: "lp:soak:none")
+    with (
+        mock.patch.object(store, "time", SimpleNamespace(time=lambda: now)),
+        without_delivery_log,
+    ):
         offset = 0
         while True:
             page = await store.list_leads(
