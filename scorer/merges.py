@@ -93,6 +93,9 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         # The survivor was forgotten meanwhile: its merged history goes with it.
         record_exit(ws, view.pk, t_of(event), src.stage)
         return
+    # A lead stored before steps were kept cannot be walked: it keeps its stage, and the
+    # merged-away side leaves the funnel (rescore rebuilds both exactly).
+    legacy = any(lead.history and not lead.steps for lead in (state, src))
     old = [entries_of(state.history), entries_of(src.history)]
     _fold(state, src, rules)
     _join_steps(state, src)
@@ -106,7 +109,10 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
     )
     for entry in entries:
         push_timeline(view, ws, state.lead_id, orjson.dumps(entry), rules.config.timeline_max)
-    restage(ws, view, state, rules, old)
+    if legacy:
+        record_exit(ws, view.pk, t_of(event), src.stage)
+    else:
+        restage(ws, view, state, rules, old)
     write_lead(ws, view, state, rules)
 
 

@@ -178,9 +178,8 @@ def take_step(
     step = Step(
         facts.t, facts.event_id, flags, points, fit, facts.utm_source, facts.utm_campaign, extra
     )
-    old = entries_of(state.history)
     if not insert_step(state.steps, step) or (state.held and signals.identified):
-        restage(ws, view, state, rules, [old])
+        restage(ws, view, state, rules, [entries_of(state.history)])
         return
     if signals.fast_pass and not signals.identified:
         state.held = state.held or facts.event_id

@@ -29,7 +29,7 @@ __all__ = [
 
 # A lead keeps its last STEPS_KEPT steps and HISTORY_KEPT stage entries; a walk starts from
 # the stage entries older than its first kept step.
-STEPS_KEPT = 400
+STEPS_KEPT = 200
 HISTORY_KEPT = 100
 
 
