@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from leadpulse.config import LeadPulseConfig
 from leadpulse.journeys import CHROME_UA, make_journeys
@@ -141,6 +142,9 @@ async def test_rescore_rebuilds_the_live_stages_funnel_and_alerts_of_merged_jour
     await halt()
     await rescore(scorer_settings, config)
     rebuilt = (await _leads(redis, emails), await _funnel(redis))
+    scores = [(live[0][e].pop("score"), rebuilt[0][e].pop("score")) for e in emails]
     differ = [e for e in emails if live[0][e] != rebuilt[0][e]]
     assert differ == []
     assert live[1] == rebuilt[1]
+    # Scores are decayed to the moment of reading: the two reads are seconds apart.
+    assert [a for a, _ in scores] == pytest.approx([b for _, b in scores], rel=1e-4, abs=1e-3)
