@@ -180,6 +180,8 @@ def take_step(
     )
     if not insert_step(state.steps, step) or (state.held and signals.identified):
         restage(ws, view, state, rules, [entries_of(state.history)])
+        if signals.crm_outcome == "lost" and state.stage == "recycle" and state.lost:
+            notify_lost(ws, view, state, facts)  # the account hears of the loss either way
         return
     if signals.fast_pass and not signals.identified:
         state.held = state.held or facts.event_id
