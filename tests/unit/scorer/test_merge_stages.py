@@ -152,3 +152,21 @@ def test_a_backdated_crm_outcome_keeps_the_history_in_time_order() -> None:
     times = [e[1] for e in lead.history]
     assert times == sorted(times) and lead.stage == "sal"
     assert lead.history[-1][7] == at(0).timestamp()
+
+
+def test_an_event_that_comes_late_is_walked_in_event_time_order() -> None:
+    """A demo request that reaches the scorer after sales accepted the lead, dated before
+    that: the lead passed mql on its way to sal, as if both had come in order."""
+    email = "late@globex.example"
+    first = identify(email=email, when=at(0))
+    demo = track("Demo Requested", email=email, when=at(5))
+    later = crm("accepted", email=email, when=at(9))
+    in_order, late = Pair(), Pair()
+    in_order.apply(in_order.mail, first, demo, later)
+    late.apply(late.mail, first, later, demo)
+    a, b = in_order.lead(email), late.lead(email)
+    assert a.history == b.history
+    assert [e[0] for e in b.history] == ["lead", "mql", "sal"]
+    assert b.history[1][1] == at(5).timestamp()
+    assert _funnel(in_order) == _funnel(late)
+    assert [x.trigger_event_id for x in late.alerts() if x.type == "mql"] == [demo.event_id]
