@@ -25,7 +25,9 @@ Decisions (details in each module's docstring):
   and by offset; alert ids and control message ids are deterministic.
 - Scores decay on event time (`decay`), several models side by side, the first is primary
   (lists, accounts, alerts); fit never decays; breakdown sums to the score.
-- Stages (`stages`), funnel (`funnel`, `funnel_report`), identity (`identity`, `merges`),
+- Stages (`stages`), walked again over a lead's steps in event time when a merge or a late
+  event changes them (`stage_walk`, `restage`): live and rescore agree whenever merges
+  arrive. Funnel (`funnel`, `funnel_report`), identity (`identity`, `merges`),
   content map (`content`), accounts: an `account` touch per engaged person at most every
   buying-group window / 4, keyed to the account so one scorer counts the group.
 - Read path (`store`): decays to now; locates leads by reading all P partitions.

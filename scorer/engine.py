@@ -19,6 +19,7 @@ from scorer.lead_events import apply_event
 from scorer.merges import apply_account, apply_forget, apply_merge
 from scorer.stale import apply_stale
 from scorer.state import LeadState
+from scorer.steps import Entry
 from scorer.writes import WriteSet
 
 __all__ = ["Outcome", "apply_message"]
@@ -98,7 +99,8 @@ def _apply_behavior(
         state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
         identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
         state.stage = "lead" if identified else "visitor"
-        state.history = [[state.stage, facts.t]]
+        entry = Entry(state.stage, facts.t, "new", event.event_id)
+        state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
         record_entry(ws, view.pk, facts.t, state.stage, None, facts.utm_source, facts.utm_campaign)
     may_merge = facts.verified or not rules.config.require_verified_merge
     for k in keys:

@@ -9,13 +9,15 @@ read time. Noise never reaches here: flagged events move no stage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from scorer.days import PerDay
 from scorer.keys import PartitionKeys
+from scorer.steps import Entry
 from scorer.writes import WriteSet
 
-__all__ = ["NONE_KEY", "day_of", "record_entry", "record_exit", "record_transition"]
+__all__ = ["NONE_KEY", "count_history", "day_of", "record_entry", "record_exit"]
 
 NONE_KEY = "(none)"
 
@@ -43,23 +45,27 @@ def record_entry(
     previous: str | None,
     source: str | None,
     campaign: str | None,
+    by: int = 1,
 ) -> None:
-    """A lead entered `stage` (from `previous`, or new) at event time `t`."""
+    """A lead entered `stage` (from `previous`, or new) at event time `t` (-1: take back)."""
     day = day_of(t)
-    ws.hincr(pk.funnel("flow"), f"{day}|{stage}", 1)
-    ws.hincr(pk.funnel("bal"), f"{day}|{stage}", 1)
+    ws.hincr(pk.funnel("flow"), f"{day}|{stage}", by)
+    ws.hincr(pk.funnel("bal"), f"{day}|{stage}", by)
     if previous is not None:
-        ws.hincr(pk.funnel("bal"), f"{day}|{previous}", -1)
-        ws.hincr(pk.funnel("tr"), f"{day}|{previous}|{stage}", 1)
-    ws.hincr(pk.funnel("src"), f"{day}|{stage}|{_clean(source)}", 1)
-    ws.hincr(pk.funnel("cmp"), f"{day}|{stage}|{_clean(campaign)}", 1)
+        ws.hincr(pk.funnel("bal"), f"{day}|{previous}", -by)
+        ws.hincr(pk.funnel("tr"), f"{day}|{previous}|{stage}", by)
+    ws.hincr(pk.funnel("src"), f"{day}|{stage}|{_clean(source)}", by)
+    ws.hincr(pk.funnel("cmp"), f"{day}|{stage}|{_clean(campaign)}", by)
+
+
+def count_history(ws: WriteSet, pk: PartitionKeys, history: Sequence[Entry], by: int) -> None:
+    """Count (by=1) or take back (by=-1) every entry of a lead's stage history."""
+    previous: str | None = None
+    for e in history:
+        record_entry(ws, pk, e.at, e.stage, previous, e.source, e.campaign, by)
+        previous = e.stage
 
 
 def record_exit(ws: WriteSet, pk: PartitionKeys, t: float, stage: str) -> None:
     """A lead left the funnel from `stage` (merged into another, or forgotten)."""
     ws.hincr(pk.funnel("bal"), f"{day_of(t)}|{stage}", -1)
-
-
-def record_transition(ws: WriteSet, pk: PartitionKeys, t: float, old: str, new: str) -> None:
-    """A conversion counted without a new entry (a visitor merged into its lead)."""
-    ws.hincr(pk.funnel("tr"), f"{day_of(t)}|{old}|{new}", 1)

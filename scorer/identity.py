@@ -9,6 +9,10 @@ so a replay dedupes). Claims, merges and forwards go through the outbox with ids
 from the triggering event, so a crash or replay produces the same messages again and the
 receiving partition's dedupe set drops the copies.
 
+The anonymous side's events travel as the lead's `steps`: the survivor walks its stages
+again over both sides' steps in event-time order (`restage`), so a demo requested while
+the merge was under way still fast-passes the lead.
+
 A claim that finds the identity already forwarded to another survivor is ignored: the
 first person to claim a shared browser keeps its history.
 """
@@ -22,7 +26,6 @@ import orjson
 
 from leadpulse.schema import EventEnvelope, EventType, Identity, control_event
 from scorer.context import Outbound, PartitionView, queue_outbound
-from scorer.funnel import record_exit, record_transition
 from scorer.writes import WriteSet
 
 __all__ = [
@@ -96,8 +99,7 @@ def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         if key != claimed and view.identities.get(key) == state.lead_id:
             view.forwards[key] = survivor
             ws.hset(view.pk.fwd, key, survivor)
-    record_exit(ws, view.pk, t, state.stage)
-    if state.stage == "visitor":
-        record_transition(ws, view.pk, t, "visitor", str(control.get("survivor_stage", "lead")))
+    # The funnel counts of its stage history travel with the snapshot: the merge takes
+    # them back when it counts the joined history (`restage`).
     remove_lead(ws, view, state)
     queue_outbound(view, ws, merge_message(event.event_id, survivor, t, snapshot))

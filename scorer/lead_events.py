@@ -9,41 +9,24 @@ from typing import Any
 
 import orjson
 
-from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, encode
-from scorer.account_returns import account_message, notify_lost, notify_visit
+from leadpulse.schema import EventEnvelope
+from scorer.account_returns import account_message, notify_visit
 from scorer.alerts import build_alert, lead_summary_data
-from scorer.context import (
-    RECENT_MAX,
-    SCORE_HISTORY_MAX,
-    Outbound,
-    PartitionView,
-    Rules,
-    push_timeline,
-    queue_outbound,
-)
+from scorer.context import SCORE_HISTORY_MAX, PartitionView, Rules, push_timeline, queue_outbound
 from scorer.decay import DAY
 from scorer.facts import EventFacts
-from scorer.funnel import record_entry
-from scorer.rules import disqualified_by, email_domain
+from scorer.rules import email_domain
 from scorer.scoring import model_total, refresh_fit, score_event
-from scorer.stages import Signals, transitions
+from scorer.stage_effects import queue_alert, sla_member
+from scorer.stage_moves import move_stage, place_crm, signals_of, take_step
 from scorer.state import LeadState, ModelState
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
-__all__ = ["apply_event", "queue_alert", "sla_member"]
-
-_SLA_STAGES = ("sal", "sql", "opportunity")
+__all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
 _TRAITS_KEPT = 40
 # A buying group counts people engaged within D days: one touch per person every D/4 days
 # keeps the signal within a quarter window of exact at a fraction of the messages.
-
-
-def queue_alert(view: PartitionView, ws: WriteSet, alert: Alert, state: LeadState) -> None:
-    queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", state.lead_id, encode(alert)))
-    state.alerts = [*state.alerts, [alert.type, alert.alert_id, alert.occurred_at.timestamp()]][
-        -20:
-    ]
 
 
 def _absorb_identity(state: LeadState, facts: EventFacts, rules: Rules, keys: list[str]) -> None:
@@ -84,76 +67,6 @@ def _timeline_entry(facts: EventFacts, awarded: list[tuple[str, float]]) -> byte
     return orjson.dumps(entry)
 
 
-def sla_member(lead_id: str, stage: str, since: float) -> str:
-    """An SLA timer's member: the lead and the stay (stage, entered at) it times."""
-    return f"{lead_id}|{stage}|{since:.3f}"
-
-
-def _set_sla(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, t: float) -> None:
-    if state.sla_member:
-        ws.zrem(view.pk.sla, state.sla_member)
-        state.sla_member = None
-    sla = rules.config.stages.sla
-    if state.stage == "mql":
-        deadline = t + sla.mql_hours * 3600
-    elif state.stage in _SLA_STAGES:
-        deadline = t + getattr(sla, f"{state.stage}_days") * DAY
-    else:
-        return
-    state.sla_member = sla_member(state.lead_id, state.stage, t)
-    ws.zadd(view.pk.sla, deadline, state.sla_member)
-
-
-def move_stage(
-    ws: WriteSet,
-    view: PartitionView,
-    state: LeadState,
-    rules: Rules,
-    *,
-    to: str,
-    reason: str,
-    facts: EventFacts,
-    model: str | None = None,
-) -> None:
-    """Enter a stage: funnel, history, timers, pause, and the mql alert."""
-    t = facts.t
-    previous = state.stage
-    record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
-    state.stage, state.stage_at = to, t
-    state.history = [*state.history, [to, t]][-50:]
-    if to == "recycle":
-        state.paused_until = t + rules.config.stages.pause_days * DAY
-        state.lost = reason == "crm:lost"
-        if state.lost:
-            notify_lost(ws, view, state, facts)
-        state.lost_returned = False
-        state.visits_since_lost = []
-    elif previous == "recycle":
-        state.paused_until = None
-    _set_sla(ws, view, state, rules, t)
-    activity = {
-        "at": t,
-        "lead_id": state.lead_id,
-        "email": state.email,
-        "from": previous,
-        "to": to,
-        "reason": reason,
-    }
-    ws.lpush(view.pk.recent, orjson.dumps(activity), RECENT_MAX)
-    if to == "mql":
-        alert = build_alert(
-            "mql",
-            state,
-            rules.compiled.models,
-            t=t,
-            transition=f"{previous}>mql",
-            trigger=facts.event_id,
-            reason=reason,
-            model=model,
-        )
-        queue_alert(view, ws, alert, state)
-
-
 def _lost_deal_check(
     ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, facts: EventFacts
 ) -> None:
@@ -177,52 +90,6 @@ def _lost_deal_check(
     queue_alert(view, ws, alert, state)
 
 
-def _signals(
-    state: LeadState,
-    facts: EventFacts,
-    rules: Rules,
-    event: EventEnvelope,
-    traits_changed: bool,
-    earned: float,
-) -> tuple[Signals, str | None]:
-    stages = rules.config.stages
-    identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
-    return_visit = (
-        facts.is_page
-        and state.last_page is not None
-        and facts.t - state.last_page >= stages.return_visit_after_minutes * 60
-    )
-    domain = email_domain(state.email)
-    target = domain is not None and domain in rules.compiled.lists["target_accounts"]
-    fast_pass = facts.name in stages.fast_pass_events or (
-        stages.target_account_event_fast_pass and target and facts.name == "Webinar Attended"
-    )
-    crossed: str | None = None
-    at = max(facts.t, state.last_seen)
-    for model in rules.compiled.models:
-        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
-        if total >= model.model.threshold:
-            crossed = model.name
-            break
-    is_crm = event.type == "crm" and facts.name in CRM_OUTCOMES
-    signals = Signals(
-        t=facts.t,
-        identified=identified,
-        # A visit, or behaviour that earned points: an unsubscribe re-engages nobody.
-        engaging=facts.is_page or (event.type in ("track", "webinar") and earned > 0),
-        nurturing=return_visit or facts.name in stages.nurturing_events,
-        fast_pass=fast_pass,
-        over_threshold=crossed is not None,
-        crm_outcome=facts.name if is_crm else None,
-        # Unchanged traits cannot newly disqualify: a disqualified lead already left.
-        disqualified=disqualified_by(rules.compiled, state.traits, state.email)
-        if traits_changed
-        else None,
-        paused_until=state.paused_until,
-    )
-    return signals, crossed
-
-
 def apply_event(
     ws: WriteSet,
     view: PartitionView,
@@ -236,7 +103,10 @@ def apply_event(
     _absorb_identity(state, facts, rules, keys)
     traits_changed = bool(facts.traits) or (state.email, len(state.traits)) != before
     awarded: list[tuple[str, float]] = []
+    stage_facts, reported = facts, None
     if not facts.noise:
+        stage_facts, reported = place_crm(state, event, facts)
+        points: dict[str, float] = {}
         for model in rules.compiled.models:
             ms = state.models.get(model.name)
             new_model = ms is None
@@ -244,7 +114,9 @@ def apply_event(
                 ms = state.models[model.name] = ModelState(
                     anchor=state.created, half_life_days=model.model.half_life_days
                 )
-            awarded += score_event(ms, model, facts)
+            earned_here = score_event(ms, model, stage_facts)
+            points[model.name] = sum(p for _, p in earned_here)
+            awarded += earned_here
             # Fit depends only on traits and email: recomputed when they change.
             if traits_changed or new_model:
                 refresh_fit(ms, model, state.traits, state.email, rules.compiled.lists, facts.t)
@@ -258,19 +130,9 @@ def apply_event(
         _lost_deal_check(ws, view, state, rules, facts)
         if view.lost_accounts and state.account in view.lost_accounts:
             notify_visit(ws, view, state, rules, facts)
-        earned = sum(points for _, points in awarded)
-        signals, crossed = _signals(state, facts, rules, event, traits_changed, earned)
-        for to, reason in transitions(state.stage, signals):
-            move_stage(
-                ws,
-                view,
-                state,
-                rules,
-                to=to,
-                reason=reason,
-                facts=facts,
-                model=crossed if reason == "score_threshold" else None,
-            )
+        earned = sum(p for _, p in awarded)
+        signals, crossed = signals_of(state, stage_facts, rules, event, traits_changed, earned)
+        take_step(ws, view, state, rules, stage_facts, signals, crossed, points, reported)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
     state.last_seen = max(state.last_seen, facts.t)

@@ -10,25 +10,18 @@ from leadpulse.schema import AlertLead, EventEnvelope, encode
 from scorer.alerts import account_alert
 from scorer.context import Outbound, PartitionView, Rules, push_timeline, queue_outbound
 from scorer.decay import DAY
-from scorer.facts import EventFacts
 from scorer.funnel import record_exit
 from scorer.identity import forget_message, merge_message
 from scorer.keys import suppression_digest
-from scorer.lead_events import move_stage
-from scorer.scoring import merge_model, model_total, refresh_fit
-from scorer.stages import Signals, transitions
+from scorer.restage import restage
+from scorer.scoring import merge_model, refresh_fit
+from scorer.stage_walk import entries_of
 from scorer.state import LeadState, ModelState
+from scorer.steps import STEPS_KEPT, step_order
 from scorer.summary import remove_lead, write_lead
 from scorer.writes import WriteSet
 
 __all__ = ["apply_account", "apply_forget", "apply_merge"]
-
-_RANK = {
-    s: i
-    for i, s in enumerate(
-        ("visitor", "lead", "nurturing", "mql", "sal", "sql", "opportunity", "customer")
-    )
-}
 
 
 def t_of(event: EventEnvelope) -> float:
@@ -73,7 +66,16 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
             refresh_fit(ms, model, dst.traits, dst.email, rules.compiled.lists, dst.last_seen)
 
 
+def _join_steps(dst: LeadState, src: LeadState) -> None:
+    mine = {step[1] for step in dst.steps}
+    joined = dst.steps + [step for step in src.steps if step[1] not in mine]
+    joined.sort(key=step_order)
+    dst.steps = joined[-STEPS_KEPT:]
+    dst.held = dst.held or src.held
+
+
 def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules) -> None:
+    """Join a merged-away lead into the survivor; its stages are walked again from both."""
     control = event.control or {}
     survivor = str(control.get("survivor", ""))
     lead_id = view.identities.get(survivor)
@@ -84,11 +86,19 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         onward = view.forwards[survivor]
         queue_outbound(view, ws, merge_message(event.event_id, onward, t_of(event), snapshot))
         return
-    if state is None or "lead" not in snapshot:
-        return  # the survivor was forgotten meanwhile: its merged history goes with it
+    if "lead" not in snapshot:
+        return
     src = _load_snapshot(snapshot["lead"])
-    t = event.timestamp.timestamp()
+    if state is None:
+        # The survivor was forgotten meanwhile: its merged history goes with it.
+        record_exit(ws, view.pk, t_of(event), src.stage)
+        return
+    # A lead stored before steps were kept cannot be walked: it keeps its stage, and the
+    # merged-away side leaves the funnel (rescore rebuilds both exactly).
+    legacy = any(lead.history and not lead.steps for lead in (state, src))
+    old = [entries_of(state.history), entries_of(src.history)]
     _fold(state, src, rules)
+    _join_steps(state, src)
     for key in src.keys:
         if key not in view.identities:
             view.identities[key] = state.lead_id
@@ -99,31 +109,11 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
     )
     for entry in entries:
         push_timeline(view, ws, state.lead_id, orjson.dumps(entry), rules.config.timeline_max)
-    if _RANK.get(src.stage, -1) > _RANK.get(state.stage, -1) and state.stage in _RANK:
-        # Adopt the further stage without a new entry: both people were already counted.
-        record_exit(ws, view.pk, t, state.stage)
-        ws.hincr(view.pk.funnel("bal"), f"{_day(t)}|{src.stage}", 1)
-        state.stage, state.stage_at = src.stage, src.stage_at
-        state.history = [*state.history, [src.stage, src.stage_at]][-50:]
-    facts = EventFacts(event_id=event.event_id, kind="merge", name=None, t=t)
-    identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
-    crossed = None
-    at = max(t, state.last_seen)
-    for model in rules.compiled.models:
-        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
-        if total >= model.model.threshold:
-            crossed = model.name
-            break
-    signals = Signals(t=t, identified=identified, over_threshold=crossed is not None)
-    for to, reason in transitions(state.stage, signals):
-        move_stage(ws, view, state, rules, to=to, reason=reason, facts=facts, model=crossed)
+    if legacy:
+        record_exit(ws, view.pk, t_of(event), src.stage)
+    else:
+        restage(ws, view, state, rules, old)
     write_lead(ws, view, state, rules)
-
-
-def _day(t: float) -> str:
-    from scorer.funnel import day_of
-
-    return day_of(t)
 
 
 def apply_forget(ws: WriteSet, view: PartitionView, event: EventEnvelope, key: str) -> None:

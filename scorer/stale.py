@@ -5,7 +5,11 @@ from __future__ import annotations
 from leadpulse.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
 from scorer.facts import EventFacts
-from scorer.lead_events import move_stage, sla_member
+from scorer.restage import restage
+from scorer.stage_effects import sla_member
+from scorer.stage_moves import move_stage
+from scorer.stage_walk import entries_of
+from scorer.steps import Step, insert_step
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
@@ -28,9 +32,12 @@ def apply_stale(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         named = sla_member(state.lead_id, str(control["stage"]), float(control["since"]))
     except (KeyError, ValueError):
         return  # names no stay a timer was ever set for
-    if named != sla_member(state.lead_id, state.stage, state.stage_at):
-        return
     t = event.timestamp.timestamp()
-    facts = EventFacts(event_id=event.event_id, kind="stale", name=None, t=t)
-    move_stage(ws, view, state, rules, to="recycle", reason="sla:stale", facts=facts)
+    step = Step(t, event.event_id, "s", {}, None, None, None, [control["stage"], control["since"]])
+    old = entries_of(state.history)
+    if not insert_step(state.steps, step):
+        restage(ws, view, state, rules, [old])  # a step newer than the timer came first
+    elif named == sla_member(state.lead_id, state.stage, state.stage_at):
+        facts = EventFacts(event_id=event.event_id, kind="stale", name=None, t=t)
+        move_stage(ws, view, state, rules, to="recycle", reason="sla:stale", facts=facts)
     write_lead(ws, view, state, rules)

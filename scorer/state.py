@@ -35,7 +35,8 @@ class LeadState:
     stage_at: float = 0.0
     keys: list[str] = field(default_factory=list)
     email: str | None = None
-    history: list[list[Any]] = field(default_factory=list)  # [stage, at]
+    # stage entries (`steps.Entry`): [stage, at, reason, trigger, source, campaign, ...]
+    history: list[list[Any]] = field(default_factory=list)
     last_seen: float = 0.0
     last_page: float | None = None
     traits: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +55,10 @@ class LeadState:
     alerts: list[list[Any]] = field(default_factory=list)  # [type, alert_id, at]
     # when this person last told its account's scorer it engaged (at most once a day)
     touched_at: float | None = None
+    # every event's stage-relevant record, in event-time order (`steps.Step`)
+    steps: list[list[Any]] = field(default_factory=list)
+    # a fast-pass event taken while anonymous, counted when the lead is identified
+    held: str | None = None
     # where the list index (`lead_index.list_lead`) holds the lead on this partition
     listed: str | None = None
 

@@ -24,6 +24,7 @@ from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_list import ListQuery, list_page, sort_rows
 from scorer.lead_walk import iso, summary_row
 from scorer.state import LeadState
+from scorer.steps import stage_entry
 
 __all__ = [
     "get_account",
@@ -165,7 +166,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         "stage": state.stage,
         "score": _score(state, time.time()),
         "threshold": float(threshold) if threshold is not None else None,
-        "stage_history": [{"stage": s, "at": iso(t)} for s, t in state.history],
+        "stage_history": [stage_entry(entry) for entry in state.history],
         "timeline": timeline,
         "interests": top_interests(state.topics),
         "consideration": lead_consideration(state.consideration),

@@ -1,0 +1,200 @@
+"""One event's stage decision: its signals, its step, and the moves it makes.
+
+An event newer than every step the lead holds decides here and now (`move_stage`). One
+older than the latest step (it came late), or one that identifies a lead holding an
+anonymous fast pass, has the lead's stages walked again (`restage`), so the history stays
+in event-time order and equals the walk over the lead's steps.
+
+A CRM outcome dated before the lead's latest step is placed at that step's time and keeps
+its own time as `reported`: sales' word applies from when it reaches the lead, and stage
+histories stay in time order whatever date a CRM sends.
+"""
+
+from __future__ import annotations
+
+from leadpulse.schema import CRM_OUTCOMES, EventEnvelope
+from scorer.account_returns import notify_lost
+from scorer.context import PartitionView, Rules
+from scorer.decay import DAY
+from scorer.facts import EventFacts
+from scorer.funnel import record_entry
+from scorer.restage import restage
+from scorer.rules import disqualified_by, email_domain
+from scorer.scoring import model_total
+from scorer.stage_effects import mql_alert, push_activity, set_sla
+from scorer.stage_walk import entries_of
+from scorer.stages import Signals, transitions
+from scorer.state import LeadState
+from scorer.steps import HISTORY_KEPT, Entry, Step, insert_step
+from scorer.writes import WriteSet
+
+__all__ = ["move_stage", "place_crm", "signals_of", "take_step"]
+
+
+def place_crm(
+    state: LeadState, event: EventEnvelope, facts: EventFacts
+) -> tuple[EventFacts, float | None]:
+    """(facts to decide with, the reported time if the outcome was placed later)."""
+    if event.type != "crm" or facts.name not in CRM_OUTCOMES:
+        return facts, None
+    floor = max(state.stage_at, float(state.steps[-1][0]) if state.steps else state.stage_at)
+    if facts.t >= floor:
+        return facts, None
+    return facts._replace(t=floor), facts.t
+
+
+def move_stage(
+    ws: WriteSet,
+    view: PartitionView,
+    state: LeadState,
+    rules: Rules,
+    *,
+    to: str,
+    reason: str,
+    facts: EventFacts,
+    model: str | None = None,
+    reported: float | None = None,
+) -> None:
+    """Enter a stage: funnel, history, timers, pause, and the mql alert.
+
+    A second recycle (lost or not now again) restarts the pause: no new entry."""
+    t = facts.t
+    previous = state.stage
+    if to == "recycle":
+        state.paused_until = t + rules.config.stages.pause_days * DAY
+        state.lost = reason == "crm:lost"
+        if state.lost:
+            notify_lost(ws, view, state, facts)
+        state.lost_returned = False
+        state.visits_since_lost = []
+        if previous == "recycle":
+            return
+    elif previous == "recycle":
+        state.paused_until = None
+    record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
+    state.stage, state.stage_at = to, t
+    entry = Entry(
+        to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model, reported
+    )
+    state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
+    set_sla(ws, view, state, rules, t)
+    push_activity(ws, view, state, t, previous, to, reason)
+    if to == "mql":
+        mql_alert(
+            view,
+            ws,
+            state,
+            rules,
+            t=t,
+            previous=previous,
+            trigger=facts.event_id,
+            reason=reason,
+            model=model,
+        )
+
+
+def signals_of(
+    state: LeadState,
+    facts: EventFacts,
+    rules: Rules,
+    event: EventEnvelope,
+    traits_changed: bool,
+    earned: float,
+) -> tuple[Signals, str | None]:
+    stages = rules.config.stages
+    identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
+    return_visit = (
+        facts.is_page
+        and state.last_page is not None
+        and facts.t - state.last_page >= stages.return_visit_after_minutes * 60
+    )
+    domain = email_domain(state.email)
+    target = domain is not None and domain in rules.compiled.lists["target_accounts"]
+    fast_pass = facts.name in stages.fast_pass_events or (
+        stages.target_account_event_fast_pass and target and facts.name == "Webinar Attended"
+    )
+    crossed: str | None = None
+    at = max(facts.t, state.last_seen)
+    for model in rules.compiled.models:
+        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
+        if total >= model.model.threshold:
+            crossed = model.name
+            break
+    is_crm = event.type == "crm" and facts.name in CRM_OUTCOMES
+    signals = Signals(
+        t=facts.t,
+        identified=identified,
+        # A visit, or behaviour that earned points: an unsubscribe re-engages nobody.
+        engaging=facts.is_page or (event.type in ("track", "webinar") and earned > 0),
+        nurturing=return_visit or facts.name in stages.nurturing_events,
+        fast_pass=fast_pass,
+        over_threshold=crossed is not None,
+        crm_outcome=facts.name if is_crm else None,
+        # Unchanged traits cannot newly disqualify: a disqualified lead already left.
+        disqualified=disqualified_by(rules.compiled, state.traits, state.email)
+        if traits_changed
+        else None,
+        paused_until=state.paused_until,
+    )
+    return signals, crossed
+
+
+def _flags(facts: EventFacts, rules: Rules, signals: Signals) -> str:
+    stages = rules.config.stages
+    checks = (
+        ("i", signals.identified),
+        ("p", facts.is_page),
+        ("e", signals.engaging),
+        ("n", facts.name in stages.nurturing_events),
+        ("f", facts.name in stages.fast_pass_events),
+        ("w", facts.name == "Webinar Attended"),
+        ("c", signals.crm_outcome is not None),
+        ("d", signals.crm_outcome is None and signals.disqualified is not None),
+    )
+    return "".join(flag for flag, on in checks if on)
+
+
+def take_step(
+    ws: WriteSet,
+    view: PartitionView,
+    state: LeadState,
+    rules: Rules,
+    facts: EventFacts,
+    signals: Signals,
+    crossed: str | None,
+    points: dict[str, float],
+    reported: float | None,
+) -> None:
+    """Record the event's step and make its stage moves."""
+    flags = _flags(facts, rules, signals)
+    extra: object = None
+    if "c" in flags:
+        extra = [signals.crm_outcome, reported]
+    elif "d" in flags:
+        extra = signals.disqualified
+    fit = None
+    if signals.identified:
+        fit = {name: sum(ms.fit.values()) for name, ms in state.models.items()}
+    step = Step(
+        facts.t, facts.event_id, flags, points, fit, facts.utm_source, facts.utm_campaign, extra
+    )
+    if not insert_step(state.steps, step) or (state.held and signals.identified):
+        restage(ws, view, state, rules, [entries_of(state.history)])
+        if signals.crm_outcome == "lost" and state.stage == "recycle" and state.lost:
+            notify_lost(ws, view, state, facts)  # the account hears of the loss either way
+        return
+    if signals.fast_pass and not signals.identified:
+        state.held = state.held or facts.event_id
+    for to, reason in transitions(state.stage, signals):
+        model = crossed if reason == "score_threshold" else None
+        move_stage(
+            ws,
+            view,
+            state,
+            rules,
+            to=to,
+            reason=reason,
+            facts=facts,
+            model=model,
+            reported=reported,
+        )

@@ -1,0 +1,172 @@
+"""Stages across identity merges and late events, on in-memory partition views."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from leadpulse.config import load_config
+from leadpulse.schema import Alert, EventEnvelope, decode
+from scorer.context import PartitionView, Rules
+from scorer.engine import apply_message
+from scorer.keys import PartitionKeys
+from scorer.state import LeadState
+from scorer.writes import WriteSet
+from tests.unit.scorer.events import at, crm, identify, page, track
+
+RULES = Rules.from_config(load_config().scoring)
+
+
+class Pair:
+    """The anonymous identity's partition and the email's, with their funnel counters."""
+
+    def __init__(self) -> None:
+        self.anon = PartitionView(PartitionKeys(0), -1)
+        self.mail = PartitionView(PartitionKeys(1), -1)
+        self.funnel: Counter[str] = Counter()
+
+    def apply(self, view: PartitionView, *events: EventEnvelope) -> None:
+        for event in events:
+            ws = WriteSet(view.pk)
+            view.stored_offset += 1
+            apply_message(view, RULES, event.key, view.stored_offset, event, ws)
+            for op in ws.ops()[1]:
+                if op[0] == "hincr":
+                    key = ws.ops()[0][int(op[1]) - 1]
+                    self.funnel[f"{key.rsplit(':', 1)[-1]}|{op[2]}"] += int(op[3])
+
+    def control(self, view: PartitionView, prefix: str) -> EventEnvelope:
+        message = next(m for m in view.outbound if m.msg_id.startswith(prefix))
+        view.outbound.remove(message)
+        return decode(EventEnvelope, message.value)
+
+    def merge_now(self) -> None:
+        """Deliver the pending claim, then its merge."""
+        self.apply(self.anon, self.control(self.mail, "claim:"))
+        self.apply(self.mail, self.control(self.anon, "merge:"))
+
+    def lead(self, email: str) -> LeadState:
+        state = self.mail.leads[self.mail.identities[f"email:{email}"]]
+        assert state is not None
+        return state
+
+    def alerts(self) -> list[Alert]:
+        return [decode(Alert, m.value) for m in self.mail.outbound if m.topic == "alerts"]
+
+
+def _funnel(pair: Pair) -> dict[str, int]:
+    return {k: n for k, n in pair.funnel.items() if n}
+
+
+def test_a_demo_requested_while_the_merge_is_under_way_fast_passes_the_lead() -> None:
+    """One beacon: identify + Form Submitted + Demo Requested from a new visitor -> mql."""
+    pair = Pair()
+    email = "new@initech.example"
+    pair.apply(pair.mail, identify(anon="b1", email=email, when=at(0)))
+    demo = track("Demo Requested", anon="b1", when=at(0.02))
+    pair.apply(pair.anon, track("Form Submitted", anon="b1", when=at(0.01)), demo)
+    pair.merge_now()
+    lead = pair.lead(email)
+    assert lead.stage == "mql"
+    assert [e[:4] for e in lead.history][-1][2:] == ["fast_pass", demo.event_id]
+    (alert,) = [a for a in pair.alerts() if a.type == "mql"]
+    assert alert.reason == "fast_pass" and alert.trigger_event_id == demo.event_id
+
+
+def test_a_demo_requested_anonymously_counts_when_the_visitor_identifies() -> None:
+    """Demo sent anonymously, identify in a later batch: the lead is an mql for the demo."""
+    pair = Pair()
+    email = "early@initech.example"
+    demo = track("Demo Requested", anon="b2", when=at(0))
+    pair.apply(pair.anon, demo)
+    pair.apply(pair.mail, identify(anon="b2", email=email, when=at(5)))
+    pair.merge_now()
+    lead = pair.lead(email)
+    assert [e[0] for e in lead.history] == ["visitor", "lead", "mql"]
+    assert lead.history[-1][2:4] == ["fast_pass", demo.event_id]
+    assert [a.trigger_event_id for a in pair.alerts() if a.type == "mql"] == [demo.event_id]
+
+
+EMAIL = "sam@globex.example"
+ANON = [
+    page(p, anon="b3", when=at(i))
+    for i, p in enumerate(
+        ["/demo/pricing", "/demo/compare/x", "/demo/case-studies/a", "/demo/pricing/b"]
+    )
+]
+ANON += [
+    track("Content Downloaded", anon="b3", when=at(5)),
+    track("Form Submitted", anon="b3", when=at(9)),
+]
+IDENTIFY = identify(anon="b3", email=EMAIL, when=at(10), traits={"title": "VP"})
+LATER = [
+    page("/demo/blog/a", email=EMAIL, when=at(0, days=1)),
+    crm("accepted", email=EMAIL, when=at(0, days=2)),
+    track("Email Link Clicked", email=EMAIL, when=at(0, days=3)),
+]
+
+
+def _journey(pair: Pair, late_merge: bool) -> LeadState:
+    pair.apply(pair.anon, *ANON)
+    pair.apply(pair.mail, IDENTIFY)
+    if late_merge:
+        pair.apply(pair.mail, *LATER)
+        pair.merge_now()
+    else:
+        pair.merge_now()
+        pair.apply(pair.mail, *LATER)
+    return pair.lead(EMAIL)
+
+
+def test_the_result_does_not_depend_on_when_the_merge_arrives() -> None:
+    """Merge right after the identify, or after every later event: same stages and funnel."""
+    early, late = Pair(), Pair()
+    a, b = _journey(early, late_merge=False), _journey(late, late_merge=True)
+    assert a.history == b.history and a.stage == b.stage == "sal"
+    assert sorted(x[1] for x in a.alerts) == sorted(x[1] for x in b.alerts)
+    assert _funnel(early) == _funnel(late)
+    assert [e[0] for e in a.history] == ["visitor", "lead", "mql", "sal"]
+    assert early.funnel[f"flow|{at(0).date()}|mql"] == 1
+
+
+def test_a_second_lost_is_no_new_entry_into_recycle() -> None:
+    """lost, then lost again: one recycle entry in the history and in the funnel."""
+    pair = Pair()
+    email = "twice@globex.example"
+    pair.apply(pair.mail, identify(email=email, when=at(0)))
+    pair.apply(
+        pair.mail, crm("lost", email=email, when=at(5)), crm("lost", email=email, when=at(9))
+    )
+    lead = pair.lead(email)
+    assert [e[0] for e in lead.history] == ["lead", "recycle"]
+    assert pair.funnel[f"flow|{at(0).date()}|recycle"] == 1
+    assert lead.paused_until is not None and lead.paused_until > at(9).timestamp()
+
+
+def test_a_backdated_crm_outcome_keeps_the_history_in_time_order() -> None:
+    """An outcome dated 100 days back is placed at the lead's latest step, its date kept."""
+    pair = Pair()
+    email = "back@globex.example"
+    pair.apply(pair.mail, identify(email=email, when=at(0, days=100)))
+    pair.apply(pair.mail, crm("accepted", email=email, when=at(0)))
+    lead = pair.lead(email)
+    times = [e[1] for e in lead.history]
+    assert times == sorted(times) and lead.stage == "sal"
+    assert lead.history[-1][7] == at(0).timestamp()
+
+
+def test_an_event_that_comes_late_is_walked_in_event_time_order() -> None:
+    """A demo request that reaches the scorer after sales accepted the lead, dated before
+    that: the lead passed mql on its way to sal, as if both had come in order."""
+    email = "late@globex.example"
+    first = identify(email=email, when=at(0))
+    demo = track("Demo Requested", email=email, when=at(5))
+    later = crm("accepted", email=email, when=at(9))
+    in_order, late = Pair(), Pair()
+    in_order.apply(in_order.mail, first, demo, later)
+    late.apply(late.mail, first, later, demo)
+    a, b = in_order.lead(email), late.lead(email)
+    assert a.history == b.history
+    assert [e[0] for e in b.history] == ["lead", "mql", "sal"]
+    assert b.history[1][1] == at(5).timestamp()
+    assert _funnel(in_order) == _funnel(late)
+    assert [x.trigger_event_id for x in late.alerts() if x.type == "mql"] == [demo.event_id]
