@@ -262,12 +262,27 @@ class Spool:
                 self._writer.close()
             self._writer = self._new_segment()
         data = b"".join(_frame(key, value) for key, value in records)
-        self._writer.write(data)
-        self._writer.flush()
-        os.fsync(self._writer.fileno())
         segment = self._segments[-1]
+        try:
+            self._writer.write(data)
+            self._writer.flush()
+            os.fsync(self._writer.fileno())
+        except OSError:
+            self._cut_back(segment)
+            raise
         segment.size += len(data)
         segment.events += len(records)
+
+    def _cut_back(self, segment: _Segment) -> None:
+        """A failed append (disk full) may have left part of its frames in the file, or in
+        the writer's buffer: cut both back to what was acknowledged, so the next frames
+        follow whole ones and replay reads past them."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
+        os.truncate(segment.path, segment.size)
+        self._writer = segment.path.open("ab")
 
     def read(self, limit: int) -> list[Record]:
         """Up to `limit` records from the replay position, in append order (not removed)."""
