@@ -1,5 +1,7 @@
 """Segment's HTTP Tracking API: /v1/batch (and /v1/import), /v1/track, /v1/identify,
-/v1/page, /v1/screen, /v1/alias — so Segment and RudderStack SDKs work unchanged.
+/v1/page, /v1/screen, /v1/group, /v1/alias, and the short names analytics.js posts to
+(/v1/b, /v1/t, /v1/i, /v1/p, /v1/s, /v1/g, /v1/a) — so Segment and RudderStack SDKs work
+unchanged.
 
 A body that is not acceptable as a whole (too large, not JSON, wrong key) is a 4xx; in a
 batch, good events are accepted and the 200 lists the rejected ones with reasons.
@@ -21,7 +23,7 @@ from ingest.responses import FastJSON
 from ingest.segment import outgoing_from_segment, parse_time
 from leadpulse.schema import Source
 
-__all__ = ["accept_batch", "router"]
+__all__ = ["BATCH_PATHS", "SINGLE_PATHS", "accept_batch", "router"]
 
 WriteCaller = Annotated[Caller, Depends(require_write_key)]
 
@@ -66,41 +68,51 @@ async def accept_batch(request: Request, caller: Caller, source: Source) -> dict
     return {"success": True, "accepted": accepted, "rejected": rejected}
 
 
-@router.post("/v1/batch", response_class=FastJSON)
-@router.post("/v1/import", response_class=FastJSON, include_in_schema=False)
+# Segment's long names and the one-letter ones analytics.js posts to, for each message type.
+SINGLE_PATHS: dict[str, tuple[str, ...]] = {
+    "track": ("/v1/track", "/v1/t"),
+    "identify": ("/v1/identify", "/v1/i"),
+    "page": ("/v1/page", "/v1/p"),
+    "screen": ("/v1/screen", "/v1/s"),
+    "group": ("/v1/group", "/v1/g"),
+    "alias": ("/v1/alias", "/v1/a"),
+}
+BATCH_PATHS = ("/v1/batch", "/v1/import", "/v1/b")
+
+
 async def batch(request: Request, caller: WriteCaller) -> dict[str, Any]:
     """Many messages at once (Segment's batch endpoint, 500 KB)."""
     return await accept_batch(request, caller, "segment")
 
 
-async def _single(request: Request, caller: Caller, kind: str) -> dict[str, Any]:
-    body = await json_body(request)
-    received = received_for(request, "segment", trusted=caller.trusted)
-    event = outgoing_from_segment(body, received, kind=kind)
-    await accept_outgoing(request, [event], "segment")
-    return {"success": True}
+def _single_route(kind: str) -> Any:
+    async def single(request: Request, caller: WriteCaller) -> dict[str, Any]:
+        body = await json_body(request)
+        received = received_for(request, "segment", trusted=caller.trusted)
+        event = outgoing_from_segment(body, received, kind=kind)
+        await accept_outgoing(request, [event], "segment")
+        return {"success": True}
+
+    single.__name__ = kind
+    single.__doc__ = f"One {kind} message."
+    return single
 
 
-@router.post("/v1/track", response_class=FastJSON)
-async def track(request: Request, caller: WriteCaller) -> dict[str, Any]:
-    return await _single(request, caller, "track")
-
-
-@router.post("/v1/identify", response_class=FastJSON)
-async def identify(request: Request, caller: WriteCaller) -> dict[str, Any]:
-    return await _single(request, caller, "identify")
-
-
-@router.post("/v1/page", response_class=FastJSON)
-async def page(request: Request, caller: WriteCaller) -> dict[str, Any]:
-    return await _single(request, caller, "page")
-
-
-@router.post("/v1/screen", response_class=FastJSON, include_in_schema=False)
-async def screen(request: Request, caller: WriteCaller) -> dict[str, Any]:
-    return await _single(request, caller, "screen")
-
-
-@router.post("/v1/alias", response_class=FastJSON)
-async def alias(request: Request, caller: WriteCaller) -> dict[str, Any]:
-    return await _single(request, caller, "alias")
+for _path in BATCH_PATHS:
+    router.add_api_route(
+        _path,
+        batch,
+        methods=["POST"],
+        response_class=FastJSON,
+        include_in_schema=_path == "/v1/batch",
+    )
+for _kind, _paths in SINGLE_PATHS.items():
+    _route = _single_route(_kind)
+    for _path in _paths:
+        router.add_api_route(
+            _path,
+            _route,
+            methods=["POST"],
+            response_class=FastJSON,
+            include_in_schema=len(_path) > len("/v1/x"),
+        )
