@@ -87,6 +87,7 @@ async def _read_views(
     batches: dict[int, list[Message]],
     cache: LeadCache,
     lost_accounts: Mapping[str, float],
+    accounts: Mapping[str, Any],
 ) -> tuple[dict[int, PartitionView], dict[int, dict[str, LeadState]]]:
     plan: list[tuple[int, list[str], list[str], list[str]]] = []
     pipe = redis.pipeline(transaction=False)
@@ -118,6 +119,7 @@ async def _read_views(
         view.forwards = {k: _b(v) for k, v in zip(keys, forwards, strict=True) if v is not None}
         view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
         view.lost_accounts = lost_accounts
+        view.accounts = accounts
         views[partition] = view
         pk = view.pk
         known = cached[partition] = cache.take(partition, view.stored_offset)
@@ -175,13 +177,14 @@ async def apply_batch(
     batches: dict[int, list[Message]],
     cache: LeadCache | None = None,
     lost_accounts: Mapping[str, float] | None = None,
+    accounts: Mapping[str, Any] | None = None,
 ) -> dict[int, PartitionResult]:
     """Apply every message of the batch; each partition's result says how far it got.
 
     With a `cache`, lead states stay in memory between batches (see `lead_cache`).
     """
     cache = cache if cache is not None else LeadCache(0)
-    views, cached = await _read_views(redis, batches, cache, lost_accounts or {})
+    views, cached = await _read_views(redis, batches, cache, lost_accounts or {}, accounts or {})
     pipe = redis.pipeline(transaction=False)
     chains: list[tuple[PartitionResult, list[int], int]] = []
     for partition, messages in batches.items():

@@ -11,6 +11,7 @@ import orjson
 
 from leadpulse.schema import CRM_OUTCOMES, Alert, EventEnvelope, encode
 from scorer.account_returns import account_message, notify_lost, notify_visit
+from scorer.accounts import absorb_account, fit_traits
 from scorer.alerts import build_alert, lead_summary_data
 from scorer.context import (
     RECENT_MAX,
@@ -233,8 +234,12 @@ def apply_event(
     keys: list[str],
 ) -> None:
     before = (state.email, len(state.traits))
+    account_before = state.account
     _absorb_identity(state, facts, rules, keys)
-    traits_changed = bool(facts.traits) or (state.email, len(state.traits)) != before
+    account_changed = absorb_account(ws, view, state, facts, account_before)
+    traits_changed = (
+        bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
+    )
     awarded: list[tuple[str, float]] = []
     if not facts.noise:
         for model in rules.compiled.models:
@@ -247,7 +252,9 @@ def apply_event(
             awarded += score_event(ms, model, facts)
             # Fit depends only on traits and email: recomputed when they change.
             if traits_changed or new_model:
-                refresh_fit(ms, model, state.traits, state.email, rules.compiled.lists, facts.t)
+                refresh_fit(
+                    ms, model, fit_traits(state), state.email, rules.compiled.lists, facts.t
+                )
         page = rules.content.page(facts.path) if facts.is_page else None
         if page is not None:
             state.consideration[page.consideration] = (
