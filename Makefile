@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+SDKS := tests/sdk
 
-.PHONY: run test lint typecheck unit bench chromium clean
+.PHONY: run test lint typecheck unit bench chromium sdks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +23,16 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The JavaScript SDKs the browser tests load (analytics.js, RudderStack), from the npm
+# registry at the versions in tests/sdk/package-lock.json; Debian's npm when none is installed.
+sdks: $(SDKS)/node_modules/.package-lock.json
+
+$(SDKS)/node_modules/.package-lock.json: $(SDKS)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi; }
+	cd $(SDKS) && npm ci --no-audit --no-fund --loglevel=error
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -30,7 +41,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) chromium lint typecheck
+test: $(STAMP) chromium sdks lint typecheck
 	$(VENV)/bin/pytest -p no:cacheprovider
 
 bench: $(STAMP)
@@ -40,4 +51,4 @@ bench: $(STAMP)
 	$(PY) bench/leads_list.py
 
 clean:
-	rm -rf $(VENV) .leadpulse .mypy_cache .ruff_cache
+	rm -rf $(VENV) .leadpulse .mypy_cache .ruff_cache $(SDKS)/node_modules
