@@ -122,7 +122,8 @@ async def _metrics(request: Request) -> Response:
 def write_paths() -> frozenset[str]:
     """Every path a browser SDK posts events to."""
     singles = (path for paths in segment_api.SINGLE_PATHS.values() for path in paths)
-    return frozenset((*segment_api.BATCH_PATHS, *singles, "/v1/collect"))
+    batches = (*segment_api.BATCH_PATHS, segment_api.BEACON_PATH, "/v1/collect")
+    return frozenset((*batches, *singles))
 
 
 def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:

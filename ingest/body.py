@@ -115,7 +115,7 @@ def check_json(value: Any, path: str = "body") -> None:
                 stack.extend((child, f"{where}.{i}", depth + 1) for i, child in enumerate(item))
 
 
-_BATCH_PATHS = frozenset({"/v1/batch", "/v1/import", "/v1/b", "/v1/collect"})
+_BATCH_PATHS = frozenset({"/v1/batch", "/v1/import", "/v1/b", "/beacon/v1/batch", "/v1/collect"})
 
 
 async def json_body(request: Request) -> Any:

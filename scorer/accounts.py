@@ -109,18 +109,21 @@ def absorb_account(
 ) -> bool:
     """Join the account a `group` names, or the one the directory knows this lead's by;
     True when the lead's account or account traits changed (its fit must be refreshed)."""
-    was = (state.account, dict(state.account_traits))
+    was = (state.account, dict(state.account_traits))  # `before`: the account before the event
     if facts.kind == "group" and facts.account_id:
         account = state.account = _account_id(facts.account_id)
         known = view.accounts.get(account)
         base = dict(known.traits) if known is not None else {}
-        if was[0] == account:
+        if before == account:
             base |= state.account_traits
         state.account_traits = base | account_traits(facts.group_traits)
         state.account_at = facts.t
         if state.account_traits != was[1] or known is None:
             _tell_account(ws, view, state, facts)
     elif state.account:
+        if state.account != before:
+            # another account named by the event (account_id): the old traits are not its
+            state.account_traits, state.account_at = {}, 0.0
         known = view.accounts.get(state.account)
         if known is not None and (known.at > state.account_at or known.account != state.account):
             state.account = known.account
@@ -128,7 +131,7 @@ def absorb_account(
             state.account_at = known.at
     if before and before != state.account:
         ws.hdel(view.pk.account(before), state.lead_id)
-    return (state.account, state.account_traits) != was
+    return (state.account, state.account_traits) != (before, was[1])
 
 
 def _tell_account(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:

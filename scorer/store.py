@@ -273,7 +273,7 @@ async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
     return {
         "account_id": account,
         "traits": dict(info.traits) if info is not None else {},
-        "score": round(max(scores) if mode == "max" else sum(scores), 2),
+        "score": round(max(scores, default=0.0) if mode == "max" else sum(scores), 2),
         "score_mode": mode,
         "people": people,
         "buying_group": {

@@ -1,7 +1,7 @@
 """Segment's HTTP Tracking API: /v1/batch (and /v1/import), /v1/track, /v1/identify,
 /v1/page, /v1/screen, /v1/group, /v1/alias, and the short names analytics.js posts to
-(/v1/b, /v1/t, /v1/i, /v1/p, /v1/s, /v1/g, /v1/a) — so Segment and RudderStack SDKs work
-unchanged.
+(/v1/b, /v1/t, /v1/i, /v1/p, /v1/s, /v1/g, /v1/a), and RudderStack's beacon batches
+(/beacon/v1/batch) — so Segment and RudderStack SDKs work unchanged.
 
 A body that is not acceptable as a whole (too large, not JSON, wrong key) is a 4xx; in a
 batch, good events are accepted and the 200 lists the rejected ones with reasons.
@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from ingest.auth import Caller, require_write_key
+from ingest.auth import Caller, classify_key, require_write_key
 from ingest.body import json_body
-from ingest.errors import BadInput
+from ingest.errors import BadInput, Forbidden
 from ingest.intake import accept_outgoing, received_for
 from ingest.metrics import EVENTS_REJECTED
 from ingest.outgoing import Outgoing
@@ -23,7 +23,7 @@ from ingest.responses import FastJSON
 from ingest.segment import outgoing_from_segment, parse_time
 from leadpulse.schema import Source
 
-__all__ = ["BATCH_PATHS", "SINGLE_PATHS", "accept_batch", "router"]
+__all__ = ["BATCH_PATHS", "BEACON_PATH", "SINGLE_PATHS", "accept_batch", "router"]
 
 WriteCaller = Annotated[Caller, Depends(require_write_key)]
 
@@ -78,10 +78,23 @@ SINGLE_PATHS: dict[str, tuple[str, ...]] = {
     "alias": ("/v1/alias", "/v1/a"),
 }
 BATCH_PATHS = ("/v1/batch", "/v1/import", "/v1/b")
+# RudderStack's JS SDK with `useBeacon`: sendBeacon batches, the write key in the query.
+BEACON_PATH = "/beacon/v1/batch"
 
 
 async def batch(request: Request, caller: WriteCaller) -> dict[str, Any]:
     """Many messages at once (Segment's batch endpoint, 500 KB)."""
+    return await accept_batch(request, caller, "segment")
+
+
+@router.post(BEACON_PATH, response_class=FastJSON, include_in_schema=False)
+async def beacon_batch(request: Request) -> dict[str, Any]:
+    """A beacon cannot set headers: its write key comes as `?writeKey=` (never the secret
+    key, which has no business in a URL)."""
+    key = request.query_params.get("writeKey")
+    caller = classify_key(request, key) if key else await require_write_key(request)
+    if caller.kind != "write":
+        raise Forbidden("only the write key may be sent in a URL", field="writeKey")
     return await accept_batch(request, caller, "segment")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.ingest.conftest import Edge, consume
 
 PERSON_UA = (
@@ -109,3 +110,25 @@ async def test_short_paths_parse_strictly_and_keep_the_limits(edge: Edge) -> Non
     assert too_big.status_code == 413
     assert batch.status_code == 200, batch.text
     assert batch.json()["accepted"] == len(small_events)
+
+
+async def test_rudderstack_beacon_batches_carry_the_write_key_in_the_url(edge: Edge) -> None:
+    """RudderStack's `useBeacon` posts text/plain to /beacon/v1/batch?writeKey=: taken with
+    the write key, refused with none (401) or with the secret key in the URL (403)."""
+    body = orjson.dumps({"batch": [_message(type="track", event="Viewed")], "sentAt": None})
+    headers = {"Content-Type": "text/plain;charset=UTF-8", "Origin": "http://localhost:8000"}
+    async with edge.client() as client:
+        taken = await client.post(
+            "/beacon/v1/batch", params={"writeKey": WRITE_KEY}, content=body, headers=headers
+        )
+        keyless = await client.post("/beacon/v1/batch", content=body, headers=headers)
+        secret = await client.post(
+            "/beacon/v1/batch", params={"writeKey": SECRET_KEY}, content=body, headers=headers
+        )
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["accepted"] == 1
+    assert taken.headers["access-control-allow-origin"] == "http://localhost:8000"
+    assert keyless.status_code == 401
+    assert secret.status_code == 403 and secret.json()["error"]["field"] == "writeKey"
+    [(_, event)] = await consume(edge.settings, 1)
+    assert (event.type, event.event) == ("track", "Viewed")
