@@ -1,14 +1,16 @@
 """Segment's `group` makes accounts real: traits of the account, through ingest and the
-scorer, into fit points, the account read API and alerts."""
+scorer, into fit points, the account read API, the dashboard's account page and alerts."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import httpx
 
 from leadpulse.settings import Settings
+from tests.conftest import SECRET_KEY
 from tests.integration.scorer.conftest import (
     SECRET,
     WRITE,
@@ -104,6 +106,18 @@ async def test_group_traits_score_fit_show_on_the_account_and_travel_in_the_aler
         by_domain = (await client.get("/v1/accounts/acme.example", headers=SECRET)).json()
         assert by_domain["account_id"] == "acme-co"
         assert by_domain["traits"] == account["traits"]
+
+        login = await client.post(
+            "/dashboard/login",
+            content=f"key={SECRET_KEY}",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        cookie = {"cookie": f"lp_session={login.cookies['lp_session']}"}
+        html = (await client.get("/dashboard/accounts/acme.example", headers=cookie)).text
+        traits = re.search(r'<dl id="account-traits">(.*?)</dl>', html)
+        assert traits is not None, html
+        assert "<dt>industry</dt><dd>Manufacturing</dd>" in traits.group(1)
+        assert "<dt>employees</dt><dd>800</dd>" in traits.group(1)
 
     [mql] = [a for a in await read_alerts(scorer_settings, expect=1) if a.type == "mql"]
     assert mql.lead.account == "acme-co" and mql.account_id == "acme-co"
