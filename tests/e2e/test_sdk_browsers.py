@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, Route
+from playwright.sync_api import BrowserContext, Page, Request, Response, Route
 
 from leadpulse.embedded import free_port
-from tests.e2e.conftest import PERSON_UA, Stack, wait_for
+from tests.e2e.conftest import Stack, wait_for
 from tests.e2e.sdk_site import SdkStack, Site, run_stack, serve_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -100,13 +100,6 @@ def _accepted(stack: Stack) -> float:
         for line in text.splitlines()
         if line.startswith("leadpulse_ingest_events_accepted_total{")
     )
-
-
-@pytest.fixture
-def person(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(user_agent=PERSON_UA)
-    yield context
-    context.close()
 
 
 def _check_journey(world: World, email: str, account: str) -> dict[str, Any]:
