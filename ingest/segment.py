@@ -230,8 +230,11 @@ def _document(
             raise BadInput(f"{prefix}groupId: a group needs groupId", field=f"{prefix}groupId")
         email = None
     else:
-        traits = traits or read_object(context, "traits", in_context)
-        email = read_email(traits.get("email"), prefix, "traits.email")
+        where = "traits.email"
+        if not traits:
+            traits = read_object(context, "traits", in_context)
+            where = "context.traits.email"
+        email = read_email(traits.get("email"), prefix, where)
     page = read_object(context, "page", in_context)
 
     anonymous_id = read_id(message, "anonymousId", prefix)

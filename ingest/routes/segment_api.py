@@ -3,8 +3,9 @@
 (/v1/b, /v1/t, /v1/i, /v1/p, /v1/s, /v1/g, /v1/a), and RudderStack's beacon batches
 (/beacon/v1/batch) — so Segment and RudderStack SDKs work unchanged.
 
-A body that is not acceptable as a whole (too large, not JSON, wrong key) is a 4xx; in a
-batch, good events are accepted and the 200 lists the rejected ones with reasons.
+A body that is not acceptable as a whole (too large, not JSON, NaN, wrong key) is a 4xx; in
+a batch, good events are accepted and the 200 lists the rejected ones with reasons, a NUL
+or too-deep nesting inside one message included.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from ingest.auth import Caller, classify_key, require_write_key
-from ingest.body import json_body
+from ingest.body import json_body, message_problems
 from ingest.errors import BadInput, Forbidden
 from ingest.intake import accept_outgoing, received_for
 from ingest.metrics import EVENTS_REJECTED
@@ -48,10 +49,13 @@ async def accept_batch(request: Request, caller: Caller, source: Source) -> dict
     if context is not None and not isinstance(context, dict):
         raise BadInput("context: must be an object", field="context")
     received = received_for(request, source, trusted=caller.trusted)
+    problems = message_problems(request)
     events: list[Outgoing] = []
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
+            if index in problems:
+                raise problems[index]
             events.append(
                 outgoing_from_segment(
                     item,
