@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+SDKS := tests/sdk
 
-.PHONY: run test lint typecheck unit bench soak chromium deploy-tools clean
+.PHONY: run test lint typecheck unit bench soak chromium deploy-tools sdks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +31,16 @@ deploy-tools:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; fi; }
 
+# The JavaScript SDKs the browser tests load (analytics.js, RudderStack), from the npm
+# registry at the versions in tests/sdk/package-lock.json; Debian's npm when none is installed.
+sdks: $(SDKS)/node_modules/.package-lock.json
+
+$(SDKS)/node_modules/.package-lock.json: $(SDKS)/package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; fi; }
+	cd $(SDKS) && npm ci --no-audit --no-fund --loglevel=error
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -38,7 +49,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) chromium deploy-tools lint typecheck
+test: $(STAMP) chromium deploy-tools sdks lint typecheck
 	$(VENV)/bin/pytest -p no:cacheprovider
 
 bench: $(STAMP)
@@ -55,4 +66,4 @@ soak: $(STAMP)
 	$(PY) -m tests.soak --minutes $(MINUTES) --rate $(RATE) --seed $(SEED) $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) .leadpulse .mypy_cache .ruff_cache
+	rm -rf $(VENV) .leadpulse .mypy_cache .ruff_cache $(SDKS)/node_modules

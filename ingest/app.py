@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
+from ingest.cors import WriteCors
 from ingest.enrich import parse_agent, trusted_networks
 from ingest.errors import install_error_handlers
 from ingest.metrics import READY, exposition_registry
@@ -32,7 +33,7 @@ from leadpulse.kafka import ensure_topics
 from leadpulse.logs import configure_logging
 from leadpulse.settings import Settings, with_dev_keys
 
-__all__ = ["create_app", "create_app_from_env", "redis_client"]
+__all__ = ["create_app", "create_app_from_env", "redis_client", "write_paths"]
 
 log = structlog.get_logger(__name__)
 
@@ -126,6 +127,13 @@ async def _metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)
 
 
+def write_paths() -> frozenset[str]:
+    """Every path a browser SDK posts events to."""
+    singles = (path for paths in segment_api.SINGLE_PATHS.values() for path in paths)
+    batches = (*segment_api.BATCH_PATHS, segment_api.BEACON_PATH, "/v1/collect")
+    return frozenset((*batches, *singles))
+
+
 def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     """The ingest app; nothing connects until its lifespan starts."""
     from ingest import dashboard, demo, read_api
@@ -144,6 +152,12 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     app.state.user_hash_key = secret.get_secret_value().encode() if secret else None
     app.state.metrics = exposition_registry()
     install_error_handlers(app)
+    app.add_middleware(
+        WriteCors,
+        paths=write_paths(),
+        # The site's pages, and ingest's own (the demo site lives there).
+        origins=[*config.site.origins, settings.base_url],
+    )
     app.add_route("/healthz", _healthz, include_in_schema=False)
     app.add_route("/readyz", _readyz, include_in_schema=False)
     app.add_route("/metrics", _metrics, include_in_schema=False)

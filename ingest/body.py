@@ -3,7 +3,8 @@
 Sizes are checked before parsing (Content-Length first, then while streaming, and again
 after gzip), so a large body costs no parse. orjson refuses NaN, Infinity and lone
 surrogates; the walk here refuses absurd nesting, NUL characters and over-long keys, each
-by the path of the value that broke the rule.
+by the path of the value that broke the rule. In a batch those three are the message's own
+fault: the bad message is set aside (`message_problems`) and the others go on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from starlette.requests import Request
 
 from ingest.errors import BadInput, BodyTooLarge
 
-__all__ = ["MAX_DEPTH", "check_json", "json_body", "parse_json", "read_body"]
+__all__ = [
+    "MAX_DEPTH",
+    "check_json",
+    "json_body",
+    "message_problems",
+    "parse_batch",
+    "parse_json",
+    "read_body",
+]
 
 MAX_DEPTH = 16
 _MAX_KEY_CHARS = 256
@@ -54,22 +63,54 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
     return out
 
 
-def parse_json(raw: bytes) -> Any:
-    """Parse strictly; raise BadInput naming what is wrong."""
+def _loads(raw: bytes) -> Any:
     if not raw.strip():
         raise BadInput("body is empty; a JSON object is expected", field="body", code="empty")
     try:
-        value = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadInput(f"body is not valid JSON: {exc}", field="body", code="bad_json") from exc
-    # A NUL can only arrive escaped (orjson refuses raw control characters in strings).
+
+
+def _clean(value: Any, strings: bool) -> bool:
     if isinstance(value, dict | list):
-        clean = _acceptable(value, 0, b"\\u0000" in raw)
-    else:
-        clean = not (isinstance(value, str) and "\x00" in value)
-    if not clean:
+        return _acceptable(value, 0, strings)
+    return not (isinstance(value, str) and "\x00" in value)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse strictly; raise BadInput naming what is wrong."""
+    value = _loads(raw)
+    # A NUL can only arrive escaped (orjson refuses raw control characters in strings).
+    if not _clean(value, b"\\u0000" in raw):
         check_json(value)  # raises, naming where
     return value
+
+
+def parse_batch(raw: bytes) -> tuple[Any, dict[int, BadInput]]:
+    """Parse a `{"batch": [...]}` body strictly, but judge each message on its own.
+
+    What is wrong outside the messages refuses the body; a message with a NUL, a bad key or
+    nesting past MAX_DEPTH (counted from the message, as for a single event) comes back in
+    the problems, by its index, for the batch answer to list.
+    """
+    value = _loads(raw)
+    strings = b"\\u0000" in raw
+    if _clean(value, strings):
+        return value, {}
+    items = value.get("batch") if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        check_json(value)
+        return value, {}
+    check_json({key: child for key, child in value.items() if key != "batch"})
+    problems: dict[int, BadInput] = {}
+    for index, item in enumerate(items):
+        if not _clean(item, strings):
+            try:
+                check_json(item, f"batch.{index}")
+            except BadInput as exc:
+                problems[index] = exc
+    return value, problems
 
 
 def _acceptable(value: Any, depth: int, strings: bool) -> bool:
@@ -115,22 +156,32 @@ def check_json(value: Any, path: str = "body") -> None:
                 stack.extend((child, f"{where}.{i}", depth + 1) for i, child in enumerate(item))
 
 
-_BATCH_PATHS = frozenset({"/v1/batch", "/v1/import", "/v1/collect"})
+_BATCH_PATHS = frozenset({"/v1/batch", "/v1/import", "/v1/b", "/beacon/v1/batch", "/v1/collect"})
 
 
 async def json_body(request: Request) -> Any:
     """The request's JSON body, read and parsed once per request under the path's limit.
 
-    Batch paths take up to `collect.max_batch_bytes`, single events `max_event_bytes`.
+    Batch paths take up to `collect.max_batch_bytes`, single events `max_event_bytes`; a
+    batch's refused messages are kept for `message_problems`.
     """
     cached = getattr(request.state, "lp_json", _MISSING)
     if cached is not _MISSING:
         return cached
     collect = request.app.state.config.collect
-    limit = collect.max_batch_bytes if request.url.path in _BATCH_PATHS else collect.max_event_bytes
-    value = parse_json(await read_body(request, limit))
+    if request.url.path in _BATCH_PATHS:
+        value, problems = parse_batch(await read_body(request, collect.max_batch_bytes))
+        request.state.lp_problems = problems
+    else:
+        value = parse_json(await read_body(request, collect.max_event_bytes))
     request.state.lp_json = value
     return value
+
+
+def message_problems(request: Request) -> dict[int, BadInput]:
+    """The batch messages `json_body` refused, by index (read the body first)."""
+    problems: dict[int, BadInput] = getattr(request.state, "lp_problems", {})
+    return problems
 
 
 _MISSING = object()

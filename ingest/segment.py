@@ -1,4 +1,4 @@
-"""Turn one Segment-spec message (track, identify, page, screen, alias) into an envelope.
+"""Turn one Segment-spec message (track, identify, page, screen, group, alias) into an envelope.
 
 Pure: the request's facts come in as `Received`; the envelope (or, on the hot path, its
 encoded bytes: `outgoing_from_segment`) or a `BadInput` naming the field comes out.
@@ -49,7 +49,7 @@ __all__ = [
     "user_hash",
 ]
 
-SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "alias"})
+SEGMENT_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +221,24 @@ def _document(
         context = batch_context | context
     properties = read_object(message, "properties", prefix)
     in_context = prefix + "context."
-    traits = read_object(message, "traits", prefix) or read_object(context, "traits", in_context)
+    traits = read_object(message, "traits", prefix)
+    group_id: str | None = None
+    if event_type == "group":
+        # A group's traits are the account's: its email is no identity of the person.
+        group_id = read_id(message, "groupId", prefix)
+        if not group_id:
+            raise BadInput(f"{prefix}groupId: a group needs groupId", field=f"{prefix}groupId")
+        email = None
+    else:
+        where = "traits.email"
+        if not traits:
+            traits = read_object(context, "traits", in_context)
+            where = "context.traits.email"
+        email = read_email(traits.get("email"), prefix, where)
     page = read_object(context, "page", in_context)
 
     anonymous_id = read_id(message, "anonymousId", prefix)
     user_id = read_id(message, "userId", prefix)
-    email = read_email(traits.get("email"), prefix, "traits.email")
     if not (anonymous_id or user_id):
         raise BadInput(
             f"{prefix}userId: userId or anonymousId is required", field=f"{prefix}userId"
@@ -315,6 +327,8 @@ def _document(
         identity["email"] = email
     if previous_id is not None:
         document["previous_id"] = previous_id
+    if group_id is not None:
+        document["group_id"] = group_id
     document["properties"] = properties
     document["traits"] = traits
     document["context"] = event_context

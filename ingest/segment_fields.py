@@ -6,17 +6,41 @@ built on error, since these run a dozen times per event.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ingest.errors import BadInput
 
-__all__ = ["parse_time", "read_campaign", "read_email", "read_id", "read_object", "read_text"]
+__all__ = [
+    "has_control",
+    "parse_time",
+    "read_campaign",
+    "read_email",
+    "read_id",
+    "read_object",
+    "read_text",
+]
 
 _MAX_ID_CHARS = 200
 _MAX_EMAIL_CHARS = 254
 _CAMPAIGN_FIELDS = ("source", "medium", "name", "term", "content")
+# C0, DEL, C1 and the Unicode line breaks: an id or email holding one could start a new
+# header or line wherever it is written out (alerts, CRM fields, emails, logs).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a control character or a line break."""
+    return _CONTROL.search(text) is not None
+
+
+def _refuse_control(text: str, field: str) -> None:
+    if has_control(text):
+        raise BadInput(
+            f"{field}: contains a control character", field=field, code="control_character"
+        )
 
 
 def parse_time(value: Any, field: str, prefix: str = "") -> datetime | None:
@@ -46,6 +70,8 @@ def read_id(message: dict[str, Any], name: str, prefix: str) -> str | None:
         raise BadInput(
             f"{prefix}{name}: longer than {_MAX_ID_CHARS} characters", field=f"{prefix}{name}"
         )
+    if has_control(text):
+        _refuse_control(text, f"{prefix}{name}")
     return text
 
 
@@ -72,10 +98,12 @@ def read_email(value: Any, prefix: str, name: str) -> str | None:
     field = f"{prefix}{name}"
     if not isinstance(value, str):
         raise BadInput(f"{field}: must be a string", field=field)
-    local, at, domain = value.strip().rpartition("@")
+    email = value.strip()
+    _refuse_control(email, field)
+    local, at, domain = email.rpartition("@")
     if not at or not local or "." not in domain or len(value) > _MAX_EMAIL_CHARS:
         raise BadInput(f"{field}: not an email address", field=field)
-    return value.strip()
+    return email
 
 
 def read_campaign(context: dict[str, Any], url: str | None, prefix: str) -> dict[str, str]:

@@ -11,8 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from leadpulse.config import ConfigError, LeadPulseConfig, load_config
+from leadpulse.dev_state import missing_addresses, with_dev_state
 from leadpulse.logs import configure_logging
 from leadpulse.settings import Settings, with_dev_keys
 
@@ -30,9 +32,20 @@ console = Console(stderr=True)
 Service = Callable[[Settings, LeadPulseConfig, asyncio.Event], Awaitable[None]]
 
 
-def _load() -> tuple[Settings, LeadPulseConfig]:
+def _load(
+    *, beside_dev: bool = False, needs: tuple[str, ...] = ()
+) -> tuple[Settings, LeadPulseConfig]:
+    """Settings and config. A command run `beside_dev` takes what was not set from the
+    running `leadpulse dev` of its data dir; one that `needs` the broker or Valkey and has
+    no address for it says in one line what to set."""
     settings = with_dev_keys(Settings())
     configure_logging(settings.log_format, settings.log_level)
+    if beside_dev or needs:
+        settings = with_dev_state(settings)
+        problem = missing_addresses(settings, needs)
+        if problem is not None:
+            console.print(f"[bold red]error[/]: {escape(problem)}", soft_wrap=True)
+            raise typer.Exit(2)
     try:
         config = load_config(settings.config)
     except ConfigError as exc:
@@ -126,7 +139,7 @@ def rescore() -> None:
 
     from scorer import rescore as run_rescore
 
-    settings, config = _load()
+    settings, config = _load(needs=("kafka_bootstrap", "redis_url"))
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -168,7 +181,7 @@ def link(
     """Mint a tracked click URL and an open-pixel URL for one email recipient."""
     from ingest import mint_links
 
-    settings, config = _load()
+    settings, config = _load(beside_dev=True)
     try:
         links = mint_links(settings, config, url, email, campaign, expires_in_days)
     except ValueError as exc:
@@ -188,7 +201,7 @@ def simulate(
     """Send realistic buyer journeys to a running ingest (demo data and load)."""
     from leadpulse.simulate import run_simulation
 
-    settings, _ = _load()
+    settings, _ = _load(beside_dev=True)
     sent = asyncio.run(run_simulation(settings, leads=leads, rate=rate, url=url, seed=seed))
     console.print(f"simulated {leads} journeys: {sent} events accepted")
 
@@ -198,7 +211,7 @@ def dlq_list() -> None:
     """List dead-lettered alerts: id, type, destination, reason."""
     from router import list_dead_letters
 
-    settings, _ = _load()
+    settings, _ = _load(needs=("redis_url",))
     letters = asyncio.run(list_dead_letters(settings))
     for letter in letters:
         typer.echo(
@@ -215,7 +228,7 @@ def dlq_replay(
     """Send dead-lettered alerts back to the alerts topic for another delivery."""
     from router import replay_dead_letters
 
-    settings, _ = _load()
+    settings, _ = _load(needs=("kafka_bootstrap", "redis_url"))
     count = asyncio.run(replay_dead_letters(settings, alert_ids or None))
     console.print(f"replayed {count} alerts")
 

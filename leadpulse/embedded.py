@@ -26,6 +26,7 @@ __all__ = [
     "EmbeddedValkeyCluster",
     "die_with_parent",
     "free_port",
+    "port_taken",
     "wait_for_port",
 ]
 
@@ -41,6 +42,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether a server could not listen on `host:port` now (bound as uvicorn binds)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def wait_for_port(

@@ -67,6 +67,8 @@ EventType = Literal[
     "identify",
     "page",
     "alias",
+    # Segment's group: the person belongs to the account `group_id`; traits are the account's.
+    "group",
     "crm",
     "webinar",
     # Written by the scorer itself onto the events topic, keyed to the identity
@@ -186,6 +188,9 @@ class EventEnvelope(_Message):
     source: Source
     identity: Identity
     previous_id: str | None = Field(default=None, description="alias: the identity key merged away")
+    group_id: str | None = Field(
+        default=None, max_length=200, description="group: the account (CRM id or domain)"
+    )
     properties: dict[str, Any] = Field(default_factory=dict)
     traits: dict[str, Any] = Field(default_factory=dict)
     context: EventContext = EventContext()
@@ -217,6 +222,8 @@ class AlertLead(_Message):
     consideration: str | None = None
     interests: list[str] = Field(default_factory=list)
     account: str | None = None
+    # What the account told about itself through `group` (name, domain, industry, employees, plan).
+    account_traits: dict[str, Any] | None = None
     # Traits routing may look at (country, region, company_size, industry, ...).
     attributes: dict[str, str] = Field(default_factory=dict)
     nurture_paused_until: datetime | None = None

@@ -4,6 +4,11 @@ The broker and Valkey are embedded unless `LP_KAFKA_BOOTSTRAP` / `LP_REDIS_URL` 
 elsewhere; ingest, scorer and router run as child processes exactly as in production
 (`leadpulse ingest|scorer|router`). Children get SIGTERM if the supervisor itself dies,
 so nothing outlives it.
+
+Ports: one the person set (LP_HTTP_PORT, LP_SCORER_HEALTH_PORT, LP_ROUTER_HEALTH_PORT) must
+be free, or dev says so in one line and exits 2 before starting anything; one left unset
+takes its default when free, else any free port (the banner shows which). While it runs,
+`leadpulse.dev_state` tells the commands beside it where the stack is.
 """
 
 from __future__ import annotations
@@ -25,13 +30,25 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, die_with_parent, free_port
+from leadpulse.dev_state import remove_dev_state, running_dev, write_dev_state
+from leadpulse.embedded import (
+    EmbeddedBroker,
+    EmbeddedValkey,
+    die_with_parent,
+    free_port,
+    port_taken,
+)
 from leadpulse.kafka import ensure_topics
 from leadpulse.settings import Settings, generate_missing_keys
 
 __all__ = ["SERVICES", "run_dev"]
 
 SERVICES = ("ingest", "scorer", "router")
+_PORTS = (
+    ("http_port", "LP_HTTP_PORT"),
+    ("scorer_health_port", "LP_SCORER_HEALTH_PORT"),
+    ("router_health_port", "LP_ROUTER_HEALTH_PORT"),
+)
 _RESTARTS_ALLOWED = 5
 log = structlog.get_logger("leadpulse.dev")
 
@@ -79,6 +96,8 @@ def _child_env(
             "LP_REDIS_URL": redis_url,
             "LP_HTTP_HOST": settings.http_host,
             "LP_HTTP_PORT": str(settings.http_port),
+            "LP_SCORER_HEALTH_PORT": str(settings.scorer_health_port),
+            "LP_ROUTER_HEALTH_PORT": str(settings.router_health_port),
             "LP_DATA_DIR": str(settings.data_dir.resolve()),
             "LP_DEV_INBOX": "true",
             "LP_LOG_FORMAT": settings.log_format,
@@ -120,6 +139,8 @@ def _banner(
         ("alert inbox", f"{base}/inbox"),
         ("snippet", f"{base}/lp.js"),
         ("health", f"{base}/readyz  ·  {base}/metrics"),
+        ("scorer health", f"http://{settings.http_host}:{settings.scorer_health_port}/readyz"),
+        ("router health", f"http://{settings.http_host}:{settings.router_health_port}/readyz"),
         ("kafka", bootstrap),
         ("valkey", redis_url),
         ("data", str(settings.data_dir.resolve())),
@@ -135,8 +156,44 @@ def _banner(
     console.print("Stop with Ctrl-C.")
 
 
+class _PortTaken(Exception):
+    pass
+
+
+def _choose_ports(settings: Settings) -> Settings:
+    """The ports the stack will use; `_PortTaken` for a port the person set that is in use."""
+    host = settings.http_host
+    chosen: dict[str, int] = {}
+    for name, variable in _PORTS:
+        port: int = getattr(settings, name)
+        if name in settings.model_fields_set:
+            if port_taken(host, port):
+                raise _PortTaken(
+                    f"port {port} ({variable}) is already in use: stop what listens there "
+                    f"or set {variable} to a free port"
+                )
+        elif port_taken(host, port) or port in chosen.values():
+            port = free_port()
+        chosen[name] = port
+    return settings.model_copy(update=chosen)
+
+
 def run_dev(settings: Settings, console: Console) -> int:
-    """Run until SIGINT/SIGTERM; return the exit code."""
+    """Run until SIGINT/SIGTERM; return the exit code (2: cannot start as configured)."""
+    running = running_dev(settings)
+    if running is not None:
+        console.print(
+            f"a leadpulse dev (pid {running}) already runs with data dir "
+            f"{settings.data_dir.resolve()}: stop it, or set LP_DATA_DIR for a second stack",
+            soft_wrap=True,
+            markup=False,
+        )
+        return 2
+    try:
+        settings = _choose_ports(settings)
+    except _PortTaken as exc:
+        console.print(str(exc), soft_wrap=True, markup=False)
+        return 2
     settings, made = generate_missing_keys(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -173,10 +230,12 @@ def run_dev(settings: Settings, console: Console) -> int:
                 console.print("[bold red]the stack did not become ready; stopping[/]")
                 code = 1
             return code
+        write_dev_state(settings)
         _banner(console, settings, bootstrap, redis_url, made)
         code = _supervise(children, stop)
         return code
     finally:
+        remove_dev_state(settings)
         deadline = time.monotonic() + 15
         for child in children:
             child.terminate()

@@ -85,6 +85,7 @@ def lead_summary_data(
         "consideration": lead_consideration(state.consideration),
         "interests": top_interests(state.topics),
         "account": state.account,
+        "account_traits": state.account_traits or None,
         "attributes": attributes,
         "nurture_paused_until": _utc(state.paused_until).isoformat()
         if state.paused_until

@@ -95,6 +95,7 @@ async def _read_views(
     batches: dict[int, list[Message]],
     cache: LeadCache,
     lost_accounts: Mapping[str, float],
+    accounts: Mapping[str, Any],
 ) -> tuple[dict[int, PartitionView], dict[int, dict[str, LeadState]]]:
     plan: list[tuple[int, list[str], list[str], list[str]]] = []
     pipe = redis.pipeline(transaction=False)
@@ -126,6 +127,7 @@ async def _read_views(
         view.forwards = {k: _b(v) for k, v in zip(keys, forwards, strict=True) if v is not None}
         view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
         view.lost_accounts = lost_accounts
+        view.accounts = accounts
         views[partition] = view
         pk = view.pk
         known = cached[partition] = cache.take(partition, view.stored_offset)
@@ -187,6 +189,7 @@ async def apply_batch(
     batches: dict[int, list[Message]],
     cache: LeadCache | None = None,
     lost_accounts: Mapping[str, float] | None = None,
+    accounts: Mapping[str, Any] | None = None,
 ) -> dict[int, PartitionResult]:
     """Apply every message of the batch; each partition's result says how far it got.
 
@@ -196,12 +199,12 @@ async def apply_batch(
     `ApplyError`, leaving the caller to resume from Valkey.
     """
     cache = cache if cache is not None else LeadCache(0)
-    lost = lost_accounts or {}
-    results, refused = await _apply_once(redis, scripts, rules, batches, cache, lost)
+    lost, known = lost_accounts or {}, accounts or {}
+    results, refused = await _apply_once(redis, scripts, rules, batches, cache, lost, known)
     if refused:
         await scripts.reload(redis, "noscript")
         retry = {partition: batches[partition] for partition in refused}
-        again, refused = await _apply_once(redis, scripts, rules, retry, cache, lost)
+        again, refused = await _apply_once(redis, scripts, rules, retry, cache, lost, known)
         if refused:
             raise ApplyError(f"NOSCRIPT again after reloading, partitions {sorted(refused)}")
         results.update(again)
@@ -222,9 +225,10 @@ async def _apply_once(
     batches: dict[int, list[Message]],
     cache: LeadCache,
     lost_accounts: Mapping[str, float],
+    accounts: Mapping[str, Any],
 ) -> tuple[dict[int, PartitionResult], set[int]]:
     """One attempt: results of the partitions applied, and those refused with NOSCRIPT."""
-    views, cached = await _read_views(redis, batches, cache, lost_accounts)
+    views, cached = await _read_views(redis, batches, cache, lost_accounts, accounts)
     pipe = redis.pipeline(transaction=False)
     chains: list[tuple[PartitionResult, list[int], int]] = []
     for partition, messages in batches.items():

@@ -25,6 +25,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 from leadpulse.schema import EventEnvelope, decode
 from scorer.account_returns import read_lost_accounts
+from scorer.accounts import AccountDirectory
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
 from scorer.lead_cache import LeadCache
@@ -94,6 +95,7 @@ class ScorerLoop:
         self._clock = clock
         self._cache = cache if cache is not None else LeadCache()
         self._lost_accounts: dict[str, float] = {}
+        self._accounts = AccountDirectory()
         self._next_tick = 0.0
         self._applied: dict[TopicPartition, int] = {}
         self._dirty: set[int] = set()
@@ -228,7 +230,13 @@ class ScorerLoop:
         if batches:
             topic = next(iter(records)).topic
             results = await apply_batch(
-                self._redis, self._scripts, self._rules, batches, self._cache, self._lost_accounts
+                self._redis,
+                self._scripts,
+                self._rules,
+                batches,
+                self._cache,
+                self._lost_accounts,
+                self._accounts.entries,
             )
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -252,6 +260,7 @@ class ScorerLoop:
         """Fire every due SLA timer of the partitions this consumer holds; re-read which
         accounts lost a deal (their people's visits are counted from then on)."""
         self._lost_accounts = await read_lost_accounts(self._redis)
+        await self._accounts.refresh(self._redis)
         fired = 0
         for tp in sorted(self.partitions, key=lambda tp: tp.partition):
             messages = await fire_due_timers(

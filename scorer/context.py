@@ -78,6 +78,8 @@ class PartitionView:
     suppressed: set[str] = field(default_factory=set)
     # accounts with a lost deal not yet back, as of the last tick: account -> lost at
     lost_accounts: Mapping[str, float] = field(default_factory=dict)
+    # accounts described by `group` calls, by id and domain, as of the last tick
+    accounts: Mapping[str, Any] = field(default_factory=dict)
     # this partition's lost-deal records of the accounts its messages name
     lost_records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from leadpulse.schema import EventEnvelope, lead_id_for
 from scorer.account_returns import apply_account_return, is_account_return
+from scorer.accounts import apply_account_info, is_account_info
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.facts import facts_of
 from scorer.funnel import record_entry
@@ -57,6 +58,8 @@ def apply_message(
     if event.type == "account":
         if is_account_return(event):
             apply_account_return(ws, view, event, rules)
+        elif is_account_info(event):
+            apply_account_info(ws, view, event)
         else:
             apply_account(ws, view, event, rules)
         return ws, "control"

@@ -35,6 +35,8 @@ class EventFacts(NamedTuple):
     owner: str | None = None
     account_id: str | None = None
     title: str | None = None
+    # a `group`'s traits: the account's, not the person's
+    group_traits: Mapping[str, Any] = _EMPTY
 
     @property
     def is_page(self) -> bool:
@@ -54,7 +56,8 @@ def facts_of(event: EventEnvelope) -> EventFacts:
     if path is None and url:
         path = urlsplit(url).path or "/"
     campaign = event.context.campaign
-    email = event.identity.email or _text(event.traits.get("email"))
+    group = event.type == "group"
+    email = None if group else event.identity.email or _text(event.traits.get("email"))
     return EventFacts(
         event_id=event.event_id,
         kind=event.type,
@@ -63,7 +66,7 @@ def facts_of(event: EventEnvelope) -> EventFacts:
         url=url,
         path=path,
         properties={k: s for k, v in props.items() if (s := _text(v)) is not None},
-        traits=dict(event.traits),
+        traits=_EMPTY if group else dict(event.traits),
         email=canonical_email(email) if email else None,
         utm_source=campaign.source or _text(props.get("utm_source")),
         utm_campaign=campaign.name or _text(props.get("utm_campaign")),
@@ -71,6 +74,9 @@ def facts_of(event: EventEnvelope) -> EventFacts:
         noise_reason=event.flags.noise_reason,
         verified=event.flags.identity_trust == "verified",
         owner=_text(props.get("owner")),
-        account_id=_text(props.get("account_id")) or _text(event.traits.get("account_id")),
+        account_id=event.group_id
+        if group
+        else _text(props.get("account_id")) or _text(event.traits.get("account_id")),
         title=event.context.title,
+        group_traits=event.traits if group else _EMPTY,
     )

@@ -23,6 +23,8 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:lsn             hash "stage|consideration|fit|hl" -> leads listed so
     lp:{pN}:ag:<acct>       zset lead id -> last engaged time (buying group, account owner)
     lp:{pN}:agf:<acct>      time the last buying_group alert fired for the account
+    lp:{pN}:accts           hash account id or domain -> account JSON (id, traits, at), from group
+    lp:{pN}:acctv           zset account id or domain -> when its record last changed
     lp:{pN}:sla             zset "lead|kind|since" -> deadline (epoch seconds)
     lp:{pN}:recent          list: latest stage changes, newest first, capped
     lp:{pN}:f:flow          hash "day|stage" -> entries
@@ -52,6 +54,8 @@ class PartitionKeys:
     """Key names of one partition."""
 
     __slots__ = (
+        "account_changes",
+        "accounts",
         "acct_prefix",
         "fwd",
         "identities",
@@ -84,6 +88,8 @@ class PartitionKeys:
         # hash account -> its lost deal (when, who lost it, visits since), on its partition
         self.lost_accounts = self.prefix + "lost"
         self.listing_sizes = self.prefix + "lsn"
+        self.accounts = self.prefix + "accts"
+        self.account_changes = self.prefix + "acctv"
 
     def lead(self, lead_id: str) -> str:
         return f"{self.prefix}lead:{lead_id}"

@@ -11,6 +11,7 @@ import orjson
 
 from leadpulse.schema import EventEnvelope
 from scorer.account_returns import account_message, notify_visit
+from scorer.accounts import absorb_account, fit_traits
 from scorer.alerts import build_alert, lead_summary_data
 from scorer.context import SCORE_HISTORY_MAX, PartitionView, Rules, push_timeline, queue_outbound
 from scorer.decay import DAY
@@ -100,8 +101,12 @@ def apply_event(
     keys: list[str],
 ) -> None:
     before = (state.email, len(state.traits))
+    account_before = state.account
     _absorb_identity(state, facts, rules, keys)
-    traits_changed = bool(facts.traits) or (state.email, len(state.traits)) != before
+    account_changed = absorb_account(ws, view, state, facts, account_before)
+    traits_changed = (
+        bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
+    )
     awarded: list[tuple[str, float]] = []
     stage_facts, reported = facts, None
     if not facts.noise:
@@ -119,7 +124,9 @@ def apply_event(
             awarded += earned_here
             # Fit depends only on traits and email: recomputed when they change.
             if traits_changed or new_model:
-                refresh_fit(ms, model, state.traits, state.email, rules.compiled.lists, facts.t)
+                refresh_fit(
+                    ms, model, fit_traits(state), state.email, rules.compiled.lists, facts.t
+                )
         page = rules.content.page(facts.path) if facts.is_page else None
         if page is not None:
             state.consideration[page.consideration] = (

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from leadpulse.schema import AlertLead, EventEnvelope, encode
+from scorer.accounts import fit_traits
 from scorer.alerts import account_alert
 from scorer.context import Outbound, PartitionView, Rules, push_timeline, queue_outbound
 from scorer.decay import DAY
@@ -38,7 +39,9 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
             dst.keys.append(key)
     dst.email = dst.email or src.email
     dst.traits = {**src.traits, **dst.traits}
-    dst.account = dst.account or src.account
+    if src.account_at > dst.account_at or not dst.account:
+        dst.account = src.account or dst.account
+        dst.account_traits, dst.account_at = dict(src.account_traits), src.account_at
     dst.owner = dst.owner or src.owner
     dst.verified = dst.verified or src.verified
     dst.created = min(dst.created, src.created)
@@ -63,7 +66,8 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
     for model in rules.compiled.models:
         ms = dst.models.get(model.name)
         if ms is not None:
-            refresh_fit(ms, model, dst.traits, dst.email, rules.compiled.lists, dst.last_seen)
+            traits = fit_traits(dst)
+            refresh_fit(ms, model, traits, dst.email, rules.compiled.lists, dst.last_seen)
 
 
 def _join_steps(dst: LeadState, src: LeadState) -> None:

@@ -192,6 +192,9 @@ def email_domain(email: str | None) -> str | None:
 def _trait_value(traits: Mapping[str, Any], email: str | None, name: str) -> Any:
     if name == "email_domain":
         return email_domain(email)
+    if name == "account_domain":
+        # the account's website domain (scorer.accounts), else the lead's email domain
+        return traits.get(name) or email_domain(email)
     return traits.get(name)
 
 

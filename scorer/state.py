@@ -41,6 +41,9 @@ class LeadState:
     last_page: float | None = None
     traits: dict[str, Any] = field(default_factory=dict)
     account: str | None = None
+    # the account's traits from `group` (scorer.accounts), and when they were told
+    account_traits: dict[str, Any] = field(default_factory=dict)
+    account_at: float = 0.0
     owner: str | None = None
     verified: bool = False
     models: dict[str, ModelState] = field(default_factory=dict)

@@ -17,6 +17,7 @@ import orjson
 
 from leadpulse.alert_log import alert_log_key, alert_rows
 from leadpulse.schema import canonical_email
+from scorer.accounts import read_account
 from scorer.content import lead_consideration, top_interests
 from scorer.decay import value_at
 from scorer.funnel_report import funnel_report
@@ -171,6 +172,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         "interests": top_interests(state.topics),
         "consideration": lead_consideration(state.consideration),
         "account": state.account,
+        "account_traits": state.account_traits,
         "owner": state.owner,
         "traits": state.traits,
         "identity_verified": state.verified,
@@ -239,13 +241,22 @@ async def list_leads(
 
 
 async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
-    """An account: score (sum or max of its people, per config), people, buying group."""
-    account = account_id.lower()
+    """An account: score (sum or max of its people, per config), people, buying group, and
+    the traits `group` calls gave it. Its id and its domain name the same account."""
+    account = account_id.strip().lower()
     meta = await _meta(redis)
-    people = await _all_summaries(redis, lambda pk: pk.account(account))
-    if not people:
-        return None
     parts = await _partitions(redis)
+    info = await read_account(redis, len(parts), account)
+    names = [account]
+    if info is not None:
+        names = list(dict.fromkeys([info.account, info.traits.get("domain") or info.account]))
+        account = info.account
+    people = []
+    for name in names:
+        people += await _all_summaries(redis, lambda pk, name=name: pk.account(name))
+    people = list({p["lead_id"]: p for p in people}.values())
+    if not people and info is None:
+        return None
     pipe = redis.pipeline(transaction=False)
     for pk in parts:
         pipe.zrange(pk.buying_group(account), 0, -1, withscores=True)
@@ -267,7 +278,8 @@ async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
     people.sort(key=lambda p: -p["score"])
     return {
         "account_id": account,
-        "score": round(max(scores) if mode == "max" else sum(scores), 2),
+        "traits": dict(info.traits) if info is not None else {},
+        "score": round(max(scores, default=0.0) if mode == "max" else sum(scores), 2),
         "score_mode": mode,
         "people": people,
         "buying_group": {

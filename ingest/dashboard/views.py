@@ -389,7 +389,12 @@ async def account_view(account_id: str, request: Request) -> Response:
         + f"{int(group.get('engaged_people', 0))} engaged people in the last "
         f"{group.get('days', '?')} days (needs {group.get('people', '?')})."
     )
-    body = f"""<div class="card"><h1>{esc(account.get("account_id", account_id))}</h1>
+    traits = "".join(
+        f"<dt>{esc(name)}</dt><dd>{esc(str(value))}</dd>"
+        for name, value in sorted((account.get("traits") or {}).items())
+    )
+    about = f'<dl id="account-traits">{traits}</dl>' if traits else ""
+    body = f"""<div class="card"><h1>{esc(account.get("account_id", account_id))}</h1>{about}
 <p>Account score <b id="account-score">{float(account.get("score", 0)):.1f}</b>
 ({esc(account.get("score_mode", ""))})</p><p id="buying-group">{signal}</p></div>
 <div class="card"><h2>People</h2><table id="people"><tr><th>lead</th><th>stage</th>

@@ -1,5 +1,6 @@
 """The browser's channels: the `/lp.js` snippet, its beacons at `/v1/collect` (CORS for
-the configured site origins only), and the `/p.gif` pixel for pages without JavaScript.
+the configured site origins only, by `ingest.cors`), and the `/p.gif` pixel for pages
+without JavaScript.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ingest.auth import Caller, classify_key, require_write_key
-from ingest.errors import BadInput, Forbidden, Unauthorized
+from ingest.errors import BadInput, Unauthorized
 from ingest.intake import accept_outgoing, received_for
 from ingest.responses import FastJSON
 from ingest.routes.segment_api import accept_batch
 from ingest.segment import outgoing_from_segment
 
-__all__ = ["PIXEL_GIF", "allowed_origins", "router"]
+__all__ = ["PIXEL_GIF", "router"]
 
 router = APIRouter()
 
@@ -58,31 +59,6 @@ def _snippet(request: Request) -> bytes:
     return cached
 
 
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def allowed_origins(request: Request) -> frozenset[str]:
-    """The site origins from config, plus ingest's own (the demo site lives there)."""
-    cached: frozenset[str] | None = getattr(request.app.state, "allowed_origins", None)
-    if cached is None:
-        own = request.app.state.settings.base_url
-        cached = frozenset(_origin_of(o) for o in [*request.app.state.config.site.origins, own])
-        request.app.state.allowed_origins = cached
-    return cached
-
-
-def _cors_headers(request: Request) -> dict[str, str]:
-    """CORS headers for an allowed Origin; Forbidden for any other origin."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return {}
-    if origin.lower() not in allowed_origins(request):
-        raise Forbidden("this origin may not send events here", field="Origin")
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-
-
 @router.get("/lp.js", include_in_schema=False)
 async def snippet(request: Request) -> Response:
     """The tracking snippet: small, dependency-free, reads its write key from its tag."""
@@ -93,24 +69,11 @@ async def snippet(request: Request) -> Response:
     )
 
 
-@router.options("/v1/collect", include_in_schema=False)
-async def collect_preflight(request: Request) -> Response:
-    headers = _cors_headers(request)
-    headers |= {
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type",
-        "Access-Control-Max-Age": "600",
-    }
-    return Response(status_code=204, headers=headers)
-
-
 @router.post("/v1/collect")
 async def collect(request: Request) -> Response:
     """The snippet's beacons: a Segment-style batch with `writeKey` in the body."""
-    headers = _cors_headers(request)
     caller: Caller = await require_write_key(request)
-    answer = await accept_batch(request, caller, "snippet")
-    return FastJSON(answer, headers=headers)
+    return FastJSON(await accept_batch(request, caller, "snippet"))
 
 
 def _query_text(params: Any, name: str, limit: int = 2048) -> str | None:

@@ -19,6 +19,7 @@ from ingest.inbound import forget_webhook_id, require_secret_or_signature
 from ingest.intake import accept_events, received_for
 from ingest.links import check_email
 from ingest.responses import FastJSON
+from ingest.segment_fields import has_control
 from leadpulse.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
 from scorer.store import lead_identities
 
@@ -43,6 +44,13 @@ class _Body(BaseModel):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _no_control(value: str | None) -> str | None:
+    """Ids, emails and names go into alerts and CRM fields: no line may start inside one."""
+    if value is not None and has_control(value):
+        raise ValueError("contains a control character")
+    return value
+
+
 class CrmEvent(_Body):
     """`{"event_id", "type", "email"|"lead_id", "occurred_at", "owner"?, "account_id"?,
     "reason"?}`."""
@@ -53,6 +61,8 @@ class CrmEvent(_Body):
     owner: str | None = _Text
     account_id: str | None = _Text
     reason: str | None = Field(default=None, max_length=1000)
+
+    _plain = field_validator("event_id", "email", "lead_id", "owner", "account_id")(_no_control)
 
 
 class WebinarEvent(_Body):
@@ -65,6 +75,10 @@ class WebinarEvent(_Body):
     title: str | None = _Text
     company: str | None = _Text
     duration_minutes: float | None = Field(default=None, ge=0, le=24 * 60)
+
+    _plain = field_validator("event_id", "email", "webinar", "name", "title", "company")(
+        _no_control
+    )
 
 
 def _parse(model: type[_Body], body: Any) -> Any:

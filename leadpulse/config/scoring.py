@@ -54,7 +54,9 @@ class EngagementRule(ConfigModel):
 
 class FitRule(ConfigModel):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9_.-]+$")
-    trait: str = Field(description="trait name, or 'email_domain'")
+    trait: str = Field(
+        description="trait name, 'email_domain', or an account's: 'account_domain', 'account'"
+    )
     pattern: str | None = Field(default=None, description="RE2 regex, case-insensitive")
     one_of: list[str] | None = Field(default=None, description="exact values (lower case)")
     in_list: Literal["free_mail", "competitor", "target_accounts"] | None = None

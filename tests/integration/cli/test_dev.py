@@ -78,12 +78,19 @@ def test_dev_is_ready_and_prints_urls_and_generated_keys(
 
 
 def test_ctrl_c_stops_every_child(dev: tuple[subprocess.Popen[bytes], str, Path]) -> None:
-    """SIGINT stops broker, Valkey, ingest, scorer and router: no process outlives dev."""
-    proc, _, _ = dev
+    """SIGINT stops broker, Valkey, ingest, scorer and router: no process outlives dev,
+    and the state file the commands beside it read is gone."""
+    proc, _, tmp_path = dev
+    state = tmp_path / "data" / "dev-state.json"
+    deadline = time.monotonic() + 10
+    while not state.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
     children = descendants(proc.pid)
     assert len(children) >= 5, f"expected broker, valkey and three services, got {children}"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=45) == 0
+    assert not state.exists()
     deadline = time.monotonic() + 10
     while alive(children) and time.monotonic() < deadline:
         time.sleep(0.1)

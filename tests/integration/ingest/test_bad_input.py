@@ -13,6 +13,7 @@ BASIC = (WRITE_KEY, "")
 SECRET = {"Authorization": f"Bearer {SECRET_KEY}"}
 WRITE_BEARER = {"Authorization": f"Bearer {WRITE_KEY}"}
 TRACK = {"anonymousId": "a-1", "event": "Signed Up"}
+CRLF_EMAIL = "a@b.example\r\nBcc: evil@x.example"
 
 
 def _nested(depth: int) -> Any:
@@ -119,6 +120,86 @@ CASES: list[tuple[str, str, Any, Any, dict[str, str], int, str | None]] = [
         {},
         400,
         "traits.email",
+    ),
+    (
+        "CRLF in an email trait",
+        "/v1/identify",
+        {"userId": "u", "traits": {"email": CRLF_EMAIL}},
+        BASIC,
+        {},
+        400,
+        "traits.email",
+    ),
+    (
+        "CRLF in context.traits.email",
+        "/v1/page",
+        {"anonymousId": "a", "context": {"traits": {"email": CRLF_EMAIL}}},
+        BASIC,
+        {},
+        400,
+        "context.traits.email",
+    ),
+    (
+        "LF in userId",
+        "/v1/track",
+        {"userId": "u-1\nBcc: x", "event": "x"},
+        BASIC,
+        {},
+        400,
+        "userId",
+    ),
+    ("tab in anonymousId", "/v1/page", {"anonymousId": "a\t1"}, BASIC, {}, 400, "anonymousId"),
+    (
+        "CR in groupId",
+        "/v1/group",
+        {"userId": "u", "groupId": "acme\r\nX: y"},
+        BASIC,
+        {},
+        400,
+        "groupId",
+    ),
+    (
+        "CRLF in a CRM email",
+        "/v1/crm/events",
+        {
+            "event_id": "e",
+            "type": "won",
+            "email": CRLF_EMAIL,
+            "occurred_at": "2026-01-01T00:00:00Z",
+        },
+        None,
+        SECRET,
+        400,
+        "email",
+    ),
+    (
+        "CRLF in a CRM lead id",
+        "/v1/crm/events",
+        {
+            "event_id": "e",
+            "type": "won",
+            "lead_id": "L1\r\nX",
+            "occurred_at": "2026-01-01T00:00:00Z",
+        },
+        None,
+        SECRET,
+        400,
+        "lead_id",
+    ),
+    (
+        "CRLF in a webinar email",
+        "/v1/webhooks/webinar",
+        {
+            "event_id": "e",
+            "type": "attended",
+            "email": CRLF_EMAIL,
+            "webinar": "w",
+            "occurred_at": "2026-01-01T00:00:00Z",
+        },
+        None,
+        SECRET,
+        400,
+        "email",
     ),
     ("body is a list", "/v1/track", [TRACK], BASIC, {}, 400, "body"),
     ("batch not a list", "/v1/batch", {"batch": {"a": 1}}, BASIC, {}, 400, "batch"),

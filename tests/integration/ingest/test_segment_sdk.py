@@ -78,3 +78,33 @@ async def test_sdk_identify_track_page_reach_the_topic_keyed_by_the_user(
     assert page.context.path == "/pricing"
     assert page.context.campaign.source == "newsletter"
     assert page.context.browser is not None or page.context.user_agent is not None
+
+
+def _group_with_sdk(base: str) -> list[str]:
+    errors: list[str] = []
+    client = Client(
+        WRITE_KEY,
+        host=base,
+        sync_mode=True,
+        max_retries=1,
+        on_error=lambda error, _batch: errors.append(repr(error)),
+    )
+    client.group(
+        "user-42",
+        "acme-co",
+        {"name": "Acme Co", "website": "https://acme.example", "employees": 800},
+        message_id="msg-group",
+    )
+    client.flush()
+    return errors
+
+
+async def test_sdk_group_lands_with_the_account_and_its_traits(edge: Edge) -> None:
+    """group(userId, groupId, traits) lands as a group event naming the account."""
+    errors = await asyncio.to_thread(_group_with_sdk, edge.base)
+    assert errors == []
+    [(key, group)] = await consume(edge.settings, 1)
+    assert key == "user:user-42"
+    assert (group.type, group.group_id) == ("group", "acme-co")
+    assert group.traits == {"name": "Acme Co", "website": "https://acme.example", "employees": 800}
+    assert group.identity.email is None
