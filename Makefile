@@ -50,7 +50,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: $(STAMP) chromium deploy-tools sdks lint typecheck
-	$(VENV)/bin/pytest -p no:cacheprovider
+	$(VENV)/bin/pytest -p no:cacheprovider --durations=25
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py
