@@ -23,7 +23,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=True)
+        # Lazy: detached even if a failed test left a file open on it.
+        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def _fill(disk: Path) -> Path:
@@ -42,14 +43,16 @@ async def test_an_append_refused_on_a_full_disk_leaves_nothing_that_blocks_repla
 ) -> None:
     spool = Spool(small_disk / "spool", 10_000_000)
     spool.open()
-    await spool.append([(b"k", b"before")])
-    filler = _fill(small_disk)
-    with pytest.raises(SpoolFull):
-        await spool.append([(b"k", b"refused" * 2000)])
-    filler.unlink()
-    await spool.append([(b"k", b"after")])
+    try:
+        await spool.append([(b"k", b"before")])
+        filler = _fill(small_disk)
+        with pytest.raises(SpoolFull):
+            await spool.append([(b"k", b"refused" * 2000)])
+        filler.unlink()
+        await spool.append([(b"k", b"after")])
 
-    assert [value for _, value in spool.read(10)] == [b"before", b"after"]
-    spool.commit(2)
-    assert spool.empty
-    await spool.close()
+        assert [value for _, value in spool.read(10)] == [b"before", b"after"]
+        spool.commit(2)
+        assert spool.empty
+    finally:
+        await spool.close()
