@@ -18,7 +18,7 @@ from tests.soak.drift import DriftSampler
 from tests.soak.faults import Fault, FaultRunner, schedule
 from tests.soak.load import LoadDriver, journeys_for
 from tests.soak.observe import Pipeline, read_topic
-from tests.soak.oracles import DESTINATION, Report, alert_counts, timeline_counts
+from tests.soak.oracles import DESTINATION, Report, alert_counts, lead_counts, timeline_counts
 from tests.soak.receiver import WebhookReceiver
 from tests.soak.stack import PARTITIONS, READ_TIMEOUT_SECONDS, WEBHOOK_SECRET, Stack
 from tests.soak.state_diff import diff_views, read_view, run_rescore
@@ -79,6 +79,8 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
     say(f"soak: load done at +{time.monotonic() - t0:.1f}s, {len(accepted)} accepted; draining")
     await _drain(pipeline, stack, accepted, options.drain_seconds)
     lost, doubled = await timeline_counts(redis, accepted)
+    stored, listed = await lead_counts(redis)
+    say(f"soak: leads stored {stored}, listed {listed}")
     alerts = await read_topic(stack.bootstrap, ALERTS_TOPIC)
     records = {a["alert_id"]: await pipeline.router_record(a["alert_id"]) for a in alerts}
     dead = await read_topic(stack.bootstrap, DLQ_TOPIC)

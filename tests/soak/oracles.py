@@ -12,9 +12,19 @@ from typing import Any
 from scorer import store
 from tests.soak.receiver import Delivery
 
-__all__ = ["AlertCounts", "Report", "alert_counts", "timeline_counts"]
+__all__ = ["AlertCounts", "Report", "alert_counts", "lead_counts", "timeline_counts"]
 
 DESTINATION = "default_webhook"
+
+
+async def lead_counts(redis: Any) -> tuple[int, int]:
+    """(stored, listed): lead states in Valkey, and the leads list's total. A lost event whose
+    lead is stored but not listed is a listing gap, not a lost write."""
+    stored = 0
+    async for _ in redis.scan_iter(match="lp:{p*}:lead:*", count=1000):
+        stored += 1
+    page = await store.list_leads(redis, sort="created", offset=0, limit=1)
+    return stored, int(page["total"])
 
 
 async def timeline_counts(redis: Any, accepted: set[str]) -> tuple[int, int]:
