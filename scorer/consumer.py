@@ -107,6 +107,10 @@ class ScorerLoop:
         self._resume_due = False
 
     @property
+    def redis(self) -> Any:
+        return self._redis
+
+    @property
     def partitions(self) -> set[TopicPartition]:
         return set(self.consumer.assignment())
 

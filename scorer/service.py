@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
@@ -29,7 +30,7 @@ from scorer.metrics import BATCH_FAILURES, READY, RETRY_WAITS
 from scorer.outbox import Outbox
 from scorer.scripts import Scripts, connect_redis
 
-__all__ = ["consumer_options", "open_redis", "retry_delay", "run", "settle_heap"]
+__all__ = ["consumer_options", "open_loop", "open_redis", "retry_delay", "run", "settle_heap"]
 
 log = structlog.get_logger("scorer")
 
@@ -105,10 +106,10 @@ async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), delay)
 
 
-async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) -> None:
-    """Consume events until `stop` is set, then shut down in order."""
-    rules = Rules.from_config(config.scoring)
-    await ensure_topics(settings)
+@contextlib.asynccontextmanager
+async def open_loop(settings: Settings, config: LeadPulseConfig) -> AsyncIterator[ScorerLoop]:
+    """The scorer's parts connected and started: Valkey with its scripts, the outbox's
+    producer, the consumer subscribed to the events topic. Closed in reverse on exit."""
     redis, scripts = await open_redis(settings, config)
     producer = AIOKafkaProducer(**producer_options(settings))
     consumer = AIOKafkaConsumer(**consumer_options(settings))
@@ -117,24 +118,37 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         redis,
         Outbox(redis, producer, settings.topics),
         scripts,
-        rules,
+        Rules.from_config(config.scoring),
         cache=LeadCache(settings.scorer_lead_cache),
     )
-
-    async def ready() -> dict[str, bool]:
-        return {"valkey": bool(await redis.ping()), "partitions": bool(loop.partitions)}
-
-    # Same bind address as the HTTP edge: 127.0.0.1 locally, 0.0.0.0 where probes reach in.
-    health = HealthServer(settings.http_host, settings.scorer_health_port, ready, READY)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(redis.aclose)
-        await health.start()
-        stack.push_async_callback(health.stop)
         await producer.start()
         stack.push_async_callback(producer.stop)
         consumer.subscribe([settings.topics.events], listener=loop.listener)
         await consumer.start()
         stack.push_async_callback(consumer.stop)
+        yield loop
+
+
+async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) -> None:
+    """Consume events until `stop` is set, then shut down in order."""
+    await ensure_topics(settings)
+    started: list[ScorerLoop] = []
+
+    async def ready() -> dict[str, bool]:
+        if not started:
+            return {"valkey": False, "partitions": False}
+        loop = started[0]
+        return {"valkey": bool(await loop.redis.ping()), "partitions": bool(loop.partitions)}
+
+    # Same bind address as the HTTP edge: 127.0.0.1 locally, 0.0.0.0 where probes reach in.
+    health = HealthServer(settings.http_host, settings.scorer_health_port, ready, READY)
+    async with contextlib.AsyncExitStack() as stack:
+        await health.start()
+        stack.push_async_callback(health.stop)
+        loop = await stack.enter_async_context(open_loop(settings, config))
+        started.append(loop)
         settle_heap()
         log.info("scorer_started", group=settings.scorer_group, topic=settings.topics.events)
         failures = 0

@@ -7,16 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from leadpulse.config import LeadPulseConfig
-from leadpulse.kafka import producer_options
 from leadpulse.settings import Settings
 from scorer.consumer import ScorerLoop
-from scorer.context import Rules
-from scorer.outbox import Outbox
-from scorer.service import consumer_options, open_redis
+from scorer.service import open_loop
 from tests.integration.scorer.conftest import wait_for
 from tests.unit.scorer.events import at, page
 
@@ -31,27 +27,12 @@ def lag(partition: int) -> float | None:
 async def start_loop(
     scorer_settings: Settings, config: LeadPulseConfig
 ) -> AsyncIterator[Callable[[], Awaitable[ScorerLoop]]]:
-    """A scorer loop as `leadpulse scorer` builds it, stepped by the test itself."""
-    redis, scripts = await open_redis(scorer_settings, config)
-    producer = AIOKafkaProducer(**producer_options(scorer_settings))
-    consumer = AIOKafkaConsumer(**consumer_options(scorer_settings))
-    scorer = ScorerLoop(
-        consumer,
-        redis,
-        Outbox(redis, producer, scorer_settings.topics),
-        scripts,
-        Rules.from_config(config.scoring),
-    )
+    """A scorer loop as `leadpulse scorer` builds it, started when the test asks (after it
+    produced its events) and stepped by the test itself."""
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(redis.aclose)
-        await producer.start()
-        stack.push_async_callback(producer.stop)
 
         async def start() -> ScorerLoop:
-            consumer.subscribe([scorer_settings.topics.events], listener=scorer.listener)
-            await consumer.start()
-            stack.push_async_callback(consumer.stop)
-            return scorer
+            return await stack.enter_async_context(open_loop(scorer_settings, config))
 
         yield start
 
