@@ -145,8 +145,13 @@ def _score(state: LeadState, now: float) -> dict[str, Any]:
     return {**primary, "models": models}
 
 
-async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
-    """A lead by lead id or email: score (decayed to now), stages, timeline, interests."""
+async def get_lead(
+    redis: Any, ref: str, *, now: float | None = None, delivery: bool = True
+) -> dict[str, Any] | None:
+    """A lead by lead id or email: score (decayed to `now`), stages, timeline, interests.
+
+    `delivery=False` leaves out what the router made of each alert (the alert intents
+    alone), which is what a rebuild from the events topic can be compared on."""
     snapshot = await _read_lead(redis, ref)
     if snapshot is None:
         return None
@@ -159,13 +164,13 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
     points = sorted(orjson.loads(p) for p in history_raw)
     # The router's log of this lead's alerts (its own hash slot, so read apart from the
     # MULTI above): sla_breach and account alerts too, and what became of each.
-    alert_log = await redis.hgetall(alert_log_key(state.lead_id))
+    alert_log = await redis.hgetall(alert_log_key(state.lead_id)) if delivery else {}
     intents = [(str(kind), str(alert_id), float(t)) for kind, alert_id, t in state.alerts]
     return {
         "lead_id": state.lead_id,
         "email": state.email,
         "stage": state.stage,
-        "score": _score(state, time.time()),
+        "score": _score(state, time.time() if now is None else now),
         "threshold": float(threshold) if threshold is not None else None,
         "stage_history": [stage_entry(entry) for entry in state.history],
         "timeline": timeline,
