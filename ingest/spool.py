@@ -76,6 +76,11 @@ class _Pending:
     )
 
 
+def _segment_number(name: str | None) -> int:
+    """The number in `seg-00000042.log` (0 for none)."""
+    return int(name[4:12]) if name else 0
+
+
 def _lock(slot: Path) -> int | None:
     """Lock a slot directory for this process; None when another process holds it."""
     slot.mkdir(parents=True, exist_ok=True)
@@ -110,6 +115,9 @@ class Spool:
         self._dir: Path | None = None
         self._lock_fd: int | None = None
         self._segments: list[_Segment] = []
+        # The highest segment number this slot has used, kept or not: numbers are never
+        # reused, so the position file can never name a newer segment than it means.
+        self._last_number = 0
         self._read_offset = 0  # within self._segments[0]
         self._writer: BinaryIO | None = None
         self._pending: list[_Pending] = []
@@ -157,7 +165,9 @@ class Spool:
 
     def _load(self) -> None:
         name, offset = self._load_position()
+        self._last_number = _segment_number(name)
         for path in sorted(self.directory.glob("seg-*.log")):
+            self._last_number = max(self._last_number, _segment_number(path.name))
             if name is not None and path.name < name:
                 path.unlink()
                 continue
@@ -213,9 +223,8 @@ class Spool:
         return _Segment(path, valid, len(records))
 
     def _new_segment(self) -> BinaryIO:
-        previous = self._segments[-1].path.name if self._segments else "seg-00000000.log"
-        number = int(previous[4:12]) + 1
-        path = self.directory / f"seg-{number:08d}.log"
+        self._last_number += 1
+        path = self.directory / f"seg-{self._last_number:08d}.log"
         handle = path.open("ab")
         self._segments.append(_Segment(path, 0, 0))
         dir_fd = os.open(self.directory, os.O_RDONLY)

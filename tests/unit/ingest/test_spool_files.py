@@ -83,3 +83,28 @@ async def test_a_slot_left_by_a_gone_worker_is_adopted(tmp_path: Path) -> None:
     again.open()
     assert again.empty
     await again.close()
+
+
+async def test_events_spooled_after_a_restart_on_a_replayed_spool_survive_the_next(
+    tmp_path: Path,
+) -> None:
+    """Ingest killed twice during one broker outage: the spool was replayed to its end, the
+    restarted process spooled new events, and died before replaying them. The next one
+    finds every new event, none cut or skipped."""
+    first = Spool(tmp_path, 1_000_000)
+    first.open()
+    await first.append([(b"k", b"replayed")])
+    assert first.read(1) == [(b"k", b"replayed")]
+    first.commit(1)
+    await first.close()
+
+    second = Spool(tmp_path, 1_000_000)
+    second.open()
+    assert second.empty
+    await second.append([(b"k", f"new{i}".encode()) for i in range(3)])
+    await second.close()
+
+    third = Spool(tmp_path, 1_000_000)
+    third.open()
+    assert [v for _, v in third.read(10)] == [b"new0", b"new1", b"new2"]
+    await third.close()
