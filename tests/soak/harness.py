@@ -26,6 +26,7 @@ from tests.soak.state_diff import diff_views, read_view, run_rescore
 __all__ = ["Options", "run_soak"]
 
 ALERTS_TOPIC, DLQ_TOPIC = "leadpulse.alerts", "leadpulse.alerts.dlq"
+EVENTS_TOPIC = "leadpulse.events"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
     say(f"soak: load done at +{time.monotonic() - t0:.1f}s, {len(accepted)} accepted; draining")
     await _drain(pipeline, stack, accepted, options.drain_seconds)
     lost, doubled = await timeline_counts(redis, accepted)
+    if lost:
+        await _explain_lost(lost, load.intake.accepted, runner.history, t0, pipeline, stack)
     stored, listed = await lead_counts(redis)
     say(f"soak: leads stored {stored}, listed {listed}")
     alerts = await read_topic(stack.bootstrap, ALERTS_TOPIC)
@@ -96,7 +99,7 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
     report = Report(
         events=len(accepted),
         faults=runner.played,
-        lost=lost,
+        lost=len(lost),
         doubled=doubled,
         state_diff=diff,
         alerts=counts,
@@ -149,6 +152,32 @@ async def _drain(pipeline: Pipeline, stack: Stack, accepted: set[str], seconds: 
         f"soak: drained in {time.monotonic() - started:.1f}s (unapplied {len(missing)}, "
         f"offsets still {still}, alerts unrouted {pending})"
     )
+
+
+async def _explain_lost(
+    lost: set[str],
+    accepted_at: dict[str, float],
+    history: list[tuple[float, Fault]],
+    t0: float,
+    pipeline: Pipeline,
+    stack: Stack,
+) -> None:
+    """Where lost events went missing: on the topic or not, applied or not, and when they
+    were accepted against the faults then playing."""
+    on_topic = {e.get("event_id") for e in await read_topic(stack.bootstrap, EVENTS_TOPIC)}
+    seen = await pipeline.seen_ids()
+    say(
+        f"soak: lost {len(lost)}: on the events topic {len(lost & on_topic)}, "
+        f"in a dedupe set {len(lost & seen)}"
+    )
+    buckets = Counter(int((accepted_at[i] - t0) // 10) * 10 for i in lost)
+    for start, n in sorted(buckets.items()):
+        near = [
+            f"+{at - t0:.1f}s {f.kind} {f.seconds}s"
+            for at, f in history
+            if start - 30 <= at - t0 <= start + 10
+        ]
+        say(f"soak:   accepted at +{start}..{start + 10}s: {n} lost; faults near: {near}")
 
 
 def _pids(stack: Stack) -> dict[str, int]:

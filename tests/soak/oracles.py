@@ -27,8 +27,9 @@ async def lead_counts(redis: Any) -> tuple[int, int]:
     return stored, int(page["total"])
 
 
-async def timeline_counts(redis: Any, accepted: set[str]) -> tuple[int, int]:
-    """(lost, doubled): accepted event ids in no lead's timeline, and in more than one entry.
+async def timeline_counts(redis: Any, accepted: set[str]) -> tuple[set[str], int]:
+    """(lost, doubled): accepted event ids in no lead's timeline, and how many are in more
+    than one entry.
 
     Every applied event leaves one timeline entry carrying its id (a merge carries the merged
     lead's entries over), so the read path's timelines are the user-visible proof.
@@ -45,7 +46,7 @@ async def timeline_counts(redis: Any, accepted: set[str]) -> tuple[int, int]:
         offset += 500
         if offset >= page["total"]:
             break
-    lost = len(accepted - found.keys())
+    lost = accepted - found.keys()
     doubled = sum(1 for n in found.values() if n > 1)
     return lost, doubled
 
@@ -143,5 +144,6 @@ class Report:
             f"the DLQ, {a.throttled} throttled, lost {a.lost}, dupes {a.dupes} (+{a.excused_dupes}"
             f" after a router crash), unsigned {a.unsigned}, unknown ids {a.unknown}",
             f"(d) intake 5xx other than 503+Retry-After: {self.server_errors}",
-            f"liveness: {self.liveness_failures} recoveries not applied within 30 s",
+            f"liveness: {self.liveness_failures} probes not applied within 30 s of acceptance "
+            "(or of the end of a later fault they waited through)",
         ]

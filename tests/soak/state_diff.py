@@ -73,15 +73,17 @@ def diff_views(live: LeadsView, rebuilt: LeadsView) -> tuple[int, list[str]]:
 
 
 def _first_difference(name: str, live: Any, rebuilt: Any) -> str:
-    """Where two values part: for lists, from the first entry that differs."""
-    if isinstance(live, list) and isinstance(rebuilt, list):
-        at = next(
-            (i for i, (x, y) in enumerate(zip(live, rebuilt, strict=False)) if x != y),
-            min(len(live), len(rebuilt)),
-        )
-        live, rebuilt = live[at : at + 2], rebuilt[at : at + 2]
-        name = f"{name}[{at}:]"
-    return f"{name} live {live!r:.200} rescore {rebuilt!r:.200}"
+    """The path to the first place two values part (into dicts and lists), and both sides
+    there: `score.breakdown[3].points live 12.5 rescore 10.0`."""
+    while True:
+        if isinstance(live, dict) and isinstance(rebuilt, dict) and live.keys() == rebuilt.keys():
+            key = next(k for k in live if live[k] != rebuilt[k])
+            name, live, rebuilt = f"{name}.{key}", live[key], rebuilt[key]
+        elif isinstance(live, list) and isinstance(rebuilt, list) and len(live) == len(rebuilt):
+            at = next(i for i, (x, y) in enumerate(zip(live, rebuilt, strict=True)) if x != y)
+            name, live, rebuilt = f"{name}[{at}]", live[at], rebuilt[at]
+        else:
+            return f"{name} live {live!r:.250} rescore {rebuilt!r:.250}"
 
 
 def _funnel_delta(a: dict[str, Any], b: dict[str, Any]) -> str:
