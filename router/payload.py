@@ -40,7 +40,7 @@ def slack_message(alert: Alert, base_url: str) -> dict[str, Any]:
     link = f"{base_url.rstrip('/')}/dashboard/leads/{lead.lead_id}"
     reasons = [
         f"• `{_escape(r.rule)}` {_points(r.points)}"
-        for r in sorted(lead.top_reasons, key=lambda r: -abs(r.points))[:3]
+        for r in sorted(lead.top_reasons, key=lambda r: (-abs(r.points), r.rule))[:3]
     ]
     interests = ", ".join(_escape(i) for i in lead.interests) or "none yet"
     fields = [

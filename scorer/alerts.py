@@ -9,7 +9,7 @@ from typing import Any
 from leadpulse.schema import Alert, AlertLead
 from scorer.content import lead_consideration, top_interests
 from scorer.rules import CompiledModel
-from scorer.scoring import ModelScore, model_score
+from scorer.scoring import ModelScore, model_score, ranked
 from scorer.state import LeadState
 
 __all__ = [
@@ -66,7 +66,7 @@ def lead_summary_data(
     """`lead_summary` as JSON data, for the messages that carry it to an account's scorer."""
     scores = scores_of(state, models, t)
     score = scores[model] if model in scores else scores[models[0].name]
-    top = sorted(score.breakdown, key=lambda row: -abs(row[1]))[:3]
+    top = ranked(score.breakdown)[:3]
     attributes = {
         name: str(state.traits[name])
         for name in _ATTRIBUTES

@@ -21,6 +21,7 @@ __all__ = [
     "merge_model",
     "model_score",
     "model_total",
+    "ranked",
     "refresh_fit",
     "score_event",
 ]
@@ -90,6 +91,12 @@ def refresh_fit(
     state.fit = fit
     state.fit_at = t
     return True
+
+
+def ranked(breakdown: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    """Rows heaviest first; equal weights by rule name, so the order never depends on which
+    rule fired first (a merge or a rescore may see them fire in another order)."""
+    return sorted(breakdown, key=lambda row: (-abs(row[1]), row[0]))
 
 
 def model_score(state: ModelState, half_life: float, t: float) -> ModelScore:

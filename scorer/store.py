@@ -35,6 +35,7 @@ __all__ = [
     "lead_identities",
     "list_leads",
     "recent_activity",
+    "score_view",
 ]
 
 SORTS = ("score", "last_seen", "created", "recent")
@@ -116,7 +117,9 @@ async def _read_lead(redis: Any, ref: str) -> tuple[LeadState, list[bytes], list
     return None
 
 
-def _score(state: LeadState, now: float) -> dict[str, Any]:
+def score_view(state: LeadState, now: float) -> dict[str, Any]:
+    """The lead's score as the read API shows it: per model, decayed to `now`, its reasons
+    heaviest first."""
     models: dict[str, Any] = {}
     for name, ms in state.models.items():
         rows: list[dict[str, Any]] = [
@@ -132,7 +135,8 @@ def _score(state: LeadState, now: float) -> dict[str, Any]:
             {"rule": r, "points": round(p, 2), "at": iso(ms.fit_at)} for r, p in ms.fit.items()
         ]
         fit = round(sum(r["points"] for r in fits), 2)
-        breakdown = sorted(rows + fits, key=lambda r: -abs(r["points"]))
+        # Equal weights by rule name, as `scoring.ranked` orders them.
+        breakdown = sorted(rows + fits, key=lambda r: (-abs(r["points"]), r["rule"]))
         models[name] = {
             "engagement": engagement,
             "fit": fit,
@@ -170,7 +174,7 @@ async def get_lead(
         "lead_id": state.lead_id,
         "email": state.email,
         "stage": state.stage,
-        "score": _score(state, time.time() if now is None else now),
+        "score": score_view(state, time.time() if now is None else now),
         "threshold": float(threshold) if threshold is not None else None,
         "stage_history": [stage_entry(entry) for entry in state.history],
         "timeline": timeline,
