@@ -3,6 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The suite mostly waits on brokers, consumer groups and browsers: three workers keep two
+# cores busy. Tests that start a whole `leadpulse dev` stack share one (tests/conftest.py).
+TEST_WORKERS ?= 3
 CHROMIUM := /usr/bin/chromium
 SDKS := tests/sdk
 
@@ -50,7 +53,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: $(STAMP) chromium deploy-tools sdks lint typecheck
-	$(VENV)/bin/pytest -p no:cacheprovider --durations=25
+	$(VENV)/bin/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py

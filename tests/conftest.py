@@ -103,3 +103,15 @@ def settings_factory(broker: EmbeddedBroker, tmp_path: Path) -> SettingsFactory:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return make
+
+
+# Tests that start a whole `leadpulse dev` stack (or hold its default ports) run one after
+# another on one worker when the suite runs in parallel (`-n N --dist loadgroup`).
+_WHOLE_STACK = ("tests/e2e/", "tests/integration/cli/test_dev", "tests/deploy/test_exported")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.as_posix()
+        if any(f"/{part}" in path for part in _WHOLE_STACK):
+            item.add_marker(pytest.mark.xdist_group("whole_stack"))
