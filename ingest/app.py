@@ -100,16 +100,26 @@ async def _healthz(_request: Request) -> Response:
 
 
 async def _readiness(request: Request) -> dict[str, Any]:
-    """Whether the broker and Valkey both answer now; the ready gauge follows."""
+    """Whether this edge can take events durably now; the ready gauge follows.
+
+    Valkey must answer (intake checks the suppression list), and the broker must answer or
+    the spool have room: a broker outage alone keeps the edge ready, because taking it out
+    of the load balancer would lose what browsers and pixels send meanwhile, which the
+    spool is there to keep. The checks say which is which.
+    """
     publisher: Publisher = request.app.state.publisher
-    checks = {"broker": await publisher.broker_ready(), "valkey": await _valkey_ready(request)}
-    ready = all(checks.values())
+    checks = {
+        "broker": await publisher.broker_ready(),
+        "spool": publisher.spool.accepting,
+        "valkey": await _valkey_ready(request),
+    }
+    ready = checks["valkey"] and (checks["broker"] or checks["spool"])
     READY.set(1 if ready else 0)
     return {"ready": ready, "checks": checks, "spooled": publisher.spool.events}
 
 
 async def _readyz(request: Request) -> Response:
-    """200 only when the broker and Valkey both answer now."""
+    """200 when this edge can take events durably (see `_readiness`), else 503."""
     body = await _readiness(request)
     return JSONResponse(body, status_code=200 if body["ready"] else 503)
 

@@ -124,6 +124,7 @@ class Spool:
         self._pending_bytes = 0
         self._flusher: asyncio.Task[None] | None = None
         self._appended = asyncio.Event()
+        self._refused = False
         self._closed = False
 
     @property
@@ -140,6 +141,12 @@ class Spool:
     @property
     def bytes(self) -> int:
         return sum(segment.size for segment in self._segments) - self._read_offset
+
+    @property
+    def accepting(self) -> bool:
+        """False from an append refused (the spool full, or its disk) until a write succeeds
+        or replay frees room."""
+        return not self._refused
 
     @property
     def empty(self) -> bool:
@@ -240,6 +247,7 @@ class Spool:
             raise RuntimeError("spool is not open")
         size = sum(_HEADER.size + len(key) + len(value) for key, value in records)
         if self.bytes + self._pending_bytes + size > self._max_bytes:
+            self._refused = True
             raise SpoolFull(f"the local spool is full ({self._max_bytes} bytes)")
         pending = _Pending(records, size)
         self._pending.append(pending)
@@ -254,11 +262,13 @@ class Spool:
             try:
                 await asyncio.to_thread(self._write, [r for p in batch for r in p.records])
             except OSError as exc:
+                self._refused = True
                 log.exception("spool_write_failed", error=type(exc).__name__)
                 for pending in batch:
                     self._pending_bytes -= pending.size
                     pending.done.set_exception(SpoolFull("the local spool cannot be written"))
                 continue
+            self._refused = False
             for pending in batch:
                 self._pending_bytes -= pending.size
                 pending.done.set_result(None)
@@ -327,6 +337,7 @@ class Spool:
             elif not found:
                 break
         self._save_position()
+        self._refused = False
         self._update_gauges()
 
     def _is_writing(self, segment: _Segment) -> bool:

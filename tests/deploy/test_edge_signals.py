@@ -1,5 +1,6 @@
-"""What the alert rules read from the edge when the broker is down: the spool fills, the
-edge is not ready, and a full spool's 503s are counted as server errors."""
+"""What the alert rules read from the edge when the broker is down: the spool fills while
+the edge stays ready, then a full spool makes it unready and its 503s count as server
+errors."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ async def sample(client: httpx.AsyncClient, name: str, **labels: str) -> float |
     return None
 
 
-async def test_a_broker_outage_shows_as_spool_use_not_ready_and_503s(
+async def test_a_broker_outage_shows_as_spool_use_then_a_full_spool_as_not_ready_and_503s(
     stopped_broker: EmbeddedBroker,
     settings_factory: SettingsFactory,
     valkey: EmbeddedValkey,
@@ -50,9 +51,12 @@ async def test_a_broker_outage_shows_as_spool_use_not_ready_and_503s(
         errors = {"status": "503", "source": "segment"}
         # Other tests in this process may have counted some already.
         before = await sample(client, "leadpulse_ingest_server_errors_total", **errors) or 0.0
-        # A scrape alone tells: nothing has asked /readyz yet.
-        assert await sample(client, "leadpulse_ingest_ready") == 0
-        assert (await client.get("/readyz")).status_code == 503
+        # The spool takes what the broker cannot: the edge stays in the load balancer. A
+        # scrape alone tells, before anything asks /readyz.
+        assert await sample(client, "leadpulse_ingest_ready") == 1
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"broker": False, "spool": True, "valkey": True}
 
         event = {"anonymousId": "visitor-1", "event": "Content Downloaded"}
         statuses = []
@@ -64,3 +68,7 @@ async def test_a_broker_outage_shows_as_spool_use_not_ready_and_503s(
         assert await sample(client, "leadpulse_ingest_spool_events") == statuses.count(200)
         after = await sample(client, "leadpulse_ingest_server_errors_total", **errors)
         assert after - before == 1
+        assert await sample(client, "leadpulse_ingest_ready") == 0
+        unready = await client.get("/readyz")
+        assert unready.status_code == 503
+        assert unready.json()["checks"] == {"broker": False, "spool": False, "valkey": True}

@@ -15,13 +15,13 @@ from tests.integration.ingest.conftest import Edge, EdgeFactory, consume
 
 
 async def test_health_and_readiness_answer_when_broker_and_valkey_do(edge: Edge) -> None:
-    """/healthz is 200, /readyz is 200 with both checks true."""
+    """/healthz is 200, /readyz is 200 with every check true."""
     async with edge.client() as client:
         health = await client.get("/healthz")
         ready = await client.get("/readyz")
     assert health.status_code == 200
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"broker": True, "valkey": True}
+    assert ready.json()["checks"] == {"broker": True, "spool": True, "valkey": True}
 
 
 async def test_metrics_count_accepted_and_rejected_events(edge: Edge) -> None:
