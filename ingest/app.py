@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from ingest.cors import WriteCors
+from ingest.crm_inbound import crm_inbound_routers
 from ingest.enrich import parse_agent, trusted_networks
 from ingest.errors import install_error_handlers
 from ingest.metrics import READY, exposition_registry
@@ -162,6 +163,8 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     app.add_route("/readyz", _readyz, include_in_schema=False)
     app.add_route("/metrics", _metrics, include_in_schema=False)
     for router in (segment_api.router, collect.router, email.router, links.router, webhooks.router):
+        app.include_router(router)
+    for router in crm_inbound_routers():
         app.include_router(router)
     app.include_router(read_api.router)
     app.include_router(dashboard.router)

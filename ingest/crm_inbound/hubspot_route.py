@@ -1,0 +1,151 @@
+"""`POST /v1/crm/hubspot/webhooks`: HubSpot app webhooks turned into CRM outcomes.
+
+1. The v3 signature is checked over the raw body (read under the batch size limit): 401
+   naming why when it is missing, stale (more than 5 minutes) or wrong.
+2. Events that are outcomes (see `hubspot_events`) are claimed by `eventId` in Valkey; a
+   redelivered one is acknowledged and dropped.
+3. Deals' contacts and contacts' emails are read from HubSpot inside the request, under a
+   deadline well below HubSpot's 5-second time-out (see NOTES in `hubspot_contacts`).
+4. Each (event, contact) becomes the same outcome `POST /v1/crm/events` publishes, with the
+   event id `hubspot:{portalId}:{eventId}:{contactId}`, so a redelivery dedupes downstream.
+Anything we could not finish (HubSpot or the broker unavailable) releases the claims and
+answers 503: HubSpot retries 5xx and time-outs, and only those.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from ingest.body import parse_json, read_body
+from ingest.crm_inbound.claims import claim_deliveries, release_deliveries
+from ingest.crm_inbound.hubspot_contacts import ContactResolver, ResolveFailed
+from ingest.crm_inbound.hubspot_events import HubSpotChange, outcome_of, parse_events
+from ingest.crm_inbound.hubspot_signature import SignatureRefused, signed_uri, verify_v3
+from ingest.crm_inbound.outcomes import TimedOutcome, count, publish_in_order
+from ingest.errors import BadInput, PublishUnavailable, Unauthorized
+from ingest.responses import FastJSON
+from ingest.routes.webhooks import CrmEvent
+from leadpulse.config.crm_inbound import HubSpotInbound
+from leadpulse.settings import Settings
+
+__all__ = ["router"]
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter()
+
+_SIGNATURE = "X-HubSpot-Signature-v3"
+
+
+class HubSpotUnavailable(PublishUnavailable):
+    code = "crm_unavailable"
+
+
+async def _verified_body(request: Request, settings: Settings) -> bytes:
+    if settings.hubspot_client_secret is None:
+        raise Unauthorized("HubSpot webhooks are not enabled (LP_HUBSPOT_CLIENT_SECRET)")
+    raw = await read_body(request, request.app.state.config.collect.max_batch_bytes)
+    scope_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    try:
+        verify_v3(
+            client_secret=settings.hubspot_client_secret.get_secret_value(),
+            method=request.method,
+            uri=signed_uri(
+                settings.base_url,
+                scope_path.decode("latin-1"),
+                request.scope.get("query_string", b"").decode("latin-1"),
+            ),
+            body=raw,
+            timestamp=request.headers.get("x-hubspot-request-timestamp"),
+            signature=request.headers.get(_SIGNATURE),
+            now_ms=int(time.time() * 1000),
+        )
+    except SignatureRefused as exc:
+        log.info("hubspot_signature_refused", why=str(exc))
+        raise Unauthorized(str(exc), field=_SIGNATURE) from exc
+    return raw
+
+
+def _resolver(settings: Settings, config: HubSpotInbound) -> ContactResolver:
+    if settings.hubspot_token is None:
+        log.error("hubspot_token_missing")
+        raise HubSpotUnavailable("LP_HUBSPOT_TOKEN is not set: cannot read deals' contacts")
+    return ContactResolver(
+        settings.hubspot_base_url,
+        settings.hubspot_token.get_secret_value(),
+        config.resolve_timeout_seconds,
+        config.max_contacts_per_deal,
+    )
+
+
+def _outcome(change: HubSpotChange, contact_id: int, email: str) -> TimedOutcome | None:
+    event = change.event
+    try:
+        body = CrmEvent(
+            event_id=f"hubspot:{event.portal_id}:{event.event_id}:{contact_id}",
+            type=change.outcome,
+            email=email,
+            occurred_at=change.occurred_at,
+            reason=f"hubspot {change.kind} {event.object_id}: {event.property_value}",
+        )
+    except ValidationError:
+        count("hubspot", "no_person")
+        return None
+    return TimedOutcome(body, event.occurred_at)
+
+
+async def _outcomes(changes: list[HubSpotChange], resolver: ContactResolver) -> list[TimedOutcome]:
+    deals = [c.event.object_id for c in changes if c.kind == "deal"]
+    contacts = [c.event.object_id for c in changes if c.kind == "contact"]
+    by_deal, by_contact = await resolver.resolve(deals, contacts)
+    outcomes: list[TimedOutcome] = []
+    for change in changes:
+        object_id = change.event.object_id
+        if change.kind == "deal":
+            people = by_deal.get(object_id, [])
+        else:
+            people = [(object_id, by_contact[object_id])] if object_id in by_contact else []
+        if not people:
+            count("hubspot", "no_person")
+        outcomes += [o for c, email in people if (o := _outcome(change, c, email))]
+    return outcomes
+
+
+@router.post("/v1/crm/hubspot/webhooks", response_class=FastJSON)
+async def hubspot_webhooks(request: Request) -> dict[str, Any]:
+    """HubSpot webhook events (signed v3); deal stage and lifecycle changes become outcomes."""
+    settings: Settings = request.app.state.settings
+    config: HubSpotInbound = request.app.state.config.crm_inbound.hubspot
+    raw = await _verified_body(request, settings)
+    try:
+        events, unreadable = parse_events(parse_json(raw))
+    except ValueError as exc:
+        raise BadInput(str(exc), field="body") from exc
+    changes = [change for event in events if (change := outcome_of(event, config))]
+    count("hubspot", "ignored", len(events) - len(changes) + unreadable)
+    ids = [f"{c.event.portal_id}:{c.event.event_id}" for c in changes]
+    first = await claim_deliveries(request.app.state.redis, "hubspot", ids)
+    fresh = [change for change, new in zip(changes, first, strict=True) if new]
+    claimed = [delivery for delivery, new in zip(ids, first, strict=True) if new]
+    count("hubspot", "duplicate", len(changes) - len(fresh))
+    published = 0
+    if fresh:
+        try:
+            outcomes = await _outcomes(fresh, _resolver(settings, config))
+            published = await publish_in_order(request, "hubspot", outcomes)
+        except ResolveFailed as exc:
+            await release_deliveries(request.app.state.redis, "hubspot", claimed)
+            raise HubSpotUnavailable(str(exc)) from exc
+        except PublishUnavailable:
+            await release_deliveries(request.app.state.redis, "hubspot", claimed)
+            raise
+    return {
+        "received": len(events) + unreadable,
+        "outcomes": published,
+        "duplicates": len(changes) - len(fresh),
+    }
