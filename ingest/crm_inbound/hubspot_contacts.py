@@ -3,9 +3,11 @@
 A deal's contacts come from reading the deal with its contact associations
 (`GET /crm/v3/objects/deals/{dealId}?associations=contacts`), each contact's email from
 `GET /crm/v3/objects/contacts/{contactId}?properties=email`. The client is synchronous
-(urllib3), so calls run in a worker thread, under one deadline for the whole request: HubSpot
-waits five seconds for our answer, then counts a time-out and retries. Every call has the
-same deadline as its own socket timeout, so no thread outlives the request by much.
+(urllib3), so calls run on this resolver's own few threads (never the loop's default pool,
+which the spool writes through), under one deadline for the whole request: HubSpot waits
+five seconds for our answer, then counts a time-out and retries. Each call's socket timeout
+is what is left of that deadline and no call starts past it, so a hung HubSpot holds a
+thread for one deadline at most.
 
 A deal or contact HubSpot no longer has (404) resolves to no one; any other failure
 (unreachable, 401, 429, 5xx, the deadline) raises `ResolveFailed`, answered 503 so that
@@ -15,7 +17,9 @@ HubSpot delivers the events again.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
@@ -30,6 +34,7 @@ __all__ = ["ContactResolver", "ResolveFailed"]
 log = structlog.get_logger(__name__)
 
 _NOT_FOUND = 404
+_THREADS = 4
 
 
 class ResolveFailed(Exception):
@@ -37,48 +42,57 @@ class ResolveFailed(Exception):
 
 
 class ContactResolver:
-    """Emails of deals' and contacts' people, by HubSpot object id."""
+    """Emails of deals' and contacts' people, by HubSpot object id. `close()` once."""
 
     def __init__(self, base_url: str, token: str, timeout: float, max_contacts: int) -> None:
         # No retries in the client: HubSpot's own redelivery is the retry.
-        self._client = HubSpot(access_token=token, host=base_url, retry=Retry(total=0))
+        client = HubSpot(access_token=token, host=base_url, retry=Retry(total=0))
+        self._deals = client.crm.deals.basic_api
+        self._contacts = client.crm.contacts.basic_api
         self._timeout = timeout
         self._max_contacts = max_contacts
+        self._threads = ThreadPoolExecutor(_THREADS, thread_name_prefix="hubspot")
+
+    def close(self) -> None:
+        """Stop taking work; calls under way end by their own deadline."""
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def resolve(
         self, deal_ids: Iterable[int], contact_ids: Iterable[int]
     ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, str]]:
         """({deal id: [(contact id, email)]}, {contact id: email}) within the deadline."""
         deals, contacts = sorted(set(deal_ids)), sorted(set(contact_ids))
+        deadline = time.monotonic() + self._timeout
+        work = asyncio.get_running_loop().run_in_executor(
+            self._threads, self._resolve, deals, contacts, deadline
+        )
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(self._resolve, deals, contacts), self._timeout
-            )
+            return await asyncio.wait_for(work, self._timeout)
         except TimeoutError as exc:
             log.warning("hubspot_resolve_timed_out", deals=len(deals), contacts=len(contacts))
             raise ResolveFailed("HubSpot did not answer in time") from exc
 
     def _resolve(
-        self, deal_ids: list[int], contact_ids: list[int]
+        self, deal_ids: list[int], contact_ids: list[int], deadline: float
     ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, str]]:
         emails: dict[int, str | None] = {}
 
         def email(contact_id: int) -> str | None:
             if contact_id not in emails:
-                emails[contact_id] = self._email(contact_id)
+                emails[contact_id] = self._email(contact_id, _left(deadline))
             return emails[contact_id]
 
         by_deal: dict[int, list[tuple[int, str]]] = {}
         for deal_id in deal_ids:
-            people = [(c, email(c)) for c in self._deal_contacts(deal_id)]
+            people = [(c, email(c)) for c in self._deal_contacts(deal_id, _left(deadline))]
             by_deal[deal_id] = [(c, e) for c, e in people if e]
         by_contact = {c: e for c in contact_ids if (e := email(c))}
         return by_deal, by_contact
 
-    def _deal_contacts(self, deal_id: int) -> list[int]:
+    def _deal_contacts(self, deal_id: int, timeout: float) -> list[int]:
         try:
-            deal = self._client.crm.deals.basic_api.get_by_id(
-                str(deal_id), associations=["contacts"], _request_timeout=self._timeout
+            deal = self._deals.get_by_id(
+                str(deal_id), associations=["contacts"], _request_timeout=timeout
             )
         except DealsError as exc:
             return _absent(exc, "deal")
@@ -89,10 +103,10 @@ class ContactResolver:
         ids = [int(item.id) for item in results if str(item.id).isdigit()]
         return sorted(set(ids))[: self._max_contacts]
 
-    def _email(self, contact_id: int) -> str | None:
+    def _email(self, contact_id: int, timeout: float) -> str | None:
         try:
-            contact = self._client.crm.contacts.basic_api.get_by_id(
-                str(contact_id), properties=["email"], _request_timeout=self._timeout
+            contact = self._contacts.get_by_id(
+                str(contact_id), properties=["email"], _request_timeout=timeout
             )
         except ContactsError as exc:
             _absent(exc, "contact")
@@ -101,6 +115,14 @@ class ContactResolver:
             raise ResolveFailed(f"HubSpot unreachable: {type(exc).__name__}") from exc
         value = (contact.properties or {}).get("email")
         return value if isinstance(value, str) and value else None
+
+
+def _left(deadline: float) -> float:
+    """What is left of the request's deadline for one more call; none left ends the work."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ResolveFailed("HubSpot did not answer in time")
+    return left
 
 
 def _absent(exc: DealsError | ContactsError, what: str) -> list[int]:

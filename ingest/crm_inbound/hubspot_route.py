@@ -71,16 +71,12 @@ async def _verified_body(request: Request, settings: Settings) -> bytes:
     return raw
 
 
-def _resolver(settings: Settings, config: HubSpotInbound) -> ContactResolver:
-    if settings.hubspot_token is None:
+def _resolver(request: Request) -> ContactResolver:
+    resolver: ContactResolver | None = getattr(request.app.state, "hubspot_contacts", None)
+    if resolver is None:
         log.error("hubspot_token_missing")
         raise HubSpotUnavailable("LP_HUBSPOT_TOKEN is not set: cannot read deals' contacts")
-    return ContactResolver(
-        settings.hubspot_base_url,
-        settings.hubspot_token.get_secret_value(),
-        config.resolve_timeout_seconds,
-        config.max_contacts_per_deal,
-    )
+    return resolver
 
 
 def _outcome(change: HubSpotChange, contact_id: int, email: str) -> TimedOutcome | None:
@@ -136,7 +132,7 @@ async def hubspot_webhooks(request: Request) -> dict[str, Any]:
     published = 0
     if fresh:
         try:
-            outcomes = await _outcomes(fresh, _resolver(settings, config))
+            outcomes = await _outcomes(fresh, _resolver(request))
             published = await publish_in_order(request, "hubspot", outcomes)
         except ResolveFailed as exc:
             await release_deliveries(request.app.state.redis, "hubspot", claimed)
