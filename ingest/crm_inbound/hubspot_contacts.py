@@ -10,8 +10,9 @@ is what is left of that deadline and no call starts past it, so a hung HubSpot h
 thread for one deadline at most.
 
 A deal or contact HubSpot no longer has (404) resolves to no one; any other failure
-(unreachable, 401, 429, 5xx, the deadline) raises `ResolveFailed`, answered 503 so that
-HubSpot delivers the events again.
+(unreachable, 401, 429, 5xx, the deadline) stops the work: what was resolved by then is
+returned with the failure, so the caller publishes those outcomes and answers 503 for the
+rest, and each redelivery of a large batch gets further than the last.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -29,16 +31,27 @@ from hubspot.crm.deals import ApiException as DealsError
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.retry import Retry
 
-__all__ = ["ContactResolver", "ResolveFailed"]
+__all__ = ["ContactResolver", "Resolution", "ResolveFailed"]
 
 log = structlog.get_logger(__name__)
 
 _NOT_FOUND = 404
 _THREADS = 4
+_GRACE_SECONDS = 0.5
 
 
 class ResolveFailed(Exception):
     """HubSpot could not tell us whom an event is about now; a later delivery may."""
+
+
+@dataclass
+class Resolution:
+    """Who each deal and contact resolved so far is about (no one: an empty list, None);
+    `failure` says why the others are not resolved (a later delivery may do them)."""
+
+    deals: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    contacts: dict[int, str | None] = field(default_factory=dict)
+    failure: str | None = None
 
 
 class ContactResolver:
@@ -57,24 +70,32 @@ class ContactResolver:
         """Stop taking work; calls under way end by their own deadline."""
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    async def resolve(
-        self, deal_ids: Iterable[int], contact_ids: Iterable[int]
-    ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, str]]:
-        """({deal id: [(contact id, email)]}, {contact id: email}) within the deadline."""
+    async def resolve(self, deal_ids: Iterable[int], contact_ids: Iterable[int]) -> Resolution:
+        """Whom each deal and contact is about, as far as the deadline allows."""
         deals, contacts = sorted(set(deal_ids)), sorted(set(contact_ids))
+        result = Resolution()
         deadline = time.monotonic() + self._timeout
         work = asyncio.get_running_loop().run_in_executor(
-            self._threads, self._resolve, deals, contacts, deadline
+            self._threads, self._resolve, deals, contacts, deadline, result
         )
         try:
-            return await asyncio.wait_for(work, self._timeout)
-        except TimeoutError as exc:
-            log.warning("hubspot_resolve_timed_out", deals=len(deals), contacts=len(contacts))
-            raise ResolveFailed("HubSpot did not answer in time") from exc
+            # The thread keeps to the deadline itself; this only guards against a stuck one.
+            await asyncio.wait_for(work, self._timeout + _GRACE_SECONDS)
+        except TimeoutError:
+            result.failure = "HubSpot did not answer in time"
+        if result.failure is not None:
+            log.warning(
+                "hubspot_resolve_incomplete",
+                deals=len(deals),
+                contacts=len(contacts),
+                resolved=len(result.deals) + len(result.contacts),
+            )
+        # A copy: the thread may still be writing into `result` after a time-out.
+        return Resolution(dict(result.deals), dict(result.contacts), result.failure)
 
     def _resolve(
-        self, deal_ids: list[int], contact_ids: list[int], deadline: float
-    ) -> tuple[dict[int, list[tuple[int, str]]], dict[int, str]]:
+        self, deal_ids: list[int], contact_ids: list[int], deadline: float, out: Resolution
+    ) -> None:
         emails: dict[int, str | None] = {}
 
         def email(contact_id: int) -> str | None:
@@ -82,12 +103,14 @@ class ContactResolver:
                 emails[contact_id] = self._email(contact_id, _left(deadline))
             return emails[contact_id]
 
-        by_deal: dict[int, list[tuple[int, str]]] = {}
-        for deal_id in deal_ids:
-            people = [(c, email(c)) for c in self._deal_contacts(deal_id, _left(deadline))]
-            by_deal[deal_id] = [(c, e) for c, e in people if e]
-        by_contact = {c: e for c in contact_ids if (e := email(c))}
-        return by_deal, by_contact
+        try:
+            for deal_id in deal_ids:
+                people = [(c, email(c)) for c in self._deal_contacts(deal_id, _left(deadline))]
+                out.deals[deal_id] = [(c, e) for c, e in people if e]
+            for contact_id in contact_ids:
+                out.contacts[contact_id] = email(contact_id)
+        except ResolveFailed as exc:
+            out.failure = str(exc)
 
     def _deal_contacts(self, deal_id: int, timeout: float) -> list[int]:
         try:

@@ -5,11 +5,12 @@
 2. Events that are outcomes (see `hubspot_events`) are claimed by `eventId` in Valkey; a
    redelivered one is acknowledged and dropped.
 3. Deals' contacts and contacts' emails are read from HubSpot inside the request, under a
-   deadline well below HubSpot's 5-second time-out (see NOTES in `hubspot_contacts`).
+   deadline well below HubSpot's 5-second time-out (see `hubspot_contacts`).
 4. Each (event, contact) becomes the same outcome `POST /v1/crm/events` publishes, with the
    event id `hubspot:{portalId}:{eventId}:{contactId}`, so a redelivery dedupes downstream.
-Anything we could not finish (HubSpot or the broker unavailable) releases the claims and
-answers 503: HubSpot retries 5xx and time-outs, and only those.
+Events we could not finish (HubSpot unreadable or too slow, the broker unavailable) have
+their claims released and the answer is 503: HubSpot retries 5xx and time-outs. Events
+finished before that stay published and claimed, so a large batch progresses each retry.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 from ingest.body import parse_json, read_body
 from ingest.crm_inbound.claims import claim_deliveries, release_deliveries
-from ingest.crm_inbound.hubspot_contacts import ContactResolver, ResolveFailed
+from ingest.crm_inbound.hubspot_contacts import ContactResolver, Resolution
 from ingest.crm_inbound.hubspot_events import HubSpotChange, outcome_of, parse_events
 from ingest.crm_inbound.hubspot_signature import SignatureRefused, signed_uri, verify_v3
 from ingest.crm_inbound.outcomes import TimedOutcome, count, publish_in_order
@@ -95,21 +96,35 @@ def _outcome(change: HubSpotChange, contact_id: int, email: str) -> TimedOutcome
     return TimedOutcome(body, event.occurred_at)
 
 
-async def _outcomes(changes: list[HubSpotChange], resolver: ContactResolver) -> list[TimedOutcome]:
+def _people(change: HubSpotChange, resolution: Resolution) -> list[tuple[int, str]] | None:
+    """(contact id, email) of everyone the change is about; None when not resolved yet."""
+    object_id = change.event.object_id
+    if change.kind == "deal":
+        return resolution.deals.get(object_id)
+    if object_id not in resolution.contacts:
+        return None
+    email = resolution.contacts[object_id]
+    return [(object_id, email)] if email else []
+
+
+async def _outcomes(
+    changes: list[HubSpotChange], resolver: ContactResolver
+) -> tuple[list[TimedOutcome], list[int], str | None]:
+    """(outcomes of the changes resolved, indexes of those not resolved, why not)."""
     deals = [c.event.object_id for c in changes if c.kind == "deal"]
     contacts = [c.event.object_id for c in changes if c.kind == "contact"]
-    by_deal, by_contact = await resolver.resolve(deals, contacts)
+    resolution = await resolver.resolve(deals, contacts)
     outcomes: list[TimedOutcome] = []
-    for change in changes:
-        object_id = change.event.object_id
-        if change.kind == "deal":
-            people = by_deal.get(object_id, [])
-        else:
-            people = [(object_id, by_contact[object_id])] if object_id in by_contact else []
+    pending: list[int] = []
+    for index, change in enumerate(changes):
+        people = _people(change, resolution)
+        if people is None:
+            pending.append(index)
+            continue
         if not people:
             count("hubspot", "no_person")
         outcomes += [o for c, email in people if (o := _outcome(change, c, email))]
-    return outcomes
+    return outcomes, pending, resolution.failure
 
 
 @router.post("/v1/crm/hubspot/webhooks", response_class=FastJSON)
@@ -131,15 +146,17 @@ async def hubspot_webhooks(request: Request) -> dict[str, Any]:
     count("hubspot", "duplicate", len(changes) - len(fresh))
     published = 0
     if fresh:
+        redis = request.app.state.redis
         try:
-            outcomes = await _outcomes(fresh, _resolver(request))
+            outcomes, pending, failure = await _outcomes(fresh, _resolver(request))
             published = await publish_in_order(request, "hubspot", outcomes)
-        except ResolveFailed as exc:
-            await release_deliveries(request.app.state.redis, "hubspot", claimed)
-            raise HubSpotUnavailable(str(exc)) from exc
         except PublishUnavailable:
-            await release_deliveries(request.app.state.redis, "hubspot", claimed)
+            await release_deliveries(redis, "hubspot", claimed)
             raise
+        if pending:
+            # What was resolved is published and stays claimed; the rest waits for the retry.
+            await release_deliveries(redis, "hubspot", [claimed[i] for i in pending])
+            raise HubSpotUnavailable(failure or "HubSpot could not be read")
     return {
         "received": len(events) + unreadable,
         "outcomes": published,

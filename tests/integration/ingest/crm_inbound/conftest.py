@@ -4,6 +4,7 @@ HubSpot for the deals' contacts, and helpers that sign and send as the vendors d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from leadpulse.config import load_config
+from leadpulse.config import LeadPulseConfig, load_config
 from scorer import run as run_scorer
 from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.ingest.conftest import Edge, EdgeFactory
@@ -121,12 +122,16 @@ def opportunity(email: str, notification_id: str, modstamp: str, *, won: bool = 
     return raw
 
 
-@pytest.fixture
-async def crm(edge_factory: EdgeFactory, redis_client: Any) -> AsyncIterator[Crm]:
-    """Ingest and scorer on fresh topics and a flushed Valkey, the CRM doors configured."""
+@contextlib.asynccontextmanager
+async def crm_stack(
+    edge_factory: EdgeFactory, config: LeadPulseConfig | None = None
+) -> AsyncIterator[Crm]:
+    """Ingest and scorer on fresh topics, the CRM doors configured, a local HubSpot."""
+    config = config or load_config()
     async with (
         HubSpotDeals(token=HUBSPOT_TOKEN) as hubspot,
         edge_factory(
+            config,
             hubspot_client_secret=SecretStr(CLIENT_SECRET),
             hubspot_token=SecretStr(HUBSPOT_TOKEN),
             hubspot_base_url=hubspot.url,
@@ -135,9 +140,16 @@ async def crm(edge_factory: EdgeFactory, redis_client: Any) -> AsyncIterator[Crm
         ) as edge,
     ):
         stop = asyncio.Event()
-        scorer = asyncio.create_task(run_scorer(edge.settings, load_config(), stop))
+        scorer = asyncio.create_task(run_scorer(edge.settings, config, stop))
         try:
             yield Crm(edge, hubspot)
         finally:
             stop.set()
             await asyncio.wait_for(scorer, 20)
+
+
+@pytest.fixture
+async def crm(edge_factory: EdgeFactory, redis_client: Any) -> AsyncIterator[Crm]:
+    """The stack on the packaged config and a flushed Valkey."""
+    async with crm_stack(edge_factory) as stack:
+        yield stack

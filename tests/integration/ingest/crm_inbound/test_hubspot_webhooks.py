@@ -4,15 +4,20 @@ and what a forged, stale or redelivered webhook does (nothing)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
 
+from leadpulse.config import load_config
+from leadpulse.config.crm_inbound import CrmInboundConfig, HubSpotInbound
+from tests.integration.ingest.conftest import EdgeFactory
 from tests.integration.ingest.crm_inbound.conftest import (
     PORTAL,
     SECRET,
     Crm,
     crm_ids,
+    crm_stack,
     deal_event,
 )
 from tests.vendors.hubspot_signing import hubspot_headers
@@ -163,3 +168,33 @@ async def test_an_oversized_body_is_refused_before_it_is_read(crm: Crm) -> None:
         huge = b"[" + b" " * (600 * 1024) + b"]"
         answer = await client.post("/v1/crm/hubspot/webhooks", content=huge)
     assert answer.status_code == 413
+
+
+async def test_a_batch_too_large_for_one_answer_completes_over_redeliveries(
+    edge_factory: EdgeFactory, redis_client: Any
+) -> None:
+    """Three closed deals while HubSpot's API is slow: each delivery publishes what it could
+    read in time and answers 503 for the rest; HubSpot's redeliveries finish the batch, and
+    no deal is applied twice."""
+    base = load_config()
+    hubspot = HubSpotInbound(resolve_timeout_seconds=1.0)
+    config = base.model_copy(update={"crm_inbound": CrmInboundConfig(hubspot=hubspot)})
+    emails = [f"buyer{n}@initech.example" for n in range(3)]
+    async with crm_stack(edge_factory, config) as crm, crm.client() as client:
+        for n, email in enumerate(emails):
+            crm.hubspot.add_deal(str(9100 + n), {str(200 + n): email})
+            await crm.identify(client, email)
+        crm.hubspot.delay = 0.3  # a deal and its contact: 0.6 s of the 1 s deadline
+        events = [deal_event(20 + n, 9100 + n, "closedwon") for n in range(3)]
+        statuses = []
+        for attempt in range(6):
+            answer = await crm.hubspot_post(
+                client, [e | {"attemptNumber": attempt} for e in events]
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 200:
+                break
+        assert statuses[0] == 503 and statuses[-1] == 200, statuses
+        for n, email in enumerate(emails):
+            lead = await crm.lead_when(client, email, lambda x: x["stage"] == "customer", email)
+            assert crm_ids(lead) == [f"hubspot:{PORTAL}:{20 + n}:{200 + n}"]
