@@ -4,7 +4,7 @@ HubSpot posts a JSON array of up to 100 events. An outcome is a `deal.propertyCh
 `dealstage` whose stage id the config maps, or a `contact.propertyChange` on
 `lifecyclestage` whose value it maps (the developer platform's `object.propertyChange` for
 deals `0-3` and contacts `0-1` too). Everything else is acknowledged and ignored: HubSpot
-retries any answer but a 2xx, so refusing an event we do not use would only bring it back.
+counts any answer but a 2xx or 400/401/403/404/405 as a failed delivery and sends it again.
 """
 
 from __future__ import annotations

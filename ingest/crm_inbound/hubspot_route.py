@@ -9,8 +9,9 @@
 4. Each (event, contact) becomes the same outcome `POST /v1/crm/events` publishes, with the
    event id `hubspot:{portalId}:{eventId}:{contactId}`, so a redelivery dedupes downstream.
 Events we could not finish (HubSpot unreadable or too slow, the broker unavailable) have
-their claims released and the answer is 503: HubSpot retries 5xx and time-outs. Events
-finished before that stay published and claimed, so a large batch progresses each retry.
+their claims released and the answer is 503, which HubSpot retries (it does not retry
+400/401/403/404/405, so refusals use those). Events finished before that stay published
+and claimed, so a large batch gets further with each redelivery.
 """
 
 from __future__ import annotations
