@@ -3,7 +3,14 @@ redelivery, out-of-order delivery, and senders that are not our organization."""
 
 from __future__ import annotations
 
-from tests.integration.ingest.crm_inbound.conftest import GOLDEN, ORG_ID, Crm, crm_ids, opportunity
+from tests.integration.ingest.crm_inbound.conftest import (
+    GOLDEN,
+    ORG_ID,
+    SECRET,
+    Crm,
+    crm_ids,
+    opportunity,
+)
 from tests.vendors.salesforce_ack import assert_ack
 
 EMAIL = "buyer@initech.example"
@@ -79,9 +86,7 @@ async def test_a_wrong_secret_is_refused_without_an_ack(crm: Crm) -> None:
             opportunity(EMAIL, "04l5e00000Gx7Q5AAJ", "2026-12-01T10:15:00.000Z"),
             secret="guessed",
         )
-        listed = (
-            await client.get("/v1/leads", headers={"Authorization": "Bearer sk_test_secret"})
-        ).json()
+        listed = (await client.get("/v1/leads", headers=SECRET)).json()
     assert answer.status_code == 401
     assert "secret" in answer.json()["error"]["message"]
     assert b"<Ack>" not in answer.content
@@ -112,3 +117,25 @@ async def test_hostile_and_malformed_xml_is_400_without_an_ack(crm: Crm) -> None
         answers = [await crm.salesforce_post(client, body) for body in (bomb, truncated)]
     assert [a.status_code for a in answers] == [400, 400]
     assert all(b"<Ack>" not in a.content for a in answers)
+
+
+async def test_an_oversized_body_is_413_and_a_stranger_is_refused_before_it_is_read(
+    crm: Crm,
+) -> None:
+    """Past the batch limit: 413 for our secret; a wrong secret is 401 whatever the size."""
+    huge = b"<a>" + b" " * (600 * 1024) + b"</a>"
+    async with crm.client() as client:
+        ours = await crm.salesforce_post(client, huge)
+        stranger = await crm.salesforce_post(client, huge, secret="guessed")
+    assert (ours.status_code, stranger.status_code) == (413, 401)
+
+
+async def test_a_notification_for_another_object_is_acknowledged_and_ignored(crm: Crm) -> None:
+    """An Account notification (not an outcome): the Ack, so Salesforce stops resending."""
+    body = opportunity(EMAIL, "04l5e00000Gx7Q8AAJ", "2026-12-01T10:15:00.000Z")
+    body = body.replace(b'xsi:type="sf:Opportunity"', b'xsi:type="sf:Account"')
+    async with crm.client() as client:
+        answer = await crm.salesforce_post(client, body)
+        listed = (await client.get("/v1/leads", headers=SECRET)).json()
+    assert_ack(answer)
+    assert listed["total"] == 0
