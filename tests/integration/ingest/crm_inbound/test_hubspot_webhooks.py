@@ -198,3 +198,23 @@ async def test_a_batch_too_large_for_one_answer_completes_over_redeliveries(
         for n, email in enumerate(emails):
             lead = await crm.lead_when(client, email, lambda x: x["stage"] == "customer", email)
             assert crm_ids(lead) == [f"hubspot:{PORTAL}:{20 + n}:{200 + n}"]
+
+
+async def test_a_contact_becoming_a_customer_in_hubspot_makes_a_customer(crm: Crm) -> None:
+    """`contact.propertyChange` lifecyclestage=customer: the contact's email is read from
+    HubSpot and the lead becomes `customer`."""
+    crm.hubspot.contacts["301"] = EMAIL
+    event = deal_event(
+        30,
+        301,
+        "customer",
+        subscriptionType="contact.propertyChange",
+        propertyName="lifecyclestage",
+    )
+    async with crm.client() as client:
+        await crm.identify(client, EMAIL)
+        answer = await crm.hubspot_post(client, [event])
+        assert answer.status_code == 200 and answer.json()["outcomes"] == 1, answer.text
+        lead = await crm.lead_when(client, EMAIL, lambda x: x["stage"] == "customer", "won")
+    assert crm_ids(lead) == [f"hubspot:{PORTAL}:30:301"]
+    assert crm.hubspot.requests == [("GET", "/crm/v3/objects/contacts/301")]

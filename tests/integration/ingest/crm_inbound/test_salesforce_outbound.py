@@ -139,3 +139,18 @@ async def test_a_notification_for_another_object_is_acknowledged_and_ignored(crm
         listed = (await client.get("/v1/leads", headers=SECRET)).json()
     assert_ack(answer)
     assert listed["total"] == 0
+
+
+async def test_a_lead_known_by_its_leadpulse_id_is_reached(crm: Crm) -> None:
+    """A Lead notification with no email but the `ld_...` id LeadPulse wrote into
+    LeadPulse_Id__c: that lead is recycled (Closed - Not Converted -> not_now)."""
+    async with crm.client() as client:
+        await crm.identify(client, EMAIL)
+        lead = await crm.lead(client, EMAIL)
+        assert lead is not None
+        body = (GOLDEN / "lead_status.xml").read_bytes()
+        body = body.replace(b"prospect@initech.example", b"someone.else@initech.example")
+        body = body.replace(b"ld_7a1b2c3d", lead["lead_id"].encode())
+        answer = await crm.salesforce_post(client, body)
+        assert_ack(answer)
+        await crm.lead_when(client, EMAIL, lambda x: x["stage"] == "recycle", "recycled")
