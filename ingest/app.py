@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from ingest.cors import WriteCors
+from ingest.crm_inbound import crm_inbound_routers, hubspot_resolver
 from ingest.enrich import parse_agent, trusted_networks
 from ingest.errors import install_error_handlers
 from ingest.metrics import READY, exposition_registry
@@ -67,6 +68,8 @@ def _lifespan(settings: Settings, config: LeadPulseConfig) -> Any:
         redis = redis_client(settings)
         app.state.redis = redis
         publisher = Publisher(settings)
+        hubspot = hubspot_resolver(settings, config)
+        app.state.hubspot_contacts = hubspot
         # The user-agent parser compiles its patterns on first use: not on a request's time.
         parse_agent("Mozilla/5.0 (warm-up)")
         try:
@@ -89,6 +92,8 @@ def _lifespan(settings: Settings, config: LeadPulseConfig) -> Any:
             yield
         finally:
             await publisher.stop()
+            if hubspot is not None:
+                hubspot.close()
             await redis.aclose()
             log.info("ingest_stopped")
 
@@ -172,6 +177,8 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     app.add_route("/readyz", _readyz, include_in_schema=False)
     app.add_route("/metrics", _metrics, include_in_schema=False)
     for router in (segment_api.router, collect.router, email.router, links.router, webhooks.router):
+        app.include_router(router)
+    for router in crm_inbound_routers():
         app.include_router(router)
     app.include_router(read_api.router)
     app.include_router(dashboard.router)

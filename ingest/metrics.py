@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client.multiprocess import MultiProcessCollector
 
 __all__ = [
+    "CRM_NOTIFICATIONS",
     "EVENTS_ACCEPTED",
     "EVENTS_DROPPED",
     "EVENTS_REJECTED",
@@ -67,6 +68,13 @@ READY = Gauge(
     "leadpulse_ingest_ready",
     "1 when the broker and Valkey answered at the last /readyz or scrape, else 0.",
     multiprocess_mode="livemostrecent",
+)
+CRM_NOTIFICATIONS = Counter(
+    "leadpulse_ingest_crm_notifications_total",
+    "HubSpot webhook events and Salesforce notifications received, by vendor and result: "
+    "outcome (published), duplicate (redelivered), stale (older than a newer outcome), "
+    "ignored (not an outcome), no_person (no contact or email to attribute it to).",
+    ["vendor", "result"],
 )
 SPOOL_REPLAYED = Counter(
     "leadpulse_ingest_spool_replayed_total", "Spooled events delivered to the broker on replay."

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     slack_webhook_url: str | None = None
     inbound_secret: SecretStr | None = None
+    # CRM outcomes in: HubSpot app webhooks (signed with the app's client secret) and
+    # Salesforce Outbound Messages (a secret in the URL and the org's id).
+    hubspot_client_secret: SecretStr | None = None
+    hubspot_token: SecretStr | None = None
+    hubspot_base_url: str = "https://api.hubapi.com"
+    salesforce_org_id: str | None = None
+    salesforce_outbound_secret: SecretStr | None = None
     session_secret: SecretStr | None = None
     # `leadpulse dev` serves the local alert inbox (/inbox) from the ingest process.
     dev_inbox: bool = False

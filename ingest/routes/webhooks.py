@@ -23,7 +23,7 @@ from ingest.segment_fields import has_control
 from leadpulse.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
 from scorer.store import lead_identities
 
-__all__ = ["CrmEvent", "WebinarEvent", "router"]
+__all__ = ["CrmEvent", "WebinarEvent", "crm_envelope", "router"]
 
 InboundCaller = Annotated[Caller, Depends(require_secret_or_signature)]
 
@@ -143,10 +143,9 @@ async def _crm_identity(request: Request, email: str | None, lead_id: str | None
     return Identity(email=email, crm_lead_id=lead_id)
 
 
-@router.post("/v1/crm/events", response_class=FastJSON)
-async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
-    """A sales outcome for a lead (by email or LeadPulse/CRM lead id)."""
-    body: CrmEvent = _parse(CrmEvent, await json_body(request))
+async def crm_envelope(request: Request, body: CrmEvent) -> EventEnvelope:
+    """The envelope a CRM outcome is published as, whichever door it came in by
+    (`POST /v1/crm/events`, HubSpot webhooks, Salesforce Outbound Messages)."""
     email = _email(body.email)
     _require_person(email, body.lead_id)
     properties = {
@@ -158,7 +157,7 @@ async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
         )
         if v
     }
-    event = _envelope(
+    return _envelope(
         request,
         "crm",
         body,
@@ -168,7 +167,13 @@ async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
         properties=properties,
         traits={"account_id": body.account_id} if body.account_id else {},
     )
-    return await _accept(request, event, "crm")
+
+
+@router.post("/v1/crm/events", response_class=FastJSON)
+async def crm_event(request: Request, _caller: InboundCaller) -> dict[str, Any]:
+    """A sales outcome for a lead (by email or LeadPulse/CRM lead id)."""
+    body: CrmEvent = _parse(CrmEvent, await json_body(request))
+    return await _accept(request, await crm_envelope(request, body), "crm")
 
 
 @router.post("/v1/webhooks/webinar", response_class=FastJSON)

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 
 from leadpulse.config._base import ConfigModel
 from leadpulse.config.collect import CollectConfig, SiteConfig
+from leadpulse.config.crm_inbound import CrmInboundConfig
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.config.scoring import ScoringConfig
 
@@ -27,6 +28,7 @@ class LeadPulseConfig(ConfigModel):
     collect: CollectConfig = CollectConfig()
     scoring: ScoringConfig
     routing: RoutingConfig = RoutingConfig()
+    crm_inbound: CrmInboundConfig = CrmInboundConfig()
     notes: dict[str, Any] = Field(default_factory=dict, description="free-form, ignored")
 
 
