@@ -137,6 +137,7 @@ async def crm_stack(
             hubspot_base_url=hubspot.url,
             salesforce_org_id=ORG_ID[:15],
             salesforce_outbound_secret=SecretStr(OUTBOUND_SECRET),
+            scorer_health_port=0,  # the in-process scorer's health server: any free port
         ) as edge,
     ):
         stop = asyncio.Event()
