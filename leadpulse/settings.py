@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     topic_events: str = "leadpulse.events"
     topic_alerts: str = "leadpulse.alerts"
     topic_dlq: str = "leadpulse.alerts.dlq"
+    topic_lead_changes: str = "leadpulse.lead-changes"
+    topic_crm_dlq: str = "leadpulse.lead-changes.dlq"
     scorer_group: str = "leadpulse-scorer"
     # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
     scorer_lead_cache: int = Field(default=20_000, ge=0)
@@ -61,6 +63,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     slack_webhook_url: str | None = None
     inbound_secret: SecretStr | None = None
+    # CRM connectors (outbound): a HubSpot private-app token; the base URL for tests.
+    hubspot_token: SecretStr | None = None
+    hubspot_base_url: str = "https://api.hubapi.com"
     session_secret: SecretStr | None = None
     # `leadpulse dev` serves the local alert inbox (/inbox) from the ingest process.
     dev_inbox: bool = False
@@ -70,7 +75,13 @@ class Settings(BaseSettings):
 
     @property
     def topics(self) -> TopicNames:
-        return TopicNames(events=self.topic_events, alerts=self.topic_alerts, dlq=self.topic_dlq)
+        return TopicNames(
+            events=self.topic_events,
+            alerts=self.topic_alerts,
+            dlq=self.topic_dlq,
+            lead_changes=self.topic_lead_changes,
+            crm_dlq=self.topic_crm_dlq,
+        )
 
     @property
     def base_url(self) -> str:

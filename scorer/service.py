@@ -107,7 +107,7 @@ async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
 
 async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) -> None:
     """Consume events until `stop` is set, then shut down in order."""
-    rules = Rules.from_config(config.scoring)
+    rules = Rules.from_config(config.scoring, crm_score_step=config.crm.score_step)
     await ensure_topics(settings)
     redis, scripts = await open_redis(settings, config)
     producer = AIOKafkaProducer(**producer_options(settings))
