@@ -35,7 +35,7 @@ Lifecycle = Literal[
     "evangelist",
     "other",
 ]
-# HubSpot's own order of `lifecyclestage` (forward = later in this tuple); `other` is not ranked.
+# HubSpot's own order of `lifecyclestage`: forward is later in this tuple.
 HUBSPOT_LIFECYCLE: tuple[Lifecycle, ...] = (
     "subscriber",
     "lead",
@@ -44,6 +44,7 @@ HUBSPOT_LIFECYCLE: tuple[Lifecycle, ...] = (
     "opportunity",
     "customer",
     "evangelist",
+    "other",
 )
 
 _DEFAULT_LIFECYCLE: dict[LeadStage, Lifecycle] = {

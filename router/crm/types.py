@@ -1,0 +1,47 @@
+"""The shapes the CRM connector framework passes around, and what a connector provides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from leadpulse.lead_change import LeadChange
+from router.crm.bucket import RequestBudget
+from router.crm.records import Written
+
+__all__ = ["Connector", "Token", "Write"]
+
+# Where a change was read from (partition, offset): settled once its write is done.
+Token = tuple[Any, int]
+
+
+@dataclass
+class Write:
+    """The latest change of one lead waiting to be written, and every read it settles."""
+
+    change: LeadChange
+    tokens: list[Token] = field(default_factory=list)
+
+
+class Connector(Protocol):
+    """One CRM account (a HubSpot portal, a Salesforce org) that records are written to."""
+
+    name: str
+    kind: str
+    batch_size: int
+    budget: RequestBudget
+
+    async def prepare(self) -> object:
+        """Check the credentials and create what the CRM needs (custom fields)."""
+
+    def plan(self, write: Write, written_life: int | None) -> Written: ...
+
+    def payload(self, write: Write, written_life: int | None) -> dict[str, str]: ...
+
+    async def write(self, items: list[tuple[Written, dict[str, str]]]) -> None:
+        """Write one batch; raise a DeliveryError (RateLimited for a 429)."""
+
+    async def applied(self, writes: list[Written]) -> set[str]:
+        """Change ids of `writes` the CRM holds now (after a crash mid-batch)."""
+
+    async def aclose(self) -> None: ...
