@@ -34,7 +34,7 @@ class LeadChange(_Record):
     schema_version: int = SCHEMA_VERSION
     change_id: str = Field(description="deterministic: lead and seq")
     lead_id: str
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=-1, description="-1: a backfill, written only where nothing was")
     at: datetime
     causes: list[ChangeCause] = Field(default_factory=list)
     email: str | None = None

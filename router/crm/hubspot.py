@@ -145,6 +145,12 @@ class HubSpotConnector:
             properties["lifecyclestage"] = move[0]
         return properties
 
+    @staticmethod
+    def request_body(items: list[tuple[Written, dict[str, str]]]) -> dict[str, Any]:
+        """The batch upsert body as HubSpot receives it (for a dry run)."""
+        inputs = [{"idProperty": "email", "id": w.email, "properties": p} for w, p in items]
+        return {"inputs": inputs}
+
     async def write(self, items: list[tuple[Written, dict[str, str]]]) -> None:
         """One batch upsert of contacts by email; raises a DeliveryError."""
         body = BatchInputSimplePublicObjectBatchInputUpsert(

@@ -146,7 +146,8 @@ class ConnectorWorker:
         await until_done(read, "crm_records")
         todo: list[tuple[Write, int | None]] = []
         for write in writes:
-            seq, life = state.get(write.change.lead_id, (-1, None))
+            # Nothing written yet for the lead: even a backfill (seq -1) goes.
+            seq, life = state.get(write.change.lead_id, (-2, None))
             if write.change.seq <= seq:
                 metrics.CRM_CHANGES.labels(self._name, "already_written").inc()
             elif not write.change.email:

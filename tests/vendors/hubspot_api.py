@@ -273,7 +273,7 @@ class HubSpotServer:
         results = [self._apply(item) for item in inputs]
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
-        body = {
+        body: dict[str, Any] = {
             "status": "COMPLETE",
             "results": results,
             "startedAt": _now(),
