@@ -263,8 +263,8 @@ class HubSpotServer:
             status, wait = self.faults.popleft()
             extra = {"Retry-After": f"{wait:g}"} if wait is not None else {}
             category = "RATE_LIMIT" if status == 429 else "INTERNAL_ERROR"
-            body = {"status": "error", "message": "injected", "category": category}
-            return self._note(request, self._json(status, body, extra), injected=True)
+            fault = {"status": "error", "message": "injected", "category": category}
+            return self._note(request, self._json(status, fault, extra), injected=True)
         problem = self._invalid(inputs)
         if problem is not None:
             return self._note(
