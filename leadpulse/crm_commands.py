@@ -175,3 +175,45 @@ def backfill(
     settings, config = load_for_command(needs=("kafka_bootstrap", "redis_url"))
     config = _with_default_destination(settings, config)
     asyncio.run(_backfill(settings, config, page_size))
+
+
+async def _with_redis(settings: Settings, work: Any) -> Any:
+    from scorer.scripts import connect_redis
+
+    assert settings.redis_url is not None
+    redis = connect_redis(settings.redis_url, settings.redis_cluster)
+    try:
+        return await work(redis)
+    finally:
+        await redis.aclose()
+
+
+@crm_app.command("dead-letters")
+def dead_letters() -> None:
+    """List lead changes a CRM connector gave up on: lead, connector, reason."""
+    from leadpulse.cli import load_for_command
+    from router.crm import open_crm_dead_letters
+
+    settings, _ = load_for_command(needs=("kafka_bootstrap", "redis_url"))
+    letters = asyncio.run(_with_redis(settings, lambda r: open_crm_dead_letters(settings, r)))
+    for letter in letters:
+        typer.echo(
+            f"{letter.change.lead_id}\t{letter.change.change_id}\t{letter.destination}\t"
+            f"{letter.attempts} tries\t{letter.reason}"
+        )
+    console.print(f"{len(letters)} dead-lettered lead changes")
+
+
+@crm_app.command("replay")
+def replay(
+    lead_ids: Annotated[list[str] | None, typer.Argument(help="leads to replay; none: all")] = None,
+) -> None:
+    """Send dead-lettered lead changes back to the CRM connectors."""
+    from leadpulse.cli import load_for_command
+    from router.crm import replay_crm_dead_letters
+
+    settings, _ = load_for_command(needs=("kafka_bootstrap", "redis_url"))
+    count = asyncio.run(
+        _with_redis(settings, lambda r: replay_crm_dead_letters(settings, r, lead_ids or None))
+    )
+    console.print(f"replayed {count} lead changes")

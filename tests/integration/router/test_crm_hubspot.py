@@ -10,14 +10,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from leadpulse.config import LeadPulseConfig
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.schema import encode
 from leadpulse.settings import Settings
+from router.crm import open_crm_dead_letters, replay_crm_dead_letters
 from scorer import run as run_scorer
 from tests.integration.router.crm_support import (
+    FAST_RETRY,
     change,
     crm_dead_letters,
     hubspot_config,
@@ -145,3 +148,24 @@ async def test_a_server_error_is_retried_and_a_bad_record_alone_is_dead_lettered
             (bad.change_id, "hubspot")
         ]
         assert "VALIDATION_ERROR" in letters[0].reason
+
+
+async def test_changes_dead_lettered_after_the_last_try_are_written_after_a_replay(
+    router_settings: Callable[..., Settings], start_router: Start, redis_client: aioredis.Redis
+) -> None:
+    """HubSpot down past the retry budget -> CRM DLQ; replayed once it is back -> written."""
+    async with HubSpotServer() as hubspot:
+        for _ in range(FAST_RETRY.attempts):
+            hubspot.faults.append((503, None))
+        settings = hubspot_settings(router_settings(), hubspot)
+        start_router(settings, hubspot_config())
+        lost = change(new_lead(), 0, stage="mql")
+        await produce_changes(settings, [lost])
+        letters = await crm_dead_letters(settings, 1)
+        assert letters[0].change.change_id == lost.change_id
+        assert f"after {FAST_RETRY.attempts} attempts" in letters[0].reason
+        assert (await open_crm_dead_letters(settings, redis_client))[0].change == lost
+        assert await replay_crm_dead_letters(settings, redis_client) == 1
+        await wait_until(lambda: _holds(hubspot, lost.email or "", lost.change_id), 30, "replay")
+        assert await open_crm_dead_letters(settings, redis_client) == []
+        assert len([a for a in hubspot.applied if a.email == lost.email]) == 1
