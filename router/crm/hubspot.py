@@ -32,8 +32,8 @@ from router.crm.bucket import RequestBudget
 from router.crm.fields import CHANGE_PROPERTY, PROPERTIES, hubspot_properties, lifecycle_move
 from router.crm.hubspot_errors import API_ERRORS, rate_headers, translate
 from router.crm.records import Written
-from router.crm.types import Write
-from router.errors import PermanentFailure
+from router.crm.types import Prior, Write
+from router.errors import DeliveryError, PermanentFailure
 
 __all__ = ["HubSpotConnector", "PropertyReport"]
 
@@ -127,9 +127,9 @@ class HubSpotConnector:
             raise
         return True
 
-    def plan(self, write: Write, written_life: int | None) -> Written:
+    def plan(self, write: Write, prior: Prior) -> Written:
         """The record this write leaves: seq, change id, and the lifecycle rank it sends."""
-        move = lifecycle_move(write.change.stage, written_life, self.config)
+        move = lifecycle_move(write.change.stage, prior[1] if prior else None, self.config)
         return Written(
             write.change.lead_id,
             write.change.seq,
@@ -138,21 +138,20 @@ class HubSpotConnector:
             move[1] if move else None,
         )
 
-    def payload(self, write: Write, written_life: int | None) -> dict[str, str]:
-        properties = hubspot_properties(write.change, self._link_base)
-        move = lifecycle_move(write.change.stage, written_life, self.config)
+    def payload(self, write: Write, prior: Prior) -> dict[str, Any]:
+        properties: dict[str, Any] = hubspot_properties(write.change, self._link_base)
+        move = lifecycle_move(write.change.stage, prior[1] if prior else None, self.config)
         if move is not None:
             properties["lifecyclestage"] = move[0]
         return properties
 
-    @staticmethod
-    def request_body(items: list[tuple[Written, dict[str, str]]]) -> dict[str, Any]:
+    def request_body(self, items: list[tuple[Written, dict[str, Any]]]) -> dict[str, Any]:
         """The batch upsert body as HubSpot receives it (for a dry run)."""
         inputs = [{"idProperty": "email", "id": w.email, "properties": p} for w, p in items]
         return {"inputs": inputs}
 
-    async def write(self, items: list[tuple[Written, dict[str, str]]]) -> None:
-        """One batch upsert of contacts by email; raises a DeliveryError."""
+    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> dict[str, DeliveryError]:
+        """One batch upsert of contacts by email; HubSpot takes or refuses it whole."""
         body = BatchInputSimplePublicObjectBatchInputUpsert(
             inputs=[
                 SimplePublicObjectBatchInputUpsert(id_property="email", id=w.email, properties=p)
@@ -162,6 +161,7 @@ class HubSpotConnector:
         batch = self._client.crm.contacts.batch_api
         _, _, headers = await self._call(batch.upsert_with_http_info, body)
         self._observe(headers)
+        return {}
 
     async def applied(self, writes: list[Written]) -> set[str]:
         """The change ids of `writes` that the portal's contacts carry now."""

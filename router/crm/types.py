@@ -8,9 +8,12 @@ from typing import Any, Protocol
 from leadpulse.lead_change import LeadChange
 from router.crm.bucket import RequestBudget
 from router.crm.records import Written
+from router.errors import DeliveryError
 
-__all__ = ["Connector", "Token", "Write"]
+__all__ = ["Connector", "Prior", "Token", "Write"]
 
+# What the connector wrote for the lead before (seq, lifecycle rank), None: never written.
+Prior = tuple[int, int | None] | None
 # Where a change was read from (partition, offset): settled once its write is done.
 Token = tuple[Any, int]
 
@@ -34,12 +37,16 @@ class Connector(Protocol):
     async def prepare(self) -> object:
         """Check the credentials and create what the CRM needs (custom fields)."""
 
-    def plan(self, write: Write, written_life: int | None) -> Written: ...
+    def plan(self, write: Write, prior: Prior) -> Written: ...
 
-    def payload(self, write: Write, written_life: int | None) -> dict[str, str]: ...
+    def payload(self, write: Write, prior: Prior) -> dict[str, Any]: ...
 
-    async def write(self, items: list[tuple[Written, dict[str, str]]]) -> None:
-        """Write one batch; raise a DeliveryError (RateLimited for a 429)."""
+    def request_body(self, items: list[tuple[Written, dict[str, Any]]]) -> Any:
+        """What one batch request would carry (for a dry run)."""
+
+    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> dict[str, DeliveryError]:
+        """Write one batch; return the records the CRM refused one by one (change id ->
+        why); raise a DeliveryError when the whole batch failed (RateLimited for a 429)."""
 
     async def applied(self, writes: list[Written]) -> set[str]:
         """Change ids of `writes` the CRM holds now (after a crash mid-batch)."""

@@ -16,6 +16,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 import structlog
 
@@ -25,7 +26,7 @@ from router import metrics
 from router.crm.coalesce import Pending
 from router.crm.dlq import CrmDeadLetters
 from router.crm.records import InFlight, WriteRecords, Written
-from router.crm.types import Connector, Token, Write
+from router.crm.types import Connector, Prior, Token, Write
 from router.errors import DeliveryError, RateLimited
 from router.retry import backoff_seconds
 from router.settle import until_done
@@ -144,35 +145,38 @@ class ConnectorWorker:
             state.update(await self._records.state_of(w.change.lead_id for w in writes))
 
         await until_done(read, "crm_records")
-        todo: list[tuple[Write, int | None]] = []
+        todo: list[tuple[Write, Prior]] = []
         for write in writes:
+            prior = state.get(write.change.lead_id)
             # Nothing written yet for the lead: even a backfill (seq -1) goes.
-            seq, life = state.get(write.change.lead_id, (-2, None))
-            if write.change.seq <= seq:
+            if prior is not None and write.change.seq <= prior[0]:
                 metrics.CRM_CHANGES.labels(self._name, "already_written").inc()
             elif not write.change.email:
                 metrics.CRM_CHANGES.labels(self._name, "no_email").inc()
             else:
-                todo.append((write, life))
+                todo.append((write, prior))
         if todo:
             await self._send(todo)
         for write in writes:
             for token in write.tokens:
                 self._settle(token)
 
-    async def _send(self, todo: list[tuple[Write, int | None]]) -> None:
-        items = [
-            (self.connector.plan(w, life), self.connector.payload(w, life)) for w, life in todo
-        ]
+    async def _send(self, todo: list[tuple[Write, Prior]]) -> None:
+        items = [(self.connector.plan(w, p), self.connector.payload(w, p)) for w, p in todo]
         planned = [written for written, _ in items]
         batch_id = uuid.uuid4().hex
         await until_done(
             lambda: self._records.note_in_flight(InFlight(batch_id, planned)), "crm_inflight"
         )
-        error, attempts = await self._attempt(items)
+        error, attempts, refused = await self._attempt(items)
         if error is None:
-            await until_done(lambda: self._records.record(planned), "crm_record")
-            metrics.CRM_WRITTEN.labels(self._name).inc(len(planned))
+            landed = [w for w in planned if w.change_id not in refused]
+            await until_done(lambda: self._records.record(landed), "crm_record")
+            metrics.CRM_WRITTEN.labels(self._name).inc(len(landed))
+            for (write, _), written in zip(todo, planned, strict=True):
+                why = refused.get(written.change_id)
+                if why is not None:
+                    await self._dead_letter([write.change], why, attempts)
         elif error.reason == "validation" and len(todo) > 1:
             # The CRM refuses a batch whole for one bad record: halve until it is alone.
             await until_done(lambda: self._records.done_in_flight(batch_id), "crm_inflight")
@@ -185,8 +189,8 @@ class ConnectorWorker:
         await until_done(lambda: self._records.done_in_flight(batch_id), "crm_inflight")
 
     async def _attempt(
-        self, items: list[tuple[Written, dict[str, str]]]
-    ) -> tuple[DeliveryError | None, int]:
+        self, items: list[tuple[Written, dict[str, Any]]]
+    ) -> tuple[DeliveryError | None, int, dict[str, DeliveryError]]:
         """Send until it lands or the budget of failed attempts is spent.
 
         A 429 is not a failed attempt: the portal's budget was paused for as long as the
@@ -194,7 +198,7 @@ class ConnectorWorker:
         failed = 0
         while True:
             try:
-                await self.connector.write(items)
+                refused = await self.connector.write(items)
             except RateLimited as exc:
                 if exc.retry_after is None:
                     self.connector.budget.pause(backoff_seconds(self._policy, 1, None, self._rng))
@@ -202,7 +206,7 @@ class ConnectorWorker:
             except DeliveryError as exc:
                 failed += 1
                 if not exc.retriable or failed >= self._policy.attempts:
-                    return exc, failed
+                    return exc, failed, {}
                 delay = backoff_seconds(self._policy, failed, exc.retry_after, self._rng)
                 log.info(
                     "crm_write_retrying",
@@ -213,7 +217,7 @@ class ConnectorWorker:
                 )
                 await asyncio.sleep(delay)
             else:
-                return None, failed + 1
+                return None, failed + 1, refused
 
     async def _dead_letter(
         self, changes: list[LeadChange], error: DeliveryError, attempts: int
