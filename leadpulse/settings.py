@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # CRM connectors (outbound): a HubSpot private-app token; the base URL for tests.
     hubspot_token: SecretStr | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
+    # Salesforce: a connected app's OAuth 2.0 client-credentials flow, at the org's login URL.
+    salesforce_login_url: str = "https://login.salesforce.com"
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: SecretStr | None = None
     session_secret: SecretStr | None = None
     # `leadpulse dev` serves the local alert inbox (/inbox) from the ingest process.
     dev_inbox: bool = False

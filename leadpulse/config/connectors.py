@@ -11,7 +11,14 @@ from pydantic import Field
 from leadpulse.config._base import ConfigModel
 from leadpulse.config.routing import RetryPolicy
 
-__all__ = ["HUBSPOT_LIFECYCLE", "CrmConfig", "HubSpotConfig", "LeadStage", "Lifecycle"]
+__all__ = [
+    "HUBSPOT_LIFECYCLE",
+    "CrmConfig",
+    "HubSpotConfig",
+    "LeadStage",
+    "Lifecycle",
+    "SalesforceConfig",
+]
 
 LeadStage = Literal[
     "visitor",
@@ -89,8 +96,27 @@ class HubSpotConfig(ConfigModel):
     retry: RetryPolicy = Field(default_factory=_retry)
 
 
+class SalesforceConfig(ConfigModel):
+    requests_per_window: int = Field(
+        default=15_000,
+        ge=1,
+        description="the share of the org's daily API allowance LeadPulse may spend",
+    )
+    window_seconds: float = Field(default=86_400.0, gt=0)
+    batch_size: int = Field(default=200, ge=1, le=200, description="sObject Collections: 200")
+    linger_seconds: float = Field(default=1.0, ge=0, le=60)
+    api_version: str = Field(default="60.0", pattern=r"^[0-9]{2}\.0$")
+    unknown: str = Field(
+        default="[not provided]",
+        min_length=1,
+        description="LastName or Company of a new Lead when the email gives none",
+    )
+    retry: RetryPolicy = Field(default_factory=_retry)
+
+
 class CrmConfig(ConfigModel):
     score_step: float = Field(
         default=10.0, gt=0, description="a score change this large since the last one is sent"
     )
     hubspot: HubSpotConfig = HubSpotConfig()
+    salesforce: SalesforceConfig = SalesforceConfig()

@@ -64,6 +64,8 @@ class HubSpotConnector:
         self.name = name
         self.config = config
         self.batch_size = config.batch_size
+        self.linger = config.linger_seconds
+        self.policy = config.retry
         self.budget = RequestBudget(name, config.requests_per_window, config.window_seconds)
         self._link_base = link_base
         self._timeout = (policy.connect_timeout_seconds, policy.read_timeout_seconds)

@@ -33,7 +33,6 @@ class CrmService:
         stop: asyncio.Event,
     ) -> None:
         dead = CrmDeadLetters(producer, settings.topics.crm_dlq)
-        linger = config.crm.hubspot.linger_seconds
         self._consumer: LeadChangeConsumer | None = None
         self.workers: list[ConnectorWorker] = []
         consumer = LeadChangeConsumer(settings, self.workers, stop)
@@ -43,8 +42,8 @@ class CrmService:
                     connector,
                     WriteRecords(redis, connector.name),
                     dead,
-                    config.crm.hubspot.retry,
-                    linger,
+                    connector.policy,
+                    connector.linger,
                     consumer.settle,
                 )
             )

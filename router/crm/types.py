@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from leadpulse.config.routing import RetryPolicy
 from leadpulse.lead_change import LeadChange
 from router.crm.bucket import RequestBudget
 from router.crm.records import Written
@@ -32,6 +33,8 @@ class Connector(Protocol):
     name: str
     kind: str
     batch_size: int
+    linger: float
+    policy: RetryPolicy
     budget: RequestBudget
 
     async def prepare(self) -> object:

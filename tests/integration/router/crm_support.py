@@ -1,5 +1,5 @@
 """Real parts for the CRM connector tests: lead changes on Kafka, a router config writing to
-the local HubSpot (`tests.vendors.hubspot_api`)."""
+the local HubSpot or Salesforce (`tests.vendors`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import SecretStr
 
 from leadpulse.config import LeadPulseConfig
-from leadpulse.config.connectors import CrmConfig, HubSpotConfig
+from leadpulse.config.connectors import CrmConfig, HubSpotConfig, SalesforceConfig
 from leadpulse.config.routing import Destination, RetryPolicy
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.lead_change import CrmDeadLetter, LeadChange, Reason
@@ -21,6 +21,7 @@ from leadpulse.schema import decode, encode
 from leadpulse.settings import Settings
 from tests.integration.router.support import quick_config
 from tests.vendors.hubspot_api import HubSpotServer
+from tests.vendors.salesforce_api import SalesforceServer
 
 FAST_RETRY = RetryPolicy(
     attempts=4,
@@ -109,3 +110,23 @@ async def crm_dead_letters(
     finally:
         await consumer.stop()
     return letters
+
+
+def salesforce_config(**salesforce: Any) -> LeadPulseConfig:
+    """The default config with one Salesforce destination and test-sized waits."""
+    values: dict[str, Any] = {"linger_seconds": 0.3, "retry": FAST_RETRY}
+    values.update(salesforce)
+    config = quick_config(destinations=[Destination(name="salesforce", type="salesforce")])
+    crm = CrmConfig(salesforce=SalesforceConfig(**values))
+    return config.model_copy(update={"crm": crm})
+
+
+def salesforce_settings(settings: Settings, server: SalesforceServer) -> Settings:
+    return settings.model_copy(
+        update={
+            "salesforce_login_url": server.url,
+            "salesforce_client_id": server.client_id,
+            "salesforce_client_secret": SecretStr(server.client_secret),
+            "webhook_url": None,
+        }
+    )
