@@ -41,6 +41,15 @@ class RequestBudget:
     def limit(self) -> int:
         return self._limit
 
+    def has_room(self) -> bool:
+        """True when a request could go now by this budget's own count."""
+        return self._wait_needed(self._clock()) <= 0
+
+    def cap(self, maximum: int) -> None:
+        """The vendor says the portal allows fewer requests than configured: use that."""
+        if 0 < maximum < self._limit:
+            self._limit = maximum
+
     def pause(self, seconds: float) -> None:
         """No request of this portal before `seconds` from now."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)

@@ -89,8 +89,10 @@ class HubSpotConnector:
 
     def _observe(self, headers: Any) -> None:
         seen = rate_headers(dict(headers or {}))
-        if seen.remaining == 0 and seen.interval_seconds:
-            # The portal has nothing left (another app spent it): wait out its window.
+        if seen.maximum is not None:
+            self.budget.cap(seen.maximum)
+        if seen.remaining == 0 and seen.interval_seconds and self.budget.has_room():
+            # Nothing left, yet not by our own count: other apps share the portal's budget.
             self.budget.pause(seen.interval_seconds)
 
     async def prepare(self) -> PropertyReport:
