@@ -8,6 +8,7 @@ import pytest
 
 from leadpulse.config.connectors import HubSpotConfig
 from leadpulse.lead_change import LeadChange, Reason
+from router.crm.bucket import RequestBudget
 from router.crm.coalesce import Pending
 from router.crm.fields import PROPERTIES, hubspot_properties, lifecycle_move
 from router.crm.hubspot_errors import rate_headers
@@ -135,3 +136,18 @@ def test_hubspot_rate_headers_are_read() -> None:
     )
     assert (seen.maximum, seen.remaining, seen.interval_seconds) == (100, 0, 10.0)
     assert rate_headers({"X-HubSpot-RateLimit-Max": "x"}).maximum is None
+
+
+async def test_the_budget_counts_a_rolling_window_and_takes_a_lower_vendor_max() -> None:
+    """N requests fill the window; the vendor's smaller max lowers N; time frees room."""
+    clock = Clock()
+    budget = RequestBudget("test", limit=3, window_seconds=10.0, clock=clock)
+    for _ in range(2):
+        await budget.acquire()
+    assert budget.has_room()
+    budget.cap(2)
+    assert not budget.has_room()
+    clock.now += 10.0
+    assert budget.has_room()
+    budget.cap(50)
+    assert budget.limit == 2
