@@ -5,13 +5,19 @@ Collections)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from leadpulse.config import LeadPulseConfig
+from leadpulse.config import LeadPulseConfig, default_config_path
 from leadpulse.settings import Settings
+from router.crm import build_connectors
+from router.crm.types import Write
 from tests.integration.router.crm_support import (
     change,
     new_lead,
@@ -118,3 +124,57 @@ async def test_a_converted_lead_has_its_contact_updated(
         assert org.contacts[contact]["leadpulse_score__c"] == 120.0
         await wait_until(lambda: _holds(org, other, still.change_id), 30, "the other Lead")
         assert org.leads[lead]["leadpulse_stage__c"] == "lead"  # the Lead itself is read-only
+
+
+async def test_a_batch_cut_short_is_read_back_from_leads_and_converted_contacts(
+    trust: Callable[[SalesforceServer], None], tmp_path: Path
+) -> None:
+    """After a crash, SOQL tells which changes landed: on the Lead, or on its Contact."""
+    async with SalesforceServer(tmp_path) as org:
+        trust(org)
+        connector = build_connectors(
+            salesforce_settings(Settings(_env_file=None), org),  # type: ignore[call-arg]
+            salesforce_config(),
+            {},
+        )[0]
+        await connector.prepare()
+        writes = [Write(change(new_lead(), 0)) for _ in range(3)]
+        planned = [(connector.plan(w, None), connector.payload(w, None)) for w in writes]
+        assert await connector.write(planned[:2]) == {}
+        org.convert(writes[1].change.lead_id)
+        landed = await connector.applied([written for written, _ in planned])
+        assert landed == {writes[0].change.change_id, writes[1].change.change_id}
+        await connector.aclose()
+
+
+async def test_crm_check_names_every_salesforce_field_it_found(
+    trust: Callable[[SalesforceServer], None], tmp_path: Path
+) -> None:
+    """`leadpulse crm check` logs in and lists the Lead and Contact fields."""
+    async with SalesforceServer(tmp_path) as org:
+        trust(org)
+        config = tmp_path / "sf.yaml"
+        raw = yaml.safe_load(default_config_path().read_text())
+        raw["routing"]["destinations"] = [{"name": "salesforce", "type": "salesforce"}]
+        config.write_text(yaml.safe_dump(raw))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LP_")}
+        env.update(
+            {
+                "LP_CONFIG": str(config),
+                "LP_DATA_DIR": str(tmp_path / "cli"),
+                "LP_SALESFORCE_LOGIN_URL": org.url,
+                "LP_SALESFORCE_CLIENT_ID": org.client_id,
+                "LP_SALESFORCE_CLIENT_SECRET": org.client_secret,
+                "COLUMNS": "200",
+            }
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "leadpulse", "crm", "check", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        text = err.decode()
+        assert proc.returncode == 0, text
+        assert "credentials ok" in text
+        assert "Lead.LeadPulse_Id__c" in text and "Contact.leadpulse_score__c" in text
+        assert org.logins == 1 and org.upserted == []
