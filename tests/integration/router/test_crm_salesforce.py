@@ -133,7 +133,7 @@ async def test_a_batch_cut_short_is_read_back_from_leads_and_converted_contacts(
     async with SalesforceServer(tmp_path) as org:
         trust(org)
         connector = build_connectors(
-            salesforce_settings(Settings(_env_file=None), org),  # type: ignore[call-arg]
+            salesforce_settings(Settings(_env_file=None), org),
             salesforce_config(),
             {},
         )[0]
