@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadpulse.config import ConfigError, LeadPulseConfig, load_config
+from leadpulse.crm_commands import crm_app
 from leadpulse.dev_state import missing_addresses, with_dev_state
 from leadpulse.logs import configure_logging
 from leadpulse.settings import Settings, with_dev_keys
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Alerts that could not be delivered.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(crm_app, name="crm")
 console = Console(stderr=True)
 
 Service = Callable[[Settings, LeadPulseConfig, asyncio.Event], Awaitable[None]]
@@ -52,6 +54,13 @@ def _load(
         _print_config_error(exc)
         raise typer.Exit(2) from exc
     return settings, config
+
+
+def load_for_command(
+    *, beside_dev: bool = False, needs: tuple[str, ...] = ()
+) -> tuple[Settings, LeadPulseConfig]:
+    """`_load` for the command groups kept in their own modules."""
+    return _load(beside_dev=beside_dev, needs=needs)
 
 
 def _print_config_error(exc: ConfigError) -> None:

@@ -27,7 +27,7 @@ def producer_options(settings: Settings, *, linger_ms: int = 1) -> dict[str, Any
 
 
 async def ensure_topics(settings: Settings) -> None:
-    """Create the three topics if missing (events and alerts with the configured partitions)."""
+    """Create the topics if missing (events and alerts with the configured partitions)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
@@ -39,7 +39,13 @@ async def ensure_topics(settings: Settings) -> None:
                 num_partitions=settings.kafka_partitions,
                 replication_factor=settings.kafka_replication,
             )
-            for name in (topics.events, topics.alerts, topics.dlq)
+            for name in (
+                topics.events,
+                topics.alerts,
+                topics.dlq,
+                topics.lead_changes,
+                topics.crm_dlq,
+            )
             if name not in existing
         ]
         if wanted:

@@ -95,6 +95,9 @@ class TopicNames(_Message):
     events: str = "leadpulse.events"
     alerts: str = "leadpulse.alerts"
     dlq: str = "leadpulse.alerts.dlq"
+    # Lead changes for CRM connectors (scorer -> router), and those a connector gave up on.
+    lead_changes: str = "leadpulse.lead-changes"
+    crm_dlq: str = "leadpulse.lead-changes.dlq"
 
 
 class Identity(_Message):

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     topic_events: str = "leadpulse.events"
     topic_alerts: str = "leadpulse.alerts"
     topic_dlq: str = "leadpulse.alerts.dlq"
+    topic_lead_changes: str = "leadpulse.lead-changes"
+    topic_crm_dlq: str = "leadpulse.lead-changes.dlq"
     scorer_group: str = "leadpulse-scorer"
     # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
     scorer_lead_cache: int = Field(default=20_000, ge=0)
@@ -61,11 +63,16 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     slack_webhook_url: str | None = None
     inbound_secret: SecretStr | None = None
-    # CRM outcomes in: HubSpot app webhooks (signed with the app's client secret) and
-    # Salesforce Outbound Messages (a secret in the URL and the org's id).
-    hubspot_client_secret: SecretStr | None = None
+    # CRM: a HubSpot private-app token (connector writes, deal contacts read for webhooks),
+    # the app's client secret (verifies X-HubSpot-Signature-v3); base URLs for tests.
     hubspot_token: SecretStr | None = None
+    hubspot_client_secret: SecretStr | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
+    # Salesforce: a connected app's OAuth 2.0 client-credentials flow, at the org's login
+    # URL; Outbound Messages come with the org's id and a secret in the URL.
+    salesforce_login_url: str = "https://login.salesforce.com"
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: SecretStr | None = None
     salesforce_org_id: str | None = None
     salesforce_outbound_secret: SecretStr | None = None
     session_secret: SecretStr | None = None
@@ -77,7 +84,13 @@ class Settings(BaseSettings):
 
     @property
     def topics(self) -> TopicNames:
-        return TopicNames(events=self.topic_events, alerts=self.topic_alerts, dlq=self.topic_dlq)
+        return TopicNames(
+            events=self.topic_events,
+            alerts=self.topic_alerts,
+            dlq=self.topic_dlq,
+            lead_changes=self.topic_lead_changes,
+            crm_dlq=self.topic_crm_dlq,
+        )
 
     @property
     def base_url(self) -> str:

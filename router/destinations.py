@@ -61,6 +61,8 @@ def build_targets(
     if settings.slack_webhook_url:
         targets.append(Target(DEFAULT_SLACK, "slack", settings.slack_webhook_url, trusted=True))
     for n, dest in enumerate(routing.destinations):
+        if dest.type == "hubspot" or dest.type == "salesforce":
+            continue  # CRM connectors take lead changes (router.crm), not alerts
         secrets: tuple[str, ...] = ()
         if dest.secret_env is not None:
             value = named_secrets.get(dest.secret_env)

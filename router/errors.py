@@ -6,7 +6,13 @@ never sees a third-party type.
 
 from __future__ import annotations
 
-__all__ = ["DeliveryError", "DestinationRefused", "PermanentFailure", "RetriableFailure"]
+__all__ = [
+    "DeliveryError",
+    "DestinationRefused",
+    "PermanentFailure",
+    "RateLimited",
+    "RetriableFailure",
+]
 
 
 class DeliveryError(Exception):
@@ -33,3 +39,7 @@ class PermanentFailure(DeliveryError):
 
 class DestinationRefused(PermanentFailure):
     """The SSRF guard refused the address a destination resolves to."""
+
+
+class RateLimited(RetriableFailure):
+    """The vendor asked us to wait (429): not a failed attempt, the request goes again."""

@@ -9,6 +9,11 @@ __all__ = [
     "ALERTS_CONSUMED",
     "ALERTS_THROTTLED",
     "ALERTS_UNREADABLE",
+    "CRM_CHANGES",
+    "CRM_DEAD_LETTERED",
+    "CRM_RATE_WAITS",
+    "CRM_REQUESTS",
+    "CRM_WRITTEN",
     "DEAD_LETTERED",
     "DELIVERED",
     "DELIVERY_SECONDS",
@@ -55,4 +60,31 @@ HANDLING_ERRORS = Counter(
 READY = Gauge(
     "leadpulse_router_ready",
     "1 when the readiness checks held at the last /readyz or scrape, else 0",
+)
+
+# CRM connectors (router.crm)
+CRM_CHANGES = Counter(
+    "leadpulse_router_crm_changes_total",
+    "Lead changes read, by connector and what became of them",
+    ["destination", "outcome"],
+)
+CRM_REQUESTS = Counter(
+    "leadpulse_router_crm_requests_total",
+    "Requests to a CRM, by connector and answer",
+    ["destination", "answer"],
+)
+CRM_WRITTEN = Counter(
+    "leadpulse_router_crm_records_written_total",
+    "CRM records written (one per lead in a batch that succeeded)",
+    ["destination"],
+)
+CRM_RATE_WAITS = Counter(
+    "leadpulse_router_crm_rate_waits_total",
+    "Times a CRM request waited for the portal's request budget",
+    ["destination"],
+)
+CRM_DEAD_LETTERED = Counter(
+    "leadpulse_router_crm_dead_lettered_total",
+    "Lead changes parked on the CRM DLQ after the last try or a permanent failure",
+    ["destination", "reason"],
 )

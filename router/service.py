@@ -14,6 +14,7 @@ from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.settings import Settings, read_named_secrets
 from router import metrics
 from router.consumer import AlertConsumer
+from router.crm import CrmService, build_connectors, token_names
 from router.delivery import AlertDelivery
 from router.destinations import build_targets
 from router.dlq import DeadLetterPublisher
@@ -32,6 +33,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
     routing = config.routing
     secret_names = [d.secret_env for d in routing.destinations if d.secret_env is not None]
     targets = build_targets(settings, routing, read_named_secrets(secret_names))
+    connectors = build_connectors(settings, config, read_named_secrets(token_names(config)))
     log.info(
         "router_starting",
         topic=settings.topics.alerts,
@@ -40,7 +42,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         throttle_minutes=routing.throttle_minutes,
         attempts=routing.retry.attempts,
     )
-    if not targets:
+    if not targets and not connectors:
         log.warning("router_has_no_destinations")
     await ensure_topics(settings)
     async with contextlib.AsyncExitStack() as stack:
@@ -65,6 +67,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
             stop,
         )
         consumer = AlertConsumer(settings, delivery.deliver, stop)
+        crm = CrmService(settings, config, connectors, redis, producer, stop)
 
         async def ready() -> dict[str, bool]:
             return {"valkey": await store.ping(), "partitions": consumer.holds_partitions}
@@ -72,5 +75,5 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         health = HealthServer(settings.http_host, settings.router_health_port, ready, metrics.READY)
         await health.start()
         stack.push_async_callback(health.stop)
-        await consumer.run()
+        await asyncio.gather(consumer.run(), crm.run())
     log.info("router_stopped")

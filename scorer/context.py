@@ -29,14 +29,16 @@ class Rules:
     compiled: CompiledRules
     content: ContentMap
     dedupe_window: int = 500_000
+    crm_score_step: float = 10.0
 
     @classmethod
-    def from_config(cls, config: ScoringConfig) -> Rules:
+    def from_config(cls, config: ScoringConfig, *, crm_score_step: float = 10.0) -> Rules:
         return cls(
             config=config,
             compiled=compile_rules(config),
             content=ContentMap(config.content),
             dedupe_window=config.dedupe_window,
+            crm_score_step=crm_score_step,
         )
 
 
@@ -45,7 +47,7 @@ class Outbound:
     """A message the scorer owes Kafka; kept in the partition's outbox until published."""
 
     msg_id: str
-    topic: str  # "events" or "alerts"
+    topic: str  # "events", "alerts" or "lead_changes"
     key: str
     value: bytes
 

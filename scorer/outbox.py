@@ -19,6 +19,9 @@ from scorer.metrics import ALERTS_QUEUED, OUTBOX_PUBLISHED
 
 __all__ = ["Outbox"]
 
+# What rescore does not send again: people (and CRMs, see `leadpulse crm backfill`) were told.
+_TOLD = ("alerts", "lead_changes")
+
 
 class Outbox:
     def __init__(
@@ -35,13 +38,15 @@ class Outbox:
         self.produced_offsets: set[tuple[int, int]] = set()
 
     def _topic(self, kind: str) -> str:
+        if kind == "lead_changes":
+            return self._topics.lead_changes
         return self._topics.alerts if kind == "alerts" else self._topics.events
 
     async def publish(self, partition: int, messages: list[Outbound]) -> None:
         """Send, wait for every ack, then drop them from the partition's outbox."""
         if not messages:
             return
-        sending = [m for m in messages if self._send_alerts or m.topic != "alerts"]
+        sending = [m for m in messages if self._send_alerts or m.topic not in _TOLD]
         futures = [
             await self._producer.send(self._topic(m.topic), m.value, key=m.key.encode())
             for m in sending
@@ -51,7 +56,7 @@ class Outbox:
             OUTBOX_PUBLISHED.labels(m.topic).inc()
             if m.topic == "alerts":
                 ALERTS_QUEUED.labels(orjson.loads(m.value).get("type", "unknown")).inc()
-            else:
+            elif m.topic == "events":
                 self.produced_offsets.add((meta.partition, meta.offset))
                 self.produced[meta.partition] = max(
                     self.produced.get(meta.partition, -1), meta.offset

@@ -64,6 +64,8 @@ class LeadState:
     held: str | None = None
     # where the list index (`lead_index.list_lead`) holds the lead on this partition
     listed: str | None = None
+    # what the last lead change for CRM connectors carried (`crm_changes`)
+    crm: list[Any] | None = None
 
     def dumps(self) -> bytes:
         return orjson.dumps(self)

@@ -12,6 +12,7 @@ import orjson
 
 from scorer.content import lead_consideration, top_interests
 from scorer.context import PartitionView, Rules
+from scorer.crm_changes import queue_lead_change
 from scorer.lead_index import list_lead, unlist_lead
 from scorer.state import LeadState
 from scorer.writes import WriteSet
@@ -49,6 +50,7 @@ def write_lead(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules
 def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     """Write every lead the run changed: state, and its summary in the index and account."""
     for state in view.dirty.values():
+        queue_lead_change(ws, view, state, rules)  # before the state is dumped: it notes it
         fields = summary_of(state, rules)
         list_lead(ws, view.pk, state, fields)  # before the state is dumped: it notes the stage
         ws.set(view.pk.lead(state.lead_id), state.dumps())

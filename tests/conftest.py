@@ -90,6 +90,8 @@ def settings_factory(broker: EmbeddedBroker, tmp_path: Path) -> SettingsFactory:
             "topic_events": f"t{suffix}.events",
             "topic_alerts": f"t{suffix}.alerts",
             "topic_dlq": f"t{suffix}.dlq",
+            "topic_lead_changes": f"t{suffix}.lead-changes",
+            "topic_crm_dlq": f"t{suffix}.crm-dlq",
             "scorer_group": f"g{suffix}.scorer",
             "router_group": f"g{suffix}.router",
             "data_dir": tmp_path / "data",

@@ -22,7 +22,7 @@ def hubspot_resolver(settings: Settings, config: LeadPulseConfig) -> ContactReso
     """The HubSpot reader the webhook endpoint needs, when LP_HUBSPOT_TOKEN is set."""
     if settings.hubspot_token is None:
         return None
-    hubspot = config.crm_inbound.hubspot
+    hubspot = config.crm.inbound.hubspot
     return ContactResolver(
         settings.hubspot_base_url,
         settings.hubspot_token.get_secret_value(),

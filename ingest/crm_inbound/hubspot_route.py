@@ -132,7 +132,7 @@ async def _outcomes(
 async def hubspot_webhooks(request: Request) -> dict[str, Any]:
     """HubSpot webhook events (signed v3); deal stage and lifecycle changes become outcomes."""
     settings: Settings = request.app.state.settings
-    config: HubSpotInbound = request.app.state.config.crm_inbound.hubspot
+    config: HubSpotInbound = request.app.state.config.crm.inbound.hubspot
     raw = await _verified_body(request, settings)
     try:
         events, unreadable = parse_events(parse_json(raw))

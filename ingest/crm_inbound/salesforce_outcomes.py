@@ -1,8 +1,8 @@
 """Which Salesforce notifications are CRM outcomes, and about whom: pure decisions.
 
 - Opportunity: `IsWon` true is `won`; else `IsClosed` true is `lost`; else the open
-  `StageName` through `crm_inbound.salesforce.opportunity_stages`.
-- Lead: `Status` through `crm_inbound.salesforce.lead_statuses`.
+  `StageName` through `crm.inbound.salesforce.opportunity_stages`.
+- Lead: `Status` through `crm.inbound.salesforce.lead_statuses`.
 - The person: the first non-empty field of `email_fields` for the object (an Opportunity
   has no email of its own: the outbound message must send a field that holds it, such as a
   formula field `LeadPulse_Email__c`), else the LeadPulse lead id in `lead_id_field`.

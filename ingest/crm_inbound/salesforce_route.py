@@ -82,7 +82,7 @@ def _outcome(change: SalesforceChange, org: str) -> TimedOutcome | None:
 async def salesforce_outbound(request: Request, secret: str) -> Response:
     """A Salesforce Outbound Message; won/lost Opportunities and Lead statuses are outcomes."""
     settings: Settings = request.app.state.settings
-    config: SalesforceInbound = request.app.state.config.crm_inbound.salesforce
+    config: SalesforceInbound = request.app.state.config.crm.inbound.salesforce
     _check_secret(settings, secret)
     raw = await read_body(request, request.app.state.config.collect.max_batch_bytes)
     try:

@@ -16,9 +16,11 @@ from pydantic import Field, ValidationError
 
 from leadpulse.config._base import ConfigModel
 from leadpulse.config.collect import CollectConfig, SiteConfig
-from leadpulse.config.crm_inbound import CrmInboundConfig
+from leadpulse.config.connectors import CrmConfig
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.config.scoring import ScoringConfig
+
+_CRM_TYPES = ("hubspot", "salesforce")
 
 __all__ = ["ConfigError", "LeadPulseConfig", "default_config_path", "load_config"]
 
@@ -28,7 +30,7 @@ class LeadPulseConfig(ConfigModel):
     collect: CollectConfig = CollectConfig()
     scoring: ScoringConfig
     routing: RoutingConfig = RoutingConfig()
-    crm_inbound: CrmInboundConfig = CrmInboundConfig()
+    crm: CrmConfig = CrmConfig()
     notes: dict[str, Any] = Field(default_factory=dict, description="free-form, ignored")
 
 
@@ -115,11 +117,22 @@ def _semantic_problems(config: LeadPulseConfig) -> list[str]:
         if names.index(name) != n:
             problems.append(f"routing.destinations.{n}.name: duplicate {name!r}")
     known = set(names) | {"default_webhook", "default_slack"}
+    crm = {dest.name for dest in routing.destinations if dest.type in _CRM_TYPES}
+    for n, destination in enumerate(routing.destinations):
+        if destination.type not in _CRM_TYPES and not destination.url:
+            problems.append(
+                f"routing.destinations.{n}.url: a {destination.type} destination needs one"
+            )
     for r, route in enumerate(routing.routes):
         for d, dest in enumerate(route.destinations):
             if dest not in known:
                 problems.append(
                     f"routing.routes.{r}.destinations.{d}: unknown destination {dest!r}"
+                )
+            elif dest in crm:
+                problems.append(
+                    f"routing.routes.{r}.destinations.{d}: {dest!r} is a CRM connector: it"
+                    " takes lead changes, not alerts"
                 )
     return problems
 

@@ -13,12 +13,14 @@ __all__ = ["Destination", "Owner", "RetryPolicy", "Route", "RoutingConfig"]
 
 class Destination(ConfigModel):
     name: str = Field(min_length=1, pattern=r"^[a-z0-9_-]+$")
-    type: Literal["webhook", "slack"]
-    url: str
+    type: Literal["webhook", "slack", "hubspot", "salesforce"]
+    url: str = Field(
+        default="", description="webhook/slack: required; CRM: the API base URL (optional)"
+    )
     secret_env: str | None = Field(
         default=None,
         pattern=r"^LP_[A-Z0-9_]+$",
-        description="name of the LP_* variable holding its whsec_ secret(s)",
+        description="the LP_* variable holding its whsec_ secret(s), or a CRM token",
     )
     allow_private: bool = Field(
         default=False, description="allow a private, loopback or link-local address"

@@ -20,26 +20,26 @@ runner = CliRunner()
     [
         (
             {"hubspot": {"deal_stages": {"closedwon": "victory"}}},
-            "crm_inbound.hubspot.deal_stages.closedwon",
+            "crm.inbound.hubspot.deal_stages.closedwon",
         ),
-        ({"hubspot": {"lifecycle_stages": {"": "won"}}}, "crm_inbound.hubspot.lifecycle_stages"),
+        ({"hubspot": {"lifecycle_stages": {"": "won"}}}, "crm.inbound.hubspot.lifecycle_stages"),
         (
             {"hubspot": {"resolve_timeout_seconds": 30}},
-            "crm_inbound.hubspot.resolve_timeout_seconds",
+            "crm.inbound.hubspot.resolve_timeout_seconds",
         ),
         (
             {"salesforce": {"lead_statuses": {"Open": "maybe"}}},
-            "crm_inbound.salesforce.lead_statuses.Open",
+            "crm.inbound.salesforce.lead_statuses.Open",
         ),
         (
             {"salesforce": {"email_fields": {"Account": ["Email"]}}},
-            "crm_inbound.salesforce.email_fields.Account",
+            "crm.inbound.salesforce.email_fields.Account",
         ),
         (
             {"salesforce": {"email_fields": {"Lead": ["E-mail"]}}},
-            "crm_inbound.salesforce.email_fields.Lead.0",
+            "crm.inbound.salesforce.email_fields.Lead.0",
         ),
-        ({"salesforce": {"lead_id_feild": "X"}}, "crm_inbound.salesforce.lead_id_feild"),
+        ({"salesforce": {"lead_id_feild": "X"}}, "crm.inbound.salesforce.lead_id_feild"),
     ],
     ids=[
         "unknown-outcome",
@@ -56,7 +56,7 @@ def test_bad_crm_inbound_field_is_named(
 ) -> None:
     """Each mistake is reported with the path of the field that holds it."""
     config = yaml.safe_load(default_config_path().read_text())
-    config["crm_inbound"] = crm_inbound
+    config["crm"]["inbound"] = crm_inbound
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     result = runner.invoke(app, ["check-config", str(path)])

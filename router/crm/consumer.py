@@ -1,0 +1,150 @@
+"""The lead-changes topic -> every CRM connector; offsets commit once each write is done.
+
+Its own consumer group (`<router group>-crm`), so alert delivery never waits behind a
+rate-limited CRM. A read is settled when every connector wrote it, found it written
+already, or dead-lettered it; a partition's offset moves past a read only then
+(`OffsetTracker`), so a crash redelivers what was not settled, and the write records make
+sure a redelivered change is not written again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from leadpulse.lead_change import LeadChange
+from leadpulse.schema import decode
+from leadpulse.settings import Settings
+from router import metrics
+from router.crm.types import Token
+from router.crm.worker import ConnectorWorker
+from router.offsets import OffsetTracker
+
+__all__ = ["LeadChangeConsumer", "crm_group"]
+
+log = structlog.get_logger(__name__)
+
+
+def crm_group(settings: Settings) -> str:
+    return f"{settings.router_group}-crm"
+
+
+class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: LeadChangeConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._owner.let_go(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("crm_partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
+
+
+class LeadChangeConsumer:
+    def __init__(
+        self,
+        settings: Settings,
+        workers: list[ConnectorWorker],
+        stop: asyncio.Event,
+        *,
+        max_unsettled: int = 20_000,
+    ) -> None:
+        self._settings = settings
+        self._workers = workers
+        self._stop = stop
+        self._max_unsettled = max_unsettled
+        self._tracker: OffsetTracker[TopicPartition] = OffsetTracker()
+        self._remaining: dict[Token, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+
+    @property
+    def holds_partitions(self) -> bool:
+        return self._consumer is not None and bool(self._consumer.assignment())
+
+    def settle(self, token: Token) -> None:
+        """One connector is done with the read `token` (a (partition, offset) pair)."""
+        left = self._remaining.get(token)
+        if left is None:
+            return  # its partition was revoked meanwhile
+        if left > 1:
+            self._remaining[token] = left - 1
+            return
+        del self._remaining[token]
+        tp, offset = token
+        self._tracker.finished(tp, offset)
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            group_id=crm_group(self._settings),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=1000,
+        )
+        self._consumer = consumer
+        consumer.subscribe([self._settings.topics.lead_changes], listener=_Revocations(self))
+        await consumer.start()
+        try:
+            while not self._stop.is_set():
+                if len(self._remaining) >= self._max_unsettled:
+                    # The CRMs are behind (rate limits): stop reading until they catch up.
+                    await asyncio.sleep(0.1)
+                    await self._commit()
+                    continue
+                batch = await consumer.getmany(timeout_ms=200)
+                for tp, records in batch.items():
+                    for record in records:
+                        self._offer(tp, record)
+                await self._commit()
+            await self._commit()
+        finally:
+            await consumer.stop()
+            self._consumer = None
+
+    def _offer(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+        self._tracker.started(tp, record.offset)
+        try:
+            change = decode(LeadChange, record.value or b"")
+        except (ValidationError, orjson.JSONDecodeError) as exc:
+            metrics.ALERTS_UNREADABLE.inc()
+            log.error(  # noqa: TRY400 - a traceback would echo the message, email included
+                "lead_change_unreadable",
+                partition=record.partition,
+                offset=record.offset,
+                error=type(exc).__name__,
+            )
+            self._tracker.finished(tp, record.offset)
+            return
+        token = (tp, record.offset)
+        self._remaining[token] = len(self._workers)
+        for worker in self._workers:
+            worker.offer(change, token)
+
+    async def _commit(self) -> None:
+        ready = self._tracker.committable()
+        if not ready or self._consumer is None:
+            return
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in ready.items() if tp in assigned}
+        if offsets:
+            await self._consumer.commit(offsets)
+            self._tracker.committed(offsets)
+
+    async def let_go(self, revoked: set[TopicPartition]) -> None:
+        """On revoke: commit what is settled and forget the rest (its next owner reads it)."""
+        ready = {tp: o for tp, o in self._tracker.committable().items() if tp in revoked}
+        if ready and self._consumer is not None:
+            try:
+                await self._consumer.commit(ready)
+            except KafkaError as exc:
+                log.warning("crm_commit_on_revoke_failed", error=type(exc).__name__)
+        for tp in revoked:
+            self._tracker.forget(tp)
+        for token in [t for t in self._remaining if t[0] in revoked]:
+            del self._remaining[token]

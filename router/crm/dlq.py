@@ -1,0 +1,131 @@
+"""The CRM dead-letter topic: a lead change a connector could not write, with the reason;
+listing and replaying them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from leadpulse.kafka import producer_options
+from leadpulse.lead_change import CrmDeadLetter, LeadChange
+from leadpulse.schema import decode, encode
+from leadpulse.settings import Settings
+
+__all__ = ["CrmDeadLetters", "open_crm_dead_letters", "replay_crm_dead_letters"]
+
+log = structlog.get_logger(__name__)
+
+# <change id>|<connector> -> failed_at of the letter replayed
+_REPLAYED = "lp:crm:dlq:replayed"
+
+
+class CrmDeadLetters:
+    """Writes CrmDeadLetter messages (key: lead id) and waits for the broker's ack."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+        self._producer = producer
+        self._topic = topic
+
+    async def park(self, change: LeadChange, destination: str, reason: str, attempts: int) -> None:
+        letter = CrmDeadLetter(
+            change=change,
+            destination=destination,
+            reason=reason,
+            attempts=attempts,
+            failed_at=datetime.now(UTC),
+        )
+        await self._producer.send_and_wait(self._topic, encode(letter), key=change.lead_id.encode())
+
+
+async def _read_letters(settings: Settings) -> list[CrmDeadLetter]:
+    """Every readable letter on the CRM DLQ, from its start to its current end."""
+    topic = settings.topics.crm_dlq
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    letters: list[CrmDeadLetter] = []
+    try:
+        if topic not in await consumer.topics():
+            return letters
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            return letters
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=1000)
+            for messages in batch.values():
+                for message in messages:
+                    try:
+                        letters.append(decode(CrmDeadLetter, message.value or b""))
+                    except (ValidationError, orjson.JSONDecodeError):
+                        log.warning("crm_dead_letter_unreadable", offset=message.offset)
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+    return letters
+
+
+def _pair(letter: CrmDeadLetter) -> str:
+    return f"{letter.change.change_id}|{letter.destination}"
+
+
+async def open_crm_dead_letters(settings: Settings, redis: Any) -> list[CrmDeadLetter]:
+    """The newest letter per (change, connector) not replayed since, oldest first."""
+    latest: dict[str, CrmDeadLetter] = {}
+    for letter in await _read_letters(settings):
+        pair = _pair(letter)
+        if pair not in latest or letter.failed_at >= latest[pair].failed_at:
+            latest[pair] = letter
+    raw: dict[bytes, bytes] = await redis.hgetall(_REPLAYED)
+    replayed = {k.decode(): datetime.fromisoformat(v.decode()) for k, v in raw.items()}
+    return sorted(
+        (
+            letter
+            for pair, letter in latest.items()
+            if pair not in replayed or replayed[pair] < letter.failed_at
+        ),
+        key=lambda letter: letter.failed_at,
+    )
+
+
+async def replay_crm_dead_letters(
+    settings: Settings, redis: Any, lead_ids: list[str] | None = None
+) -> int:
+    """Put dead-lettered changes back on the lead-changes topic; return how many went.
+
+    Every connector reads them again; one that wrote the lead since (a later seq) skips
+    them, so a replay never sets a CRM back to older values."""
+    wanted = set(lead_ids) if lead_ids else None
+    letters = [
+        letter
+        for letter in await open_crm_dead_letters(settings, redis)
+        if wanted is None or letter.change.lead_id in wanted
+    ]
+    changes = {letter.change.change_id: letter.change for letter in letters}
+    producer = AIOKafkaProducer(**producer_options(settings))
+    await producer.start()
+    try:
+        for change in changes.values():
+            await producer.send_and_wait(
+                settings.topics.lead_changes, encode(change), key=change.lead_id.encode()
+            )
+    finally:
+        await producer.stop()
+    for letter in letters:
+        await redis.hset(_REPLAYED, _pair(letter), letter.failed_at.isoformat())
+    log.info("crm_dead_letters_replayed", changes=len(changes))
+    return len(changes)

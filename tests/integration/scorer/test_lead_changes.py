@@ -1,0 +1,86 @@
+"""The scorer tells CRM connectors about a lead's changes through its outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from leadpulse.config import LeadPulseConfig
+from leadpulse.lead_change import LeadChange
+from leadpulse.schema import decode
+from leadpulse.settings import Settings
+from tests.integration.scorer.conftest import ScorerStarter
+from tests.unit.scorer.events import at, page, track
+
+
+async def read_changes(
+    settings: Settings, done: Any, within: float = 20.0, quiet: float = 0.5
+) -> list[LeadChange]:
+    """Lead changes on the topic once `done(changes)` holds (then `quiet` s more)."""
+    consumer = AIOKafkaConsumer(
+        settings.topics.lead_changes,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    changes: list[LeadChange] = []
+    try:
+        deadline = time.monotonic() + within
+        quiet_until: float | None = None
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                changes += [decode(LeadChange, r.value) for r in records]
+            if quiet_until is None and done(changes):
+                quiet_until = time.monotonic() + quiet
+            if quiet_until is not None and time.monotonic() >= quiet_until:
+                return sorted(changes, key=lambda c: (c.lead_id, c.seq))
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"timed out: {len(changes)} changes read")
+
+
+async def test_a_demo_request_sends_one_change_with_stage_score_reasons_and_alert(
+    scorer_settings: Settings, produce: Any, start_scorer: ScorerStarter
+) -> None:
+    """The mql change carries the stage, the score, the top reasons and the alert type."""
+    await start_scorer()
+    email = "carl@initech.example"
+    await produce(page("/demo/pricing", email=email, when=at(0)))
+    await read_changes(scorer_settings, lambda cs: len(cs) >= 1)
+    await produce(track("Demo Requested", email=email, when=at(1)))
+    changes = await read_changes(scorer_settings, lambda cs: any(c.stage == "mql" for c in cs))
+    assert [c.stage for c in changes] == ["lead", "mql"]
+    mql = changes[-1]
+    assert mql.seq == 1 and mql.email == email and mql.last_alert == "mql"
+    assert {"stage", "alert"} <= set(mql.causes)
+    assert mql.score > changes[0].score and mql.score == round(mql.engagement + mql.fit, 2)
+    assert "demo_requested" in {r.rule for r in mql.top_reasons}
+    assert len(mql.top_reasons) <= 3 and mql.reasons_text
+
+
+async def test_small_score_moves_wait_for_a_whole_step(
+    scorer_settings: Settings,
+    produce: Any,
+    start_scorer: ScorerStarter,
+    config: LeadPulseConfig,
+) -> None:
+    """Many page views on one stage: a change only when the score moved `score_step`."""
+    step = 4.0
+    cfg = config.model_copy(update={"crm": config.crm.model_copy(update={"score_step": step})})
+    await start_scorer(cfg=cfg)
+    email = "dee@hooli.example"
+    pages = [f"/demo/blog/post-{i}" for i in range(30)]
+    await produce(*[page(path, email=email, when=at(i)) for i, path in enumerate(pages)])
+    changes = await read_changes(scorer_settings, lambda cs: len(cs) >= 1, quiet=2.0)
+    assert changes[0].causes == ["stage"]
+    assert len(changes) < len(pages)
+    for before, after in itertools.pairwise(changes):
+        assert after.stage != before.stage or abs(after.score - before.score) >= step
+    assert [c.seq for c in changes] == list(range(len(changes)))

@@ -1,0 +1,39 @@
+"""When a lead change is due for the CRM connectors (pure decision)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scorer.crm_changes import change_id, due_causes
+
+SENT = [3, 40.0, "lead", "al_1"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "score", "alert", "expected"),
+    [
+        ("lead", 40.0, "al_1", []),
+        ("lead", 49.9, "al_1", []),
+        ("lead", 50.0, "al_1", ["score"]),
+        ("lead", 30.0, "al_1", ["score"]),
+        ("mql", 41.0, "al_1", ["stage"]),
+        ("lead", 41.0, "al_2", ["alert"]),
+        ("mql", 90.0, "al_2", ["stage", "score", "alert"]),
+    ],
+    ids=["same", "below-step", "step-up", "step-down", "stage", "alert", "all"],
+)
+def test_a_change_is_due_on_stage_score_step_or_alert(
+    stage: str, score: float, alert: str, expected: list[str]
+) -> None:
+    """Stage moves, score moves of a whole step since the last sent, and new alerts are due."""
+    assert due_causes(SENT, stage, score, alert, 10.0) == expected
+
+
+def test_the_first_change_of_a_lead_is_due() -> None:
+    """A lead never sent before is sent."""
+    assert due_causes(None, "visitor", 0.0, None, 10.0) == ["stage"]
+
+
+def test_change_ids_are_stable_per_lead_and_sequence() -> None:
+    """A replay computes the same id; another sequence number gives another id."""
+    assert change_id("ld_1", 4) == change_id("ld_1", 4) != change_id("ld_1", 5)
