@@ -178,7 +178,8 @@ async def test_a_batch_too_large_for_one_answer_completes_over_redeliveries(
     no deal is applied twice."""
     base = load_config()
     hubspot = HubSpotInbound(resolve_timeout_seconds=1.0)
-    config = base.model_copy(update={"crm_inbound": CrmInboundConfig(hubspot=hubspot)})
+    crm_config = base.crm.model_copy(update={"inbound": CrmInboundConfig(hubspot=hubspot)})
+    config = base.model_copy(update={"crm": crm_config})
     emails = [f"buyer{n}@initech.example" for n in range(3)]
     async with crm_stack(edge_factory, config) as crm, crm.client() as client:
         for n, email in enumerate(emails):
