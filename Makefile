@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(PY) bench/scorer.py
 	$(PY) bench/alerts.py
 	$(PY) bench/leads_list.py
+	$(PY) bench/crm.py
 
 # The long chaos soak: `make soak MINUTES=10 RATE=300 SEED=7 [SOAK_ARGS="--no-faults --drift"]`.
 MINUTES ?= 10
