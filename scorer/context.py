@@ -29,10 +29,10 @@ class Rules:
     compiled: CompiledRules
     content: ContentMap
     dedupe_window: int = 500_000
-    crm_score_step: float = 10.0
+    crm_score_step: float | None = None  # None: no CRM destination, no lead changes
 
     @classmethod
-    def from_config(cls, config: ScoringConfig, *, crm_score_step: float = 10.0) -> Rules:
+    def from_config(cls, config: ScoringConfig, *, crm_score_step: float | None = None) -> Rules:
         return cls(
             config=config,
             compiled=compile_rules(config),

@@ -5,7 +5,8 @@ the last change sent, or when the lead raised an alert; what was last sent is ke
 lead's state (`LeadState.crm`), so a replay decides the same. The change goes through the
 partition's outbox in the same atomic write as the state, like an alert: a crash between
 the two cannot lose it or send it twice (its id is the lead and a per-lead sequence).
-Leads without an email are skipped: a CRM has nothing to key them by.
+Leads without an email are skipped: a CRM has nothing to key them by. With no CRM
+destination configured nothing is decided or sent.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from leadpulse.schema import encode
 from scorer.alerts import primary_score
 from scorer.content import lead_consideration, top_interests
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
-from scorer.scoring import model_total
+from scorer.scoring import model_total, ranked
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
@@ -50,7 +51,8 @@ def due_causes(
 
 
 def queue_lead_change(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules) -> None:
-    if not state.email:
+    step = rules.crm_score_step
+    if step is None or not state.email:
         return
     models = rules.compiled.models
     primary = models[0]
@@ -58,13 +60,13 @@ def queue_lead_change(ws: WriteSet, view: PartitionView, state: LeadState, rules
     total = model_total(state.models.get(primary.name), primary.model.half_life_days, t)
     last_alert = state.alerts[-1] if state.alerts else None
     alert_id = str(last_alert[1]) if last_alert else None
-    causes = due_causes(state.crm, state.stage, total, alert_id, rules.crm_score_step)
+    causes = due_causes(state.crm, state.stage, total, alert_id, step)
     if not causes:
         return
     seq = int(state.crm[0]) + 1 if state.crm else 0
     score = primary_score(state, models, t)
     state.crm = [seq, round(score.total, 2), state.stage, alert_id]
-    top = sorted(score.breakdown, key=lambda row: -abs(row[1]))[:3]
+    top = ranked(score.breakdown)[:3]
     change = LeadChange(
         change_id=change_id(state.lead_id, seq),
         lead_id=state.lead_id,

@@ -118,7 +118,7 @@ async def open_loop(settings: Settings, config: LeadPulseConfig) -> AsyncIterato
         redis,
         Outbox(redis, producer, settings.topics),
         scripts,
-        Rules.from_config(config.scoring, crm_score_step=config.crm.score_step),
+        Rules.from_config(config.scoring, crm_score_step=config.crm_score_step),
         cache=LeadCache(settings.scorer_lead_cache),
     )
     async with contextlib.AsyncExitStack() as stack:

@@ -33,6 +33,13 @@ class LeadPulseConfig(ConfigModel):
     crm: CrmConfig = CrmConfig()
     notes: dict[str, Any] = Field(default_factory=dict, description="free-form, ignored")
 
+    @property
+    def crm_score_step(self) -> float | None:
+        """The score move that makes a lead change due, or None with no CRM destination:
+        then no lead change is published at all."""
+        connected = any(d.type in _CRM_TYPES for d in self.routing.destinations)
+        return self.crm.score_step if connected else None
+
 
 class ConfigError(ValueError):
     """A config file that cannot be used; `problems` lists `path: message` lines."""

@@ -10,10 +10,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from leadpulse.config import LeadPulseConfig
+from leadpulse.config.routing import Destination
 from leadpulse.lead_change import LeadChange
 from leadpulse.schema import decode
 from leadpulse.settings import Settings
-from tests.integration.scorer.conftest import ScorerStarter
+from tests.integration.scorer.conftest import ScorerStarter, read_alerts
 from tests.unit.scorer.events import at, page, track
 
 
@@ -46,11 +47,20 @@ async def read_changes(
     raise AssertionError(f"timed out: {len(changes)} changes read")
 
 
+def with_hubspot(config: LeadPulseConfig, step: float | None = None) -> LeadPulseConfig:
+    """The config with a HubSpot destination: lead changes are published only then."""
+    routing = config.routing.model_copy(
+        update={"destinations": [Destination(name="hubspot", type="hubspot")]}
+    )
+    crm = config.crm.model_copy(update={"score_step": step or config.crm.score_step})
+    return config.model_copy(update={"routing": routing, "crm": crm})
+
+
 async def test_a_demo_request_sends_one_change_with_stage_score_reasons_and_alert(
-    scorer_settings: Settings, produce: Any, start_scorer: ScorerStarter
+    scorer_settings: Settings, produce: Any, start_scorer: ScorerStarter, config: LeadPulseConfig
 ) -> None:
     """The mql change carries the stage, the score, the top reasons and the alert type."""
-    await start_scorer()
+    await start_scorer(cfg=with_hubspot(config))
     email = "carl@initech.example"
     await produce(page("/demo/pricing", email=email, when=at(0)))
     await read_changes(scorer_settings, lambda cs: len(cs) >= 1)
@@ -73,8 +83,7 @@ async def test_small_score_moves_wait_for_a_whole_step(
 ) -> None:
     """Many page views on one stage: a change only when the score moved `score_step`."""
     step = 4.0
-    cfg = config.model_copy(update={"crm": config.crm.model_copy(update={"score_step": step})})
-    await start_scorer(cfg=cfg)
+    await start_scorer(cfg=with_hubspot(config, step))
     email = "dee@hooli.example"
     pages = [f"/demo/blog/post-{i}" for i in range(30)]
     await produce(*[page(path, email=email, when=at(i)) for i, path in enumerate(pages)])
@@ -84,3 +93,19 @@ async def test_small_score_moves_wait_for_a_whole_step(
     for before, after in itertools.pairwise(changes):
         assert after.stage != before.stage or abs(after.score - before.score) >= step
     assert [c.seq for c in changes] == list(range(len(changes)))
+
+
+async def test_without_a_crm_destination_no_change_is_published(
+    scorer_settings: Settings, produce: Any, start_scorer: ScorerStarter
+) -> None:
+    """The packaged config has no CRM destination: a lead reaching mql publishes no change
+    (nothing would read it), and its alert still goes out."""
+    await start_scorer()
+    email = "erin@initech.example"
+    await produce(
+        page("/demo/pricing", email=email, when=at(0)),
+        track("Demo Requested", email=email, when=at(1)),
+    )
+    alerts = await read_alerts(scorer_settings, expect=1)
+    assert "mql" in {a.type for a in alerts}
+    assert await read_changes(scorer_settings, lambda cs: True, quiet=2.0) == []
