@@ -93,12 +93,16 @@ class DriftSampler:
         return float(sum(max(0, ends[tp] - (s + 1)) for tp, s in zip(tps, stored, strict=True)))
 
     def lines(self, warmup: float = 30.0) -> list[str]:
-        """Each series' slope per minute (after a warm-up) and its last value."""
+        """Each series' slope per minute (after a warm-up), the slope over its second half
+        (growth that levels off, such as a cache filling to its cap, shows there), and its
+        last value."""
         out = []
         for name, points in sorted(self.series.items()):
             steady = [p for p in points if p[0] >= warmup] or points
+            late = steady[len(steady) // 2 :]
             out.append(
-                f"drift: {name}: slope {slope_per_minute(steady):+.2f}/min, "
-                f"last {points[-1][1]:.1f} ({len(steady)} samples)"
+                f"drift: {name}: slope {slope_per_minute(steady):+.2f}/min, second half "
+                f"{slope_per_minute(late):+.2f}/min, last {points[-1][1]:.1f} "
+                f"({len(steady)} samples)"
             )
         return out
