@@ -86,7 +86,8 @@ class HubSpotConnector:
             error = translate(exc)
             metrics.CRM_REQUESTS.labels(self.name, error.reason).inc()
             self.tally.requests += 1
-            self.tally.failed += 1
+            if error.reason != "conflict":  # "exists already" from prepare is an answer
+                self.tally.failed += 1
             if error.retry_after is not None and error.reason == "http_429":
                 self.budget.pause(error.retry_after)
             raise error from exc
