@@ -173,14 +173,7 @@ class HubSpotConnector:
         batch = self._client.crm.contacts.batch_api
         answer, _, headers = await self._call(batch.upsert_with_http_info, body)
         self._observe(headers)
-        # Results come in no set order: each is matched to its input by the email upserted.
-        by_email = {w.email.lower(): w.change_id for w, _ in items}
-        ids: dict[str, str] = {}
-        for obj in getattr(answer, "results", None) or []:
-            email = str((obj.properties or {}).get("email", "")).lower()
-            if obj.id and email in by_email:
-                ids[by_email[email]] = str(obj.id)
-        return WriteResult(record_ids=ids)
+        return WriteResult(record_ids=_record_ids(items, answer))
 
     async def applied(self, writes: list[Written]) -> set[str]:
         """The change ids of `writes` that the portal's contacts carry now."""
@@ -201,3 +194,19 @@ class HubSpotConnector:
 
     async def aclose(self) -> None:
         return None
+
+
+def _record_ids(items: list[tuple[Written, dict[str, Any]]], answer: Any) -> dict[str, str]:
+    """Change id -> contact id. Results come in no set order: each is matched to its input
+    by the change id it carries back (a property sent), else by its email."""
+    sent = {w.change_id for w, _ in items}
+    by_email = {w.email.lower(): w.change_id for w, _ in items}
+    ids: dict[str, str] = {}
+    for obj in getattr(answer, "results", None) or []:
+        props = obj.properties or {}
+        change_id = props.get(CHANGE_PROPERTY)
+        if change_id not in sent:
+            change_id = by_email.get(str(props.get("email", "")).lower())
+        if obj.id and change_id:
+            ids[change_id] = str(obj.id)
+    return ids

@@ -134,6 +134,7 @@ class ConnectorWorker:
         landed = [w for w in batch.writes if w.change_id in held]
         await until_done(partial(self._records.record, landed), "crm_record")
         await until_done(partial(self._records.done_in_flight, batch.batch_id), "crm_inflight")
+        self.connector.tally.written += len(landed)
         await self._note_health(succeeded=bool(landed))
         log.info(
             "crm_batch_recovered",
@@ -174,6 +175,7 @@ class ConnectorWorker:
         )
         error, attempts, result = await self._attempt(items)
         refused = result.refused
+        landed: list[Written] = []
         if error is None:
             landed = [w for w in planned if w.change_id not in refused]
             await until_done(lambda: self._records.record(landed, result.record_ids), "crm_record")
@@ -193,7 +195,7 @@ class ConnectorWorker:
         else:
             await self._dead_letter([w.change for w, _ in todo], error, attempts)
         await until_done(lambda: self._records.done_in_flight(batch_id), "crm_inflight")
-        await self._note_health(succeeded=error is None)
+        await self._note_health(succeeded=bool(landed))
 
     async def _note_health(self, succeeded: bool) -> None:
         counts = self.connector.tally.take()
