@@ -7,15 +7,18 @@ function (an import the boundary contract names), so the view and `leadpulse dlq
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ingest.dashboard.crm_panels import connectors_panel, crm_connectors
 from ingest.dashboard.layout import esc, page
 from ingest.dashboard.session import is_logged_in
 from router.dlq import list_dead_letters, replay_dead_letters
 from router.history import delivery_stats, recent_deliveries
+from scorer.crm_reads import connectors_health
 
 __all__ = ["router"]
 
@@ -30,6 +33,8 @@ async def alerts_view(request: Request) -> Response:
     stats = await delivery_stats(redis)
     recent = await recent_deliveries(redis, limit=50)
     letters = await list_dead_letters(request.app.state.settings)
+    kinds = crm_connectors(request.app.state.config)
+    crm = connectors_panel(await connectors_health(redis, kinds), kinds, time.time())
     replayed = request.query_params.get("replayed")
     note = f'<p class="muted">Replayed {esc(replayed)} alert(s).</p>' if replayed else ""
     stat_rows = "".join(
@@ -62,7 +67,7 @@ retried and parked. Dead letters can be sent again once the destination is fixed
 </div>
 <div class="card"><h2>Per destination</h2><table id="destinations"><tr><th>destination</th>
 <th class="num">delivered</th><th class="num">retries</th><th class="num">dead-lettered</th>
-</tr>{stat_rows}</table></div>
+</tr>{stat_rows}</table></div>{crm}
 <div class="card"><h2>Dead-letter queue ({len(letters)})</h2><table id="dead-letters"><tr>
 <th>alert</th><th>type</th><th>destination</th><th>reason</th><th>failed</th><th></th></tr>
 {letter_rows}</table></div>

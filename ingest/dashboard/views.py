@@ -7,6 +7,7 @@ server; the numbers are the same ones `GET /v1/funnel` and `GET /v1/leads` answe
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -15,11 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ingest.dashboard.charts import MAIN, bottleneck, funnel_svg, line_svg
+from ingest.dashboard.crm_panels import crm_connectors, lead_crm_table
 from ingest.dashboard.layout import esc, login_page, page
 from ingest.dashboard.lead_alerts import alerts_table
 from ingest.dashboard.periods import Grain, buckets, parse_period
 from ingest.dashboard.session import COOKIE, SESSION_HOURS, check_key, is_logged_in, new_session
 from scorer import store
+from scorer.crm_reads import lead_crm_records
 
 __all__ = ["router"]
 
@@ -340,6 +343,13 @@ async def lead_view(lead_id: str, request: Request) -> Response:
     )
     timeline = "".join(_timeline_row(item) for item in lead.get("timeline", []))
     alerts = alerts_table(lead.get("alerts", []), _when)
+    config = request.app.state.config
+    crm = lead_crm_table(
+        await lead_crm_records(request.app.state.redis, lead["lead_id"]),
+        crm_connectors(config),
+        config.crm.hubspot.portal_id,
+        time.time(),
+    )
     paused = lead.get("nurture_paused_until")
     body = f"""<div class="card"><h1>{esc(lead.get("email") or lead["lead_id"])}</h1>
 <p><span class="pill {esc(lead.get("stage"))}" id="lead-stage">{esc(lead.get("stage"))}</span>
@@ -353,7 +363,8 @@ async def lead_view(lead_id: str, request: Request) -> Response:
 <div class="two"><div class="card"><h2>Why this score</h2><table id="breakdown">
 <tr><th>rule</th><th class="num">points</th><th>when</th></tr>{breakdown}</table></div>
 <div class="card"><h2>Stage history</h2><table id="stages"><tr><th>stage</th><th>since</th></tr>
-{stages}</table><h2 style="margin-top:18px">Alerts</h2>{alerts}</div></div>
+{stages}</table><h2 style="margin-top:18px">Alerts</h2>{alerts}
+<h2 style="margin-top:18px">CRM</h2>{crm}</div></div>
 <div class="card"><h2>Timeline</h2><table id="timeline"><tr><th>when</th><th>what</th>
 <th>where</th></tr>{timeline}</table></div>"""
     return HTMLResponse(page("Lead", body, active="leads"))

@@ -94,6 +94,9 @@ class HubSpotConfig(ConfigModel):
         default_factory=lambda: dict(_DEFAULT_LIFECYCLE)
     )
     property_group: str = Field(default="leadpulse", pattern=r"^[a-z][a-z0-9_]*$")
+    portal_id: int | None = Field(
+        default=None, ge=1, description="the HubSpot account id: the dashboard links contacts"
+    )
     retry: RetryPolicy = Field(default_factory=_retry)
 
 

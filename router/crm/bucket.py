@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 
 from router import metrics
+from router.crm.health import Tally
 
 __all__ = ["RequestBudget"]
 
@@ -27,8 +28,10 @@ class RequestBudget:
         limit: int,
         window_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        tally: Tally | None = None,
     ) -> None:
         self._name = name
+        self._tally = tally
         self._limit = limit
         self._window = window_seconds
         self._clock = clock
@@ -70,6 +73,8 @@ class RequestBudget:
                 if wait <= 0:
                     break
                 metrics.CRM_RATE_WAITS.labels(self._name).inc()
+                if self._tally is not None:
+                    self._tally.rate_limit_waits += 1
                 # A margin: the vendor counts arrivals, and arrivals jitter behind sends.
                 await asyncio.sleep(wait + self._margin)
             self._sent.append(self._clock())

@@ -15,6 +15,7 @@ from leadpulse.kafka import producer_options
 from leadpulse.lead_change import CrmDeadLetter, LeadChange
 from leadpulse.schema import decode, encode
 from leadpulse.settings import Settings
+from router.crm.health import count_replayed
 
 __all__ = ["CrmDeadLetters", "open_crm_dead_letters", "replay_crm_dead_letters"]
 
@@ -127,5 +128,6 @@ async def replay_crm_dead_letters(
         await producer.stop()
     for letter in letters:
         await redis.hset(_REPLAYED, _pair(letter), letter.failed_at.isoformat())
+        await count_replayed(redis, letter.destination)
     log.info("crm_dead_letters_replayed", changes=len(changes))
     return len(changes)

@@ -30,10 +30,11 @@ from leadpulse.config.routing import RetryPolicy
 from router import metrics
 from router.crm.bucket import RequestBudget
 from router.crm.fields import CHANGE_PROPERTY, PROPERTIES, hubspot_properties, lifecycle_move
+from router.crm.health import Tally
 from router.crm.hubspot_errors import API_ERRORS, rate_headers, translate
 from router.crm.records import Written
-from router.crm.types import Prior, Write
-from router.errors import DeliveryError, PermanentFailure
+from router.crm.types import Prior, Write, WriteResult
+from router.errors import PermanentFailure
 
 __all__ = ["HubSpotConnector", "PropertyReport"]
 
@@ -66,7 +67,10 @@ class HubSpotConnector:
         self.batch_size = config.batch_size
         self.linger = config.linger_seconds
         self.policy = config.retry
-        self.budget = RequestBudget(name, config.requests_per_window, config.window_seconds)
+        self.tally = Tally()
+        self.budget = RequestBudget(
+            name, config.requests_per_window, config.window_seconds, tally=self.tally
+        )
         self._link_base = link_base
         self._timeout = (policy.connect_timeout_seconds, policy.read_timeout_seconds)
         self._client = hubspot.Client.create(
@@ -81,10 +85,14 @@ class HubSpotConnector:
         except (*API_ERRORS, urllib3.exceptions.HTTPError) as exc:
             error = translate(exc)
             metrics.CRM_REQUESTS.labels(self.name, error.reason).inc()
+            self.tally.requests += 1
+            if error.reason != "conflict":  # "exists already" from prepare is an answer
+                self.tally.failed += 1
             if error.retry_after is not None and error.reason == "http_429":
                 self.budget.pause(error.retry_after)
             raise error from exc
         metrics.CRM_REQUESTS.labels(self.name, "ok").inc()
+        self.tally.requests += 1
         return result
 
     def _observe(self, headers: Any) -> None:
@@ -154,7 +162,7 @@ class HubSpotConnector:
         inputs = [{"idProperty": "email", "id": w.email, "properties": p} for w, p in items]
         return {"inputs": inputs}
 
-    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> dict[str, DeliveryError]:
+    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> WriteResult:
         """One batch upsert of contacts by email; HubSpot takes or refuses it whole."""
         body = BatchInputSimplePublicObjectBatchInputUpsert(
             inputs=[
@@ -163,9 +171,9 @@ class HubSpotConnector:
             ]
         )
         batch = self._client.crm.contacts.batch_api
-        _, _, headers = await self._call(batch.upsert_with_http_info, body)
+        answer, _, headers = await self._call(batch.upsert_with_http_info, body)
         self._observe(headers)
-        return {}
+        return WriteResult(record_ids=_record_ids(items, answer))
 
     async def applied(self, writes: list[Written]) -> set[str]:
         """The change ids of `writes` that the portal's contacts carry now."""
@@ -186,3 +194,19 @@ class HubSpotConnector:
 
     async def aclose(self) -> None:
         return None
+
+
+def _record_ids(items: list[tuple[Written, dict[str, Any]]], answer: Any) -> dict[str, str]:
+    """Change id -> contact id. Results come in no set order: each is matched to its input
+    by the change id it carries back (a property sent), else by its email."""
+    sent = {w.change_id for w, _ in items}
+    by_email = {w.email.lower(): w.change_id for w, _ in items}
+    ids: dict[str, str] = {}
+    for obj in getattr(answer, "results", None) or []:
+        props = obj.properties or {}
+        change_id = props.get(CHANGE_PROPERTY)
+        if change_id not in sent:
+            change_id = by_email.get(str(props.get("email", "")).lower())
+        if obj.id and change_id:
+            ids[change_id] = str(obj.id)
+    return ids

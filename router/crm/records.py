@@ -1,8 +1,10 @@
 """What each CRM connector wrote, in Valkey: so a restart never writes a change twice.
 
-Layout:
+Layout (the per-lead hash is `leadpulse.crm_log`'s, which the dashboard reads too):
   lp:crm:{<lead_id>}             hash  <connector>:seq  = highest change seq written
                                        <connector>:life = rank of the lifecycle stage written
+                                       <connector>:id   = the CRM's record id, when it said
+                                       <connector>:at   = epoch s of the last write
   lp:crm:inflight:{<connector>}  hash  <batch id> -> JSON [[lead_id, seq, change_id, email,
                                        life rank or null], ...]: a batch sent, not recorded
 
@@ -14,11 +16,14 @@ Records live 400 days from their last write, like the lead's alert log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from leadpulse.crm_log import lead_field, lead_key
 
 __all__ = ["InFlight", "WriteRecords", "Written"]
 
@@ -42,10 +47,6 @@ class InFlight:
     writes: list[Written]
 
 
-def _lead_key(lead_id: str) -> str:
-    return f"lp:crm:{{{lead_id}}}"
-
-
 def _inflight_key(connector: str) -> str:
     return f"lp:crm:inflight:{{{connector}}}"
 
@@ -58,10 +59,10 @@ class WriteRecords:
     async def state_of(self, lead_ids: Iterable[str]) -> dict[str, tuple[int, int | None]]:
         """lead id -> (highest seq written, lifecycle rank written) for leads written before."""
         ids = list(lead_ids)
-        fields = (f"{self._connector}:seq", f"{self._connector}:life")
+        fields = (lead_field(self._connector, "seq"), lead_field(self._connector, "life"))
         async with self._redis.pipeline(transaction=False) as pipe:
             for lead_id in ids:
-                pipe.hmget(_lead_key(lead_id), *fields)
+                pipe.hmget(lead_key(lead_id), *fields)
             rows = await pipe.execute()
         found: dict[str, tuple[int, int | None]] = {}
         for lead_id, (seq, life) in zip(ids, rows, strict=True):
@@ -69,13 +70,23 @@ class WriteRecords:
                 found[lead_id] = (int(seq), int(life) if life is not None else None)
         return found
 
-    async def record(self, writes: Iterable[Written]) -> None:
+    async def record(
+        self, writes: Iterable[Written], record_ids: Mapping[str, str] | None = None
+    ) -> None:
+        """Note each write's seq, lifecycle rank, time and (by change id) the CRM's record id."""
+        ids = record_ids or {}
+        now = repr(time.time())
         async with self._redis.pipeline(transaction=False) as pipe:
             for write in writes:
-                key = _lead_key(write.lead_id)
-                values: dict[str, str | int] = {f"{self._connector}:seq": write.seq}
+                key = lead_key(write.lead_id)
+                values: dict[str, str | int] = {
+                    lead_field(self._connector, "seq"): write.seq,
+                    lead_field(self._connector, "at"): now,
+                }
                 if write.life is not None:
-                    values[f"{self._connector}:life"] = write.life
+                    values[lead_field(self._connector, "life")] = write.life
+                if write.change_id in ids:
+                    values[lead_field(self._connector, "id")] = ids[write.change_id]
                 pipe.hset(key, mapping=values)
                 pipe.expire(key, TTL_SECONDS)
             await pipe.execute()

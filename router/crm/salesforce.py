@@ -23,10 +23,11 @@ from leadpulse.config.connectors import SalesforceConfig
 from router import metrics
 from router.crm.bucket import RequestBudget
 from router.crm.fields import PROPERTIES, hubspot_properties
+from router.crm.health import Tally
 from router.crm.hubspot import PropertyReport
 from router.crm.records import Written
 from router.crm.salesforce_api import SalesforceSession
-from router.crm.types import Prior, Write
+from router.crm.types import Prior, Write, WriteResult
 from router.errors import DeliveryError, PermanentFailure
 
 __all__ = ["SalesforceConnector"]
@@ -56,7 +57,10 @@ class SalesforceConnector:
         self.batch_size = config.batch_size
         self.linger = config.linger_seconds
         self.policy = config.retry
-        self.budget = RequestBudget(name, config.requests_per_window, config.window_seconds)
+        self.tally = Tally()
+        self.budget = RequestBudget(
+            name, config.requests_per_window, config.window_seconds, tally=self.tally
+        )
         self._session = session
         self._link_base = link_base
 
@@ -66,10 +70,13 @@ class SalesforceConnector:
             result = await asyncio.to_thread(self._session.call, fn)
         except DeliveryError as exc:
             metrics.CRM_REQUESTS.labels(self.name, exc.reason).inc()
+            self.tally.requests += 1
+            self.tally.failed += 1
             if exc.retry_after is not None and exc.reason == "http_429":
                 self.budget.pause(exc.retry_after)
             raise
         metrics.CRM_REQUESTS.labels(self.name, "ok").inc()
+        self.tally.requests += 1
         return result
 
     async def prepare(self) -> PropertyReport:
@@ -114,15 +121,18 @@ class SalesforceConnector:
         ]
         return {"allOrNone": False, "records": records}
 
-    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> dict[str, DeliveryError]:
+    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> WriteResult:
         """Upsert the Leads; refused ones (by record) come back; converted ones go to Contacts."""
         path = f"composite/sobjects/Lead/{EXTERNAL_ID}"
         body = self.request_body(items)
         results = await self._call(lambda sf: sf.restful(path, method="PATCH", json=body))
         refused: dict[str, DeliveryError] = {}
+        ids: dict[str, str] = {}
         converted: list[tuple[Written, dict[str, Any]]] = []
         for (written, fields), result in zip(items, results or [], strict=True):
             if result.get("success"):
+                if result.get("id"):
+                    ids[written.change_id] = str(result["id"])
                 continue
             codes = [e.get("statusCode", "") for e in result.get("errors", [])]
             if _CONVERTED in codes:
@@ -130,12 +140,13 @@ class SalesforceConnector:
             else:
                 refused[written.change_id] = PermanentFailure("validation", ", ".join(codes))
         if converted:
-            refused.update(await self._update_contacts(converted))
-        return refused
+            refused.update(await self._update_contacts(converted, ids))
+        return WriteResult(refused, ids)
 
     async def _update_contacts(
-        self, items: list[tuple[Written, dict[str, Any]]]
+        self, items: list[tuple[Written, dict[str, Any]]], ids: dict[str, str]
     ) -> dict[str, DeliveryError]:
+        """Write converted Leads' fields to their Contacts; the Contact id goes in `ids`."""
         leads = await self._leads([w.lead_id for w, _ in items], "ConvertedContactId")
         records, sent = [], []
         refused: dict[str, DeliveryError] = {}
@@ -153,7 +164,9 @@ class SalesforceConnector:
                 lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body)
             )
             for written, result in zip(sent, results or [], strict=True):
-                if not result.get("success"):
+                if result.get("success") and result.get("id"):
+                    ids[written.change_id] = str(result["id"])
+                elif not result.get("success"):
                     codes = ", ".join(e.get("statusCode", "") for e in result.get("errors", []))
                     refused[written.change_id] = PermanentFailure("validation", codes)
         return refused

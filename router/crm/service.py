@@ -11,6 +11,7 @@ from leadpulse.config import LeadPulseConfig
 from leadpulse.settings import Settings
 from router.crm.consumer import LeadChangeConsumer
 from router.crm.dlq import CrmDeadLetters
+from router.crm.health import HealthLog
 from router.crm.records import WriteRecords
 from router.crm.types import Connector
 from router.crm.worker import ConnectorWorker
@@ -45,6 +46,7 @@ class CrmService:
                     connector.policy,
                     connector.linger,
                     consumer.settle,
+                    HealthLog(redis, connector.name),
                 )
             )
         self._consumer = consumer

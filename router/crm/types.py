@@ -8,10 +8,11 @@ from typing import Any, Protocol
 from leadpulse.config.routing import RetryPolicy
 from leadpulse.lead_change import LeadChange
 from router.crm.bucket import RequestBudget
+from router.crm.health import Tally
 from router.crm.records import Written
 from router.errors import DeliveryError
 
-__all__ = ["Connector", "Prior", "Token", "Write"]
+__all__ = ["Connector", "Prior", "Token", "Write", "WriteResult"]
 
 # What the connector wrote for the lead before (seq, lifecycle rank), None: never written.
 Prior = tuple[int, int | None] | None
@@ -27,6 +28,15 @@ class Write:
     tokens: list[Token] = field(default_factory=list)
 
 
+@dataclass
+class WriteResult:
+    """A batch the CRM took: the records it refused one by one (change id -> why) and the
+    record ids it gave for the others (change id -> id)."""
+
+    refused: dict[str, DeliveryError] = field(default_factory=dict)
+    record_ids: dict[str, str] = field(default_factory=dict)
+
+
 class Connector(Protocol):
     """One CRM account (a HubSpot portal, a Salesforce org) that records are written to."""
 
@@ -36,6 +46,7 @@ class Connector(Protocol):
     linger: float
     policy: RetryPolicy
     budget: RequestBudget
+    tally: Tally
 
     async def prepare(self) -> object:
         """Check the credentials and create what the CRM needs (custom fields)."""
@@ -47,9 +58,9 @@ class Connector(Protocol):
     def request_body(self, items: list[tuple[Written, dict[str, Any]]]) -> Any:
         """What one batch request would carry (for a dry run)."""
 
-    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> dict[str, DeliveryError]:
-        """Write one batch; return the records the CRM refused one by one (change id ->
-        why); raise a DeliveryError when the whole batch failed (RateLimited for a 429)."""
+    async def write(self, items: list[tuple[Written, dict[str, Any]]]) -> WriteResult:
+        """Write one batch; raise a DeliveryError when the whole batch failed (RateLimited
+        for a 429)."""
 
     async def applied(self, writes: list[Written]) -> set[str]:
         """Change ids of `writes` the CRM holds now (after a crash mid-batch)."""

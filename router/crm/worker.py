@@ -25,8 +25,9 @@ from leadpulse.lead_change import LeadChange
 from router import metrics
 from router.crm.coalesce import Pending
 from router.crm.dlq import CrmDeadLetters
+from router.crm.health import HealthLog
 from router.crm.records import InFlight, WriteRecords, Written
-from router.crm.types import Connector, Prior, Token, Write
+from router.crm.types import Connector, Prior, Token, Write, WriteResult
 from router.errors import DeliveryError, RateLimited
 from router.retry import backoff_seconds
 from router.settle import until_done
@@ -47,9 +48,11 @@ class ConnectorWorker:
         policy: RetryPolicy,
         linger: float,
         settle: Callable[[Token], None],
+        health: HealthLog,
         rng: random.Random | None = None,
     ) -> None:
         self.connector = connector
+        self._health = health
         self._name = connector.name
         self._records = records
         self._dead = dead_letters
@@ -131,6 +134,8 @@ class ConnectorWorker:
         landed = [w for w in batch.writes if w.change_id in held]
         await until_done(partial(self._records.record, landed), "crm_record")
         await until_done(partial(self._records.done_in_flight, batch.batch_id), "crm_inflight")
+        self.connector.tally.written += len(landed)
+        await self._note_health(succeeded=bool(landed))
         log.info(
             "crm_batch_recovered",
             destination=self._name,
@@ -168,11 +173,14 @@ class ConnectorWorker:
         await until_done(
             lambda: self._records.note_in_flight(InFlight(batch_id, planned)), "crm_inflight"
         )
-        error, attempts, refused = await self._attempt(items)
+        error, attempts, result = await self._attempt(items)
+        refused = result.refused
+        landed: list[Written] = []
         if error is None:
             landed = [w for w in planned if w.change_id not in refused]
-            await until_done(lambda: self._records.record(landed), "crm_record")
+            await until_done(lambda: self._records.record(landed, result.record_ids), "crm_record")
             metrics.CRM_WRITTEN.labels(self._name).inc(len(landed))
+            self.connector.tally.written += len(landed)
             for (write, _), written in zip(todo, planned, strict=True):
                 why = refused.get(written.change_id)
                 if why is not None:
@@ -187,10 +195,15 @@ class ConnectorWorker:
         else:
             await self._dead_letter([w.change for w, _ in todo], error, attempts)
         await until_done(lambda: self._records.done_in_flight(batch_id), "crm_inflight")
+        await self._note_health(succeeded=bool(landed))
+
+    async def _note_health(self, succeeded: bool) -> None:
+        counts = self.connector.tally.take()
+        await until_done(partial(self._health.add, counts, succeeded), "crm_health")
 
     async def _attempt(
         self, items: list[tuple[Written, dict[str, Any]]]
-    ) -> tuple[DeliveryError | None, int, dict[str, DeliveryError]]:
+    ) -> tuple[DeliveryError | None, int, WriteResult]:
         """Send until it lands or the budget of failed attempts is spent.
 
         A 429 is not a failed attempt: the portal's budget was paused for as long as the
@@ -198,7 +211,7 @@ class ConnectorWorker:
         failed = 0
         while True:
             try:
-                refused = await self.connector.write(items)
+                result = await self.connector.write(items)
             except RateLimited as exc:
                 if exc.retry_after is None:
                     self.connector.budget.pause(backoff_seconds(self._policy, 1, None, self._rng))
@@ -206,7 +219,7 @@ class ConnectorWorker:
             except DeliveryError as exc:
                 failed += 1
                 if not exc.retriable or failed >= self._policy.attempts:
-                    return exc, failed, {}
+                    return exc, failed, WriteResult()
                 delay = backoff_seconds(self._policy, failed, exc.retry_after, self._rng)
                 log.info(
                     "crm_write_retrying",
@@ -217,7 +230,7 @@ class ConnectorWorker:
                 )
                 await asyncio.sleep(delay)
             else:
-                return None, failed + 1, refused
+                return None, failed + 1, result
 
     async def _dead_letter(
         self, changes: list[LeadChange], error: DeliveryError, attempts: int
@@ -229,6 +242,7 @@ class ConnectorWorker:
             park = partial(self._dead.park, change, self._name, reason, attempts)
             await until_done(park, "crm_dead_letter")
         metrics.CRM_DEAD_LETTERED.labels(self._name, error.reason).inc(len(changes))
+        self.connector.tally.dead_lettered += len(changes)
         log.warning(
             "crm_dead_lettered", destination=self._name, reason=error.reason, changes=len(changes)
         )

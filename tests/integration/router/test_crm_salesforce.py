@@ -8,16 +8,19 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 import yaml
 
 from leadpulse.config import LeadPulseConfig, default_config_path
 from leadpulse.settings import Settings
 from router.crm import build_connectors
 from router.crm.types import Write
+from scorer.crm_reads import lead_crm_records
 from tests.integration.router.crm_support import (
     change,
     new_lead,
@@ -45,6 +48,15 @@ def trust(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[SalesforceServe
 
 def _holds(server: SalesforceServer, lead_id: str, change_id: str) -> bool:
     return server.leads.get(lead_id, {}).get("leadpulse_change_id__c") == change_id
+
+
+async def _record_ids(redis: aioredis.Redis, lead_ids: list[str]) -> dict[str, str | None]:
+    """The Salesforce record id noted for each lead (None: not written, or no id)."""
+    found = {}
+    for lead_id in lead_ids:
+        records = await lead_crm_records(redis, lead_id)
+        found[lead_id] = records[0].record_id if records else None
+    return found
 
 
 async def test_leads_are_upserted_by_external_id_with_required_fields_only_on_create(
@@ -102,8 +114,10 @@ async def test_a_converted_lead_has_its_contact_updated(
     start_router: Start,
     trust: Callable[[SalesforceServer], None],
     tmp_path: Path,
+    redis_client: aioredis.Redis,
 ) -> None:
-    """Salesforce refuses the converted Lead; its Contact gets the new values instead."""
+    """Salesforce refuses the converted Lead; its Contact gets the new values instead (and
+    its id is the lead's record id from then on)."""
     async with SalesforceServer(tmp_path) as org:
         trust(org)
         settings = salesforce_settings(router_settings(), org)
@@ -124,6 +138,11 @@ async def test_a_converted_lead_has_its_contact_updated(
         assert org.contacts[contact]["leadpulse_score__c"] == 120.0
         await wait_until(lambda: _holds(org, other, still.change_id), 30, "the other Lead")
         assert org.leads[lead]["leadpulse_stage__c"] == "lead"  # the Lead itself is read-only
+        expected = {lead: contact, other: org.leads[other]["Id"]}
+        deadline = time.monotonic() + 20
+        while await _record_ids(redis_client, [lead, other]) != expected:
+            assert time.monotonic() < deadline, "the record ids were never noted"
+            await asyncio.sleep(0.05)
 
 
 async def test_a_batch_cut_short_is_read_back_from_leads_and_converted_contacts(
@@ -140,7 +159,7 @@ async def test_a_batch_cut_short_is_read_back_from_leads_and_converted_contacts(
         await connector.prepare()
         writes = [Write(change(new_lead(), 0)) for _ in range(3)]
         planned = [(connector.plan(w, None), connector.payload(w, None)) for w in writes]
-        assert await connector.write(planned[:2]) == {}
+        assert (await connector.write(planned[:2])).refused == {}
         org.convert(writes[1].change.lead_id)
         landed = await connector.applied([written for written, _ in planned])
         assert landed == {writes[0].change.change_id, writes[1].change.change_id}
