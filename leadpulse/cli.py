@@ -16,6 +16,7 @@ from rich.markup import escape
 from leadpulse.config import ConfigError, LeadPulseConfig, load_config
 from leadpulse.dev_state import missing_addresses, with_dev_state
 from leadpulse.logs import configure_logging
+from leadpulse.model_cli import model_app
 from leadpulse.settings import Settings, with_dev_keys
 
 __all__ = ["app", "main"]
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 dlq_app = typer.Typer(help="Alerts that could not be delivered.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(model_app, name="model")
 console = Console(stderr=True)
 
 Service = Callable[[Settings, LeadPulseConfig, asyncio.Event], Awaitable[None]]

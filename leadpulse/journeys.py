@@ -159,12 +159,13 @@ class _Journey:
         return self.t
 
     def placed(self) -> list[Step]:
-        """The steps on the calendar: ending before now, starting within `WINDOW`, with the
-        gaps between steps kept (or shrunk evenly when the journey is longer than WINDOW)."""
+        """The steps on the calendar: the journey ends within the last 40% of `WINDOW`
+        (when it ends does not depend on how long it took, so neither does when its outcome
+        arrives), taking at most the 60% before, its gaps shrunk evenly if it is longer."""
         span = max((step.offset for step in self.steps), default=timedelta(0))
-        scale = min(1.0, WINDOW / span) if span else 1.0
-        latest_start = self.now - timedelta(minutes=5) - span * scale
-        start = latest_start - (latest_start - (self.now - WINDOW)) * self.rng.random()
+        scale = min(1.0, WINDOW * 0.6 / span) if span else 1.0
+        end = self.now - timedelta(minutes=5) - WINDOW * 0.4 * self.rng.random()
+        start = end - span * scale
         placed = []
         for step in self.steps:
             at = start + step.offset * scale
@@ -335,11 +336,14 @@ def _sales(j: _Journey, rng: random.Random, p_win: float, always: bool = False) 
     j.crm("accepted", 1, 30, owner=owner)
     won = rng.random() < p_win
     roll = rng.random()
+    # An early "no" comes as late as a won deal would: when an outcome arrives says
+    # nothing of what it is, so a backtest split by time keeps the base rate.
+    late = rng.uniform(24, 120) + rng.uniform(24, 120) + rng.uniform(48, 200)
     if not won and roll < 0.2:
-        j.crm("not_now", 24, 96, owner=owner, reason="budget next year")
+        j.crm("not_now", late, late, owner=owner, reason="budget next year")
         return
     if not won and roll < 0.3:
-        j.crm("disqualified", 24, 96, owner=owner, reason="no fit")
+        j.crm("disqualified", late, late, owner=owner, reason="no fit")
         return
     j.crm("qualified", 24, 120, owner=owner)
     j.crm("opportunity", 24, 120, owner=owner)
@@ -347,7 +351,7 @@ def _sales(j: _Journey, rng: random.Random, p_win: float, always: bool = False) 
         j.crm("won", 48, 200, owner=owner)
     else:
         j.crm("lost", 48, 200, owner=owner, reason="chose a competitor")
-        if rng.random() < 0.35:
+        if rng.random() < 0.35 and not always:  # `always`: the outcome ends the journey
             for path in (
                 "/demo/pricing",
                 "/demo/compare/leadpulse-vs-spreadsheets",

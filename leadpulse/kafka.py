@@ -27,7 +27,7 @@ def producer_options(settings: Settings, *, linger_ms: int = 1) -> dict[str, Any
 
 
 async def ensure_topics(settings: Settings) -> None:
-    """Create the three topics if missing (events and alerts with the configured partitions)."""
+    """Create the topics if missing (events and alerts with the configured partitions)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
@@ -42,6 +42,9 @@ async def ensure_topics(settings: Settings) -> None:
             for name in (topics.events, topics.alerts, topics.dlq)
             if name not in existing
         ]
+        if topics.outcomes not in existing:
+            # One partition: the trainer reads every outcome in one order.
+            wanted.append(NewTopic(topics.outcomes, 1, settings.kafka_replication))
         if wanted:
             # Another process may have created them first.
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -95,6 +95,7 @@ class TopicNames(_Message):
     events: str = "leadpulse.events"
     alerts: str = "leadpulse.alerts"
     dlq: str = "leadpulse.alerts.dlq"
+    outcomes: str = "leadpulse.outcomes"
 
 
 class Identity(_Message):
@@ -227,6 +228,9 @@ class AlertLead(_Message):
     # Traits routing may look at (country, region, company_size, industry, ...).
     attributes: dict[str, str] = Field(default_factory=dict)
     nurture_paused_until: datetime | None = None
+    # The predictive score: {p_convert, tier, model, version, intercept, factors, rest};
+    # absent until a model is live.
+    prediction: dict[str, Any] | None = None
 
 
 class Alert(_Message):

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
     scorer_lead_cache: int = Field(default=20_000, ge=0)
     router_group: str = "leadpulse-router"
+    # New predictive-score versions wait in shadow for `leadpulse model promote` (else live).
+    predict_shadow: bool = False
 
     redis_url: str | None = None
     redis_cluster: bool = False

@@ -35,6 +35,8 @@ class Outbox:
         self.produced_offsets: set[tuple[int, int]] = set()
 
     def _topic(self, kind: str) -> str:
+        if kind == "outcomes":
+            return self._topics.outcomes
         return self._topics.alerts if kind == "alerts" else self._topics.events
 
     async def publish(self, partition: int, messages: list[Outbound]) -> None:
@@ -51,7 +53,7 @@ class Outbox:
             OUTBOX_PUBLISHED.labels(m.topic).inc()
             if m.topic == "alerts":
                 ALERTS_QUEUED.labels(orjson.loads(m.value).get("type", "unknown")).inc()
-            else:
+            elif m.topic == "events":
                 self.produced_offsets.add((meta.partition, meta.offset))
                 self.produced[meta.partition] = max(
                     self.produced.get(meta.partition, -1), meta.offset

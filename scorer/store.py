@@ -24,6 +24,7 @@ from scorer.funnel_report import funnel_report
 from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_list import ListQuery, list_page, sort_rows
 from scorer.lead_walk import iso, summary_row
+from scorer.predict.listing import by_p_convert
 from scorer.state import LeadState
 from scorer.steps import stage_entry
 
@@ -37,7 +38,7 @@ __all__ = [
     "recent_activity",
 ]
 
-SORTS = ("score", "last_seen", "created", "recent")
+SORTS = ("score", "last_seen", "created", "recent", "p_convert")
 
 
 def _text(value: Any) -> str:
@@ -166,6 +167,7 @@ async def get_lead(redis: Any, ref: str) -> dict[str, Any] | None:
         "email": state.email,
         "stage": state.stage,
         "score": _score(state, time.time()),
+        **({"prediction": state.prediction} if state.prediction is not None else {}),
         "threshold": float(threshold) if threshold is not None else None,
         "stage_history": [stage_entry(entry) for entry in state.history],
         "timeline": timeline,
@@ -216,8 +218,9 @@ async def list_leads(
     offset: int = 0,
     limit: int = 50,
     now: float | None = None,
+    min_p_convert: float | None = None,
 ) -> dict[str, Any]:
-    """Leads filtered and sorted (score, last_seen or created; highest first), paged.
+    """Leads filtered and sorted (score, last_seen, created or p_convert; highest first).
 
     Scores are decayed to `now` (default: the current time). Reads only what the page
     needs from the list index (`scorer.lead_list`), except for an account's people.
@@ -228,7 +231,11 @@ async def list_leads(
         raise ValueError("min_score must be a finite number")
     at = time.time() if now is None else now
     query = ListQuery(stage, min_score, consideration, sort, offset, limit)
-    if account is not None:
+    if sort == "p_convert" or min_p_convert is not None:
+        page, total = by_p_convert(
+            await _all_summaries(redis, lambda pk: pk.index, at), query, min_p_convert, account
+        )
+    elif account is not None:
         # An account's people have their own hash: read those, not every lead.
         wanted = account.lower()
         rows = await _all_summaries(redis, lambda pk: pk.account(wanted), at)

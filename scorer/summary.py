@@ -13,6 +13,7 @@ import orjson
 from scorer.content import lead_consideration, top_interests
 from scorer.context import PartitionView, Rules
 from scorer.lead_index import list_lead, unlist_lead
+from scorer.predict.summary import predict_summary
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
@@ -50,6 +51,7 @@ def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     """Write every lead the run changed: state, and its summary in the index and account."""
     for state in view.dirty.values():
         fields = summary_of(state, rules)
+        predict_summary(state, rules, fields)
         list_lead(ws, view.pk, state, fields)  # before the state is dumped: it notes the stage
         ws.set(view.pk.lead(state.lead_id), state.dumps())
         summary = orjson.dumps(fields)
