@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     topic_events: str = "leadpulse.events"
     topic_alerts: str = "leadpulse.alerts"
     topic_dlq: str = "leadpulse.alerts.dlq"
+    topic_outcomes: str = "leadpulse.outcomes"
     scorer_group: str = "leadpulse-scorer"
     # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
     scorer_lead_cache: int = Field(default=20_000, ge=0)
@@ -72,7 +73,12 @@ class Settings(BaseSettings):
 
     @property
     def topics(self) -> TopicNames:
-        return TopicNames(events=self.topic_events, alerts=self.topic_alerts, dlq=self.topic_dlq)
+        return TopicNames(
+            events=self.topic_events,
+            alerts=self.topic_alerts,
+            dlq=self.topic_dlq,
+            outcomes=self.topic_outcomes,
+        )
 
     @property
     def base_url(self) -> str:

@@ -27,6 +27,7 @@ from scorer.keys import META
 from scorer.lead_cache import LeadCache
 from scorer.metrics import BATCH_FAILURES, READY, RETRY_WAITS
 from scorer.outbox import Outbox
+from scorer.predict.live import refresh as refresh_models
 from scorer.predict.trainer import run_trainer
 from scorer.scripts import Scripts, connect_redis
 
@@ -147,6 +148,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         consumer.subscribe([settings.topics.events], listener=loop.listener)
         await consumer.start()
         stack.push_async_callback(consumer.stop)
+        await refresh_models(redis, force=True)  # this Valkey's models, not a previous one's
         trainer = asyncio.create_task(run_trainer(settings, redis, stop), name="trainer")
         trainer.add_done_callback(_trainer_done)
         stack.push_async_callback(_finish_trainer, trainer)

@@ -64,8 +64,6 @@ class LeadState:
     held: str | None = None
     # where the list index (`lead_index.list_lead`) holds the lead on this partition
     listed: str | None = None
-    # the decision snapshot awaiting its outcome (`scorer.predict.examples.Snapshot`)
-    decision: dict[str, Any] | None = None
     # the live model's prediction as of the lead's last change (`scorer.predict.live`)
     prediction: dict[str, Any] | None = None
 

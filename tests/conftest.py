@@ -90,6 +90,7 @@ def settings_factory(broker: EmbeddedBroker, tmp_path: Path) -> SettingsFactory:
             "topic_events": f"t{suffix}.events",
             "topic_alerts": f"t{suffix}.alerts",
             "topic_dlq": f"t{suffix}.dlq",
+            "topic_outcomes": f"t{suffix}.outcomes",
             "scorer_group": f"g{suffix}.scorer",
             "router_group": f"g{suffix}.router",
             "data_dir": tmp_path / "data",

@@ -1,9 +1,9 @@
 """Training examples on `leadpulse.outcomes`: a decision snapshot joined with its outcome.
 
-The snapshot is taken when the lead enters the decision stage (`mql` by default) and is
-frozen: what the lead does afterwards never reaches the example (no leakage). The
-example id is the lead and the snapshot's time, so a replayed or re-walked outcome writes
-the same id and the trainer keeps one example per id.
+The snapshot describes the lead at its decision (entering `mql` by default) from what it
+had done up to then (`features.features_of`), never after (no leakage). The example id is
+the lead and the decision's time, so a replayed or re-walked outcome writes the same id and
+the trainer keeps one example per id.
 """
 
 from __future__ import annotations

@@ -1,23 +1,24 @@
 """A lead's features for the predictive score: pure, binary, named `kind:value`.
 
-Taken from the lead's state as it is at a moment (the decision snapshot, or now for a live
-prediction): rule hits and engagement band, fit rules, fit traits (industry, size band,
-seniority, email domain kind), consideration stage, top interests, first channel and
-campaign, account, and recency and velocity. Nothing here reads the clock: `t` is the
-moment the features describe, so a snapshot never sees what came after it.
+At a moment `t` (the decision, or the lead's latest event for a live prediction):
+engagement band, page views, nurturing, engaging, fast-pass and webinar events, velocity
+and age, all from the lead's steps up to `t`; fit rules and fit traits (industry, size
+band, seniority, email domain kind); first channel and campaign; account. Traits are
+as they are now: a person's title or company, not something it did after the decision.
+Consideration stage and interests are not used: the state keeps them as running counts
+with no time, so they would let post-decision visits leak into a snapshot.
 """
 
 from __future__ import annotations
 
 import re
 
-from scorer.content import lead_consideration, top_interests
 from scorer.context import Rules
-from scorer.decay import DAY, value_at
+from scorer.decay import DAY
 from scorer.rules import email_domain
 from scorer.state import LeadState
 
-__all__ = ["features_of"]
+__all__ = ["features_of", "score_at"]
 
 _SENIOR = re.compile(r"(?i)\b(vp|vice president|director|head of|chief|c[tmfie]o|founder)\b")
 _MANAGER = re.compile(r"(?i)\bmanager\b")
@@ -59,20 +60,59 @@ def _domain_kind(state: LeadState, rules: Rules) -> str:
     return "business"
 
 
+def _decayed(points: float, age: float, half_life_days: float) -> float:
+    return points * 0.5 ** (age / (half_life_days * DAY)) if age > 0 else points
+
+
+def score_at(state: LeadState, rules: Rules, t: float) -> float:
+    """The primary model's score at `t` from the lead's steps up to `t` alone."""
+    model = rules.compiled.models[0]
+    name, half_life = model.name, model.model.half_life_days
+    engagement = fit = 0.0
+    for step in state.steps:
+        at = float(step[0])
+        if at > t:
+            break
+        engagement += _decayed(float(step[3].get(name, 0.0)), t - at, half_life)
+        if step[4]:
+            fit = float(step[4].get(name, fit))
+    return engagement + fit
+
+
 def features_of(state: LeadState, rules: Rules, t: float) -> list[str]:
-    """The lead's features at `t`, sorted (so equal states give equal lists)."""
+    """The lead's features at `t`, sorted (so equal inputs give equal lists).
+
+    Behaviour comes from the lead's steps up to `t` only (its stage-relevant record of
+    each event, in event-time order), so the same moment gives the same features however
+    the lead got there: live, re-walked after a merge, or rescored."""
     out: set[str] = set()
     model = rules.compiled.models[0]
-    ms = state.models.get(model.name)
+    half_life = model.model.half_life_days
     engagement = 0.0
-    if ms is not None:
-        for rule, (value, _last) in ms.engagement.items():
-            points = value_at(value, ms.anchor, t, ms.half_life_days)
-            engagement += points
-            if points > 0.5:
-                out.add(f"rule:{rule}")
-        out.update(f"fit:{rule}" for rule, points in ms.fit.items() if points)
+    flags: dict[str, int] = {}
+    recent = 0
+    for step in state.steps:
+        at = float(step[0])
+        if at > t:
+            break
+        engagement += _decayed(float(step[3].get(model.name, 0.0)), t - at, half_life)
+        for flag in str(step[2]):
+            flags[flag] = flags.get(flag, 0) + 1
+        recent += at > t - 7 * DAY
     out.add(f"engagement:{_band(engagement, (25, 50, 100, 150))}")
+    out.add(f"pages:{_band(flags.get('p', 0), (2, 5, 10, 20))}")
+    out.add(f"nurturing:{min(flags.get('n', 0), 3)}")
+    out.add(f"engaging:{_band(flags.get('e', 0), (3, 6, 12, 24))}")
+    if flags.get("f"):
+        out.add("fast_pass:yes")
+    if flags.get("w"):
+        out.add("webinar_attended:yes")
+    out.add(f"velocity7d:{_band(recent, (2, 5, 10, 20))}")
+    out.add(f"age:{_band((t - state.created) / DAY, (1, 7, 14, 28))}d")
+    ms = state.models.get(model.name)
+    if ms is not None:
+        # Fit rules read traits, which describe the person rather than what it did.
+        out.update(f"fit:{rule}" for rule, points in ms.fit.items() if points)
     traits = state.traits
     if traits.get("industry"):
         out.add(f"industry:{str(traits['industry']).lower()}")
@@ -81,8 +121,6 @@ def features_of(state: LeadState, rules: Rules, t: float) -> list[str]:
         out.add(f"size:{size}")
     out.add(f"seniority:{_seniority(traits.get('title'))}")
     out.add(f"domain:{_domain_kind(state, rules)}")
-    out.add(f"consideration:{lead_consideration(state.consideration) or 'none'}")
-    out.update(f"interest:{topic}" for topic in top_interests(state.topics))
     if state.history:
         first = state.history[0]
         out.add(f"source:{first[4] if len(first) > 4 and first[4] else 'direct'}")
@@ -90,7 +128,4 @@ def features_of(state: LeadState, rules: Rules, t: float) -> list[str]:
             out.add(f"campaign:{first[5]}")
     if state.account:
         out.add("account:known")
-    recent = sum(1 for step in state.steps if t - 7 * DAY <= float(step[0]) <= t)
-    out.add(f"velocity7d:{_band(recent, (2, 5, 10, 20))}")
-    out.add(f"age:{_band((t - state.created) / DAY, (1, 7, 14, 28))}d")
     return sorted(out)

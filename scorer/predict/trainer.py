@@ -42,7 +42,9 @@ def _decode(raw: bytes | None) -> Example | None:
 
 
 async def read_examples(settings: Settings) -> list[Example]:
-    """Every example on the outcomes topic, from its start to its end now."""
+    """Every example on the outcomes topic, from its start to its end now: past the end
+    offset the broker reports and until a fetch finds nothing more (the embedded broker
+    may report the end of the last batch it stored, not of the last record)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
     )
@@ -53,13 +55,11 @@ async def read_examples(settings: Settings) -> list[Example]:
         await consumer.seek_to_beginning(tp)
         end = (await consumer.end_offsets([tp]))[tp]
         examples: list[Example] = []
-        while await consumer.position(tp) < end:
-            records = await consumer.getmany(tp, timeout_ms=500)
-            for record in records.get(tp, []):
-                example = _decode(record.value)
-                if example is not None:
-                    examples.append(example)
-        return examples
+        while True:
+            records = (await consumer.getmany(tp, timeout_ms=500)).get(tp, [])
+            examples.extend(e for e in map(_decode, (r.value for r in records)) if e)
+            if not records and await consumer.position(tp) >= end:
+                return examples
     finally:
         await consumer.stop()
 

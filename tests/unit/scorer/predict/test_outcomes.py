@@ -60,7 +60,7 @@ def test_a_won_deal_becomes_one_positive_example_of_the_mql_snapshot() -> None:
     assert example.label == 1 and example.outcome == "won"
     assert example.snapshot.stage == "mql"
     assert example.snapshot.at == at(10).timestamp()
-    assert {"rule:demo_requested", "seniority:senior", "industry:software"} <= set(
+    assert {"fast_pass:yes", "seniority:senior", "industry:software"} <= set(
         example.snapshot.features
     )
 
@@ -85,7 +85,7 @@ def test_activity_after_the_snapshot_changes_no_example() -> None:
     (busy,) = _examples(_journey("l@acme.example", later, "won"))
     (quiet,) = _examples(_journey("l@acme.example", [], "won"))
     assert busy.snapshot == quiet.snapshot
-    assert "rule:webinar_attended" not in busy.snapshot.features
+    assert "webinar_attended:yes" not in busy.snapshot.features
 
 
 @pytest.mark.usefixtures("no_model")
@@ -104,7 +104,7 @@ def test_the_mql_alert_carries_the_live_models_prediction() -> None:
         version=7,
         kind="ftrl",
         intercept=-1.0,
-        weights={"rule:demo_requested": 0.8, "seniority:senior": 0.6, "domain:free": -1.0},
+        weights={"fast_pass:yes": 0.8, "seniority:senior": 0.6, "domain:free": -1.0},
         examples=300,
         positives=100,
     )
@@ -115,6 +115,6 @@ def test_the_mql_alert_carries_the_live_models_prediction() -> None:
     assert prediction["version"] == 7 and prediction["model"] == "default"
     assert prediction["p_convert"] == pytest.approx(1 / (1 + 2.718281828459045**-0.4))
     assert [f["feature"] for f in prediction["factors"]] == [
-        "rule:demo_requested",
+        "fast_pass:yes",
         "seniority:senior",
     ]
