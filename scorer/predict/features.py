@@ -22,6 +22,7 @@ __all__ = ["features_of", "score_at"]
 
 _SENIOR = re.compile(r"(?i)\b(vp|vice president|director|head of|chief|c[tmfie]o|founder)\b")
 _MANAGER = re.compile(r"(?i)\bmanager\b")
+_JUNIOR = re.compile(r"(?i)\b(analyst|associate|assistant|intern|coordinator|junior)\b")
 
 
 def _band(value: float, edges: tuple[float, ...]) -> str:
@@ -45,6 +46,8 @@ def _seniority(title: object) -> str:
         return "senior"
     if _MANAGER.search(text):
         return "manager"
+    if _JUNIOR.search(text):
+        return "junior"
     return "other" if text else "unknown"
 
 
