@@ -11,6 +11,7 @@ with no time, so they would let post-decision visits leak into a snapshot.
 
 from __future__ import annotations
 
+import math
 import re
 
 from scorer.context import Rules
@@ -63,20 +64,20 @@ def _domain_kind(state: LeadState, rules: Rules) -> str:
     return "business"
 
 
-def _decayed(points: float, age: float, half_life_days: float) -> float:
-    return points * 0.5 ** (age / (half_life_days * DAY)) if age > 0 else points
+def _decay_rate(half_life_days: float) -> float:
+    return math.log(2) / (half_life_days * DAY)
 
 
 def score_at(state: LeadState, rules: Rules, t: float) -> float:
     """The primary model's score at `t` from the lead's steps up to `t` alone."""
     model = rules.compiled.models[0]
-    name, half_life = model.name, model.model.half_life_days
+    name, rate = model.name, _decay_rate(model.model.half_life_days)
     engagement = fit = 0.0
     for step in state.steps:
         at = float(step[0])
         if at > t:
             break
-        engagement += _decayed(float(step[3].get(name, 0.0)), t - at, half_life)
+        engagement += float(step[3].get(name, 0.0)) * math.exp(-rate * (t - at))
         if step[4]:
             fit = float(step[4].get(name, fit))
     return engagement + fit
@@ -90,26 +91,34 @@ def features_of(state: LeadState, rules: Rules, t: float) -> list[str]:
     the lead got there: live, re-walked after a merge, or rescored."""
     out: set[str] = set()
     model = rules.compiled.models[0]
-    half_life = model.model.half_life_days
+    name, rate = model.name, _decay_rate(model.model.half_life_days)
+    week = t - 7 * DAY
     engagement = 0.0
-    flags: dict[str, int] = {}
-    recent = 0
-    for step in state.steps:
-        at = float(step[0])
+    pages = nurturing = engaging = recent = 0
+    fast_pass = webinar = False
+    for step in state.steps:  # the hot loop of a prediction: plain comparisons only
+        at = step[0]
         if at > t:
             break
-        engagement += _decayed(float(step[3].get(model.name, 0.0)), t - at, half_life)
-        for flag in str(step[2]):
-            flags[flag] = flags.get(flag, 0) + 1
-        recent += at > t - 7 * DAY
-    out.add(f"engagement:{_band(engagement, (25, 50, 100, 150))}")
-    out.add(f"pages:{_band(flags.get('p', 0), (2, 5, 10, 20))}")
-    out.add(f"nurturing:{min(flags.get('n', 0), 3)}")
-    out.add(f"engaging:{_band(flags.get('e', 0), (3, 6, 12, 24))}")
-    if flags.get("f"):
+        points = step[3].get(name)
+        if points:
+            engagement += points * math.exp(-rate * (t - at))
+        flags = step[2]
+        if flags:
+            pages += "p" in flags
+            nurturing += "n" in flags
+            engaging += "e" in flags
+            fast_pass = fast_pass or "f" in flags
+            webinar = webinar or "w" in flags
+        recent += at > week
+    out.add(f"pages:{_band(pages, (2, 5, 10, 20))}")
+    out.add(f"nurturing:{min(nurturing, 3)}")
+    out.add(f"engaging:{_band(engaging, (3, 6, 12, 24))}")
+    if fast_pass:
         out.add("fast_pass:yes")
-    if flags.get("w"):
+    if webinar:
         out.add("webinar_attended:yes")
+    out.add(f"engagement:{_band(engagement, (25, 50, 100, 150))}")
     out.add(f"velocity7d:{_band(recent, (2, 5, 10, 20))}")
     out.add(f"age:{_band((t - state.created) / DAY, (1, 7, 14, 28))}d")
     ms = state.models.get(model.name)

@@ -18,6 +18,7 @@ from scorer.predict.examples import NEGATIVE, POSITIVE, Example, Snapshot, encod
 from scorer.predict.features import features_of, score_at
 from scorer.predict.live import predict_lead
 from scorer.predict.registry import DEFAULT_MODEL
+from scorer.predict.summary import identified
 from scorer.state import LeadState
 from scorer.steps import Entry
 from scorer.writes import WriteSet
@@ -76,4 +77,6 @@ def note_stage_move(
         value = encode_example(example)
         msg_id = f"ex:{example.example_id}"
         queue_outbound(view, ws, Outbound(msg_id, OUTCOMES_TOPIC, state.lead_id, value))
-    state.prediction = predict_lead(state, rules, t)
+    if identified(state):
+        state.prediction = predict_lead(state, rules, t)
+        state.predicted = None  # the run's end predicts again, on the new stage
