@@ -25,6 +25,7 @@ from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_list import ListQuery, list_page, sort_rows
 from scorer.lead_walk import iso, summary_row
 from scorer.predict.listing import by_p_convert
+from scorer.predict.model_page import model_page_data
 from scorer.state import LeadState
 from scorer.steps import stage_entry
 
@@ -245,6 +246,11 @@ async def list_leads(
     else:
         page, total = await list_page(redis, await _partitions(redis), query, at)
     return {"leads": page, "total": total, "offset": offset, "limit": limit}
+
+
+async def get_model(redis: Any) -> dict[str, Any]:
+    """The predictive score's live and shadow versions and its latest backtest."""
+    return await model_page_data(redis)
 
 
 async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ Keys (`{name}` is the model's name, a hash tag):
   lp:predict:{name}:live      the version predictions show (absent: no prediction)
   lp:predict:{name}:shadow    a version computed beside it and reported, never shown
   lp:predict:{name}:log       the newest 100 changes, JSON, newest first
+  lp:predict:{name}:report    the backtest of the newest version trained (`report.Backtest`)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ModelKeys:
         self.live = prefix + "live"
         self.shadow = prefix + "shadow"
         self.log = prefix + "log"
+        self.report = prefix + "report"
 
 
 def _int(raw: Any) -> int | None:

@@ -20,7 +20,9 @@ from aiokafka.abc import ConsumerRebalanceListener
 from leadpulse.settings import Settings
 from scorer.predict.examples import Example, decode_example
 from scorer.predict.learn import train
+from scorer.predict.model_page import store_backtest
 from scorer.predict.registry import DEFAULT_MODEL, publish
+from scorer.predict.report import backtest
 from scorer.predict.weights import LinearModel
 
 __all__ = ["TRAINER_GROUP", "read_examples", "run_trainer", "train_and_publish"]
@@ -73,6 +75,9 @@ async def train_and_publish(
     started = time.perf_counter()
     model = train(examples, name)
     version = await publish(redis, model, shadow=shadow)
+    result = backtest(examples)
+    if result is not None:
+        await store_backtest(redis, result, name)
     log.info(
         "model_trained",
         model=name,
