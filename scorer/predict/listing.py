@@ -17,8 +17,6 @@ def by_p_convert(
     wanted = account.lower() if account is not None else None
     kept = []
     for row in rows:
-        row.setdefault("p_convert", None)
-        row.setdefault("tier", None)
         p = row["p_convert"]
         if wanted is not None and row["account"] != wanted:
             continue
