@@ -60,8 +60,9 @@ async def list_leads(
     sort: str = "score",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    min_p_convert: Annotated[float | None, Query(ge=0, le=1, allow_inf_nan=False)] = None,
 ) -> dict[str, Any]:
-    """Leads filtered by stage, score, account or consideration stage; paged."""
+    """Leads filtered by stage, score, account, consideration stage or p_convert; paged."""
     if stage is not None and stage not in STAGES:
         raise BadInput(f"stage must be one of {', '.join(STAGES)}", field="stage")
     if consideration is not None and consideration not in ("early", "mid", "late"):
@@ -77,6 +78,7 @@ async def list_leads(
         sort=sort,
         offset=offset,
         limit=limit,
+        min_p_convert=min_p_convert,
     )
 
 

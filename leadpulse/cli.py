@@ -17,6 +17,7 @@ from leadpulse.config import ConfigError, LeadPulseConfig, load_config
 from leadpulse.crm_commands import crm_app
 from leadpulse.dev_state import missing_addresses, with_dev_state
 from leadpulse.logs import configure_logging
+from leadpulse.model_cli import model_app
 from leadpulse.settings import Settings, with_dev_keys
 
 __all__ = ["app", "main"]
@@ -29,6 +30,7 @@ app = typer.Typer(
 dlq_app = typer.Typer(help="Alerts that could not be delivered.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(crm_app, name="crm")
+app.add_typer(model_app, name="model")
 console = Console(stderr=True)
 
 Service = Callable[[Settings, LeadPulseConfig, asyncio.Event], Awaitable[None]]

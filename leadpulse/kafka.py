@@ -48,6 +48,9 @@ async def ensure_topics(settings: Settings) -> None:
             )
             if name not in existing
         ]
+        if topics.outcomes not in existing:
+            # One partition: the trainer reads every outcome in one order.
+            wanted.append(NewTopic(topics.outcomes, 1, settings.kafka_replication))
         if wanted:
             # Another process may have created them first.
             with contextlib.suppress(TopicAlreadyExistsError):

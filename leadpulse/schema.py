@@ -98,6 +98,7 @@ class TopicNames(_Message):
     # Lead changes for CRM connectors (scorer -> router), and those a connector gave up on.
     lead_changes: str = "leadpulse.lead-changes"
     crm_dlq: str = "leadpulse.lead-changes.dlq"
+    outcomes: str = "leadpulse.outcomes"
 
 
 class Identity(_Message):
@@ -230,6 +231,9 @@ class AlertLead(_Message):
     # Traits routing may look at (country, region, company_size, industry, ...).
     attributes: dict[str, str] = Field(default_factory=dict)
     nurture_paused_until: datetime | None = None
+    # The predictive score: {p_convert, tier, model, version, intercept, factors, rest};
+    # absent until a model is live.
+    prediction: dict[str, Any] | None = None
 
 
 class Alert(_Message):

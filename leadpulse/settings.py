@@ -36,10 +36,13 @@ class Settings(BaseSettings):
     topic_dlq: str = "leadpulse.alerts.dlq"
     topic_lead_changes: str = "leadpulse.lead-changes"
     topic_crm_dlq: str = "leadpulse.lead-changes.dlq"
+    topic_outcomes: str = "leadpulse.outcomes"
     scorer_group: str = "leadpulse-scorer"
     # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
     scorer_lead_cache: int = Field(default=20_000, ge=0)
     router_group: str = "leadpulse-router"
+    # New predictive-score versions wait in shadow for `leadpulse model promote` (else live).
+    predict_shadow: bool = False
 
     redis_url: str | None = None
     redis_cluster: bool = False
@@ -90,6 +93,7 @@ class Settings(BaseSettings):
             dlq=self.topic_dlq,
             lead_changes=self.topic_lead_changes,
             crm_dlq=self.topic_crm_dlq,
+            outcomes=self.topic_outcomes,
         )
 
     @property

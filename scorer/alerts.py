@@ -90,6 +90,7 @@ def lead_summary_data(
         "nurture_paused_until": _utc(state.paused_until).isoformat()
         if state.paused_until
         else None,
+        "prediction": state.prediction,
     }
 
 

@@ -32,6 +32,7 @@ from scorer.lead_cache import LeadCache
 from scorer.log_check import LogCheck
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
 from scorer.outbox import Outbox
+from scorer.predict.live import refresh as refresh_models
 from scorer.scripts import Scripts
 from scorer.sla import fire_due_timers
 
@@ -233,6 +234,7 @@ class ScorerLoop:
         batches = {p: messages for p, messages in batches.items() if messages}
         if batches:
             topic = next(iter(records)).topic
+            await refresh_models(self._redis)
             results = await apply_batch(
                 self._redis,
                 self._scripts,

@@ -38,6 +38,7 @@ def summary_row(raw: bytes, now: float) -> dict[str, Any]:
     for name in ("stage_at", "last_seen", "created", "paused_until"):
         row[name] = iso(row.get(name))
     row["nurture_paused_until"] = row.pop("paused_until")
+    row.setdefault("p_convert", None)  # the predictive score, once a model is live
     return row
 
 

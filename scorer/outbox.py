@@ -40,6 +40,8 @@ class Outbox:
     def _topic(self, kind: str) -> str:
         if kind == "lead_changes":
             return self._topics.lead_changes
+        if kind == "outcomes":
+            return self._topics.outcomes
         return self._topics.alerts if kind == "alerts" else self._topics.events
 
     async def publish(self, partition: int, messages: list[Outbound]) -> None:

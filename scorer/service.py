@@ -28,6 +28,8 @@ from scorer.keys import META
 from scorer.lead_cache import LeadCache
 from scorer.metrics import BATCH_FAILURES, READY, RETRY_WAITS
 from scorer.outbox import Outbox
+from scorer.predict.live import refresh as refresh_models
+from scorer.predict.trainer import run_trainer
 from scorer.scripts import Scripts, connect_redis
 
 __all__ = ["consumer_options", "open_loop", "open_redis", "retry_delay", "run", "settle_heap"]
@@ -106,6 +108,17 @@ async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
         await asyncio.wait_for(stop.wait(), delay)
 
 
+def _trainer_done(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("trainer_failed", error=type(task.exception()).__name__)
+
+
+async def _finish_trainer(task: asyncio.Task[None]) -> None:
+    """Stop is set by now: the trainer ends its poll; a failed one was logged already."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 5)
+
+
 @contextlib.asynccontextmanager
 async def open_loop(settings: Settings, config: LeadPulseConfig) -> AsyncIterator[ScorerLoop]:
     """The scorer's parts connected and started: Valkey with its scripts, the outbox's
@@ -149,6 +162,10 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         stack.push_async_callback(health.stop)
         loop = await stack.enter_async_context(open_loop(settings, config))
         started.append(loop)
+        await refresh_models(loop.redis, force=True)  # this Valkey's models, not a previous one's
+        trainer = asyncio.create_task(run_trainer(settings, loop.redis, stop), name="trainer")
+        trainer.add_done_callback(_trainer_done)
+        stack.push_async_callback(_finish_trainer, trainer)
         settle_heap()
         log.info("scorer_started", group=settings.scorer_group, topic=settings.topics.events)
         failures = 0

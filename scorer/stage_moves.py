@@ -18,6 +18,7 @@ from scorer.context import PartitionView, Rules
 from scorer.decay import DAY
 from scorer.facts import EventFacts
 from scorer.funnel import record_entry
+from scorer.predict.outcomes import note_stage_move
 from scorer.restage import restage
 from scorer.rules import disqualified_by, email_domain
 from scorer.scoring import model_total
@@ -60,6 +61,7 @@ def move_stage(
     A second recycle (lost or not now again) restarts the pause: no new entry."""
     t = facts.t
     previous = state.stage
+    note_stage_move(ws, view, state, rules, to, reason, t)
     if to == "recycle":
         state.paused_until = t + rules.config.stages.pause_days * DAY
         state.lost = reason == "crm:lost"

@@ -66,6 +66,10 @@ class LeadState:
     listed: str | None = None
     # what the last lead change for CRM connectors carried (`crm_changes`)
     crm: list[Any] | None = None
+    # the live model's prediction as of the lead's last change (`scorer.predict.live`)
+    prediction: dict[str, Any] | None = None
+    # what that prediction was made on: [version, stage, traits digest, changes since]
+    predicted: list[Any] | None = None
 
     def dumps(self) -> bytes:
         return orjson.dumps(self)

@@ -24,6 +24,8 @@ from scorer.funnel_report import funnel_report
 from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_list import ListQuery, list_page, sort_rows
 from scorer.lead_walk import iso, summary_row
+from scorer.predict.listing import by_p_convert
+from scorer.predict.model_page import model_page_data
 from scorer.state import LeadState
 from scorer.steps import stage_entry
 
@@ -38,7 +40,7 @@ __all__ = [
     "score_view",
 ]
 
-SORTS = ("score", "last_seen", "created", "recent")
+SORTS = ("score", "last_seen", "created", "recent", "p_convert")
 
 
 def _text(value: Any) -> str:
@@ -175,6 +177,7 @@ async def get_lead(
         "email": state.email,
         "stage": state.stage,
         "score": score_view(state, time.time() if now is None else now),
+        **({"prediction": state.prediction} if state.prediction is not None else {}),
         "threshold": float(threshold) if threshold is not None else None,
         "stage_history": [stage_entry(entry) for entry in state.history],
         "timeline": timeline,
@@ -225,8 +228,9 @@ async def list_leads(
     offset: int = 0,
     limit: int = 50,
     now: float | None = None,
+    min_p_convert: float | None = None,
 ) -> dict[str, Any]:
-    """Leads filtered and sorted (score, last_seen or created; highest first), paged.
+    """Leads filtered and sorted (score, last_seen, created or p_convert; highest first).
 
     Scores are decayed to `now` (default: the current time). Reads only what the page
     needs from the list index (`scorer.lead_list`), except for an account's people.
@@ -237,7 +241,11 @@ async def list_leads(
         raise ValueError("min_score must be a finite number")
     at = time.time() if now is None else now
     query = ListQuery(stage, min_score, consideration, sort, offset, limit)
-    if account is not None:
+    if sort == "p_convert" or min_p_convert is not None:
+        page, total = by_p_convert(
+            await _all_summaries(redis, lambda pk: pk.index, at), query, min_p_convert, account
+        )
+    elif account is not None:
         # An account's people have their own hash: read those, not every lead.
         wanted = account.lower()
         rows = await _all_summaries(redis, lambda pk: pk.account(wanted), at)
@@ -247,6 +255,11 @@ async def list_leads(
     else:
         page, total = await list_page(redis, await _partitions(redis), query, at)
     return {"leads": page, "total": total, "offset": offset, "limit": limit}
+
+
+async def get_model(redis: Any) -> dict[str, Any]:
+    """The predictive score's live and shadow versions and its latest backtest."""
+    return await model_page_data(redis)
 
 
 async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:

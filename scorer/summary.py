@@ -14,6 +14,7 @@ from scorer.content import lead_consideration, top_interests
 from scorer.context import PartitionView, Rules
 from scorer.crm_changes import queue_lead_change
 from scorer.lead_index import list_lead, unlist_lead
+from scorer.predict.summary import predict_summary
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
@@ -52,6 +53,7 @@ def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     for state in view.dirty.values():
         queue_lead_change(ws, view, state, rules)  # before the state is dumped: it notes it
         fields = summary_of(state, rules)
+        predict_summary(state, rules, fields)
         list_lead(ws, view.pk, state, fields)  # before the state is dumped: it notes the stage
         ws.set(view.pk.lead(state.lead_id), state.dumps())
         summary = orjson.dumps(fields)

@@ -92,6 +92,7 @@ def settings_factory(broker: EmbeddedBroker, tmp_path: Path) -> SettingsFactory:
             "topic_dlq": f"t{suffix}.dlq",
             "topic_lead_changes": f"t{suffix}.lead-changes",
             "topic_crm_dlq": f"t{suffix}.crm-dlq",
+            "topic_outcomes": f"t{suffix}.outcomes",
             "scorer_group": f"g{suffix}.scorer",
             "router_group": f"g{suffix}.router",
             "data_dir": tmp_path / "data",

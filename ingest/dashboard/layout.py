@@ -63,6 +63,7 @@ _NAV = [
     ("funnel", "/dashboard", "Funnel"),
     ("leads", "/dashboard/leads", "Leads"),
     ("alerts", "/dashboard/alerts", "Alerts"),
+    ("model", "/dashboard/model", "Model"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from leadpulse.journeys import make_journeys
+from leadpulse.journeys import make_journeys, make_population
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -57,3 +57,21 @@ def test_crm_events_name_the_lead_by_email() -> None:
         if step.channel == "crm":
             assert "@" in step.body["email"]
             assert step.body["owner"].endswith("@sales.example")
+
+
+def test_won_deals_follow_the_hidden_propensity() -> None:
+    """Sales win in proportion to each lead's hidden propensity: a demo's ground truth."""
+    population = make_population(3000, now=NOW, to_sales=True)
+    won = {s.body["email"] for s in population.steps if s.body.get("type") == "won"}
+    ended = {
+        s.body["email"]
+        for s in population.steps
+        if s.body.get("type") in ("won", "lost", "not_now", "disqualified")
+    }
+    assert len(ended) == 3000
+    expected = sum(population.propensity[email] for email in ended)
+    assert abs(len(won) - expected) < 3 * expected**0.5
+    high = [e for e in ended if population.propensity[e] > 0.6]
+    low = [e for e in ended if population.propensity[e] < 0.2]
+    assert sum(e in won for e in high) / len(high) > 0.6
+    assert sum(e in won for e in low) / len(low) < 0.2

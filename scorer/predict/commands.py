@@ -1,0 +1,75 @@
+"""What `leadpulse model ...` does, as data: status, backtest, train, promote, roll back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadpulse.settings import Settings
+from scorer.predict import registry
+from scorer.predict.report import Backtest, backtest
+from scorer.predict.trainer import read_examples, train_and_publish
+from scorer.scripts import connect_redis
+
+__all__ = ["model_backtest", "model_promote", "model_rollback", "model_status", "model_train"]
+
+
+def _redis(settings: Settings) -> Any:
+    if settings.redis_url is None:
+        raise ValueError("LP_REDIS_URL is not set")
+    return connect_redis(settings.redis_url, settings.redis_cluster)
+
+
+async def model_status(settings: Settings, name: str = registry.DEFAULT_MODEL) -> dict[str, Any]:
+    """Live and shadow versions, every version's summary, the recent changes."""
+    redis = _redis(settings)
+    try:
+        live, shadow = await registry.read_pointers(redis, name)
+        return {
+            "model": name,
+            "live": live,
+            "shadow": shadow,
+            "versions": [
+                {
+                    "version": m.version,
+                    "kind": m.kind,
+                    "examples": m.examples,
+                    "positives": m.positives,
+                    "features": len(m.weights),
+                    "trained_until": m.trained_until,
+                }
+                for m in await registry.versions(redis, name)
+            ],
+            "history": await registry.history(redis, name),
+        }
+    finally:
+        await redis.aclose()
+
+
+async def model_backtest(settings: Settings, split: float = 0.5) -> Backtest | None:
+    return backtest(await read_examples(settings), split)
+
+
+async def model_train(settings: Settings, *, shadow: bool) -> int | None:
+    """Train on the whole outcomes topic now and publish; the version, None if no outcome."""
+    redis = _redis(settings)
+    try:
+        published = await train_and_publish(redis, await read_examples(settings), shadow=shadow)
+        return published[1] if published else None
+    finally:
+        await redis.aclose()
+
+
+async def model_promote(settings: Settings, version: int) -> None:
+    redis = _redis(settings)
+    try:
+        await registry.promote(redis, registry.DEFAULT_MODEL, version)
+    finally:
+        await redis.aclose()
+
+
+async def model_rollback(settings: Settings, version: int) -> None:
+    redis = _redis(settings)
+    try:
+        await registry.rollback(redis, registry.DEFAULT_MODEL, version)
+    finally:
+        await redis.aclose()

@@ -1,0 +1,133 @@
+"""The one trainer: reads `leadpulse.outcomes` in order, trains, publishes a version.
+
+Every scorer process runs `run_trainer`, but the outcomes topic has one partition and the
+trainers share a consumer group, so one of them holds it and trains; the others wait.
+The model is a function of the examples alone (`learn.train` orders them canonically), so
+replaying the topic gives the same weights, and a trainer taking over rebuilds the same
+model from the start of the topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+
+from leadpulse.settings import Settings
+from scorer.predict.examples import Example, decode_example
+from scorer.predict.learn import train
+from scorer.predict.model_page import store_backtest
+from scorer.predict.registry import DEFAULT_MODEL, publish
+from scorer.predict.report import backtest
+from scorer.predict.weights import LinearModel
+
+__all__ = ["TRAINER_GROUP", "read_examples", "run_trainer", "train_and_publish"]
+
+log = structlog.get_logger("trainer")
+
+TRAINER_GROUP = "-trainer"  # after the scorer group's name
+RETRAIN_SECONDS = 2.0
+
+
+def _decode(raw: bytes | None) -> Example | None:
+    if raw is None:
+        return None
+    try:
+        return decode_example(raw)
+    except ValueError:
+        log.warning("outcome_unreadable")
+        return None
+
+
+async def read_examples(settings: Settings) -> list[Example]:
+    """Every example on the outcomes topic, from its start to its end now: past the end
+    offset the broker reports and until a fetch finds nothing more (the embedded broker
+    may report the end of the last batch it stored, not of the last record)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    try:
+        tp = TopicPartition(settings.topics.outcomes, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        examples: list[Example] = []
+        while True:
+            records = (await consumer.getmany(tp, timeout_ms=500)).get(tp, [])
+            examples.extend(e for e in map(_decode, (r.value for r in records)) if e)
+            if not records and await consumer.position(tp) >= end:
+                return examples
+    finally:
+        await consumer.stop()
+
+
+async def train_and_publish(
+    redis: Any, examples: list[Example], *, shadow: bool, name: str = DEFAULT_MODEL
+) -> tuple[LinearModel, int] | None:
+    """Train on `examples` and publish: (the model, its version); None without examples."""
+    if not examples:
+        return None
+    started = time.perf_counter()
+    model = train(examples, name)
+    version = await publish(redis, model, shadow=shadow)
+    result = backtest(examples)
+    if result is not None:
+        await store_backtest(redis, result, name)
+    log.info(
+        "model_trained",
+        model=name,
+        version=version,
+        kind=model.kind,
+        examples=model.examples,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return model, version
+
+
+class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, read the topic from its start again: the model is rebuilt whole."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, examples: list[Example]) -> None:
+        self._consumer = consumer
+        self._examples = examples
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self._examples.clear()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self._examples.clear()
+        if assigned:
+            await self._consumer.seek_to_beginning(*assigned)
+
+
+async def run_trainer(settings: Settings, redis: Any, stop: asyncio.Event) -> None:
+    """Train whenever new outcomes arrived (at most every RETRAIN_SECONDS) until `stop`."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=f"{settings.scorer_group}{TRAINER_GROUP}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+    )
+    examples: list[Example] = []
+    consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples))
+    await consumer.start()
+    try:
+        trained = 0
+        next_at = 0.0
+        while not stop.is_set():
+            records = await consumer.getmany(timeout_ms=500)
+            for items in records.values():
+                examples.extend(e for e in map(_decode, (r.value for r in items)) if e)
+            if len(examples) != trained and time.monotonic() >= next_at:
+                await train_and_publish(redis, list(examples), shadow=settings.predict_shadow)
+                trained = len(examples)
+                next_at = time.monotonic() + RETRAIN_SECONDS
+    finally:
+        await consumer.stop()

@@ -1,0 +1,120 @@
+"""Decision snapshots and outcome examples on the pure apply path (no Valkey, no Kafka)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from leadpulse.config import load_config
+from leadpulse.schema import Alert, EventEnvelope, decode
+from scorer.context import PartitionView, Rules
+from scorer.engine import apply_message
+from scorer.keys import PartitionKeys
+from scorer.predict.examples import Example, decode_example
+from scorer.predict.live import live_models
+from scorer.predict.weights import LinearModel
+from tests.unit.scorer.events import at, crm, identify, page, track
+
+RULES = Rules.from_config(load_config().scoring)
+TRAITS = {"title": "VP Marketing", "company_size": 450, "industry": "software"}
+
+
+def _apply(view: PartitionView, *events: EventEnvelope) -> None:
+    for offset, event in enumerate(events, start=view.stored_offset + 1):
+        apply_message(view, RULES, event.key, offset, event)
+        view.stored_offset = offset
+
+
+def _examples(view: PartitionView) -> list[Example]:
+    return [decode_example(m.value) for m in view.outbound if m.topic == "outcomes"]
+
+
+def _journey(email: str, after_mql: list[EventEnvelope], outcome: str) -> PartitionView:
+    view = PartitionView(PartitionKeys(0), -1)
+    _apply(
+        view,
+        identify(email=email, traits=TRAITS, when=at(0)),
+        page("/demo/pricing", email=email, when=at(5)),
+        track("Demo Requested", email=email, when=at(10)),  # fast pass: enters mql
+        *after_mql,
+        crm(outcome, email=email, when=at(days=20)),
+    )
+    return view
+
+
+@pytest.fixture
+def no_model() -> Iterator[None]:
+    models = live_models()
+    held = (models.live, models.shadow)
+    models.live = models.shadow = None
+    yield
+    models.live, models.shadow = held
+
+
+@pytest.mark.usefixtures("no_model")
+def test_a_won_deal_becomes_one_positive_example_of_the_mql_snapshot() -> None:
+    """Won after entering mql: one example, label 1, features as they were at mql."""
+    view = _journey("w@acme.example", [], "won")
+    (example,) = _examples(view)
+    assert example.label == 1 and example.outcome == "won"
+    assert example.snapshot.stage == "mql"
+    assert example.snapshot.at == at(10).timestamp()
+    assert {"fast_pass:yes", "seniority:senior", "industry:software"} <= set(
+        example.snapshot.features
+    )
+
+
+@pytest.mark.usefixtures("no_model")
+@pytest.mark.parametrize("outcome", ["lost", "disqualified", "not_now"])
+def test_lost_disqualified_and_not_now_are_negative(outcome: str) -> None:
+    """Every negative CRM outcome gives label 0."""
+    (example,) = _examples(_journey("n@acme.example", [], outcome))
+    assert example.label == 0
+
+
+@pytest.mark.usefixtures("no_model")
+def test_activity_after_the_snapshot_changes_no_example() -> None:
+    """Leakage: pricing visits, a webinar and a download after mql leave the example as
+    it would be without them."""
+    later = [
+        page("/demo/pricing", email="l@acme.example", when=at(days=2)),
+        track("Webinar Attended", email="l@acme.example", when=at(days=3)),
+        track("Content Downloaded", email="l@acme.example", when=at(days=4)),
+    ]
+    (busy,) = _examples(_journey("l@acme.example", later, "won"))
+    (quiet,) = _examples(_journey("l@acme.example", [], "won"))
+    assert busy.snapshot == quiet.snapshot
+    assert "webinar_attended:yes" not in busy.snapshot.features
+
+
+@pytest.mark.usefixtures("no_model")
+def test_no_model_no_prediction_in_the_alert() -> None:
+    """Until a model exists the mql alert carries no prediction."""
+    view = _journey("a@acme.example", [], "won")
+    alert = next(decode(Alert, m.value) for m in view.outbound if m.topic == "alerts")
+    assert alert.lead.prediction is None
+
+
+@pytest.mark.usefixtures("no_model")
+def test_the_mql_alert_carries_the_live_models_prediction() -> None:
+    """With a live model, the mql alert's lead has p_convert, tier, model and version."""
+    live_models().live = LinearModel(
+        name="default",
+        version=7,
+        kind="ftrl",
+        intercept=-1.0,
+        weights={"fast_pass:yes": 0.8, "seniority:senior": 0.6, "domain:free": -1.0},
+        examples=300,
+        positives=100,
+    )
+    view = _journey("p@acme.example", [], "won")
+    alert = next(decode(Alert, m.value) for m in view.outbound if m.topic == "alerts")
+    prediction = alert.lead.prediction
+    assert prediction is not None
+    assert prediction["version"] == 7 and prediction["model"] == "default"
+    assert prediction["p_convert"] == pytest.approx(1 / (1 + 2.718281828459045**-0.4))
+    assert [f["feature"] for f in prediction["factors"]] == [
+        "fast_pass:yes",
+        "seniority:senior",
+    ]
