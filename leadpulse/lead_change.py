@@ -46,6 +46,9 @@ class LeadChange(_Record):
     interests: list[str] = Field(default_factory=list)
     top_reasons: list[Reason] = Field(default_factory=list, max_length=3)
     last_alert: str | None = Field(default=None, description="type of the lead's last alert")
+    p_convert: float | None = Field(
+        default=None, ge=0, le=1, description="the live model's conversion probability"
+    )
 
     @property
     def reasons_text(self) -> str:

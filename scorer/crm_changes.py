@@ -82,6 +82,7 @@ def queue_lead_change(ws: WriteSet, view: PartitionView, state: LeadState, rules
         interests=top_interests(state.topics),
         top_reasons=[Reason(rule=rule, points=round(points, 2)) for rule, points, _ in top],
         last_alert=str(last_alert[0]) if last_alert else None,
+        p_convert=state.prediction["p_convert"] if state.prediction else None,
     )
     message = Outbound(change.change_id, "lead_changes", state.lead_id, encode(change))
     queue_outbound(view, ws, message)

@@ -51,9 +51,11 @@ def write_lead(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules
 def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     """Write every lead the run changed: state, and its summary in the index and account."""
     for state in view.dirty.values():
-        queue_lead_change(ws, view, state, rules)  # before the state is dumped: it notes it
         fields = summary_of(state, rules)
         predict_summary(state, rules, fields)
+        # After the prediction (the change carries it), before the state is dumped (it notes
+        # what it sent there).
+        queue_lead_change(ws, view, state, rules)
         list_lead(ws, view.pk, state, fields)  # before the state is dumped: it notes the stage
         ws.set(view.pk.lead(state.lead_id), state.dumps())
         summary = orjson.dumps(fields)

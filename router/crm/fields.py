@@ -35,6 +35,7 @@ PROPERTIES: tuple[PropertySpec, ...] = (
     PropertySpec("leadpulse_score", "LeadPulse score", "number", "number"),
     PropertySpec("leadpulse_engagement", "LeadPulse engagement", "number", "number"),
     PropertySpec("leadpulse_fit", "LeadPulse fit", "number", "number"),
+    PropertySpec("leadpulse_p_convert", "LeadPulse conversion probability", "number", "number"),
     PropertySpec("leadpulse_stage", "LeadPulse stage", "string", "text"),
     PropertySpec("leadpulse_consideration", "LeadPulse consideration", "string", "text"),
     PropertySpec("leadpulse_interests", "LeadPulse interests", "string", "text"),
@@ -59,6 +60,8 @@ def hubspot_properties(change: LeadChange, base_url: str) -> dict[str, str]:
         "leadpulse_score": _number(change.score),
         "leadpulse_engagement": _number(change.engagement),
         "leadpulse_fit": _number(change.fit),
+        # Empty until a model is live: HubSpot clears a number property set to "".
+        "leadpulse_p_convert": "" if change.p_convert is None else _number(change.p_convert),
         "leadpulse_stage": change.stage,
         "leadpulse_consideration": change.consideration or "",
         "leadpulse_interests": ";".join(change.interests),

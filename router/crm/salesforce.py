@@ -2,12 +2,12 @@
 of up to 200, and a converted Lead's Contact updated instead (a converted Lead is read-only).
 
 Custom fields (created by an admin, on Lead and on Contact): `leadpulse_score__c`,
-`leadpulse_engagement__c`, `leadpulse_fit__c` (Number), `leadpulse_stage__c`,
-`leadpulse_consideration__c`, `leadpulse_interests__c`, `leadpulse_last_alert__c`,
-`leadpulse_url__c`, `leadpulse_change_id__c` (Text), `leadpulse_top_reasons__c` (Text
-Area); on Lead also `LeadPulse_Id__c` (Text, External ID, Unique). A new Lead gets
-`LastName` from the email's local part and `Company` from its domain (required fields);
-later writes leave both to sales.
+`leadpulse_engagement__c`, `leadpulse_fit__c`, `leadpulse_p_convert__c` (Number),
+`leadpulse_stage__c`, `leadpulse_consideration__c`, `leadpulse_interests__c`,
+`leadpulse_last_alert__c`, `leadpulse_url__c`, `leadpulse_change_id__c` (Text),
+`leadpulse_top_reasons__c` (Text Area); on Lead also `LeadPulse_Id__c` (Text, External ID,
+Unique). A new Lead gets `LastName` from the email's local part and `Company` from its
+domain (required fields); later writes leave both to sales.
 """
 
 from __future__ import annotations
@@ -38,11 +38,14 @@ CHANGE_FIELD = "leadpulse_change_id__c"
 _CONVERTED = "CANNOT_UPDATE_CONVERTED_LEAD"
 
 
+_NUMBERS = ("leadpulse_score", "leadpulse_engagement", "leadpulse_fit", "leadpulse_p_convert")
+
+
 def _fields(change_props: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in change_props.items():
-        number = name in ("leadpulse_score", "leadpulse_engagement", "leadpulse_fit")
-        out[f"{name}__c"] = float(value) if number else value
+        number = name in _NUMBERS
+        out[f"{name}__c"] = (float(value) if value else None) if number else value
     return out
 
 

@@ -50,6 +50,7 @@ CUSTOM = (
     "leadpulse_score__c",
     "leadpulse_engagement__c",
     "leadpulse_fit__c",
+    "leadpulse_p_convert__c",
     "leadpulse_stage__c",
     "leadpulse_consideration__c",
     "leadpulse_interests__c",

@@ -85,12 +85,13 @@ def test_writes_put_back_go_first_and_merge_with_newer_changes() -> None:
 
 
 def test_hubspot_properties_carry_every_field_as_text() -> None:
-    """Score, parts, stage, consideration, interests, reasons, alert, link, change id."""
-    props = hubspot_properties(_change("ld_1", 4), "https://lp.example/")
+    """Score, parts, p_convert, stage, consideration, interests, reasons, alert, link, id."""
+    props = hubspot_properties(_change("ld_1", 4, p_convert=0.62), "https://lp.example/")
     assert props == {
         "leadpulse_score": "72.5",
         "leadpulse_engagement": "60",
         "leadpulse_fit": "12.5",
+        "leadpulse_p_convert": "0.62",
         "leadpulse_stage": "mql",
         "leadpulse_consideration": "late",
         "leadpulse_interests": "pricing;security",
