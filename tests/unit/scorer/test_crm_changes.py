@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from scorer.crm_changes import change_id, due_causes
+from leadpulse.config import load_config
+from leadpulse.lead_change import LeadChange
+from leadpulse.schema import decode
+from scorer.context import PartitionView, Rules
+from scorer.crm_changes import change_id, due_causes, queue_lead_change
+from scorer.keys import PartitionKeys
+from scorer.state import LeadState
+from scorer.writes import WriteSet
+from tests.unit.scorer.events import at
 
 SENT = [3, 40.0, "lead", "al_1"]
 
@@ -37,3 +45,15 @@ def test_the_first_change_of_a_lead_is_due() -> None:
 def test_change_ids_are_stable_per_lead_and_sequence() -> None:
     """A replay computes the same id; another sequence number gives another id."""
     assert change_id("ld_1", 4) == change_id("ld_1", 4) != change_id("ld_1", 5)
+
+
+def test_the_change_carries_the_leads_prediction() -> None:
+    """With a model live, the CRM gets the p_convert the lead's page shows."""
+    rules = Rules.from_config(load_config().scoring, crm_score_step=10.0)
+    view = PartitionView(PartitionKeys(0), -1)
+    state = LeadState("ld_1", at().timestamp(), email="ann@initech.example", stage="mql")
+    state.prediction = {"p_convert": 0.62, "tier": 1}
+    queue_lead_change(WriteSet(view.pk), view, state, rules)
+    (message,) = view.outbound
+    change = decode(LeadChange, message.value)
+    assert (message.topic, change.p_convert, change.stage) == ("lead_changes", 0.62, "mql")
