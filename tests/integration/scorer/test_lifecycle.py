@@ -75,7 +75,9 @@ async def test_demo_request_makes_an_mql_with_one_alert(
     lead = await _lead(redis, email, lambda lead: lead["stage"] == "mql", "mql")
     # Event times are in the past, so the mql's 24 h SLA has run out too: keep to mql.
     alerts = [a for a in await read_alerts(scorer_settings, expect=2) if a.type == "mql"]
-    assert len(alerts) == 1
+    # The outbox may publish an alert again after a rebalance (at-least-once transport);
+    # its id is the same, and the router delivers it once.
+    assert len({a.alert_id for a in alerts}) == 1
     alert = alerts[0]
     assert alert.lead.lead_id == lead["lead_id"] and alert.lead.stage == "mql"
     assert alert.reason == "fast_pass" and alert.lead.consideration == "mid"
