@@ -237,6 +237,20 @@ def cluster_node_port() -> int:
         return port
 
 
+def _start_node(node: EmbeddedValkey, attempts: int = 5) -> EmbeddedValkey:
+    """Start a cluster node; when its port or bus port was taken meanwhile (another
+    process's server or outgoing connection), start it again on other free ports."""
+    for _ in range(attempts - 1):
+        try:
+            node.start()
+        except RuntimeError:
+            node = EmbeddedValkey(node.data_dir, cluster_node_port(), cluster=True)
+        else:
+            return node
+    node.start()
+    return node
+
+
 class EmbeddedValkeyCluster:
     """Three cluster-mode Valkey nodes with the 16384 slots split between them."""
 
@@ -253,8 +267,7 @@ class EmbeddedValkeyCluster:
     def start(self, timeout: float = 20.0) -> None:
         import redis
 
-        for node in self.nodes:
-            node.start()
+        self.nodes = [_start_node(node) for node in self.nodes]
         first = redis.Redis(port=self.nodes[0].port)
         per = 16384 // len(self.nodes)
         for i, node in enumerate(self.nodes):
