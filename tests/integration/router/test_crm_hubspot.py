@@ -94,7 +94,7 @@ async def test_a_burst_of_changes_to_one_lead_becomes_few_writes_with_the_last_v
         email = burst[-1].email or ""
         await wait_until(lambda: _holds(hubspot, email, burst[-1].change_id), 30, "final values")
         writes = [a for a in hubspot.applied if a.email == email]
-        assert 1 <= len(writes) <= 3
+        assert 0 < len(writes) <= 3
         assert writes[-1].properties["leadpulse_score"] == "49"
         assert writes[-1].properties["leadpulse_change_id"] == burst[-1].change_id
 
