@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from leadpulse.settings import Settings
 from router import metrics
 from router.delivery import Abandoned
 from router.offsets import OffsetTracker
+from router.rebalance import LetGoOnRevoke
 
 __all__ = ["AlertConsumer"]
 
@@ -31,17 +32,6 @@ log = structlog.get_logger(__name__)
 Deliver = Callable[[Alert], Awaitable[None]]
 
 _HANDLING_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-
-
-class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: AlertConsumer) -> None:
-        self._owner = owner
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self._owner.let_go(set(revoked))
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
 
 
 class AlertConsumer:
@@ -84,7 +74,8 @@ class AlertConsumer:
             fetch_max_wait_ms=50,
         )
         self._consumer = consumer
-        consumer.subscribe([self._settings.topics.alerts], listener=_Revocations(self))
+        listener = LetGoOnRevoke(self, "partitions_assigned")
+        consumer.subscribe([self._settings.topics.alerts], listener=listener)
         await consumer.start()
         try:
             while not self._stop.is_set():

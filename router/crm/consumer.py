@@ -13,7 +13,7 @@ import asyncio
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from router import metrics
 from router.crm.types import Token
 from router.crm.worker import ConnectorWorker
 from router.offsets import OffsetTracker
+from router.rebalance import LetGoOnRevoke
 
 __all__ = ["LeadChangeConsumer", "crm_group"]
 
@@ -33,17 +34,6 @@ log = structlog.get_logger(__name__)
 
 def crm_group(settings: Settings) -> str:
     return f"{settings.router_group}-crm"
-
-
-class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: LeadChangeConsumer) -> None:
-        self._owner = owner
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self._owner.let_go(set(revoked))
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info("crm_partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
 
 
 class LeadChangeConsumer:
@@ -88,7 +78,8 @@ class LeadChangeConsumer:
             max_poll_records=1000,
         )
         self._consumer = consumer
-        consumer.subscribe([self._settings.topics.lead_changes], listener=_Revocations(self))
+        listener = LetGoOnRevoke(self, "crm_partitions_assigned")
+        consumer.subscribe([self._settings.topics.lead_changes], listener=listener)
         await consumer.start()
         try:
             while not self._stop.is_set():
