@@ -138,7 +138,12 @@ async def start_scorer(
 
 
 async def read_alerts(settings: Settings, expect: int, within: float = 20.0) -> list[Alert]:
-    """Every alert on the alerts topic once at least `expect` arrived (then 0.5 s more)."""
+    """Each distinct alert on the alerts topic once at least `expect` arrived (then 0.5 s more).
+
+    The outbox publishes at least once: after a rebalance it may publish a pending alert
+    again, with the same deterministic id, which the router delivers once. So an alert
+    counts once by its id, as the router and a user see it.
+    """
     consumer = AIOKafkaConsumer(
         settings.topics.alerts,
         bootstrap_servers=settings.kafka_bootstrap,
@@ -147,13 +152,18 @@ async def read_alerts(settings: Settings, expect: int, within: float = 20.0) -> 
     )
     await consumer.start()
     alerts: list[Alert] = []
+    seen: set[str] = set()
     try:
         deadline = time.monotonic() + within
         quiet_until: float | None = None
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                alerts += [decode(Alert, r.value) for r in records]
+                for record in records:
+                    alert = decode(Alert, record.value)
+                    if alert.alert_id not in seen:
+                        seen.add(alert.alert_id)
+                        alerts.append(alert)
             if len(alerts) >= expect and quiet_until is None:
                 quiet_until = time.monotonic() + 0.5
             if quiet_until is not None and time.monotonic() >= quiet_until:
