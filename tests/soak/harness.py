@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 
 from leadpulse.embedded import EmbeddedValkey
+from leadpulse.schema import Identity
 from tests.soak.drift import DriftSampler
 from tests.soak.faults import Fault, FaultRunner, schedule
 from tests.soak.load import LoadDriver, journeys_for
-from tests.soak.observe import Pipeline, read_topic
+from tests.soak.observe import Pipeline, read_records, read_topic
 from tests.soak.oracles import DESTINATION, Report, alert_counts, lead_counts, timeline_counts
 from tests.soak.receiver import WebhookReceiver
 from tests.soak.stack import PARTITIONS, READ_TIMEOUT_SECONDS, WEBHOOK_SECRET, Stack
@@ -164,12 +166,17 @@ async def _explain_lost(
 ) -> None:
     """Where lost events went missing: on the topic or not, applied or not, and when they
     were accepted against the faults then playing."""
-    on_topic = {e.get("event_id") for e in await read_topic(stack.bootstrap, EVENTS_TOPIC)}
+    records = await read_records(stack.bootstrap, EVENTS_TOPIC)
+    on_topic = {value.get("event_id") for _, _, _, value in records}
     seen = await pipeline.seen_ids()
     say(
         f"soak: lost {len(lost)}: on the events topic {len(lost & on_topic)}, "
         f"in a dedupe set {len(lost & seen)}"
     )
+    trace = stack.root / "lost-trace.jsonl"
+    related = _related(records, lost)
+    trace.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in related))
+    say(f"soak:   {len(related)} messages about their identities in {trace}")
     buckets = Counter(int((accepted_at[i] - t0) // 10) * 10 for i in lost)
     for start, n in sorted(buckets.items()):
         near = [
@@ -178,6 +185,33 @@ async def _explain_lost(
             if start - 30 <= at - t0 <= start + 10
         ]
         say(f"soak:   accepted at +{start}..{start + 10}s: {n} lost; faults near: {near}")
+
+
+def _identity_keys(value: dict[str, Any]) -> set[str]:
+    raw = value.get("identity")
+    keys = set(Identity.model_validate(raw).keys()) if raw else set()
+    control = value.get("control") or {}
+    return keys | {control[n] for n in ("claimed", "survivor") if isinstance(control.get(n), str)}
+
+
+def _related(
+    records: list[tuple[int, int, str, dict[str, Any]]], lost: set[str]
+) -> list[dict[str, Any]]:
+    """Every message (with partition, offset, key) about the lost events' identities: the
+    events, the claims, merges and forwards between them, in topic order per partition."""
+    keys: set[str] = set()
+    for _, _, key, value in records:
+        if value.get("event_id") in lost:
+            keys |= {key, *_identity_keys(value)}
+    for _ in range(2):  # the identities they were joined with, and theirs
+        for _, _, key, value in records:
+            if key in keys or _identity_keys(value) & keys:
+                keys |= {key, *_identity_keys(value)}
+    return [
+        {"partition": p, "offset": o, "key": key, **value}
+        for p, o, key, value in records
+        if key in keys or _identity_keys(value) & keys
+    ]
 
 
 def _pids(stack: Stack) -> dict[str, int]:

@@ -18,16 +18,23 @@ from redis.exceptions import RedisError
 
 from scorer.keys import PartitionKeys
 
-__all__ = ["Pipeline", "read_topic"]
+__all__ = ["Pipeline", "read_records", "read_topic"]
 
 
 async def read_topic(bootstrap: str, topic: str, quiet_polls: int = 3) -> list[dict[str, Any]]:
     """Every message of `topic` as JSON, read until `quiet_polls` polls in a row are empty."""
+    return [value for _, _, _, value in await read_records(bootstrap, topic, quiet_polls)]
+
+
+async def read_records(
+    bootstrap: str, topic: str, quiet_polls: int = 3
+) -> list[tuple[int, int, str, dict[str, Any]]]:
+    """(partition, offset, key, JSON value) of every message of `topic`, read like `read_topic`."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
     )
     await consumer.start()
-    values: list[dict[str, Any]] = []
+    values: list[tuple[int, int, str, dict[str, Any]]] = []
     try:
         await consumer.topics()
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -40,7 +47,12 @@ async def read_topic(bootstrap: str, topic: str, quiet_polls: int = 3) -> list[d
         while empty < quiet_polls:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             empty = 0 if batch else empty + 1
-            values += [orjson.loads(m.value) for ms in batch.values() for m in ms if m.value]
+            values += [
+                (m.partition, m.offset, (m.key or b"").decode(), orjson.loads(m.value))
+                for ms in batch.values()
+                for m in ms
+                if m.value
+            ]
     finally:
         await consumer.stop()
     return values
