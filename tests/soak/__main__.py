@@ -22,6 +22,9 @@ def main() -> int:
     parser.add_argument("--no-faults", dest="faults", action="store_false")
     parser.add_argument("--drift", action="store_true", help="sample RSS, lag, Valkey memory")
     parser.add_argument("--dir", type=Path, help="where logs stay (default: a temp dir)")
+    parser.add_argument(
+        "--keep-data", action="store_true", help="leave Valkey's files and the spool in --dir"
+    )
     args = parser.parse_args()
     # The harness's own Kafka clients complain through every broker cut it causes itself.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -35,6 +38,7 @@ def main() -> int:
         args.faults,
         args.drift,
         drain_seconds=max(90.0, args.minutes * 30),
+        keep_data=args.keep_data,
     )
     report = asyncio.run(run_soak(options))
     return 0 if report.clean else 1

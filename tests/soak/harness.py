@@ -40,6 +40,7 @@ class Options:
     faults: bool = True
     drift: bool = False
     drain_seconds: float = 90.0
+    keep_data: bool = False  # leave Valkey's AOF and the spool for a post-mortem
 
 
 def say(text: str) -> None:
@@ -60,7 +61,7 @@ async def run_soak(options: Options) -> Report:
         )
         return await _soak(options, stack, receiver)
     finally:
-        await asyncio.to_thread(stack.cleanup)
+        await asyncio.to_thread(stack.cleanup, options.keep_data)
         receiver.stop()
 
 

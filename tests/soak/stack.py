@@ -222,8 +222,8 @@ class Stack:
     def free_spool(self) -> None:
         (self.spool / "filler").unlink(missing_ok=True)
 
-    def cleanup(self) -> None:
+    def cleanup(self, keep_data: bool = False) -> None:
         """Stop everything and drop the bulky data; the logs stay for a post-mortem."""
         self.stop()
-        for data in ("valkey", "rescore-valkey", "spool"):
+        for data in () if keep_data else ("valkey", "rescore-valkey", "spool"):
             shutil.rmtree(self.root / data, ignore_errors=True)
