@@ -174,6 +174,8 @@ def encode(message: Message, event_id: str, identity: Identity, t: float) -> byt
 
 
 def _kind_of(event: EventEnvelope, control: dict[str, Any]) -> type[Message]:
+    """The kind the wire names: the envelope type; for `account`, the payload's mark, in
+    the order scorers have always read them."""
     if event.type == "account":
         if control.get("lost"):
             return AccountLost
