@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from ingest.auth import require_secret_key
 from ingest.errors import BadInput, IngestError
+from leadpulse.messages import Forget, payload
 from leadpulse.schema import STAGES, EventEnvelope, Identity
 from scorer import store
 
@@ -137,7 +138,7 @@ async def forget_lead(request: Request, lead_ref: str) -> JSONResponse:
         identity=Identity.model_validate({_IDENTITY_FIELDS.get(kind, "anonymous_id"): value}),
         timestamp=now,
         received_at=now,
-        control={"identities": identities},
+        control=payload(Forget(identities=tuple(identities))),
     )
     await request.app.state.publisher.publish(event)
     return JSONResponse({"status": "forgetting", "identities": len(identities)}, status_code=202)

@@ -8,7 +8,7 @@ unknown fields, so a newer producer never breaks an older consumer.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import orjson
@@ -201,7 +201,7 @@ class EventEnvelope(_Message):
     flags: EventFlags = EventFlags()
     timestamp: datetime = Field(description="when it happened (skew-corrected), UTC")
     received_at: datetime = Field(description="when ingest accepted it, UTC")
-    # Control payload for the scorer's own `claim`/`merge`/`forget` messages.
+    # The payload of the scorer's own messages (claim, merge, ...): see leadpulse.messages.
     control: dict[str, Any] | None = None
 
     @property
@@ -277,30 +277,6 @@ def lead_id_for(identity_key: str) -> str:
     """A lead's public id: stable, opaque, and free of the email it may come from."""
     digest = hashlib.blake2b(identity_key.encode(), digest_size=10).hexdigest()
     return f"ld_{digest}"
-
-
-def control_event(
-    event_id: str, kind: EventType, identity: Identity, t: float, control: dict[str, Any]
-) -> bytes:
-    """A scorer's own message for the events topic (claim, merge, account touch, ...).
-
-    Written straight to JSON: the scorer sends one for a good share of the events it
-    applies, and building and dumping the model cost more than the rest of that work. It
-    decodes to the envelope the model would hold (tested); `control` must be JSON data.
-    """
-    when = datetime.fromtimestamp(t, UTC)
-    return orjson.dumps(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "event_id": event_id,
-            "type": kind,
-            "source": "scorer",
-            "identity": identity.model_dump(exclude_none=True),
-            "timestamp": when,
-            "received_at": when,
-            "control": control,
-        }
-    )
 
 
 def encode(message: BaseModel) -> bytes:

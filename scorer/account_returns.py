@@ -4,10 +4,10 @@ The person who lost the deal raises the lead's own alert when they return (`lead
 This is the account's: after a CRM `lost` on one person of an account, N page visits in D
 days by *other* people of that account raise one alert for the account, once per loss.
 
-Flow, never a cross-partition write: the lost lead's partition sends an `account` message
-{lost} keyed `account:<id>`; the account's partition records the loss in its `lost` hash.
-Every scorer reads the lost accounts on its tick (`read_lost_accounts`, a few seconds
-stale at most) and, for a page view by a person of such an account, sends {visit}; the
+Flow, never a cross-partition write: the lost lead's partition sends an `AccountLost`
+keyed `account:<id>`; the account's partition records the loss in its `lost` hash. Every
+scorer reads the lost accounts on its tick (`read_lost_accounts`, a few seconds stale at
+most) and, for a page view by a person of such an account, sends an `AccountVisit`; the
 account's partition counts them against the loss.
 """
 
@@ -17,7 +17,9 @@ from typing import Any
 
 import orjson
 
-from leadpulse.schema import AlertLead, EventEnvelope, Identity, control_event, encode
+from leadpulse import messages
+from leadpulse.messages import AccountLost, AccountVisit
+from leadpulse.schema import AlertLead, EventEnvelope, Identity, encode
 from scorer.alerts import account_alert, lead_summary_data
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY
@@ -28,33 +30,29 @@ from scorer.writes import WriteSet
 
 __all__ = [
     "account_message",
-    "apply_account_return",
-    "is_account_return",
+    "apply_account_lost",
+    "apply_account_visit",
     "notify_lost",
     "notify_visit",
     "read_lost_accounts",
 ]
 
 
-def account_message(event_id: str, account: str, t: float, control: dict[str, Any]) -> Outbound:
+def account_message(
+    event_id: str, t: float, message: messages.AccountTouch | AccountLost | AccountVisit
+) -> Outbound:
     """A message for the account's own partition (keyed `account:<id>`)."""
-    value = control_event(event_id, "account", Identity(), t, {"account": account, **control})
-    return Outbound(event_id, "events", f"account:{account}", value)
-
-
-def is_account_return(event: EventEnvelope) -> bool:
-    """An `account` message about a lost deal: the loss itself, or a visit after it."""
-    control = event.control or {}
-    return bool(control.get("lost") or control.get("visit"))
+    value = messages.encode(message, event_id, Identity(), t)
+    return Outbound(event_id, "events", f"account:{message.account}", value)
 
 
 def notify_lost(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:
     """This person's deal was lost: tell the account's partition."""
     if not state.account:
         return
-    control = {"lost": True, "lead_id": state.lead_id, "at": facts.t}
+    lost = AccountLost(account=state.account, lead_id=state.lead_id, at=facts.t)
     event_id = f"acct-lost:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))
+    queue_outbound(view, ws, account_message(event_id, facts.t, lost))
 
 
 def notify_visit(
@@ -65,42 +63,46 @@ def notify_visit(
     if lost_at is None or facts.t < lost_at or not facts.is_page or facts.noise:
         return
     assert state.account is not None
-    control = {
-        "visit": True,
-        "lead_id": state.lead_id,
-        "at": facts.t,
-        "lead": lead_summary_data(state, rules.compiled.models, facts.t),
-    }
+    visit = AccountVisit(
+        account=state.account,
+        lead_id=state.lead_id,
+        at=facts.t,
+        lead=lead_summary_data(state, rules.compiled.models, facts.t),
+    )
     event_id = f"acct-visit:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))
+    queue_outbound(view, ws, account_message(event_id, facts.t, visit))
 
 
-def apply_account_return(
-    ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules
+def apply_account_lost(ws: WriteSet, view: PartitionView, lost: AccountLost) -> None:
+    """On the account's partition: record a loss."""
+    record = view.lost_records.get(lost.account)
+    # another person of the account losing too: all of them are the lost deal's people
+    losers = sorted({*record["losers"], lost.lead_id}) if record else [lost.lead_id]
+    _keep(ws, view, lost.account, {"at": lost.at, "losers": losers, "visits": []})
+
+
+def apply_account_visit(
+    ws: WriteSet, view: PartitionView, event: EventEnvelope, visit: AccountVisit, rules: Rules
 ) -> None:
-    """On the account's partition: record a loss, or count a visit and maybe alert."""
-    control = event.control or {}
-    account = str(control.get("account", ""))
-    lead_id = str(control.get("lead_id", ""))
-    at = float(control.get("at", event.timestamp.timestamp()))
+    """On the account's partition: count a visit after a loss and maybe alert."""
+    account, at = visit.account, visit.at
     record = view.lost_records.get(account)
-    if control.get("lost"):
-        # another person of the account losing too: all of them are the lost deal's people
-        losers = sorted({*record["losers"], lead_id}) if record else [lead_id]
-        record = {"at": at, "losers": losers, "visits": []}
-    elif record is None or lead_id in record["losers"] or at < record["at"]:
+    if record is None or visit.lead_id in record["losers"] or at < record["at"]:
         return
-    else:
-        window = rules.config.stages.lost_deal_return
-        since = at - window.days * DAY
-        recent = [v for v in record["visits"] if v >= since][-50:]
-        record["visits"] = [*recent, at]
-        if len(record["visits"]) >= window.visits:
-            _alert(view, ws, event, account, record, control)
-            # back once: nothing more to watch until the next lost deal
-            view.lost_records[account] = None
-            ws.hdel(view.pk.lost_accounts, account)
-            return
+    window = rules.config.stages.lost_deal_return
+    since = at - window.days * DAY
+    recent = [v for v in record["visits"] if v >= since][-50:]
+    record["visits"] = [*recent, at]
+    if len(record["visits"]) >= window.visits:
+        _alert(view, ws, event, record, visit)
+        # back once: nothing more to watch until the next lost deal
+        view.lost_records[account] = None
+        ws.hdel(view.pk.lost_accounts, account)
+        return
+    _keep(ws, view, account, record)
+
+
+def _keep(ws: WriteSet, view: PartitionView, account: str, record: dict[str, Any]) -> None:
     view.lost_records[account] = record
     ws.hset(view.pk.lost_accounts, account, orjson.dumps(record))
 
@@ -109,14 +111,14 @@ def _alert(
     view: PartitionView,
     ws: WriteSet,
     event: EventEnvelope,
-    account: str,
     record: dict[str, Any],
-    control: dict[str, Any],
+    visit: AccountVisit,
 ) -> None:
+    account = visit.account
     alert = account_alert(
         "lost_deal_returned",
         account,
-        AlertLead.model_validate(control["lead"]),
+        AlertLead.model_validate(visit.lead),
         transition=f"account:{record['at']!r}",
         trigger=event.event_id,
         reason=f"{len(record['visits'])} visits from {account} after a lost deal there",

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from leadpulse.schema import EventEnvelope, Identity, control_event
+from leadpulse import messages
+from leadpulse.schema import Identity
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.facts import EventFacts
 from scorer.keys import META, PartitionKeys
@@ -38,7 +39,6 @@ __all__ = [
     "account_traits",
     "apply_account_info",
     "fit_traits",
-    "is_account_info",
     "normalize_domain",
 ]
 
@@ -136,25 +136,19 @@ def absorb_account(
 
 def _tell_account(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:
     assert state.account is not None
-    control = {"account": state.account, "info": state.account_traits, "at": facts.t}
+    told = messages.AccountInfo(account=state.account, info=state.account_traits, at=facts.t)
     event_id = f"acctinfo:{facts.event_id}"
-    value = control_event(event_id, "account", Identity(), facts.t, control)
+    value = messages.encode(told, event_id, Identity(), facts.t)
     queue_outbound(view, ws, Outbound(event_id, "events", f"account:{state.account}", value))
 
 
-def is_account_info(event: EventEnvelope) -> bool:
-    """An `account` message carrying an account's traits (from a `group` call)."""
-    return event.type == "account" and isinstance((event.control or {}).get("info"), dict)
-
-
-def apply_account_info(ws: WriteSet, view: PartitionView, event: EventEnvelope) -> None:
+def apply_account_info(ws: WriteSet, view: PartitionView, told: messages.AccountInfo) -> None:
     """On the account's partition: record the account under its id and its domain."""
-    control = event.control or {}
-    account = _account_id(str(control.get("account", "")))
-    info = control.get("info")
-    if not account or not isinstance(info, dict):
+    account = _account_id(told.account)
+    info = told.info
+    if not account:
         return
-    at = float(control.get("at", event.timestamp.timestamp()))
+    at = told.at
     record = orjson.dumps({"account": account, "traits": info, "at": at})
     # The change time, not the event's: the tick reads changes since its last read.
     changed = time.time()

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import orjson
 from redis.exceptions import NoScriptError
 
+from leadpulse.messages import AccountLost, AccountTouch, AccountVisit, Claim, Merge, message_of
 from leadpulse.schema import EventEnvelope
-from scorer.account_returns import is_account_return
 from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
@@ -83,10 +83,12 @@ def _lookup_keys(messages: list[Message]) -> list[str]:
             keys[k] = None
         if event.previous_id:
             keys[event.previous_id] = None
-        control = event.control or {}
-        for name in ("claimed", "survivor"):
-            if isinstance(control.get(name), str):
-                keys[control[name]] = None
+        told = message_of(event)
+        if isinstance(told, Claim):
+            keys[told.claimed] = None
+            keys[told.survivor] = None
+        elif isinstance(told, Merge):
+            keys[told.survivor] = None
     return list(keys)
 
 
@@ -141,21 +143,21 @@ async def _read_views(
             event = message.event
             if event is None:
                 continue
-            if event.type == "claim":
-                claimed = (event.control or {}).get("claimed")
-                owner = view.identities.get(claimed) if isinstance(claimed, str) else None
+            told = message_of(event)
+            if isinstance(told, Claim):
+                owner = view.identities.get(told.claimed)
                 if owner:
                     lead_id = owner
                     pipe.lrange(pk.timeline(lead_id), 0, -1)
                     second.append((view, "timeline", lead_id))
-            elif event.type == "account" and is_account_return(event):
-                account = str((event.control or {}).get("account", ""))
+            elif isinstance(told, AccountLost | AccountVisit):
+                account = told.account
                 if account and account not in view.lost_records:
                     view.lost_records[account] = None
                     pipe.hget(pk.lost_accounts, account)
                     second.append((view, "lost", account))
-            elif event.type == "account":
-                account = str((event.control or {}).get("account", ""))
+            elif isinstance(told, AccountTouch):
+                account = told.account
                 if account and account not in view.groups:
                     view.groups[account] = {}
                     pipe.zrange(pk.buying_group(account), 0, -1, withscores=True)

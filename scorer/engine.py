@@ -3,14 +3,33 @@
 Records the message's effects in its run's WriteSet, which `lua/apply.lua` executes
 atomically with the partition's offset and dedupe set. Every message moves the stored
 offset on; a duplicate event id, a suppressed identity or an unreadable message writes
-nothing else.
+nothing else. A scorer's own message (`leadpulse.messages`) goes to the handler of its
+kind (`HANDLERS`); any other event is a behavior, applied to its lead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from leadpulse.messages import (
+    MESSAGE_TYPES,
+    AccountInfo,
+    AccountLost,
+    AccountTouch,
+    AccountVisit,
+    Claim,
+    Forget,
+    Merge,
+    Message,
+    Stale,
+    decode,
+)
 from leadpulse.schema import EventEnvelope, lead_id_for
-from scorer.account_returns import apply_account_return, is_account_return
-from scorer.accounts import apply_account_info, is_account_info
+from scorer.account_returns import apply_account_lost, apply_account_visit
+from scorer.accounts import apply_account_info
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.facts import facts_of
 from scorer.funnel import record_entry
@@ -23,9 +42,28 @@ from scorer.state import LeadState
 from scorer.steps import Entry
 from scorer.writes import WriteSet
 
-__all__ = ["Outcome", "apply_message"]
+__all__ = ["HANDLERS", "Outcome", "apply_message"]
+
+log = structlog.get_logger(__name__)
 
 Outcome = str  # applied | duplicate | suppressed | forwarded | control | unreadable
+
+# (ws, view, rules, key, event, message): the message is of the kind the handler is listed
+# under, so each handler takes its own record type.
+Handler = Callable[[WriteSet, PartitionView, Rules, str, EventEnvelope, Any], None]
+
+HANDLERS: dict[type[Message], Handler] = {
+    Claim: lambda ws, view, rules, key, event, m: apply_claim(ws, view, event, m),
+    Merge: lambda ws, view, rules, key, event, m: apply_merge(ws, view, event, m, rules),
+    Forget: lambda ws, view, rules, key, event, m: apply_forget(ws, view, event, m, key),
+    AccountTouch: lambda ws, view, rules, key, event, m: apply_account(ws, view, event, m, rules),
+    AccountInfo: lambda ws, view, rules, key, event, m: apply_account_info(ws, view, m),
+    AccountLost: lambda ws, view, rules, key, event, m: apply_account_lost(ws, view, m),
+    AccountVisit: lambda ws, view, rules, key, event, m: apply_account_visit(
+        ws, view, event, m, rules
+    ),
+    Stale: lambda ws, view, rules, key, event, m: apply_stale(ws, view, event, m, rules),
+}
 
 
 def apply_message(
@@ -46,25 +84,14 @@ def apply_message(
         return ws, "duplicate"
     ws.note(offset, event.event_id)
     view.seen.add(event.event_id)
-    if event.type == "claim":
-        apply_claim(ws, view, event, rules)
-        return ws, "control"
-    if event.type == "merge":
-        apply_merge(ws, view, event, rules)
-        return ws, "control"
-    if event.type == "forget":
-        apply_forget(ws, view, event, key)
-        return ws, "control"
-    if event.type == "account":
-        if is_account_return(event):
-            apply_account_return(ws, view, event, rules)
-        elif is_account_info(event):
-            apply_account_info(ws, view, event)
+    if event.type in MESSAGE_TYPES:
+        try:
+            message = decode(event)
+        except ValueError as exc:
+            # Applied as a no-op, as a message missing what its handler needs always was.
+            log.warning("message_unreadable", event_type=event.type, error=str(exc))
         else:
-            apply_account(ws, view, event, rules)
-        return ws, "control"
-    if event.type == "stale":
-        apply_stale(ws, view, event, rules)
+            HANDLERS[type(message)](ws, view, rules, key, event, message)
         return ws, "control"
     return ws, _apply_behavior(ws, view, rules, key, event)
 

@@ -20,11 +20,11 @@ first person to claim a shared browser keeps its history.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import orjson
 
-from leadpulse.schema import EventEnvelope, EventType, Identity, control_event
+from leadpulse.messages import Claim, Forget, Merge, Message, Snapshot, encode
+from leadpulse.schema import EventEnvelope, Identity
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.writes import WriteSet
 
@@ -41,43 +41,38 @@ def stable_id(kind: str, *parts: str) -> str:
     return f"{kind}:" + hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest()
 
 
-def control_message(
-    event_id: str, kind: EventType, key: str, t: float, control: dict[str, Any]
-) -> Outbound:
-    value = control_event(event_id, kind, Identity.from_key(key), t, control)
+def control_message(event_id: str, key: str, t: float, message: Message) -> Outbound:
+    value = encode(message, event_id, Identity.from_key(key), t)
     return Outbound(event_id, "events", key, value)
 
 
 def claim_message(
     claimed: str, survivor: str, survivor_lead: str, survivor_stage: str, t: float, trigger: str
 ) -> Outbound:
-    control = {
-        "claimed": claimed,
-        "survivor": survivor,
-        "survivor_lead": survivor_lead,
-        "survivor_stage": survivor_stage,
-    }
-    return control_message(
-        stable_id("claim", claimed, survivor_lead, trigger), "claim", claimed, t, control
+    claim = Claim(
+        claimed=claimed,
+        survivor=survivor,
+        survivor_lead=survivor_lead,
+        survivor_stage=survivor_stage,
     )
+    return control_message(stable_id("claim", claimed, survivor_lead, trigger), claimed, t, claim)
 
 
-def merge_message(claim_id: str, survivor: str, t: float, snapshot: dict[str, Any]) -> Outbound:
-    control = {"survivor": survivor, "snapshot": snapshot}
-    return control_message(stable_id("merge", claim_id), "merge", survivor, t, control)
+def merge_message(claim_id: str, survivor: str, t: float, snapshot: Snapshot) -> Outbound:
+    merge = Merge(survivor=survivor, snapshot=snapshot)
+    return control_message(stable_id("merge", claim_id), survivor, t, merge)
 
 
 def forget_message(key: str, parent: str, t: float) -> Outbound:
-    return control_message(stable_id("forget", key, parent), "forget", key, t, {"cascade": True})
+    return control_message(stable_id("forget", key, parent), key, t, Forget(cascade=True))
 
 
-def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Any) -> None:
+def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, claim: Claim) -> None:
     from scorer.summary import remove_lead
 
-    control = event.control or {}
-    claimed = str(control.get("claimed", ""))
-    survivor = str(control.get("survivor", ""))
-    survivor_lead = str(control.get("survivor_lead", ""))
+    claimed = claim.claimed
+    survivor = claim.survivor
+    survivor_lead = claim.survivor_lead
     t = event.timestamp.timestamp()
     if not claimed or not survivor or claimed in view.forwards:
         return
@@ -94,7 +89,7 @@ def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
         return
     entries = view.timelines.get(state.lead_id, []) + view.added.get(state.lead_id, [])
     timeline = [entry.decode() for entry in entries]
-    snapshot = {"lead": orjson.loads(state.dumps()), "timeline": timeline}
+    snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=tuple(timeline))
     for key in state.keys:
         if key != claimed and view.identities.get(key) == state.lead_id:
             view.forwards[key] = survivor

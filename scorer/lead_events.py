@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.messages import AccountTouch
 from leadpulse.schema import EventEnvelope
 from scorer.account_returns import account_message, notify_visit
 from scorer.accounts import absorb_account, fit_traits
@@ -166,6 +167,6 @@ def _touch_account(
     """Tell the account's scorer that this person engaged (buying group signal)."""
     assert state.account is not None
     summary = lead_summary_data(state, rules.compiled.models, facts.t)
-    control = {"lead_id": state.lead_id, "at": facts.t, "lead": summary}
+    touch = AccountTouch(account=state.account, lead_id=state.lead_id, at=facts.t, lead=summary)
     event_id = f"acct:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, account_message(event_id, state.account, facts.t, control))
+    queue_outbound(view, ws, account_message(event_id, facts.t, touch))

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.messages import AccountTouch, Forget, Merge
 from leadpulse.schema import AlertLead, EventEnvelope, encode
 from scorer.accounts import fit_traits
 from scorer.alerts import account_alert
@@ -78,21 +79,20 @@ def _join_steps(dst: LeadState, src: LeadState) -> None:
     dst.held = dst.held or src.held
 
 
-def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules) -> None:
+def apply_merge(
+    ws: WriteSet, view: PartitionView, event: EventEnvelope, merge: Merge, rules: Rules
+) -> None:
     """Join a merged-away lead into the survivor; its stages are walked again from both."""
-    control = event.control or {}
-    survivor = str(control.get("survivor", ""))
+    survivor = merge.survivor
     lead_id = view.identities.get(survivor)
     state = view.leads.get(lead_id) if lead_id else None
-    snapshot = control.get("snapshot") or {}
-    if state is None and survivor in view.forwards and "lead" in snapshot:
+    snapshot = merge.snapshot
+    if state is None and survivor in view.forwards:
         # The survivor was itself merged into a stronger identity: pass the history on.
         onward = view.forwards[survivor]
         queue_outbound(view, ws, merge_message(event.event_id, onward, t_of(event), snapshot))
         return
-    if "lead" not in snapshot:
-        return
-    src = _load_snapshot(snapshot["lead"])
+    src = _load_snapshot(snapshot.lead)
     if state is None:
         # The survivor was forgotten meanwhile: its merged history goes with it.
         record_exit(ws, view.pk, t_of(event), src.stage)
@@ -108,7 +108,7 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
             view.identities[key] = state.lead_id
             ws.hset(view.pk.identities, key, state.lead_id)
     entries = sorted(
-        (orjson.loads(entry) for entry in snapshot.get("timeline", [])),
+        (orjson.loads(entry) for entry in snapshot.timeline),
         key=lambda e: e.get("at", 0),
     )
     for entry in entries:
@@ -120,11 +120,12 @@ def apply_merge(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
     write_lead(ws, view, state, rules)
 
 
-def apply_forget(ws: WriteSet, view: PartitionView, event: EventEnvelope, key: str) -> None:
+def apply_forget(
+    ws: WriteSet, view: PartitionView, event: EventEnvelope, forget: Forget, key: str
+) -> None:
     """Forget a person: state, identities, timeline here; cascade to identities elsewhere."""
     t = event.timestamp.timestamp()
-    control = event.control or {}
-    keys = {key, *event.identity.keys(), *control.get("identities", [])}
+    keys = {key, *event.identity.keys(), *forget.identities}
     lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
     state = view.leads.get(lead_id) if lead_id else None
     if state is not None:
@@ -140,16 +141,17 @@ def apply_forget(ws: WriteSet, view: PartitionView, event: EventEnvelope, key: s
         if view.identities.get(k) is not None:
             ws.hdel(view.pk.identities, k)
             view.identities.pop(k)
-        if not control.get("cascade") and k != key:
+        if not forget.cascade and k != key:
             queue_outbound(view, ws, forget_message(k, event.event_id, t))
 
 
-def apply_account(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules) -> None:
+def apply_account(
+    ws: WriteSet, view: PartitionView, event: EventEnvelope, touch: AccountTouch, rules: Rules
+) -> None:
     """A person of an account engaged: keep the account's engaged set; maybe a buying group."""
-    control = event.control or {}
-    account = str(control.get("account", ""))
-    lead_id = str(control.get("lead_id", ""))
-    at = float(control.get("at", event.timestamp.timestamp()))
+    account = touch.account
+    lead_id = touch.lead_id
+    at = touch.at
     if not account or not lead_id:
         return
     group_cfg = rules.config.accounts.buying_group
@@ -165,9 +167,7 @@ def apply_account(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules
         return
     view.group_fired[account] = at
     ws.set(view.pk.buying_group_fired(account), repr(at))
-    lead = AlertLead.model_validate(
-        control.get("lead") or {"lead_id": lead_id, "stage": "lead", "score": 0}
-    )
+    lead = AlertLead.model_validate(touch.lead or {"lead_id": lead_id, "stage": "lead", "score": 0})
     alert = account_alert(
         "buying_group",
         account,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadpulse.messages import Stale
 from leadpulse.schema import encode
 from scorer.alerts import build_alert
 from scorer.context import Outbound, Rules
@@ -75,5 +76,5 @@ def _stale_message(
     key: str, lead_id: str, stage: str, since: str, member: str, now: float
 ) -> Outbound:
     """Tell the lead's partition to recycle it, if it is still where the timer found it."""
-    control = {"lead_id": lead_id, "stage": stage, "since": since}
-    return control_message(stable_id("stale", member), "stale", key, now, control)
+    stale = Stale(lead_id=lead_id, stage=stage, since=since)
+    return control_message(stable_id("stale", member), key, now, stale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leadpulse.messages import Stale
 from leadpulse.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
 from scorer.facts import EventFacts
@@ -16,7 +17,9 @@ from scorer.writes import WriteSet
 __all__ = ["apply_stale"]
 
 
-def apply_stale(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: Rules) -> None:
+def apply_stale(
+    ws: WriteSet, view: PartitionView, event: EventEnvelope, stale: Stale, rules: Rules
+) -> None:
     """Recycle the lead if it still sits in the stage, since the time, the timer was set for.
 
     A lead that moved on (accepted by sales, lost, merged away) since the timer fired keeps
@@ -24,16 +27,15 @@ def apply_stale(ws: WriteSet, view: PartitionView, event: EventEnvelope, rules: 
     """
     if not rules.config.stages.sla.recycle_when_stale:
         return  # turned off since the timer fired
-    control = event.control or {}
-    state = view.leads.get(str(control.get("lead_id", "")))
+    state = view.leads.get(stale.lead_id)
     if state is None:
         return
     try:
-        named = sla_member(state.lead_id, str(control["stage"]), float(control["since"]))
-    except (KeyError, ValueError):
+        named = sla_member(state.lead_id, stale.stage, float(stale.since))
+    except ValueError:
         return  # names no stay a timer was ever set for
     t = event.timestamp.timestamp()
-    step = Step(t, event.event_id, "s", {}, None, None, None, [control["stage"], control["since"]])
+    step = Step(t, event.event_id, "s", {}, None, None, None, [stale.stage, stale.since])
     old = entries_of(state.history)
     if not insert_step(state.steps, step):
         restage(ws, view, state, rules, [old])  # a step newer than the timer came first

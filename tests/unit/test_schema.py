@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -13,7 +12,6 @@ from leadpulse.schema import (
     DeadLetter,
     EventEnvelope,
     Identity,
-    control_event,
     decode,
     encode,
 )
@@ -63,21 +61,3 @@ def test_unknown_fields_from_a_newer_producer_are_ignored() -> None:
     raw["field_from_the_future"] = {"x": 1}
     event = decode(EventEnvelope, orjson.dumps(raw))
     assert event.event_id == raw["event_id"]
-
-
-def test_a_control_event_decodes_to_the_envelope_the_model_builds() -> None:
-    """The scorer's direct JSON and the validated model carry the same message."""
-    t = 1767603600.25
-    control = {"claimed": "anon:a1", "snapshot": {"lead": {"score": 1.5}, "timeline": ["x"]}}
-    built = EventEnvelope(
-        event_id="claim:1",
-        type="claim",
-        source="scorer",
-        identity=Identity.from_key("anon:a1"),
-        timestamp=datetime.fromtimestamp(t, UTC),
-        received_at=datetime.fromtimestamp(t, UTC),
-        control=control,
-    )
-    direct = control_event("claim:1", "claim", Identity.from_key("anon:a1"), t, control)
-    assert decode(EventEnvelope, direct) == decode(EventEnvelope, encode(built))
-    assert decode(EventEnvelope, direct).key == "anon:a1"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadpulse.config import LeadPulseConfig
+from leadpulse.messages import Forget, Stale, payload
 from leadpulse.schema import EventEnvelope, Identity
 from leadpulse.settings import Settings
 from scorer import store
@@ -220,7 +221,7 @@ async def test_forgetting_a_person_removes_everything_and_drops_later_events(
             identity=Identity(email=key[6:]),
             timestamp=now,
             received_at=now,
-            control={"identities": identities},
+            control=payload(Forget(identities=tuple(identities))),
         )
     )
 
@@ -285,7 +286,7 @@ async def test_a_lead_accepted_before_the_recycle_lands_keeps_its_stage(
         identity=Identity(email=email),
         timestamp=now + timedelta(minutes=2),
         received_at=now + timedelta(minutes=2),
-        control={"lead_id": lead["lead_id"], "stage": "mql", "since": since},
+        control=payload(Stale(lead_id=lead["lead_id"], stage="mql", since=since)),
     )
     await produce(stale, track("Email Opened", email=email, when=now + timedelta(minutes=3)))
     lead = await _lead(redis, email, lambda lead: len(lead["timeline"]) == 3, "later events")

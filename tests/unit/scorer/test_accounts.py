@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from leadpulse import messages
 from leadpulse.config import load_config
 from leadpulse.schema import EventEnvelope, decode
 from scorer.accounts import AccountInfo, account_traits, normalize_domain
@@ -82,8 +83,8 @@ def test_group_puts_the_lead_on_the_account_and_its_traits_into_fit() -> None:
         "target_industry": 10.0,
     }
     [told] = [m for m in view.outbound if m.key == "account:acme-co"]
-    control = decode(EventEnvelope, told.value).control
-    assert control is not None and control["info"]["domain"] == "acme.example"
+    info = messages.decode(decode(EventEnvelope, told.value))
+    assert isinstance(info, messages.AccountInfo) and info.info["domain"] == "acme.example"
 
     account_side = PartitionView(PartitionKeys(1), -1)
     ws, _ = apply_message(account_side, RULES, told.key, 0, decode(EventEnvelope, told.value))

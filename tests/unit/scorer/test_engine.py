@@ -5,11 +5,12 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.config import load_config
-from leadpulse.schema import Alert, AlertLead, EventEnvelope, decode
+from leadpulse.messages import KINDS, Claim, Merge, message_of
+from leadpulse.schema import Alert, AlertLead, EventEnvelope, Identity, decode
 from scorer.alerts import lead_summary, lead_summary_data
 from scorer.context import PartitionView, Rules
 from scorer.decay import value_at
-from scorer.engine import apply_message
+from scorer.engine import HANDLERS, apply_message
 from scorer.keys import PartitionKeys
 from tests.unit.scorer.events import at, crm, identify, page, track
 
@@ -42,7 +43,8 @@ def test_identify_claims_the_anonymous_identity() -> None:
     _apply(view, identify(anon="b1", email="x@acme.example"))
     claims = [m for m in view.outbound if m.msg_id.startswith("claim:")]
     assert [m.key for m in claims] == ["anon:b1"]
-    assert decode(EventEnvelope, claims[0].value).control["survivor"] == "email:x@acme.example"  # type: ignore[index]
+    claim = message_of(decode(EventEnvelope, claims[0].value))
+    assert isinstance(claim, Claim) and claim.survivor == "email:x@acme.example"
 
 
 def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
@@ -53,8 +55,8 @@ def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
     claim = next(m for m in email_side.outbound if m.msg_id.startswith("claim:"))
     _apply(anon_side, decode(EventEnvelope, claim.value))
     merge = next(m for m in anon_side.outbound if m.msg_id.startswith("merge:"))
-    snapshot = decode(EventEnvelope, merge.value).control["snapshot"]  # type: ignore[index]
-    assert len(snapshot["timeline"]) == 2
+    merged = message_of(decode(EventEnvelope, merge.value))
+    assert isinstance(merged, Merge) and len(merged.snapshot.timeline) == 2
     assert anon_side.forwards["anon:b2"] == "email:y@acme.example"
     assert _apply(email_side, decode(EventEnvelope, merge.value)) == ["control"]
     lead = email_side.leads[email_side.identities["email:y@acme.example"]]
@@ -219,3 +221,27 @@ def test_the_summary_an_account_touch_carries_is_the_alert_summary() -> None:
     summary = lead_summary(state, RULES.compiled.models, state.last_seen)
     assert AlertLead.model_validate(orjson.loads(orjson.dumps(data))) == summary
     assert summary.stage == "mql" and summary.top_reasons
+
+
+def test_every_kind_of_message_has_a_handler() -> None:
+    """Adding a kind of message without a handler for it fails here."""
+    assert set(HANDLERS) == set(KINDS)
+
+
+def test_a_message_missing_what_its_handler_needs_changes_nothing() -> None:
+    """A claim without its survivor moves the offset on and leaves the identity where it is."""
+    view = _view()
+    _apply(view, page("/demo/pricing", anon="d1"))
+    before = (dict(view.identities), len(view.outbound))
+    claim = EventEnvelope(
+        event_id="claim:bad",
+        type="claim",
+        source="scorer",
+        identity=Identity(anonymous_id="d1"),
+        timestamp=at(1),
+        received_at=at(1),
+        control={"claimed": "anon:d1"},
+    )
+    assert _apply(view, claim) == ["control"]
+    assert (dict(view.identities), len(view.outbound)) == before
+    assert not view.forwards
