@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.domain import AlertType
 from leadpulse.schema import AlertLead, EventEnvelope, Identity, control_event, encode
 from scorer.alerts import account_alert, lead_summary_data
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
@@ -114,7 +115,7 @@ def _alert(
     control: dict[str, Any],
 ) -> None:
     alert = account_alert(
-        "lost_deal_returned",
+        AlertType.LOST_DEAL_RETURNED,
         account,
         AlertLead.model_validate(control["lead"]),
         transition=f"account:{record['at']!r}",
