@@ -110,7 +110,7 @@ def _moves(
     if "s" in step.flags:
         named, since = step.extra
         if named == w.stage and f"{float(since):.3f}" == f"{w.stage_at:.3f}":
-            return [("recycle", "sla:stale")], step.event_id, None
+            return [(Stage.RECYCLE.value, "sla:stale")], step.event_id, None
         return [], step.event_id, None
     if "c" in step.flags:
         return (

@@ -102,16 +102,16 @@ def funnel_svg(
         'fill="none" stroke="#b7791f" marker-end="url(#arrow)"/>'
         f'<text x="{SIDE_X + BOX_W / 2 + 8}" y="{y_of[Stage.MQL] + 20}" font-size="12" '
         'fill="#b7791f" '
-        f'class="cvr" data-from="recycle" data-to="nurturing">recycled '
-        f"{_pct(rates.get(('recycle', 'nurturing')))}</text>"
+        f'class="cvr" data-from="{recycle}" data-to="{Stage.NURTURING}">recycled '
+        f"{_pct(rates.get((recycle, Stage.NURTURING)))}</text>"
     )
     parts.append(
         f'<path d="M{x + BOX_W},{y_of[Stage.LEAD] + 25} C{SIDE_X + 300},{y_of[Stage.LEAD] + 25} '
         f'{SIDE_X + 300},{y_dead + 25} {SIDE_X + BOX_W},{y_dead + 25}" fill="none" '
         'stroke="#8b98ab" stroke-dasharray="2 3" marker-end="url(#arrow)"/>'
         f'<text x="{SIDE_X + BOX_W + 10}" y="{y_dead - 8}" font-size="12" fill="#5c677d" '
-        f'class="cvr" data-from="lead" data-to="dead_end">{_pct(rates.get(("lead", "dead_end")))}'
-        "</text>"
+        f'class="cvr" data-from="{Stage.LEAD}" data-to="{dead_end}">'
+        f"{_pct(rates.get((Stage.LEAD, dead_end)))}</text>"
     )
     height = y_of[Stage.CUSTOMER] + BOX_H + 20
     return (
