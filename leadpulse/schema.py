@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadpulse.domain import AlertType, CrmOutcome, Stage
+
 __all__ = [
     "ALERT_TYPES",
     "CRM_OUTCOMES",
@@ -21,14 +23,17 @@ __all__ = [
     "STAGES",
     "Alert",
     "AlertLead",
+    "AlertType",
     "Campaign",
     "Consent",
+    "CrmOutcome",
     "DeadLetter",
     "EventContext",
     "EventEnvelope",
     "EventFlags",
     "Identity",
     "ScoreReason",
+    "Stage",
     "TopicNames",
     "canonical_email",
     "decode",
@@ -39,28 +44,10 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
-STAGES: tuple[str, ...] = (
-    "visitor",
-    "lead",
-    "nurturing",
-    "mql",
-    "sal",
-    "sql",
-    "opportunity",
-    "customer",
-    "recycle",
-    "dead_end",
-)
-CRM_OUTCOMES: tuple[str, ...] = (
-    "accepted",
-    "qualified",
-    "opportunity",
-    "won",
-    "lost",
-    "not_now",
-    "disqualified",
-)
-ALERT_TYPES: tuple[str, ...] = ("mql", "lost_deal_returned", "sla_breach", "buying_group")
+# The domain's words live in leadpulse.domain; these tuples list them in order.
+STAGES: tuple[Stage, ...] = tuple(Stage)
+CRM_OUTCOMES: tuple[CrmOutcome, ...] = tuple(CrmOutcome)
+ALERT_TYPES: tuple[AlertType, ...] = tuple(AlertType)
 
 EventType = Literal[
     "track",
@@ -218,6 +205,7 @@ class ScoreReason(_Message):
 class AlertLead(_Message):
     lead_id: str
     email: str | None = None
+    # A Stage's value, read as a plain str: a stage added later never fails an older router.
     stage: str
     score: float
     fit: float = 0.0
@@ -241,7 +229,7 @@ class Alert(_Message):
 
     schema_version: int = SCHEMA_VERSION
     alert_id: str = Field(description="deterministic: lead, transition, triggering event")
-    type: Literal["mql", "lost_deal_returned", "sla_breach", "buying_group"]
+    type: AlertType
     occurred_at: datetime
     lead: AlertLead
     reason: str

@@ -8,13 +8,6 @@ from leadpulse.schema import Alert, encode
 
 __all__ = ["slack_message", "webhook_body"]
 
-_TITLES = {
-    "mql": "New MQL",
-    "lost_deal_returned": "A lost deal is back",
-    "sla_breach": "Sales SLA breached",
-    "buying_group": "Buying group forming",
-}
-
 
 def webhook_body(alert: Alert) -> bytes:
     """The alert as JSON (DESIGN.md "Alert body"); the bytes that are signed and sent."""
@@ -36,7 +29,7 @@ def slack_message(alert: Alert, base_url: str) -> dict[str, Any]:
     name = lead.email or lead.lead_id
     who = _escape(name)
     account = _escape(lead.account or alert.account_id or "unknown account")
-    title = _TITLES.get(alert.type, alert.type)
+    title = alert.type.label
     link = f"{base_url.rstrip('/')}/dashboard/leads/{lead.lead_id}"
     reasons = [
         f"• `{_escape(r.rule)}` {_points(r.points)}"

@@ -2,7 +2,8 @@
 
 A route matches when every criterion it gives holds. An alert goes to the destinations of
 every matching route, and to every destination that no route names (so `default_webhook`
-and `default_slack` take every alert until a route claims them).
+and `default_slack` take every alert until a route claims them), when its kind's
+`AlertType.default_route` allows.
 """
 
 from __future__ import annotations
@@ -48,4 +49,5 @@ def route_alert(alert: Alert, routing: RoutingConfig, available: Iterable[str]) 
         if _matches(route, alert, territory)
         for name in route.destinations
     }
-    return [name for name in available if name in chosen or name not in named]
+    fallback = alert.type.default_route
+    return [name for name in available if name in chosen or (fallback and name not in named)]

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from leadpulse import messages
+from leadpulse.domain import AlertType
 from leadpulse.messages import AccountLost, AccountVisit
 from leadpulse.schema import AlertLead, EventEnvelope, Identity, encode
 from scorer.alerts import account_alert, lead_summary_data
@@ -116,7 +117,7 @@ def _alert(
 ) -> None:
     account = visit.account
     alert = account_alert(
-        "lost_deal_returned",
+        AlertType.LOST_DEAL_RETURNED,
         account,
         AlertLead.model_validate(visit.lead),
         transition=f"account:{record['at']!r}",

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from leadpulse.domain import AlertType
 from leadpulse.schema import Alert, AlertLead
 from scorer.content import lead_consideration, top_interests
 from scorer.rules import CompiledModel
@@ -95,7 +96,7 @@ def lead_summary_data(
 
 
 def build_alert(
-    kind: str,
+    kind: AlertType,
     state: LeadState,
     models: tuple[CompiledModel, ...],
     *,
@@ -120,7 +121,7 @@ def build_alert(
 
 
 def account_alert(
-    kind: str,
+    kind: AlertType,
     account: str,
     lead: AlertLead,
     *,

@@ -12,24 +12,25 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from leadpulse.domain import Stage
 from leadpulse.schema import STAGES
 
 __all__ = ["CONVERSIONS", "funnel_report", "period_key"]
 
-CONVERSIONS: tuple[tuple[str, str], ...] = (
-    ("visitor", "lead"),
-    ("lead", "nurturing"),
-    ("lead", "mql"),
+CONVERSIONS: tuple[tuple[Stage, Stage], ...] = (
+    (Stage.VISITOR, Stage.LEAD),
+    (Stage.LEAD, Stage.NURTURING),
+    (Stage.LEAD, Stage.MQL),
     # The dead end: the book's "10% of new leads are never buyers".
-    ("lead", "dead_end"),
-    ("nurturing", "dead_end"),
-    ("nurturing", "mql"),
-    ("mql", "sal"),
-    ("sal", "sql"),
-    ("sql", "opportunity"),
-    ("opportunity", "customer"),
-    ("recycle", "nurturing"),
-    ("recycle", "mql"),
+    (Stage.LEAD, Stage.DEAD_END),
+    (Stage.NURTURING, Stage.DEAD_END),
+    (Stage.NURTURING, Stage.MQL),
+    (Stage.MQL, Stage.SAL),
+    (Stage.SAL, Stage.SQL),
+    (Stage.SQL, Stage.OPPORTUNITY),
+    (Stage.OPPORTUNITY, Stage.CUSTOMER),
+    (Stage.RECYCLE, Stage.NURTURING),
+    (Stage.RECYCLE, Stage.MQL),
 )
 
 
@@ -96,7 +97,7 @@ def funnel_report(
         "recycled": [
             {"from": a, "to": b, "count": n}
             for (a, b), n in sorted(moves.items())
-            if "recycle" in (a, b)
+            if Stage.RECYCLE in (a, b)
         ],
     }
     if breakdown_shards is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.domain import AlertType
 from leadpulse.messages import AccountTouch
 from leadpulse.schema import EventEnvelope
 from scorer.account_returns import account_message, notify_visit
@@ -81,7 +82,7 @@ def _lost_deal_check(
         return
     state.lost_returned = True
     alert = build_alert(
-        "lost_deal_returned",
+        AlertType.LOST_DEAL_RETURNED,
         state,
         rules.compiled.models,
         t=facts.t,

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.domain import AlertType
 from leadpulse.messages import AccountTouch, Forget, Merge
 from leadpulse.schema import AlertLead, EventEnvelope, encode
 from scorer.accounts import fit_traits
@@ -169,7 +170,7 @@ def apply_account(
     ws.set(view.pk.buying_group_fired(account), repr(at))
     lead = AlertLead.model_validate(touch.lead or {"lead_id": lead_id, "stage": "lead", "score": 0})
     alert = account_alert(
-        "buying_group",
+        AlertType.BUYING_GROUP,
         account,
         lead,
         transition="group",

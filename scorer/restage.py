@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from leadpulse.domain import AlertType, Stage
 from scorer.context import PartitionView, Rules
 from scorer.funnel import count_history
 from scorer.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla
@@ -41,7 +42,7 @@ def restage(
     state.history = [e.raw() for e in w.history][-HISTORY_KEPT:]
     state.paused_until, state.lost, state.held = w.paused_until, w.lost, w.held
     if stay != (w.stage, w.stage_at):
-        if w.stage == "recycle":
+        if w.stage == Stage.RECYCLE:
             state.lost_returned, state.visits_since_lost = False, []
         set_sla(ws, view, state, rules, w.stage_at)
     known = {(e.stage, e.at, e.trigger) for history in old for e in history}
@@ -50,10 +51,10 @@ def restage(
     for e in w.history:
         if previous is not None and (e.stage, e.at, e.trigger) not in known:
             push_activity(ws, view, state, e.at, previous, e.stage, e.reason or "")
-        if e.stage == "mql" and previous is not None and e.trigger:
+        if e.stage == Stage.MQL and previous is not None and e.trigger:
             wanted[mql_alert_id(state.lead_id, previous, e.trigger)] = (previous, e)
         previous = e.stage
-    state.alerts = [a for a in state.alerts if a[0] != "mql" or a[1] in wanted]
+    state.alerts = [a for a in state.alerts if a[0] != AlertType.MQL or a[1] in wanted]
     have = {a[1] for a in state.alerts}
     for aid, (before, e) in wanted.items():
         if aid not in have:

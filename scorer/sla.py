@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadpulse.domain import AlertType, Stage
 from leadpulse.messages import Stale
 from leadpulse.schema import encode
 from scorer.alerts import build_alert
@@ -30,7 +31,7 @@ _LIMIT = 200
 
 def _reason(stage: str, rules: Rules) -> str:
     sla = rules.config.stages.sla
-    if stage == "mql":
+    if stage == Stage.MQL:
         return f"MQL not accepted by sales within {sla.mql_hours:g} hours"
     days = getattr(sla, f"{stage}_days", None)
     return f"lead stuck in {stage} for more than {days:g} days"
@@ -52,7 +53,7 @@ async def fire_due_timers(
             continue
         state = LeadState.loads(blob)
         alert = build_alert(
-            "sla_breach",
+            AlertType.SLA_BREACH,
             state,
             rules.compiled.models,
             t=now,

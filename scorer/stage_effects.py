@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.domain import AlertType, Stage
 from leadpulse.schema import Alert, encode
 from scorer.alerts import alert_id, build_alert
 from scorer.context import RECENT_MAX, Outbound, PartitionView, Rules, queue_outbound
@@ -15,7 +16,7 @@ from scorer.writes import WriteSet
 
 __all__ = ["mql_alert", "mql_alert_id", "push_activity", "queue_alert", "set_sla", "sla_member"]
 
-_SLA_STAGES = ("sal", "sql", "opportunity")
+_SLA_STAGES = (Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
 
 
 def queue_alert(view: PartitionView, ws: WriteSet, alert: Alert, state: LeadState) -> None:
@@ -36,7 +37,7 @@ def set_sla(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, t
         ws.zrem(view.pk.sla, state.sla_member)
         state.sla_member = None
     sla = rules.config.stages.sla
-    if state.stage == "mql":
+    if state.stage == Stage.MQL:
         deadline = t + sla.mql_hours * 3600
     elif state.stage in _SLA_STAGES:
         deadline = t + getattr(sla, f"{state.stage}_days") * DAY
@@ -67,7 +68,7 @@ def push_activity(
 
 
 def mql_alert_id(lead_id: str, previous: str, trigger: str) -> str:
-    return alert_id("mql", lead_id, f"{previous}>mql", trigger)
+    return alert_id(AlertType.MQL, lead_id, f"{previous}>mql", trigger)
 
 
 def mql_alert(
@@ -83,7 +84,7 @@ def mql_alert(
     model: str | None,
 ) -> None:
     alert = build_alert(
-        "mql",
+        AlertType.MQL,
         state,
         rules.compiled.models,
         t=t,

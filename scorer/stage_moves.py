@@ -12,6 +12,7 @@ histories stay in time order whatever date a CRM sends.
 
 from __future__ import annotations
 
+from leadpulse.domain import CrmOutcome, Stage
 from leadpulse.schema import CRM_OUTCOMES, EventEnvelope
 from scorer.account_returns import notify_lost
 from scorer.context import PartitionView, Rules
@@ -62,16 +63,16 @@ def move_stage(
     t = facts.t
     previous = state.stage
     note_stage_move(ws, view, state, rules, to, reason, t)
-    if to == "recycle":
+    if to == Stage.RECYCLE:
         state.paused_until = t + rules.config.stages.pause_days * DAY
         state.lost = reason == "crm:lost"
         if state.lost:
             notify_lost(ws, view, state, facts)
         state.lost_returned = False
         state.visits_since_lost = []
-        if previous == "recycle":
+        if previous == Stage.RECYCLE:
             return
-    elif previous == "recycle":
+    elif previous == Stage.RECYCLE:
         state.paused_until = None
     record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
     state.stage, state.stage_at = to, t
@@ -81,7 +82,7 @@ def move_stage(
     state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
     set_sla(ws, view, state, rules, t)
     push_activity(ws, view, state, t, previous, to, reason)
-    if to == "mql":
+    if to == Stage.MQL:
         mql_alert(
             view,
             ws,
@@ -182,7 +183,7 @@ def take_step(
     )
     if not insert_step(state.steps, step) or (state.held and signals.identified):
         restage(ws, view, state, rules, [entries_of(state.history)])
-        if signals.crm_outcome == "lost" and state.stage == "recycle" and state.lost:
+        if signals.crm_outcome == CrmOutcome.LOST and state.stage == Stage.RECYCLE and state.lost:
             notify_lost(ws, view, state, facts)  # the account hears of the loss either way
         return
     if signals.fast_pass and not signals.identified:

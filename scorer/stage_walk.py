@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadpulse.domain import Stage
 from scorer.context import Rules
 from scorer.decay import DAY
 from scorer.rules import email_domain
@@ -71,7 +72,7 @@ def _start(prefix: list[Entry], rules: Rules) -> Walk:
     if prefix:
         last = prefix[-1]
         w.stage, w.stage_at = last.stage, last.at
-        if last.stage == "recycle":
+        if last.stage == Stage.RECYCLE:
             w.paused_until = last.at + rules.config.stages.pause_days * DAY
             w.lost = last.reason == "crm:lost"
     return w
@@ -80,12 +81,12 @@ def _start(prefix: list[Entry], rules: Rules) -> Walk:
 def _enter(
     w: Walk, rules: Rules, step: Step, to: str, reason: str, trigger: str, model: str | None
 ) -> None:
-    if to == "recycle":
+    if to == Stage.RECYCLE:
         w.paused_until = step.t + rules.config.stages.pause_days * DAY
         w.lost = reason == "crm:lost"
-        if w.stage == "recycle":
+        if w.stage == Stage.RECYCLE:
             return  # the pause restarts; the lead did not enter recycle again
-    elif w.stage == "recycle":
+    elif w.stage == Stage.RECYCLE:
         w.paused_until = None
     reported = step.extra[1] if "c" in step.flags else None
     w.history.append(
@@ -109,7 +110,7 @@ def _moves(
     if "s" in step.flags:
         named, since = step.extra
         if named == w.stage and f"{float(since):.3f}" == f"{w.stage_at:.3f}":
-            return [("recycle", "sla:stale")], step.event_id, None
+            return [(Stage.RECYCLE.value, "sla:stale")], step.event_id, None
         return [], step.event_id, None
     if "c" in step.flags:
         return (

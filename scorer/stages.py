@@ -18,19 +18,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from leadpulse.domain import CrmOutcome, Stage
+
 __all__ = ["CRM_STAGE", "MARKETING_RANK", "SALES_STAGES", "Signals", "transitions"]
 
-CRM_STAGE = {
-    "accepted": "sal",
-    "qualified": "sql",
-    "opportunity": "opportunity",
-    "won": "customer",
-    "lost": "recycle",
-    "not_now": "recycle",
-    "disqualified": "dead_end",
-}
-MARKETING_RANK = {"visitor": 0, "lead": 1, "nurturing": 2, "mql": 3}
-SALES_STAGES = frozenset({"sal", "sql", "opportunity", "customer"})
+CRM_STAGE: dict[str, Stage] = {outcome: outcome.stage for outcome in CrmOutcome}
+MARKETING_RANK: dict[str, int] = {s: s.rank for s in Stage if s.phase == "marketing"}
+SALES_STAGES = frozenset(s for s in Stage if s.phase == "sales")
 
 
 class Signals(NamedTuple):
@@ -49,41 +43,47 @@ class Signals(NamedTuple):
 
 def _crm(stage: str, outcome: str) -> list[tuple[str, str]]:
     target = CRM_STAGE[outcome]
-    if stage == "dead_end" and target == "recycle":
+    if stage == Stage.DEAD_END and target == Stage.RECYCLE:
         return []
-    if target == stage and target != "recycle":
+    if target == stage and target != Stage.RECYCLE:
         return []
     return [(target, f"crm:{outcome}")]
 
 
 def transitions(stage: str, sig: Signals) -> list[tuple[str, str]]:
     """The stage moves this event causes, in order, each as (new stage, reason)."""
+    # Plain strings out: a stage goes into state, JSON and keys, where orjson takes a
+    # dict key only if it is exactly a str.
+    return [(str(to), reason) for to, reason in _moves(stage, sig)]
+
+
+def _moves(stage: str, sig: Signals) -> list[tuple[str, str]]:
     if sig.crm_outcome is not None:
         return _crm(stage, sig.crm_outcome)
-    if sig.disqualified is not None and stage not in SALES_STAGES and stage != "dead_end":
-        return [("dead_end", f"disqualified:{sig.disqualified}")]
-    if stage == "dead_end" or stage in SALES_STAGES:
+    if sig.disqualified is not None and stage not in SALES_STAGES and stage != Stage.DEAD_END:
+        return [(Stage.DEAD_END, f"disqualified:{sig.disqualified}")]
+    if stage == Stage.DEAD_END or stage in SALES_STAGES:
         return []
     moves: list[tuple[str, str]] = []
     current = stage
-    if current == "recycle":
+    if current == Stage.RECYCLE:
         paused = sig.paused_until is not None and sig.t < sig.paused_until
         if sig.fast_pass and sig.identified:
-            return [("mql", "fast_pass")]
+            return [(Stage.MQL, "fast_pass")]
         if paused or not sig.engaging:
             return []
-        moves.append(("nurturing", "re_engaged"))
-        current = "nurturing"
+        moves.append((Stage.NURTURING, "re_engaged"))
+        current = Stage.NURTURING
     if not sig.identified:
         return moves
-    if current == "visitor":
-        moves.append(("lead", "identified"))
-        current = "lead"
+    if current == Stage.VISITOR:
+        moves.append((Stage.LEAD, "identified"))
+        current = Stage.LEAD
     rank = MARKETING_RANK[current]
-    if sig.fast_pass and rank < MARKETING_RANK["mql"]:
-        moves.append(("mql", "fast_pass"))
-    elif sig.over_threshold and rank < MARKETING_RANK["mql"]:
-        moves.append(("mql", "score_threshold"))
-    elif sig.nurturing and rank < MARKETING_RANK["nurturing"]:
-        moves.append(("nurturing", "engaged"))
+    if sig.fast_pass and rank < Stage.MQL.rank:
+        moves.append((Stage.MQL, "fast_pass"))
+    elif sig.over_threshold and rank < Stage.MQL.rank:
+        moves.append((Stage.MQL, "score_threshold"))
+    elif sig.nurturing and rank < Stage.NURTURING.rank:
+        moves.append((Stage.NURTURING, "engaged"))
     return moves

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leadpulse.domain import Stage
 from leadpulse.messages import Stale
 from leadpulse.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
@@ -41,5 +42,5 @@ def apply_stale(
         restage(ws, view, state, rules, [old])  # a step newer than the timer came first
     elif named == sla_member(state.lead_id, state.stage, state.stage_at):
         facts = EventFacts(event_id=event.event_id, kind="stale", name=None, t=t)
-        move_stage(ws, view, state, rules, to="recycle", reason="sla:stale", facts=facts)
+        move_stage(ws, view, state, rules, to=Stage.RECYCLE.value, reason="sla:stale", facts=facts)
     write_lead(ws, view, state, rules)

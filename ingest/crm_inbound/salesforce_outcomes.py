@@ -42,9 +42,9 @@ def _outcome(item: Notification, config: SalesforceInbound) -> CrmOutcome | None
     fields = item.fields
     if item.object_type == "Opportunity":
         if _true(fields.get("IsWon")):
-            return "won"
+            return CrmOutcome.WON
         if _true(fields.get("IsClosed")):
-            return "lost"
+            return CrmOutcome.LOST
         return config.opportunity_stages.get(fields.get("StageName") or "")
     if item.object_type == "Lead":
         return config.lead_statuses.get(fields.get("Status") or "")

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingest.dashboard.crm_panels import connectors_panel, crm_connectors
 from ingest.dashboard.layout import esc, page
+from ingest.dashboard.lead_alerts import kind_cell
 from ingest.dashboard.session import is_logged_in
 from router.dlq import list_dead_letters, replay_dead_letters
 from router.history import delivery_stats, recent_deliveries
@@ -44,17 +45,17 @@ async def alerts_view(request: Request) -> Response:
     )
     recent_rows = "".join(
         f"<tr><td>{esc(item.get('at', '')[:19].replace('T', ' '))}</td>"
-        f"<td>{esc(item.get('type'))}</td>"
+        f"{kind_cell(item.get('type'))}"
         f'<td><a href="/dashboard/leads/{esc(item.get("lead_id"))}">{esc(item.get("lead_id"))}'
         f"</a></td><td>{esc(item.get('destination'))}</td>"
-        f'<td><span class="pill {"customer" if item.get("outcome") == "delivered" else "recycle"}'
+        f'<td><span class="pill {"success" if item.get("outcome") == "delivered" else "setback"}'
         f'">{esc(item.get("outcome"))}</span></td>'
         f'<td class="num">{esc(item.get("attempts"))}</td><td>{esc(item.get("reason", ""))}</td>'
         "</tr>"
         for item in recent
     )
     letter_rows = "".join(
-        f"<tr><td><code>{esc(letter.alert.alert_id)}</code></td><td>{esc(letter.alert.type)}</td>"
+        f"<tr><td><code>{esc(letter.alert.alert_id)}</code></td>{kind_cell(letter.alert.type)}"
         f"<td>{esc(letter.destination)}</td><td>{esc(letter.reason)}</td>"
         f"<td>{letter.failed_at:%Y-%m-%d %H:%M}</td><td>"
         '<form method="post" action="/dashboard/alerts/replay">'

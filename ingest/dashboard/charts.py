@@ -8,22 +8,13 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from leadpulse.domain import Stage
+
 __all__ = ["bottleneck", "funnel_svg", "line_svg"]
 
-# The Model's main flow, top to bottom; recycle and dead_end sit beside it.
-MAIN = ("visitor", "lead", "nurturing", "mql", "sal", "sql", "opportunity", "customer")
-LABELS = {
-    "visitor": "Visitors",
-    "lead": "Leads",
-    "nurturing": "Nurturing",
-    "mql": "MQL",
-    "sal": "SAL",
-    "sql": "SQL",
-    "opportunity": "Opportunity",
-    "customer": "Customer",
-    "recycle": "Recycle",
-    "dead_end": "Dead end",
-}
+# The Model's main flow, top to bottom; the side stages (recycle, dead_end) sit beside it.
+MAIN = tuple(stage for stage in Stage if stage.phase != "side")
+LABELS = {stage.value: stage.label for stage in Stage}
 BOX_W, BOX_H, GAP = 250, 50, 26
 SIDE_X = 430
 
@@ -90,11 +81,12 @@ def funnel_svg(
             "</text>"
         )
     parts += [_box(x, y_of[s], s, by_stage.get(s, {}), s == hot) for s in MAIN]
-    y_recycle = y_of["sal"]
-    y_dead = y_of["sql"] + BOX_H + GAP
-    parts.append(_box(SIDE_X, y_recycle, "recycle", by_stage.get("recycle", {}), False))
-    parts.append(_box(SIDE_X, y_dead, "dead_end", by_stage.get("dead_end", {}), False))
-    y_opp = y_of["opportunity"] + 25
+    recycle, dead_end = Stage.RECYCLE, Stage.DEAD_END
+    y_recycle = y_of[Stage.SAL]
+    y_dead = y_of[Stage.SQL] + BOX_H + GAP
+    parts.append(_box(SIDE_X, y_recycle, recycle, by_stage.get(recycle, {}), False))
+    parts.append(_box(SIDE_X, y_dead, dead_end, by_stage.get(dead_end, {}), False))
+    y_opp = y_of[Stage.OPPORTUNITY] + 25
     # Into recycle from the sales stages, and the loop back to nurturing.
     parts.append(
         f'<path d="M{x + BOX_W},{y_opp} C{SIDE_X - 60},{y_opp}'
@@ -103,23 +95,25 @@ def funnel_svg(
         f'<text x="{SIDE_X - 95}" y="{y_recycle + 70}" font-size="12" fill="#b7791f">lost / not now'
         "</text>"
     )
+    y_back = y_of[Stage.NURTURING] + 25
     parts.append(
-        f'<path d="M{SIDE_X + BOX_W / 2},{y_recycle} C{SIDE_X + BOX_W / 2},{y_of["nurturing"] + 25}'
-        f' {SIDE_X - 40},{y_of["nurturing"] + 25} {x + BOX_W},{y_of["nurturing"] + 25}" '
+        f'<path d="M{SIDE_X + BOX_W / 2},{y_recycle} C{SIDE_X + BOX_W / 2},{y_back}'
+        f' {SIDE_X - 40},{y_back} {x + BOX_W},{y_back}" '
         'fill="none" stroke="#b7791f" marker-end="url(#arrow)"/>'
-        f'<text x="{SIDE_X + BOX_W / 2 + 8}" y="{y_of["mql"] + 20}" font-size="12" fill="#b7791f" '
-        f'class="cvr" data-from="recycle" data-to="nurturing">recycled '
-        f"{_pct(rates.get(('recycle', 'nurturing')))}</text>"
+        f'<text x="{SIDE_X + BOX_W / 2 + 8}" y="{y_of[Stage.MQL] + 20}" font-size="12" '
+        'fill="#b7791f" '
+        f'class="cvr" data-from="{recycle}" data-to="{Stage.NURTURING}">recycled '
+        f"{_pct(rates.get((recycle, Stage.NURTURING)))}</text>"
     )
     parts.append(
-        f'<path d="M{x + BOX_W},{y_of["lead"] + 25} C{SIDE_X + 300},{y_of["lead"] + 25} '
+        f'<path d="M{x + BOX_W},{y_of[Stage.LEAD] + 25} C{SIDE_X + 300},{y_of[Stage.LEAD] + 25} '
         f'{SIDE_X + 300},{y_dead + 25} {SIDE_X + BOX_W},{y_dead + 25}" fill="none" '
         'stroke="#8b98ab" stroke-dasharray="2 3" marker-end="url(#arrow)"/>'
         f'<text x="{SIDE_X + BOX_W + 10}" y="{y_dead - 8}" font-size="12" fill="#5c677d" '
-        f'class="cvr" data-from="lead" data-to="dead_end">{_pct(rates.get(("lead", "dead_end")))}'
-        "</text>"
+        f'class="cvr" data-from="{Stage.LEAD}" data-to="{dead_end}">'
+        f"{_pct(rates.get((Stage.LEAD, dead_end)))}</text>"
     )
-    height = y_of["customer"] + BOX_H + 20
+    height = y_of[Stage.CUSTOMER] + BOX_H + 20
     return (
         f'<svg class="funnel" viewBox="0 0 760 {height}" width="100%" role="img" '
         f'aria-label="Lead funnel" font-family="system-ui,sans-serif" font-size="14">'

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-__all__ = ["esc", "page"]
+from leadpulse.domain import Stage, Tone
+
+__all__ = ["STYLESHEET", "esc", "page", "pill_css"]
 
 
 def esc(value: object) -> str:
@@ -28,9 +30,7 @@ width:100%}th,td{text-align:left;padding:7px 8px;border-bottom:1px solid var(--l
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;
-background:#e6f4ee;color:var(--brand);font-weight:600}.pill.mql,.pill.sal{background:#fff3d6;
-color:#9a6700}.pill.customer{background:#dcfce7;color:#166534}.pill.dead_end{background:#eee;
-color:#666}.pill.recycle{background:#fde2e1;color:var(--warn)}
+background:#e6f4ee;color:var(--brand);font-weight:600}
 form.filters{display:flex;flex-wrap:wrap;gap:10px;align-items:end}form.filters label{display:grid;
 font-size:12px;color:var(--muted)}input,select{font:inherit;padding:5px 7px;border:1px solid
 #c9d1dd;border-radius:6px}button.primary{background:var(--brand);color:#fff;border:0;
@@ -45,6 +45,27 @@ height:120px}.bars div{flex:1;background:#9fd8c3;min-height:1px;position:relativ
 white-space:nowrap}.two{display:grid;grid-template-columns:1fr 1fr;gap:20px}
 .login{max-width:380px;margin:12vh auto}.error{color:var(--warn)}
 """
+
+# A pill's colors by tone: `.pill.<tone>` and `.pill.<stage>` for every stage of that tone.
+TONE_COLORS: dict[Tone, tuple[str, str]] = {
+    "neutral": ("#e6f4ee", "var(--brand)"),
+    "attention": ("#fff3d6", "#9a6700"),
+    "success": ("#dcfce7", "#166534"),
+    "inactive": ("#eee", "#666"),
+    "setback": ("#fde2e1", "var(--warn)"),
+}
+
+
+def pill_css() -> str:
+    """The pill rules, generated from the stages: a new stage gets its class here."""
+    rules = []
+    for tone, (background, color) in TONE_COLORS.items():
+        selectors = [f".pill.{tone}", *(f".pill.{s.css_class}" for s in Stage if s.tone == tone)]
+        rules.append(f"{','.join(selectors)}{{background:{background};color:{color}}}")
+    return "\n".join(rules)
+
+
+STYLESHEET = _STYLE + pill_css()
 
 _LIVE_SCRIPT = """
 (function(){var feed=document.getElementById('live-feed');if(!feed)return;var seen='';
@@ -86,7 +107,7 @@ def page(title: str, body: str, *, active: str = "", live: bool = True) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{esc(title)} · LeadPulse</title><style>{_STYLE}</style></head>"
+        f"<title>{esc(title)} · LeadPulse</title><style>{STYLESHEET}</style></head>"
         f"<body>{nav}{main}<script>{_LIVE_SCRIPT}</script></body></html>"
     )
 
@@ -95,7 +116,7 @@ def login_page(error: str | None = None) -> str:
     message = f'<p class="error">{esc(error)}</p>' if error else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Log in · LeadPulse</title><style>{_STYLE}</style></head><body>"
+        f"<title>Log in · LeadPulse</title><style>{STYLESHEET}</style></head><body>"
         '<div class="card login"><h1>LeadPulse</h1><p class="muted">Enter the secret key '
         "(LP_SECRET_KEY) to open the dashboard.</p>"
         f'{message}<form method="post" action="/dashboard/login">'

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest.dashboard.layout import esc
+from leadpulse.domain import AlertType
 
-__all__ = ["alerts_table"]
+__all__ = ["alerts_table", "kind_cell"]
 
 # Scoped to this table; the colors follow the stage pills.
 _STYLE = (
@@ -17,6 +18,16 @@ _STYLE = (
     ".alert-state.pending{background:#fff3d6;color:#9a6700}"
     ".alert-state.dead_lettered{background:#fde2e1;color:#b42318}</style>"
 )
+
+
+_KINDS = {kind.value: kind for kind in AlertType}
+
+
+def kind_cell(kind: Any) -> str:
+    """An alert kind's table cell: its value, and when it is raised on hover."""
+    known = _KINDS.get(str(kind))
+    hint = f' title="{esc(known.summary)}"' if known else ""
+    return f"<td{hint}>{esc(kind)}</td>"
 
 
 def _state(state: Any) -> str:
@@ -33,7 +44,7 @@ def _destinations(alert: dict[str, Any]) -> str:
 def alerts_table(alerts: list[dict[str, Any]], when: Callable[[Any], str]) -> str:
     """Type, time, state (per destination when there are several) and id of each alert."""
     rows = "".join(
-        f"<tr><td>{esc(a.get('type'))}</td><td>{when(a.get('at'))}</td>"
+        f"<tr>{kind_cell(a.get('type'))}<td>{when(a.get('at'))}</td>"
         f"<td>{_state(a.get('state', 'pending'))}</td><td>{_destinations(a)}</td>"
         f"<td><code>{esc(a.get('alert_id'))}</code></td></tr>"
         for a in alerts

@@ -21,13 +21,14 @@ from ingest.dashboard.layout import esc, login_page, page
 from ingest.dashboard.lead_alerts import alerts_table
 from ingest.dashboard.periods import Grain, buckets, parse_period
 from ingest.dashboard.session import COOKIE, SESSION_HOURS, check_key, is_logged_in, new_session
+from leadpulse.domain import Stage
 from scorer import store
 from scorer.crm_reads import lead_crm_records
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-STAGES = (*MAIN, "recycle", "dead_end")
+STAGES = tuple(Stage)
 PAGE_SIZE = 50
 # Labels for the store's sort orders (store.SORTS says which exist).
 SORT_LABELS = {
@@ -94,10 +95,10 @@ async def funnel_view(request: Request) -> Response:
         f'<div class="kpi"><span class="muted">{label}</span><b data-kpi="{stage}">'
         f"{int(rows.get(stage, {}).get('flow', 0)):,}</b></div>"
         for stage, label in (
-            ("lead", "New leads"),
-            ("mql", "New MQLs"),
-            ("opportunity", "New opportunities"),
-            ("customer", "New customers"),
+            (Stage.LEAD, "New leads"),
+            (Stage.MQL, "New MQLs"),
+            (Stage.OPPORTUNITY, "New opportunities"),
+            (Stage.CUSTOMER, "New customers"),
         )
     )
     conversions = "".join(
@@ -373,7 +374,7 @@ async def lead_view(lead_id: str, request: Request) -> Response:
 def _timeline_row(item: dict[str, Any]) -> str:
     what = item.get("event") or item.get("type") or ""
     flagged = item.get("flagged")
-    flags = f' <span class="pill dead_end">not scored: {esc(flagged)}</span>' if flagged else ""
+    flags = f' <span class="pill inactive">not scored: {esc(flagged)}</span>' if flagged else ""
     where = item.get("path") or item.get("url") or ""
     return (
         f"<tr><td>{_when(item.get('at'))}</td><td>{esc(what)}{flags}</td><td>{esc(where)}</td></tr>"

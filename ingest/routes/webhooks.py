@@ -20,6 +20,7 @@ from ingest.intake import accept_events, received_for
 from ingest.links import check_email
 from ingest.responses import FastJSON
 from ingest.segment_fields import has_control
+from leadpulse.domain import CrmOutcome
 from leadpulse.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
 from scorer.store import lead_identities
 
@@ -55,7 +56,7 @@ class CrmEvent(_Body):
     """`{"event_id", "type", "email"|"lead_id", "occurred_at", "owner"?, "account_id"?,
     "reason"?}`."""
 
-    type: Literal["accepted", "qualified", "opportunity", "won", "lost", "not_now", "disqualified"]
+    type: CrmOutcome
     email: str | None = Field(default=None, max_length=254)
     lead_id: str | None = _Text
     owner: str | None = _Text

@@ -11,28 +11,16 @@ from pydantic import Field
 from leadpulse.config._base import ConfigModel
 from leadpulse.config.crm_inbound import CrmInboundConfig
 from leadpulse.config.routing import RetryPolicy
+from leadpulse.domain import Stage
 
 __all__ = [
     "HUBSPOT_LIFECYCLE",
     "CrmConfig",
     "HubSpotConfig",
-    "LeadStage",
     "Lifecycle",
     "SalesforceConfig",
 ]
 
-LeadStage = Literal[
-    "visitor",
-    "lead",
-    "nurturing",
-    "mql",
-    "sal",
-    "sql",
-    "opportunity",
-    "customer",
-    "recycle",
-    "dead_end",
-]
 Lifecycle = Literal[
     "subscriber",
     "lead",
@@ -55,18 +43,18 @@ HUBSPOT_LIFECYCLE: tuple[Lifecycle, ...] = (
     "other",
 )
 
-_DEFAULT_LIFECYCLE: dict[LeadStage, Lifecycle] = {
-    "visitor": "subscriber",
-    "lead": "lead",
-    "nurturing": "lead",
-    "mql": "marketingqualifiedlead",
+_DEFAULT_LIFECYCLE: dict[Stage, Lifecycle] = {
+    Stage.VISITOR: "subscriber",
+    Stage.LEAD: "lead",
+    Stage.NURTURING: "lead",
+    Stage.MQL: "marketingqualifiedlead",
     # HubSpot has no "accepted" stage: an accepted MQL stays an MQL until qualified.
-    "sal": "marketingqualifiedlead",
-    "sql": "salesqualifiedlead",
-    "opportunity": "opportunity",
-    "customer": "customer",
-    "recycle": "lead",
-    "dead_end": "other",
+    Stage.SAL: "marketingqualifiedlead",
+    Stage.SQL: "salesqualifiedlead",
+    Stage.OPPORTUNITY: "opportunity",
+    Stage.CUSTOMER: "customer",
+    Stage.RECYCLE: "lead",
+    Stage.DEAD_END: "other",
 }
 
 
@@ -90,9 +78,7 @@ class HubSpotConfig(ConfigModel):
         default="forward",
         description="forward: move lifecyclestage only forward; off: never write it",
     )
-    lifecycle_map: dict[LeadStage, Lifecycle] = Field(
-        default_factory=lambda: dict(_DEFAULT_LIFECYCLE)
-    )
+    lifecycle_map: dict[Stage, Lifecycle] = Field(default_factory=lambda: dict(_DEFAULT_LIFECYCLE))
     property_group: str = Field(default="leadpulse", pattern=r"^[a-z][a-z0-9_]*$")
     portal_id: int | None = Field(
         default=None, ge=1, description="the HubSpot account id: the dashboard links contacts"

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from leadpulse.config._base import ConfigModel
+from leadpulse.domain import CrmOutcome
 
 __all__ = [
     "CrmInboundConfig",
@@ -22,9 +23,6 @@ __all__ = [
     "SalesforceObject",
 ]
 
-CrmOutcome = Literal[
-    "accepted", "qualified", "opportunity", "won", "lost", "not_now", "disqualified"
-]
 SalesforceObject = Literal["Opportunity", "Lead"]
 
 # An API field name as Salesforce spells them (`Email`, `LeadPulse_Email__c`).
@@ -33,12 +31,12 @@ SalesforceField = Annotated[
 ]
 VendorValue = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
-_DEAL_STAGES: dict[str, CrmOutcome] = {"closedwon": "won", "closedlost": "lost"}
-_LIFECYCLE_STAGES: dict[str, CrmOutcome] = {"customer": "won"}
-_LEAD_STATUSES: dict[str, CrmOutcome] = {
-    "Working - Contacted": "accepted",
-    "Closed - Converted": "qualified",
-    "Closed - Not Converted": "not_now",
+_DEAL_STAGES = {"closedwon": CrmOutcome.WON, "closedlost": CrmOutcome.LOST}
+_LIFECYCLE_STAGES = {"customer": CrmOutcome.WON}
+_LEAD_STATUSES = {
+    "Working - Contacted": CrmOutcome.ACCEPTED,
+    "Closed - Converted": CrmOutcome.QUALIFIED,
+    "Closed - Not Converted": CrmOutcome.NOT_NOW,
 }
 _EMAIL_FIELDS: dict[SalesforceObject, list[str]] = {
     "Opportunity": ["LeadPulse_Email__c"],

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from leadpulse.config._base import ConfigModel
+from leadpulse.domain import AlertType, Stage
 
 __all__ = ["Destination", "Owner", "RetryPolicy", "Route", "RoutingConfig"]
 
@@ -28,8 +29,8 @@ class Destination(ConfigModel):
 
 
 class Route(ConfigModel):
-    alerts: list[Literal["mql", "lost_deal_returned", "sla_breach", "buying_group"]] | None = None
-    stages: list[str] | None = None
+    alerts: list[AlertType] | None = None
+    stages: list[Stage] | None = None
     min_score: float | None = None
     accounts: list[str] | None = None
     territories: list[str] | None = None

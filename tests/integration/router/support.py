@@ -150,7 +150,8 @@ def make_alert(**changes: Any) -> Alert:
         "occurred_at": datetime.now(UTC),
     }
     values.update(changes)
-    return base.model_copy(update=values)
+    # Validated, as the router reads alerts: `type` becomes its AlertType.
+    return Alert.model_validate({**dict(base), **values})
 
 
 async def produce_alerts(settings: Settings, alerts: list[Alert]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadpulse.config.routing import Route, RoutingConfig
-from leadpulse.schema import Alert
+from leadpulse.schema import Alert, AlertType
 from router.rules import route_alert, territory_of
 from tests.unit.router.alerts import golden_alert
 
@@ -20,7 +20,7 @@ ROUTING = RoutingConfig(
 )
 
 
-def _alert(country: str, score: float, account: str, kind: str = "mql") -> Alert:
+def _alert(country: str, score: float, account: str, kind: AlertType = AlertType.MQL) -> Alert:
     base = golden_alert()
     lead = base.lead.model_copy(
         update={"attributes": {"country": country}, "score": score, "account": account}
@@ -34,7 +34,7 @@ def _alert(country: str, score: float, account: str, kind: str = "mql") -> Alert
         (_alert("DE", 100, "example.com"), ["default_webhook", "emea_crm"]),
         (_alert("US", 100, "example.com"), ["default_webhook"]),
         (_alert("US", 200, "example.com"), ["default_webhook", "big_deals"]),
-        (_alert("US", 200, "example.com", "sla_breach"), ["default_webhook"]),
+        (_alert("US", 200, "example.com", AlertType.SLA_BREACH), ["default_webhook"]),
         (_alert("de", 100, "globex.example"), ["default_webhook", "default_slack", "emea_crm"]),
     ],
     ids=["territory", "no-route", "min-score", "type-filter", "account-and-territory"],
