@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.config.predict import PredictConfig
 from leadpulse.config.scoring import ScoringConfig
 from scorer.content import ContentMap
 from scorer.keys import PartitionKeys
@@ -30,15 +31,23 @@ class Rules:
     content: ContentMap
     dedupe_window: int = 500_000
     crm_score_step: float | None = None  # None: no CRM destination, no lead changes
+    predict: PredictConfig = field(default_factory=PredictConfig)
 
     @classmethod
-    def from_config(cls, config: ScoringConfig, *, crm_score_step: float | None = None) -> Rules:
+    def from_config(
+        cls,
+        config: ScoringConfig,
+        *,
+        crm_score_step: float | None = None,
+        predict: PredictConfig | None = None,
+    ) -> Rules:
         return cls(
             config=config,
             compiled=compile_rules(config),
             content=ContentMap(config.content),
             dedupe_window=config.dedupe_window,
             crm_score_step=crm_score_step,
+            predict=predict or PredictConfig(),
         )
 
 

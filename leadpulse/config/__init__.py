@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from leadpulse.config._base import ConfigModel
 from leadpulse.config.collect import CollectConfig, SiteConfig
 from leadpulse.config.connectors import CrmConfig
+from leadpulse.config.predict import PredictConfig
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.config.scoring import ScoringConfig
 
@@ -31,6 +32,7 @@ class LeadPulseConfig(ConfigModel):
     scoring: ScoringConfig
     routing: RoutingConfig = RoutingConfig()
     crm: CrmConfig = CrmConfig()
+    predict: PredictConfig = PredictConfig()
     notes: dict[str, Any] = Field(default_factory=dict, description="free-form, ignored")
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadpulse.config import load_config
 from leadpulse.settings import Settings
 from scorer.predict import registry
 from scorer.predict.report import Backtest, backtest
@@ -45,15 +46,22 @@ async def model_status(settings: Settings, name: str = registry.DEFAULT_MODEL) -
         await redis.aclose()
 
 
+def _nb_below(settings: Settings) -> int:
+    return load_config(settings.config).predict.naive_bayes_below
+
+
 async def model_backtest(settings: Settings, split: float = 0.5) -> Backtest | None:
-    return backtest(await read_examples(settings), split)
+    return backtest(await read_examples(settings), split, nb_below=_nb_below(settings))
 
 
 async def model_train(settings: Settings, *, shadow: bool) -> int | None:
     """Train on the whole outcomes topic now and publish; the version, None if no outcome."""
     redis = _redis(settings)
     try:
-        published = await train_and_publish(redis, await read_examples(settings), shadow=shadow)
+        examples = await read_examples(settings)
+        published = await train_and_publish(
+            redis, examples, shadow=shadow, nb_below=_nb_below(settings)
+        )
         return published[1] if published else None
     finally:
         await redis.aclose()

@@ -1,16 +1,19 @@
 """Training examples: what a CRM outcome means for the learned score.
 
-The decision is the lead's first entry into a decision stage (`mql`, or a later one reached
-without it) since its last outcome, as its stage history says. A CRM outcome (`won`
-positive; `lost`, `disqualified`, `not_now` negative; `won` after the horizon negative)
-becomes an example of the lead's features at that moment (`features_of` reads only the
-steps up to it: nothing after the decision leaks in, and a history re-walked after a merge
-gives the same snapshot as the live path). It is written to the partition's outbox in the
-same apply call as the state, so it is published once in effect. The lead's prediction
-is refreshed on every move, so an alert raised by the move carries it.
+The decision is the lead's first entry into a decision stage (`predict.decision_stages`:
+`mql`, or a later one reached without it, by default) since its last outcome, as its stage
+history says. A CRM outcome (`won` positive; `lost`, `disqualified`, `not_now` negative;
+`won` after `predict.horizon_days` negative) becomes an example of the lead's features at
+that moment (`features_of` reads only the steps up to it: nothing after the decision leaks
+in, and a history re-walked after a merge gives the same snapshot as the live path). It is
+written to the partition's outbox in the same apply call as the state, so it is published
+once in effect. The lead's prediction is refreshed on every move, so an alert raised by
+the move carries it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY
@@ -23,22 +26,20 @@ from scorer.state import LeadState
 from scorer.steps import Entry
 from scorer.writes import WriteSet
 
-__all__ = ["DECISION_STAGES", "HORIZON_DAYS", "OUTCOMES_TOPIC", "decision_at", "note_stage_move"]
+__all__ = ["OUTCOMES_TOPIC", "decision_at", "note_stage_move"]
 
-DECISION_STAGES = frozenset({"mql", "sal", "sql"})
-HORIZON_DAYS = 90.0
 OUTCOMES_TOPIC = "outcomes"  # the outbox's name for `TopicNames.outcomes`
 
 
-def decision_at(state: LeadState) -> tuple[float, str] | None:
-    """(time, stage) of the lead's first decision-stage entry since its last outcome."""
+def decision_at(state: LeadState, stages: Collection[str]) -> tuple[float, str] | None:
+    """(time, stage) of the lead's first entry into one of `stages` since its last outcome."""
     found: tuple[float, str] | None = None
     for raw in state.history:
         entry = Entry.of(raw)
         reason = entry.reason or ""
         if reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE:
             found = None
-        elif found is None and entry.stage in DECISION_STAGES:
+        elif found is None and entry.stage in stages:
             found = (float(entry.at), entry.stage)
     return found
 
@@ -55,7 +56,9 @@ def note_stage_move(
     """Before the lead enters `to` for `reason` at `t`: an example for an outcome, and the
     prediction refreshed (an alert raised by this move carries it)."""
     outcome = reason.removeprefix("crm:")
-    decided = decision_at(state) if reason.startswith("crm:") else None
+    decided = (
+        decision_at(state, rules.predict.decision_stages) if reason.startswith("crm:") else None
+    )
     if outcome in POSITIVE | NEGATIVE and decided is not None:
         at, stage = decided
         snapshot = Snapshot(
@@ -64,7 +67,7 @@ def note_stage_move(
             features=features_of(state, rules, at),
             score=score_at(state, rules, at),
         )
-        won = outcome in POSITIVE and t - at <= HORIZON_DAYS * DAY
+        won = outcome in POSITIVE and t - at <= rules.predict.horizon_days * DAY
         example = Example(
             example_id=f"{state.lead_id}|{at:.3f}",
             lead_id=state.lead_id,

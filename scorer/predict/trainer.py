@@ -19,7 +19,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 
 from leadpulse.settings import Settings
 from scorer.predict.examples import Example, decode_example
-from scorer.predict.learn import train
+from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
 from scorer.predict.registry import DEFAULT_MODEL, publish
 from scorer.predict.report import backtest
@@ -67,15 +67,20 @@ async def read_examples(settings: Settings) -> list[Example]:
 
 
 async def train_and_publish(
-    redis: Any, examples: list[Example], *, shadow: bool, name: str = DEFAULT_MODEL
+    redis: Any,
+    examples: list[Example],
+    *,
+    shadow: bool,
+    name: str = DEFAULT_MODEL,
+    nb_below: int = NB_BELOW,
 ) -> tuple[LinearModel, int] | None:
     """Train on `examples` and publish: (the model, its version); None without examples."""
     if not examples:
         return None
     started = time.perf_counter()
-    model = train(examples, name)
+    model = train(examples, name, nb_below)
     version = await publish(redis, model, shadow=shadow)
-    result = backtest(examples)
+    result = backtest(examples, nb_below=nb_below)
     if result is not None:
         await store_backtest(redis, result, name)
     log.info(
@@ -105,7 +110,9 @@ class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._consumer.seek_to_beginning(*assigned)
 
 
-async def run_trainer(settings: Settings, redis: Any, stop: asyncio.Event) -> None:
+async def run_trainer(
+    settings: Settings, redis: Any, stop: asyncio.Event, nb_below: int = NB_BELOW
+) -> None:
     """Train whenever new outcomes arrived (at most every RETRAIN_SECONDS) until `stop`."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
@@ -126,7 +133,9 @@ async def run_trainer(settings: Settings, redis: Any, stop: asyncio.Event) -> No
             for items in records.values():
                 examples.extend(e for e in map(_decode, (r.value for r in items)) if e)
             if len(examples) != trained and time.monotonic() >= next_at:
-                await train_and_publish(redis, list(examples), shadow=settings.predict_shadow)
+                await train_and_publish(
+                    redis, list(examples), shadow=settings.predict_shadow, nb_below=nb_below
+                )
                 trained = len(examples)
                 next_at = time.monotonic() + RETRAIN_SECONDS
     finally:

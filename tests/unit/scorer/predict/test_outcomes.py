@@ -20,9 +20,9 @@ RULES = Rules.from_config(load_config().scoring)
 TRAITS = {"title": "VP Marketing", "company_size": 450, "industry": "software"}
 
 
-def _apply(view: PartitionView, *events: EventEnvelope) -> None:
+def _apply(view: PartitionView, *events: EventEnvelope, rules: Rules = RULES) -> None:
     for offset, event in enumerate(events, start=view.stored_offset + 1):
-        apply_message(view, RULES, event.key, offset, event)
+        apply_message(view, rules, event.key, offset, event)
         view.stored_offset = offset
 
 
@@ -30,7 +30,9 @@ def _examples(view: PartitionView) -> list[Example]:
     return [decode_example(m.value) for m in view.outbound if m.topic == "outcomes"]
 
 
-def _journey(email: str, after_mql: list[EventEnvelope], outcome: str) -> PartitionView:
+def _journey(
+    email: str, after_mql: list[EventEnvelope], outcome: str, rules: Rules = RULES
+) -> PartitionView:
     view = PartitionView(PartitionKeys(0), -1)
     _apply(
         view,
@@ -39,6 +41,7 @@ def _journey(email: str, after_mql: list[EventEnvelope], outcome: str) -> Partit
         track("Demo Requested", email=email, when=at(10)),  # fast pass: enters mql
         *after_mql,
         crm(outcome, email=email, when=at(days=20)),
+        rules=rules,
     )
     return view
 
@@ -118,3 +121,28 @@ def test_the_mql_alert_carries_the_live_models_prediction() -> None:
         "fast_pass:yes",
         "seniority:senior",
     ]
+
+
+def _rules_with(**predict: object) -> Rules:
+    config = load_config()
+    return Rules.from_config(config.scoring, predict=config.predict.model_copy(update=predict))
+
+
+@pytest.mark.usefixtures("no_model")
+def test_the_configured_horizon_decides_a_late_win() -> None:
+    """`predict.horizon_days: 10`: a win 20 days after mql is a negative example; with the
+    default 90 days the same journey is a positive one."""
+    (short,) = _examples(_journey("h@acme.example", [], "won", _rules_with(horizon_days=10)))
+    (default,) = _examples(_journey("h@acme.example", [], "won"))
+    assert short.label == 0 and default.label == 1
+
+
+@pytest.mark.usefixtures("no_model")
+def test_the_configured_decision_stage_takes_the_snapshot() -> None:
+    """`predict.decision_stages: [sal]`: the snapshot is taken when sales accepts the lead,
+    not at mql."""
+    accepted = [crm("accepted", email="s@acme.example", when=at(days=5))]
+    rules = _rules_with(decision_stages=["sal"])
+    (example,) = _examples(_journey("s@acme.example", accepted, "won", rules))
+    assert example.snapshot.stage == "sal"
+    assert example.snapshot.at == at(days=5).timestamp()
