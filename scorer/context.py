@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,10 @@ class PartitionView:
     lost_records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)
     suppress: list[str] = field(default_factory=list)
+    # the newest outside event time applied, and the open decisions' deadlines
+    # (`scorer.predict.horizon`)
+    watermark: float = -math.inf
+    horizons: dict[str, float] = field(default_factory=dict)
 
 
 def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:
