@@ -100,6 +100,7 @@ class PartitionView:
     # (`scorer.predict.horizon`)
     watermark: float = -math.inf
     horizons: dict[str, float] = field(default_factory=dict)
+    horizon_next: float = math.inf  # at most the earliest of those deadlines
 
 
 def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:

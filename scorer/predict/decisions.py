@@ -66,6 +66,7 @@ def watch(ws: WriteSet, view: PartitionView, state: LeadState, at: float, rules:
     member, deadline = member_of(state.lead_id, at), deadline_of(at, rules)
     if view.horizons.get(member) != deadline:
         view.horizons[member] = deadline
+        view.horizon_next = min(view.horizon_next, deadline)
         ws.zadd(view.pk.horizon, deadline, member)
 
 

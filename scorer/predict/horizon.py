@@ -56,6 +56,7 @@ def read_plan(pipe: Any, pk: PartitionKeys) -> None:
 def take_plan(view: PartitionView, watermark: Any, pending: list[tuple[Any, Any]]) -> None:
     view.watermark = float(watermark) if watermark is not None else -math.inf
     view.horizons = {(m.decode() if isinstance(m, bytes) else str(m)): float(s) for m, s in pending}
+    view.horizon_next = min(view.horizons.values(), default=math.inf)
 
 
 def due_leads(view: PartitionView, events: list[EventEnvelope | None]) -> set[str]:
@@ -72,7 +73,10 @@ def pass_time(ws: WriteSet, view: PartitionView, rules: Rules, event: EventEnvel
         return
     view.watermark = t
     ws.set(view.pk.watermark, repr(t))
-    if not view.horizons or min(view.horizons.values()) >= t:
+    if view.horizon_next >= t:
+        return  # the common case: no deadline passed (a lower bound, kept on every add)
+    view.horizon_next = min(view.horizons.values(), default=math.inf)
+    if view.horizon_next >= t:
         return
     for member, deadline in sorted(view.horizons.items(), key=lambda kv: (kv[1], kv[0])):
         if deadline >= t:
