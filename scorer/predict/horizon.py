@@ -1,15 +1,15 @@
 """Horizon negatives: a decision with no outcome within the horizon, in event time.
 
 Each partition keeps an event-time watermark (`pk.watermark`): the newest time of the
-events from outside that its log has applied (the scorer's own control messages carry wall
-clock times and do not count). Before each message is applied, the watermark takes that
-message's time, and every open decision whose deadline (`decisions.deadline_of`) it has
-passed ends in its horizon's example, in the same run's WriteSet as the message (one
-apply.lua call writes the example's outbox entry, the lead's `horizon_closed`, the timer's
-removal and the watermark together). That depends on the partition's log alone, never on
-the clock or on how the log was batched: replaying the topic (`leadpulse rescore`) closes
-the same decisions at the same places. A quiet partition's watermark does not move: its
-decisions wait for its next event.
+events from outside that its log has applied (`event_time`: the scorer's own control
+messages do not count, and no event counts later than ingest received it). Before each
+message is applied, the watermark takes that message's time, and every open decision whose
+deadline (`decisions.deadline_of`) it has passed ends in its horizon's example, in the
+same run's WriteSet as the message (one apply.lua call writes the example's outbox entry,
+the lead's `horizon_closed`, the timer's removal and the watermark together). That depends
+on the partition's log alone, never on the clock or on how the log was batched: replaying
+the topic closes the same decisions at the same places. A quiet partition's watermark does
+not move: its decisions wait for its next event.
 
 Each batch reads the earliest `PENDING_READ` timers of a partition with its watermark
 (`read_plan`, in the batch's first round trip); the leads of those due in the batch are read
@@ -41,10 +41,14 @@ PENDING_READ = 500
 
 
 def event_time(event: EventEnvelope | None) -> float | None:
-    """The time an event moves the watermark to; None for the scorer's own messages."""
+    """The time an event moves the watermark to; None for the scorer's own messages.
+
+    Never later than when ingest received it: a client clock ahead (ingest takes up to
+    `collect.max_clock_skew_days`) must not close decisions early; a backfill of past
+    events moves it by their own times."""
     if event is None or event.source == "scorer":
         return None
-    return event.timestamp.timestamp()
+    return min(event.timestamp, event.received_at).timestamp()
 
 
 def read_plan(pipe: Any, pk: PartitionKeys) -> None:

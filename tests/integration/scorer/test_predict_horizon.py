@@ -115,3 +115,19 @@ async def test_a_decision_made_by_a_late_event_gets_its_horizon(redis: Any) -> N
     (example,) = await _examples(redis, 0, log, batch=100)
     assert example.outcome == "no_outcome" and example.label == 0
     assert example.snapshot.at == at(days=1).timestamp()
+
+
+@pytest.mark.parametrize("redis_target", ["single"], indirect=True)
+async def test_a_client_clock_ahead_closes_no_decision(redis: Any) -> None:
+    """A visit dated day 100 by a client whose clock runs ahead, received on day 5, does
+    not move the partition's time past the day-0 decision's horizon: the win on day 20 is
+    its example."""
+    email = "ahead@d.example"
+    skewed = page("/demo/blog/a", email="fast@d.example", when=at(days=5), event_id="d-p")
+    log = [
+        track("Demo Requested", email=email, traits=TRAITS, when=at(days=0), event_id="d-demo"),
+        skewed.model_copy(update={"timestamp": at(days=100)}),
+        crm("won", email=email, when=at(days=20), event_id="d-won"),
+    ]
+    (example,) = await _examples(redis, 0, log, batch=100)
+    assert example.outcome == "won" and example.label == 1
