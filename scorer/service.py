@@ -164,9 +164,11 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         stack.push_async_callback(health.stop)
         loop = await stack.enter_async_context(open_loop(settings, config))
         started.append(loop)
-        await refresh_models(loop.redis, force=True)  # this Valkey's models, not a previous one's
+        await refresh_models(
+            loop.redis, names=config.predict.names, force=True
+        )  # this Valkey's models, not a previous one's
         trainer = asyncio.create_task(
-            run_trainer(settings, loop.redis, stop, config.predict.naive_bayes_below),
+            run_trainer(settings, loop.redis, stop, config.predict),
             name="trainer",
         )
         trainer.add_done_callback(_trainer_done)

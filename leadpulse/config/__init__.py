@@ -120,6 +120,10 @@ def _semantic_problems(config: LeadPulseConfig) -> list[str]:
         if disqualify.pattern is not None:
             where = f"scoring.stages.disqualify.{d}.pattern"
             problems += _regex_problem(where, disqualify.pattern)
+    predict_names = config.predict.names
+    for m, name in enumerate(predict_names):
+        if predict_names.index(name) != m:
+            problems.append(f"predict.models.{m}.name: duplicate model name {name!r}")
     routing = config.routing
     names = [dest.name for dest in routing.destinations]
     for n, name in enumerate(names):

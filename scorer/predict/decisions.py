@@ -18,7 +18,7 @@ from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY
 from scorer.predict.examples import NEGATIVE, POSITIVE, Example, Snapshot, encode_example
 from scorer.predict.features import features_of, score_at
-from scorer.predict.registry import DEFAULT_MODEL
+from scorer.predict.segments import model_for
 from scorer.state import LeadState
 from scorer.steps import Entry
 from scorer.writes import WriteSet
@@ -89,6 +89,9 @@ def queue_example(
     An outcome later than the horizon (or none at all) gives the horizon's example, dated
     at the deadline, whichever of the two came first in the log: the same bytes either way."""
     at, stage = decided
+    model = model_for(state, rules)
+    if model is None:
+        return  # no model learns from this lead
     deadline = deadline_of(at, rules)
     won = outcome in POSITIVE and t <= deadline
     if outcome == NO_OUTCOME or t > deadline:
@@ -97,7 +100,7 @@ def queue_example(
     example = Example(
         example_id=f"{state.lead_id}|{at:.3f}",
         lead_id=state.lead_id,
-        model=DEFAULT_MODEL,
+        model=model,
         snapshot=Snapshot(
             at=at,
             stage=stage,

@@ -63,6 +63,10 @@ def test_packaged_default_config_is_valid() -> None:
         ),
         (lambda c: c["predict"].update(decision_stages=[]), "predict.decision_stages"),
         (lambda c: c["predict"].update(naive_bayes_below=-1), "predict.naive_bayes_below"),
+        (
+            lambda c: c["predict"].update(models=[{"name": "default"}, {"name": "default"}]),
+            "predict.models.1.name: duplicate model name",
+        ),
     ],
     ids=[
         "negative-half-life",
@@ -76,6 +80,7 @@ def test_packaged_default_config_is_valid() -> None:
         "unknown-decision-stage",
         "no-decision-stage",
         "negative-naive-bayes-count",
+        "duplicate-predict-model",
     ],
 )
 def test_bad_field_is_named(tmp_path: Path, mutate, named: str) -> None:  # type: ignore[no-untyped-def]
