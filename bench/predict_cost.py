@@ -80,6 +80,8 @@ def run(leads: int, per_lead: int, mode: str) -> float:
                 if mode != "unwatched":
                     horizon.pass_time(ws, view, rules, event)
                 apply_message(view, rules, name, offset, event, ws)
+            if mode != "unwatched":
+                horizon.store_watermark(ws, view)
             flush_leads(ws, view, rules)
             ws.script_args(first - 1, rules.dedupe_window)
             view.outbound.clear()

@@ -255,6 +255,7 @@ async def _apply_once(
                         view, rules, message.key, message.offset, message.event, ws
                     )
                 result.outcomes[outcome] += 1
+            horizon.store_watermark(ws, view)
             flush_leads(ws, view, rules)
             runs.append(ws)
         if view.suppress:

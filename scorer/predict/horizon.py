@@ -35,7 +35,15 @@ from scorer.predict.decisions import (
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
-__all__ = ["PENDING_READ", "due_leads", "event_time", "pass_time", "read_plan", "take_plan"]
+__all__ = [
+    "PENDING_READ",
+    "due_leads",
+    "event_time",
+    "pass_time",
+    "read_plan",
+    "store_watermark",
+    "take_plan",
+]
 
 PENDING_READ = 500
 
@@ -71,21 +79,27 @@ def due_leads(view: PartitionView, events: list[EventEnvelope | None]) -> set[st
 
 
 def pass_time(ws: WriteSet, view: PartitionView, rules: Rules, event: EventEnvelope | None) -> None:
-    """Move the watermark to `event`'s time and end every decision it passed the horizon of."""
+    """Move the watermark to `event`'s time (if later) and end every decision whose horizon
+    it passed: also one a late event re-walked into the past, at the message after it."""
     t = event_time(event)
-    if t is None or t <= view.watermark:
-        return
-    view.watermark = t
-    ws.set(view.pk.watermark, repr(t))
-    if view.horizon_next >= t:
+    if t is not None and t > view.watermark:
+        view.watermark = t
+    mark = view.watermark
+    if view.horizon_next >= mark:
         return  # the common case: no deadline passed (a lower bound, kept on every add)
     view.horizon_next = min(view.horizons.values(), default=math.inf)
-    if view.horizon_next >= t:
+    if view.horizon_next >= mark:
         return
     for member, deadline in sorted(view.horizons.items(), key=lambda kv: (kv[1], kv[0])):
-        if deadline >= t:
+        if deadline >= mark:
             break
         _expire(ws, view, rules, member)
+
+
+def store_watermark(ws: WriteSet, view: PartitionView) -> None:
+    """Once per run, after its messages: the watermark goes with the run's other writes."""
+    if view.watermark > -math.inf:
+        ws.set(view.pk.watermark, repr(view.watermark))
 
 
 def _expire(ws: WriteSet, view: PartitionView, rules: Rules, member: str) -> None:

@@ -131,3 +131,23 @@ async def test_a_client_clock_ahead_closes_no_decision(redis: Any) -> None:
     ]
     (example,) = await _examples(redis, 0, log, batch=100)
     assert example.outcome == "won" and example.label == 1
+
+
+@pytest.mark.parametrize("redis_target", ["single"], indirect=True)
+async def test_a_decision_re_walked_behind_the_watermark_ends_at_the_next_message(
+    redis: Any,
+) -> None:
+    """The partition's time is day 100 when a late demo request puts a decision on day 1:
+    its horizon (day 91) has passed already, so it ends at the next message, even one
+    dated earlier still."""
+    email = "behind@e.example"
+    log = [
+        page("/demo/blog/a", email=email, traits=TRAITS, when=at(days=0), event_id="e-p0"),
+        page("/demo/blog/a", email="other@e.example", when=at(days=100), event_id="e-o"),
+        page("/demo/blog/b", email=email, when=at(days=50), event_id="e-p50"),
+        track("Demo Requested", email=email, when=at(days=1), event_id="e-demo"),
+        page("/demo/blog/c", email="third@e.example", when=at(days=2), event_id="e-t"),
+    ]
+    (example,) = await _examples(redis, 0, log, batch=100)
+    assert example.outcome == "no_outcome"
+    assert example.snapshot.at == at(days=1).timestamp()
