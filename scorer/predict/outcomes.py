@@ -8,8 +8,9 @@ example of the lead's features at that moment (`features_of` reads only the step
 it: nothing after the decision leaks in, and a history re-walked after a merge gives the
 same snapshot as the live path). It is written to the partition's outbox in the same apply
 call as the state, so it is published once in effect. A decision the horizon closed first
-(`horizon`) makes no second example. The lead's prediction is refreshed on every move, so
-an alert raised by the move carries it.
+(`horizon`) makes no second example. A move to `mql` predicts at once, so the alert it
+raises carries a fresh prediction; every move has the run's end predict again, on the new
+stage (`summary.predict_summary`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,6 @@ def note_stage_move(
             queue_example(ws, view, state, rules, decided, outcome, t)
     elif to in stages and decision_at(state, stages) is None:
         watch(ws, view, state, t, rules)  # this move is the decision
-    if identified(state):
-        state.prediction = predict_lead(state, rules, t)
-        state.predicted = None  # the run's end predicts again, on the new stage
+    if to == "mql" and identified(state):
+        state.prediction = predict_lead(state, rules, t)  # the mql alert carries it
+    state.predicted = None  # the run's end predicts again, on the new stage
