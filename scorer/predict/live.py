@@ -74,7 +74,7 @@ async def refresh(
         )
         if name == DEFAULT_MODEL:
             models.live, models.shadow = pair
-        else:
+        elif pair != (None, None):
             others[name] = pair
     models.others = others
     return models

@@ -37,6 +37,8 @@ def predict_summary(state: LeadState, rules: Rules, fields: dict[str, Any]) -> N
     """At the end of the lead's run: predict with the live model when due (and with the
     shadow one, for its report), into `state.prediction` and the list summary."""
     models = live_models()
+    if state.prediction is None and models.live is None and not models.others:
+        return  # no model at all yet: the common case before the first outcomes
     name = model_for(state, rules)
     live, in_shadow = models.pair(name) if name is not None else (None, None)
     if live is None and state.prediction is None:
