@@ -146,7 +146,7 @@ async def run_scorer(settings: Settings, expected: int) -> tuple[float, int]:
         redis,
         Outbox(redis, producer, settings.topics),
         scripts,
-        Rules.from_config(config.scoring),
+        Rules.from_config(config.scoring, predict=config.predict),
         sla_tick_seconds=0,
     )
     consumer.subscribe([settings.topics.events], listener=loop.listener)

@@ -31,16 +31,21 @@ def _settings(*needs: str) -> Settings:
     return settings
 
 
+ModelName = Annotated[
+    str, typer.Option("--model", help="which of `predict.models` (default: `default`)")
+]
+
+
 def _when(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M") if t else "-"
 
 
 @model_app.command("status")
-def status() -> None:
+def status(model: ModelName = "default") -> None:
     """Live and shadow versions, and every version trained."""
     from scorer.predict import model_status
 
-    data = asyncio.run(model_status(_settings("redis_url")))
+    data = asyncio.run(model_status(_settings("redis_url"), model))
     table = Table("version", "state", "learner", "outcomes", "won", "features", "newest outcome")
     for v in data["versions"]:
         state = "live" if v["version"] == data["live"] else ""
@@ -81,11 +86,12 @@ def _bins(title: str, scores: Any) -> Table:
 @model_app.command("report")
 def report(
     split: Annotated[float, typer.Option(min=0.1, max=0.9, help="share trained on")] = 0.5,
+    model: ModelName = "default",
 ) -> None:
     """Backtest: train on the outcomes before a time split, test on those after it."""
     from scorer.predict import model_backtest
 
-    result = asyncio.run(model_backtest(_settings("kafka_bootstrap"), split))
+    result = asyncio.run(model_backtest(_settings("kafka_bootstrap"), split, model))
     if result is None:
         out.print("not enough outcomes to backtest yet (each side of the split needs one)")
         raise typer.Exit(1)
@@ -108,11 +114,13 @@ def report(
 @model_app.command("train")
 def train_now(
     shadow: Annotated[bool, typer.Option(help="publish in shadow, not live")] = False,
+    model: ModelName = "default",
 ) -> None:
     """Train on every outcome now and publish a version (the trainer does it by itself)."""
     from scorer.predict import model_train
 
-    version = asyncio.run(model_train(_settings("kafka_bootstrap", "redis_url"), shadow=shadow))
+    settings = _settings("kafka_bootstrap", "redis_url")
+    version = asyncio.run(model_train(settings, shadow=shadow, name=model))
     if version is None:
         out.print("no outcomes yet: nothing to train on")
         raise typer.Exit(1)
@@ -120,12 +128,15 @@ def train_now(
 
 
 @model_app.command("promote")
-def promote(version: Annotated[int, typer.Argument(help="the version to make live")]) -> None:
+def promote(
+    version: Annotated[int, typer.Argument(help="the version to make live")],
+    model: ModelName = "default",
+) -> None:
     """Make a version (the shadow one, usually) live: alerts carry it from now on."""
     from scorer.predict import model_promote
 
     try:
-        asyncio.run(model_promote(_settings("redis_url"), version))
+        asyncio.run(model_promote(_settings("redis_url"), version, model))
     except KeyError as exc:
         err.print(f"[bold red]error[/]: no version {version}")
         raise typer.Exit(2) from exc
@@ -133,12 +144,15 @@ def promote(version: Annotated[int, typer.Argument(help="the version to make liv
 
 
 @model_app.command("rollback")
-def rollback(version: Annotated[int, typer.Argument(help="the earlier version")]) -> None:
+def rollback(
+    version: Annotated[int, typer.Argument(help="the earlier version")],
+    model: ModelName = "default",
+) -> None:
     """Make an earlier version live again."""
     from scorer.predict import model_rollback
 
     try:
-        asyncio.run(model_rollback(_settings("redis_url"), version))
+        asyncio.run(model_rollback(_settings("redis_url"), version, model))
     except KeyError as exc:
         err.print(f"[bold red]error[/]: no version {version}")
         raise typer.Exit(2) from exc

@@ -27,6 +27,7 @@ from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_cache import LeadCache
+from scorer.predict import horizon
 from scorer.scripts import Scripts
 from scorer.state import LeadState
 from scorer.summary import flush_leads
@@ -114,6 +115,7 @@ async def _read_views(
         pipe.hmget(pk.identities, keys)
         pipe.hmget(pk.fwd, keys)
         pipe.smismember(SUPPRESSED, digests)
+        horizon.read_plan(pipe, pk)
         plan.append((partition, ids, keys, digests))
     first = await pipe.execute()
     views: dict[int, PartitionView] = {}
@@ -121,7 +123,9 @@ async def _read_views(
     pipe = redis.pipeline(transaction=False)
     second: list[tuple[PartitionView, str, str]] = []
     for n, (partition, ids, keys, digests) in enumerate(plan):
-        offset, seen, identities, forwards, suppressed = first[5 * n : 5 * n + 5]
+        offset, seen, identities, forwards, suppressed, watermark, pending = first[
+            7 * n : 7 * n + 7
+        ]
         view = PartitionView(PartitionKeys(partition), int(offset) if offset is not None else -1)
         if ids:
             view.seen = {i for i, score in zip(ids, seen, strict=True) if score is not None}
@@ -130,10 +134,12 @@ async def _read_views(
         view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
         view.lost_accounts = lost_accounts
         view.accounts = accounts
+        horizon.take_plan(view, watermark, pending)
         views[partition] = view
         pk = view.pk
         known = cached[partition] = cache.take(partition, view.stored_offset)
-        for lead_id in set(view.identities.values()):
+        due = horizon.due_leads(view, [m.event for m in batches[partition]])
+        for lead_id in set(view.identities.values()) | due:
             if lead_id in known:
                 view.leads[lead_id] = known[lead_id]
                 continue
@@ -246,10 +252,12 @@ async def _apply_once(
                     ws.note(message.offset, None)
                     outcome = "skipped"
                 else:
+                    horizon.pass_time(ws, view, rules, message.event)
                     _, outcome = apply_message(
                         view, rules, message.key, message.offset, message.event, ws
                     )
                 result.outcomes[outcome] += 1
+            horizon.store_watermark(ws, view)
             flush_leads(ws, view, rules)
             runs.append(ws)
         if view.suppress:

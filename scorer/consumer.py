@@ -234,7 +234,7 @@ class ScorerLoop:
         batches = {p: messages for p, messages in batches.items() if messages}
         if batches:
             topic = next(iter(records)).topic
-            await refresh_models(self._redis)
+            await refresh_models(self._redis, names=self._rules.predict.names)
             results = await apply_batch(
                 self._redis,
                 self._scripts,

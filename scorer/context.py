@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from leadpulse.config.predict import PredictConfig
 from leadpulse.config.scoring import ScoringConfig
 from scorer.content import ContentMap
 from scorer.keys import PartitionKeys
@@ -30,15 +32,23 @@ class Rules:
     content: ContentMap
     dedupe_window: int = 500_000
     crm_score_step: float | None = None  # None: no CRM destination, no lead changes
+    predict: PredictConfig = field(default_factory=PredictConfig)
 
     @classmethod
-    def from_config(cls, config: ScoringConfig, *, crm_score_step: float | None = None) -> Rules:
+    def from_config(
+        cls,
+        config: ScoringConfig,
+        *,
+        crm_score_step: float | None = None,
+        predict: PredictConfig | None = None,
+    ) -> Rules:
         return cls(
             config=config,
             compiled=compile_rules(config),
             content=ContentMap(config.content),
             dedupe_window=config.dedupe_window,
             crm_score_step=crm_score_step,
+            predict=predict or PredictConfig(),
         )
 
 
@@ -86,6 +96,11 @@ class PartitionView:
     lost_records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     outbound: list[Outbound] = field(default_factory=list)
     suppress: list[str] = field(default_factory=list)
+    # the newest outside event time applied, and the open decisions' deadlines
+    # (`scorer.predict.horizon`)
+    watermark: float = -math.inf
+    horizons: dict[str, float] = field(default_factory=dict)
+    horizon_next: float = math.inf  # at most the earliest of those deadlines
 
 
 def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:

@@ -58,6 +58,7 @@ class PartitionKeys:
         "accounts",
         "acct_prefix",
         "fwd",
+        "horizon",
         "identities",
         "index",
         "listing_sizes",
@@ -70,6 +71,7 @@ class PartitionKeys:
         "recent",
         "seen",
         "sla",
+        "watermark",
     )
 
     def __init__(self, partition: int) -> None:
@@ -83,6 +85,9 @@ class PartitionKeys:
         self.fwd = self.prefix + "fwd"
         self.index = self.prefix + "ix"
         self.sla = self.prefix + "sla"
+        # the predictive score's open decisions by deadline, and the event-time watermark
+        self.horizon = self.prefix + "hz"
+        self.watermark = self.prefix + "wm"
         self.recent = self.prefix + "recent"
         self.acct_prefix = self.prefix + "acct:"
         # hash account -> its lost deal (when, who lost it, visits since), on its partition

@@ -65,7 +65,9 @@ async def rescore(
     settings: Settings, config: LeadPulseConfig, progress: Progress | None = None
 ) -> int:
     """Rebuild all state from the events topic; return the number of events applied."""
-    rules = Rules.from_config(config.scoring, crm_score_step=config.crm_score_step)
+    rules = Rules.from_config(
+        config.scoring, crm_score_step=config.crm_score_step, predict=config.predict
+    )
     await ensure_topics(settings)
     redis, scripts = await open_redis(settings, config)
     producer = AIOKafkaProducer(**producer_options(settings))

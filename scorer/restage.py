@@ -15,6 +15,7 @@ import math
 from leadpulse.domain import AlertType, Stage
 from scorer.context import PartitionView, Rules
 from scorer.funnel import count_history
+from scorer.predict.decisions import decision_at, watch
 from scorer.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla
 from scorer.stage_walk import walk
 from scorer.state import LeadState
@@ -41,6 +42,9 @@ def restage(
     state.stage, state.stage_at = w.stage, w.stage_at
     state.history = [e.raw() for e in w.history][-HISTORY_KEPT:]
     state.paused_until, state.lost, state.held = w.paused_until, w.lost, w.held
+    decided = decision_at(state, rules.predict.decision_stages)
+    if decided is not None:
+        watch(ws, view, state, decided[0], rules)  # the walk may have moved the decision
     if stay != (w.stage, w.stage_at):
         if w.stage == Stage.RECYCLE:
             state.lost_returned, state.visits_since_lost = False, []

@@ -131,7 +131,9 @@ async def open_loop(settings: Settings, config: LeadPulseConfig) -> AsyncIterato
         redis,
         Outbox(redis, producer, settings.topics),
         scripts,
-        Rules.from_config(config.scoring, crm_score_step=config.crm_score_step),
+        Rules.from_config(
+            config.scoring, crm_score_step=config.crm_score_step, predict=config.predict
+        ),
         cache=LeadCache(settings.scorer_lead_cache),
     )
     async with contextlib.AsyncExitStack() as stack:
@@ -162,8 +164,13 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         stack.push_async_callback(health.stop)
         loop = await stack.enter_async_context(open_loop(settings, config))
         started.append(loop)
-        await refresh_models(loop.redis, force=True)  # this Valkey's models, not a previous one's
-        trainer = asyncio.create_task(run_trainer(settings, loop.redis, stop), name="trainer")
+        await refresh_models(
+            loop.redis, names=config.predict.names, force=True
+        )  # this Valkey's models, not a previous one's
+        trainer = asyncio.create_task(
+            run_trainer(settings, loop.redis, stop, config.predict),
+            name="trainer",
+        )
         trainer.add_done_callback(_trainer_done)
         stack.push_async_callback(_finish_trainer, trainer)
         settle_heap()

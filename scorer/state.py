@@ -70,6 +70,8 @@ class LeadState:
     prediction: dict[str, Any] | None = None
     # what that prediction was made on: [version, stage, traits digest, changes since]
     predicted: list[Any] | None = None
+    # the decision (its time) whose horizon passed without an outcome (`scorer.predict`)
+    horizon_closed: float | None = None
 
     def dumps(self) -> bytes:
         return orjson.dumps(self)

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 from leadpulse.config._base import ConfigModel
 from leadpulse.config.collect import CollectConfig, SiteConfig
 from leadpulse.config.connectors import CrmConfig
+from leadpulse.config.predict import PredictConfig
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.config.scoring import ScoringConfig
 
@@ -31,6 +32,7 @@ class LeadPulseConfig(ConfigModel):
     scoring: ScoringConfig
     routing: RoutingConfig = RoutingConfig()
     crm: CrmConfig = CrmConfig()
+    predict: PredictConfig = PredictConfig()
     notes: dict[str, Any] = Field(default_factory=dict, description="free-form, ignored")
 
     @property
@@ -118,6 +120,10 @@ def _semantic_problems(config: LeadPulseConfig) -> list[str]:
         if disqualify.pattern is not None:
             where = f"scoring.stages.disqualify.{d}.pattern"
             problems += _regex_problem(where, disqualify.pattern)
+    predict_names = config.predict.names
+    for m, name in enumerate(predict_names):
+        if predict_names.index(name) != m:
+            problems.append(f"predict.models.{m}.name: duplicate model name {name!r}")
     routing = config.routing
     names = [dest.name for dest in routing.destinations]
     for n, name in enumerate(names):

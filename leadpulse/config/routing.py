@@ -32,6 +32,12 @@ class Route(ConfigModel):
     alerts: list[AlertType] | None = None
     stages: list[Stage] | None = None
     min_score: float | None = None
+    min_p_convert: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="the lead's live p_convert at least this; an alert without one never matches",
+    )
     accounts: list[str] | None = None
     territories: list[str] | None = None
     destinations: list[str] = Field(min_length=1)

@@ -1,16 +1,19 @@
 """The predictive conversion score: `p_convert`, learned from CRM outcomes, beside the rules.
 
 Life of an outcome:
-1. `outcomes.note_stage_move` (called by `stage_moves.move_stage`): entering the decision
-   stage freezes a snapshot of the lead's features (`features`); a CRM outcome turns it into
-   an `examples.Example` in the partition's outbox -> `leadpulse.outcomes`.
+1. `outcomes.note_stage_move` (called by `stage_moves.move_stage`): entering a decision
+   stage (`predict.decision_stages`) starts the decision's horizon timer (`decisions`); a
+   CRM outcome, or the partition's event time passing the horizon first (`horizon`), turns
+   the lead's features at the decision (`features`) into one `examples.Example` for the
+   lead's model (`segments`) in the partition's outbox -> `leadpulse.outcomes`.
 2. `trainer.run_trainer` (one per scorer process, one active: the topic has one
-   partition): every example in order -> `learn.train` (river naive Bayes under 200
-   outcomes, FTRL-Proximal logistic regression beyond; Platt-calibrated on the newest
-   quarter) -> `registry.publish` (a version in Valkey, live or shadow).
+   partition): every example in order, each model on its own (`predict.models`) ->
+   `learn.train` (river naive Bayes under `predict.naive_bayes_below` outcomes,
+   FTRL-Proximal logistic regression beyond; Platt-calibrated on the newest quarter) ->
+   `registry.publish` (a version in Valkey, live or shadow).
 3. `live.refresh` once per batch; `summary.predict_summary` at each changed lead's run end
-   and `note_stage_move` before an alert: `weights.predict` -> `prediction` in the lead's
-   state, summary (list sort and filter), read API and alerts.
+   and `note_stage_move` before an alert: `weights.predict` with the lead's model ->
+   `prediction` in the lead's state, summary (list sort and filter), read API and alerts.
 4. `leadpulse model status | report | train | promote | rollback` (`commands`, `report`).
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leadpulse.config import load_config
 from leadpulse.settings import Settings
 from scorer.predict import registry
 from scorer.predict.report import Backtest, backtest
@@ -45,31 +46,48 @@ async def model_status(settings: Settings, name: str = registry.DEFAULT_MODEL) -
         await redis.aclose()
 
 
-async def model_backtest(settings: Settings, split: float = 0.5) -> Backtest | None:
-    return backtest(await read_examples(settings), split)
+def _nb_below(settings: Settings) -> int:
+    return load_config(settings.config).predict.naive_bayes_below
 
 
-async def model_train(settings: Settings, *, shadow: bool) -> int | None:
-    """Train on the whole outcomes topic now and publish; the version, None if no outcome."""
+async def model_backtest(
+    settings: Settings, split: float = 0.5, name: str = registry.DEFAULT_MODEL
+) -> Backtest | None:
+    """The named model's backtest, on its own outcomes."""
+    own = [e for e in await read_examples(settings) if e.model == name]
+    return backtest(own, split, nb_below=_nb_below(settings))
+
+
+async def model_train(
+    settings: Settings, *, shadow: bool, name: str = registry.DEFAULT_MODEL
+) -> int | None:
+    """Train the named model on its outcomes now and publish; the version, None if none."""
     redis = _redis(settings)
     try:
-        published = await train_and_publish(redis, await read_examples(settings), shadow=shadow)
+        own = [e for e in await read_examples(settings) if e.model == name]
+        published = await train_and_publish(
+            redis, own, shadow=shadow, name=name, nb_below=_nb_below(settings)
+        )
         return published[1] if published else None
     finally:
         await redis.aclose()
 
 
-async def model_promote(settings: Settings, version: int) -> None:
+async def model_promote(
+    settings: Settings, version: int, name: str = registry.DEFAULT_MODEL
+) -> None:
     redis = _redis(settings)
     try:
-        await registry.promote(redis, registry.DEFAULT_MODEL, version)
+        await registry.promote(redis, name, version)
     finally:
         await redis.aclose()
 
 
-async def model_rollback(settings: Settings, version: int) -> None:
+async def model_rollback(
+    settings: Settings, version: int, name: str = registry.DEFAULT_MODEL
+) -> None:
     redis = _redis(settings)
     try:
-        await registry.rollback(redis, registry.DEFAULT_MODEL, version)
+        await registry.rollback(redis, name, version)
     finally:
         await redis.aclose()

@@ -14,12 +14,13 @@ from typing import Any
 
 from river import linear_model, naive_bayes, optim
 
+from leadpulse.config.predict import PredictConfig
 from scorer.predict.examples import Example, canonical
 from scorer.predict.weights import LinearModel
 
 __all__ = ["NB_BELOW", "fit_platt", "linear_of_nb", "train"]
 
-NB_BELOW = 200  # fewer outcomes than this: naive Bayes
+NB_BELOW = PredictConfig().naive_bayes_below  # the config's default
 HELD_OUT = 0.25  # the newest quarter of the examples calibrates
 FTRL_ALPHA = 0.2
 

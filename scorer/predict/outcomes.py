@@ -1,46 +1,29 @@
 """Training examples: what a CRM outcome means for the learned score.
 
-The decision is the lead's first entry into a decision stage (`mql`, or a later one reached
-without it) since its last outcome, as its stage history says. A CRM outcome (`won`
-positive; `lost`, `disqualified`, `not_now` negative; `won` after the horizon negative)
-becomes an example of the lead's features at that moment (`features_of` reads only the
-steps up to it: nothing after the decision leaks in, and a history re-walked after a merge
-gives the same snapshot as the live path). It is written to the partition's outbox in the
-same apply call as the state, so it is published once in effect. The lead's prediction
-is refreshed on every move, so an alert raised by the move carries it.
+The decision (`decisions.decision_at`) is the lead's first entry into a decision stage
+(`predict.decision_stages`: `mql`, or a later one reached without it, by default) since its
+last outcome. A CRM outcome (`won` positive; `lost`, `disqualified`, `not_now` negative;
+any outcome after `predict.horizon_days` negative, as the horizon's example) becomes an
+example of the lead's features at that moment (`features_of` reads only the steps up to
+it: nothing after the decision leaks in, and a history re-walked after a merge gives the
+same snapshot as the live path). It is written to the partition's outbox in the same apply
+call as the state, so it is published once in effect. A decision the horizon closed first
+(`horizon`) makes no second example. A move to `mql` predicts at once, so the alert it
+raises carries a fresh prediction; every move has the run's end predict again, on the new
+stage (`summary.predict_summary`).
 """
 
 from __future__ import annotations
 
-from scorer.context import Outbound, PartitionView, Rules, queue_outbound
-from scorer.decay import DAY
-from scorer.predict.examples import NEGATIVE, POSITIVE, Example, Snapshot, encode_example
-from scorer.predict.features import features_of, score_at
+from scorer.context import PartitionView, Rules
+from scorer.predict.decisions import OUTCOMES_TOPIC, decision_at, queue_example, watch
+from scorer.predict.examples import NEGATIVE, POSITIVE
 from scorer.predict.live import predict_lead
-from scorer.predict.registry import DEFAULT_MODEL
 from scorer.predict.summary import identified
 from scorer.state import LeadState
-from scorer.steps import Entry
 from scorer.writes import WriteSet
 
-__all__ = ["DECISION_STAGES", "HORIZON_DAYS", "OUTCOMES_TOPIC", "decision_at", "note_stage_move"]
-
-DECISION_STAGES = frozenset({"mql", "sal", "sql"})
-HORIZON_DAYS = 90.0
-OUTCOMES_TOPIC = "outcomes"  # the outbox's name for `TopicNames.outcomes`
-
-
-def decision_at(state: LeadState) -> tuple[float, str] | None:
-    """(time, stage) of the lead's first decision-stage entry since its last outcome."""
-    found: tuple[float, str] | None = None
-    for raw in state.history:
-        entry = Entry.of(raw)
-        reason = entry.reason or ""
-        if reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE:
-            found = None
-        elif found is None and entry.stage in DECISION_STAGES:
-            found = (float(entry.at), entry.stage)
-    return found
+__all__ = ["OUTCOMES_TOPIC", "note_stage_move"]
 
 
 def note_stage_move(
@@ -52,31 +35,17 @@ def note_stage_move(
     reason: str,
     t: float,
 ) -> None:
-    """Before the lead enters `to` for `reason` at `t`: an example for an outcome, and the
-    prediction refreshed (an alert raised by this move carries it)."""
+    """Before the lead enters `to` for `reason` at `t`: an example for an outcome, a timer
+    for a new decision, and the prediction refreshed (an alert raised by this move
+    carries it)."""
+    stages = rules.predict.decision_stages
     outcome = reason.removeprefix("crm:")
-    decided = decision_at(state) if reason.startswith("crm:") else None
-    if outcome in POSITIVE | NEGATIVE and decided is not None:
-        at, stage = decided
-        snapshot = Snapshot(
-            at=at,
-            stage=stage,
-            features=features_of(state, rules, at),
-            score=score_at(state, rules, at),
-        )
-        won = outcome in POSITIVE and t - at <= HORIZON_DAYS * DAY
-        example = Example(
-            example_id=f"{state.lead_id}|{at:.3f}",
-            lead_id=state.lead_id,
-            model=DEFAULT_MODEL,
-            snapshot=snapshot,
-            outcome=outcome,
-            outcome_at=t,
-            label=int(won),
-        )
-        value = encode_example(example)
-        msg_id = f"ex:{example.example_id}"
-        queue_outbound(view, ws, Outbound(msg_id, OUTCOMES_TOPIC, state.lead_id, value))
-    if identified(state):
-        state.prediction = predict_lead(state, rules, t)
-        state.predicted = None  # the run's end predicts again, on the new stage
+    if reason.startswith("crm:") and outcome in POSITIVE | NEGATIVE:
+        decided = decision_at(state, stages)
+        if decided is not None and decided[0] != state.horizon_closed:
+            queue_example(ws, view, state, rules, decided, outcome, t)
+    elif to in stages and decision_at(state, stages) is None:
+        watch(ws, view, state, t, rules)  # this move is the decision
+    if to == "mql" and identified(state):
+        state.prediction = predict_lead(state, rules, t)  # the mql alert carries it
+    state.predicted = None  # the run's end predicts again, on the new stage

@@ -12,7 +12,7 @@ import math
 import msgspec
 
 from scorer.predict.examples import Example, canonical
-from scorer.predict.learn import fit_platt, train
+from scorer.predict.learn import NB_BELOW, fit_platt, train
 from scorer.predict.metrics import Scores, scores_of
 from scorer.predict.weights import predict
 
@@ -34,7 +34,10 @@ def _sigmoid(z: float) -> float:
 
 
 def backtest(
-    examples: list[Example], split: float = 0.5, truth: dict[str, float] | None = None
+    examples: list[Example],
+    split: float = 0.5,
+    truth: dict[str, float] | None = None,
+    nb_below: int = NB_BELOW,
 ) -> Backtest | None:
     """Split the canonical order at `split`; None when either side has no example."""
     ordered = canonical(examples)
@@ -42,7 +45,7 @@ def backtest(
     earlier, later = ordered[:cut], ordered[cut:]
     if not earlier or not later:
         return None
-    model = train(earlier, "backtest")
+    model = train(earlier, "backtest", nb_below)
     labels = [e.label for e in later]
     p = [predict(model, e.snapshot.features).p_convert for e in later]
     a, b = fit_platt([e.snapshot.score / 100 for e in earlier], [e.label for e in earlier])

@@ -16,6 +16,7 @@ import orjson
 
 from scorer.context import Rules
 from scorer.predict.live import live_models, predict_lead
+from scorer.predict.segments import model_for
 from scorer.state import LeadState
 
 __all__ = ["REPREDICT_EVERY", "identified", "predict_summary"]
@@ -36,7 +37,10 @@ def predict_summary(state: LeadState, rules: Rules, fields: dict[str, Any]) -> N
     """At the end of the lead's run: predict with the live model when due (and with the
     shadow one, for its report), into `state.prediction` and the list summary."""
     models = live_models()
-    live = models.live
+    if state.prediction is None and models.live is None and not models.others:
+        return  # no model at all yet: the common case before the first outcomes
+    name = model_for(state, rules)
+    live, in_shadow = models.pair(name) if name is not None else (None, None)
     if live is None and state.prediction is None:
         return
     if live is not None and identified(state):
@@ -55,6 +59,6 @@ def predict_summary(state: LeadState, rules: Rules, fields: dict[str, Any]) -> N
     if state.prediction is not None:
         fields["p_convert"] = state.prediction["p_convert"]
         fields["tier"] = state.prediction["tier"]
-    if models.shadow is not None and identified(state):
+    if in_shadow is not None and identified(state):
         shadow = predict_lead(state, rules, state.last_seen, shadow=True)
         fields["p_shadow"] = shadow["p_convert"] if shadow else None

@@ -17,15 +17,16 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
+from leadpulse.config.predict import PredictConfig
 from leadpulse.settings import Settings
 from scorer.predict.examples import Example, decode_example
-from scorer.predict.learn import train
+from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
 from scorer.predict.registry import DEFAULT_MODEL, publish
 from scorer.predict.report import backtest
 from scorer.predict.weights import LinearModel
 
-__all__ = ["TRAINER_GROUP", "read_examples", "run_trainer", "train_and_publish"]
+__all__ = ["TRAINER_GROUP", "by_model", "read_examples", "run_trainer", "train_and_publish"]
 
 log = structlog.get_logger("trainer")
 
@@ -67,15 +68,20 @@ async def read_examples(settings: Settings) -> list[Example]:
 
 
 async def train_and_publish(
-    redis: Any, examples: list[Example], *, shadow: bool, name: str = DEFAULT_MODEL
+    redis: Any,
+    examples: list[Example],
+    *,
+    shadow: bool,
+    name: str = DEFAULT_MODEL,
+    nb_below: int = NB_BELOW,
 ) -> tuple[LinearModel, int] | None:
     """Train on `examples` and publish: (the model, its version); None without examples."""
     if not examples:
         return None
     started = time.perf_counter()
-    model = train(examples, name)
+    model = train(examples, name, nb_below)
     version = await publish(redis, model, shadow=shadow)
-    result = backtest(examples)
+    result = backtest(examples, nb_below=nb_below)
     if result is not None:
         await store_backtest(redis, result, name)
     log.info(
@@ -105,8 +111,20 @@ class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._consumer.seek_to_beginning(*assigned)
 
 
-async def run_trainer(settings: Settings, redis: Any, stop: asyncio.Event) -> None:
-    """Train whenever new outcomes arrived (at most every RETRAIN_SECONDS) until `stop`."""
+def by_model(examples: list[Example], names: list[str]) -> dict[str, list[Example]]:
+    """Each named model's own examples (those of the leads it applies to), in arrival order."""
+    grouped: dict[str, list[Example]] = {name: [] for name in names}
+    for example in examples:
+        if example.model in grouped:
+            grouped[example.model].append(example)
+    return grouped
+
+
+async def run_trainer(
+    settings: Settings, redis: Any, stop: asyncio.Event, predict: PredictConfig | None = None
+) -> None:
+    """Train each model whose outcomes grew (at most every RETRAIN_SECONDS) until `stop`."""
+    predict = predict or PredictConfig()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=f"{settings.scorer_group}{TRAINER_GROUP}",
@@ -119,15 +137,24 @@ async def run_trainer(settings: Settings, redis: Any, stop: asyncio.Event) -> No
     consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples))
     await consumer.start()
     try:
-        trained = 0
+        trained: dict[str, int] = {}
         next_at = 0.0
         while not stop.is_set():
             records = await consumer.getmany(timeout_ms=500)
             for items in records.values():
                 examples.extend(e for e in map(_decode, (r.value for r in items)) if e)
-            if len(examples) != trained and time.monotonic() >= next_at:
-                await train_and_publish(redis, list(examples), shadow=settings.predict_shadow)
-                trained = len(examples)
-                next_at = time.monotonic() + RETRAIN_SECONDS
+            if time.monotonic() < next_at:
+                continue
+            for name, own in by_model(examples, predict.names).items():
+                if len(own) != trained.get(name, 0):
+                    await train_and_publish(
+                        redis,
+                        own,
+                        shadow=settings.predict_shadow,
+                        name=name,
+                        nb_below=predict.naive_bayes_below,
+                    )
+                    trained[name] = len(own)
+                    next_at = time.monotonic() + RETRAIN_SECONDS
     finally:
         await consumer.stop()

@@ -13,10 +13,12 @@ from typing import Any
 import msgspec
 import pytest
 
+from leadpulse.config import LeadPulseConfig
 from leadpulse.journeys import Population, make_population
 from leadpulse.settings import Settings
 from leadpulse.simulate import send_steps
 from scorer.keys import PartitionKeys
+from scorer.predict.examples import Example
 from scorer.predict.learn import train
 from scorer.predict.registry import read_model, read_pointers
 from scorer.predict.report import backtest
@@ -132,17 +134,41 @@ async def test_p_convert_learned_from_a_simulated_population(
     assert f"p_convert AUC {result.p_convert.auc:.3f}" in report.replace("\n", " ")
 
 
+def _short_horizon(config: LeadPulseConfig, days: float) -> LeadPulseConfig:
+    return config.model_copy(
+        update={"predict": config.predict.model_copy(update={"horizon_days": days})}
+    )
+
+
+def _ends(examples: list[Example]) -> dict[str, tuple[str, int, float]]:
+    """example id -> how its decision ended; fails if one decision ended two ways."""
+    found: dict[str, set[tuple[str, int, float]]] = {}
+    for e in examples:
+        found.setdefault(e.example_id, set()).add((e.outcome, e.label, e.outcome_at))
+    twice = {example_id: ends for example_id, ends in found.items() if len(ends) > 1}
+    assert not twice
+    return {example_id: next(iter(ends)) for example_id, ends in found.items()}
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("redis_target", ["single"], indirect=True)
 async def test_replaying_the_outcomes_topic_gives_the_live_models_weights(
-    edge: Edge, start_scorer: ScorerStarter, scorer_settings: Settings, redis: Any
+    edge: Edge,
+    start_scorer: ScorerStarter,
+    scorer_settings: Settings,
+    config: LeadPulseConfig,
+    redis: Any,
 ) -> None:
     """The trainer's published model is the one any replay of the outcomes topic trains,
-    byte for byte, however the examples were batched on the way."""
+    byte for byte, however the examples were batched on the way. With a 10-day horizon,
+    deals won or lost later than that end as `no_outcome` negatives, each decision ending
+    in one way only."""
     population = make_population(300, seed=5, now=datetime.now(UTC), to_sales=True)
-    await start_scorer()
+    short = _short_horizon(config, 10)
+    await start_scorer(cfg=short)
     await _simulate(edge, scorer_settings, population)
-    replayed = train(await read_examples(scorer_settings), "default")
+    first = await read_examples(scorer_settings)
+    replayed = train(first, "default")
 
     async def caught_up() -> bool:
         live, _ = await read_pointers(redis)
@@ -157,3 +183,7 @@ async def test_replaying_the_outcomes_topic_gives_the_live_models_weights(
     assert encode_model(msgspec.structs.replace(published, version=0)) == encode_model(replayed)
     again = train(await read_examples(scorer_settings), "default")
     assert encode_model(again) == encode_model(replayed)
+
+    ends = _ends(await read_examples(scorer_settings))
+    assert {"no_outcome", "won"} <= {outcome for outcome, _, _ in ends.values()}
+    assert all(label == 0 for outcome, label, _ in ends.values() if outcome == "no_outcome")

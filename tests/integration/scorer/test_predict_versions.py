@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 
 from leadpulse.journeys import CHROME_UA
@@ -70,3 +71,34 @@ async def test_shadow_then_promote_then_rollback_changes_what_alerts_carry(
     assert await _mql_alert_version(edge, scorer_settings, 3) == 2
     await model_rollback(scorer_settings, 1)
     assert await _mql_alert_version(edge, scorer_settings, 4) == 1
+
+
+@pytest.mark.parametrize("redis_target", ["single"], indirect=True)
+async def test_every_configured_model_is_picked_up_by_name(
+    scorer_settings: Settings, redis: Any
+) -> None:
+    """A scorer configured with `enterprise` and `default` loads each one's live version;
+    promoting the enterprise model's second version changes only the enterprise pair."""
+    enterprise = msgspec.structs.replace(_model(0.5), name="enterprise")
+    assert await publish(redis, _model(-1.0), shadow=False) == 1
+    assert await publish(redis, enterprise, shadow=False) == 1
+    assert (
+        await publish(redis, msgspec.structs.replace(enterprise, intercept=0.7), shadow=True) == 2
+    )
+    names = ["enterprise", "default"]
+    held = live_module.live_models()
+    saved = (held.live, held.shadow, held.others)
+    try:
+        models = await live_module.refresh(redis, names=names, force=True)
+        assert [(m.name, m.version) for m in models.pair("enterprise") if m] == [
+            ("enterprise", 1),
+            ("enterprise", 2),
+        ]
+        await model_promote(scorer_settings, 2, "enterprise")
+        models = await live_module.refresh(redis, names=names, force=True)
+        live, _ = models.pair("enterprise")
+        assert live is not None and live.version == 2
+        default, _ = models.pair("default")
+        assert default is not None and (default.name, default.version) == ("default", 1)
+    finally:
+        held.live, held.shadow, held.others = saved

@@ -56,6 +56,17 @@ def test_packaged_default_config_is_valid() -> None:
             lambda c: c["scoring"]["models"].append(dict(c["scoring"]["models"][0])),
             "duplicate model name",
         ),
+        (lambda c: c["predict"].update(horizon_days=0), "predict.horizon_days"),
+        (
+            lambda c: c["predict"].update(decision_stages=["mql", "qualified"]),
+            "predict.decision_stages.1",
+        ),
+        (lambda c: c["predict"].update(decision_stages=[]), "predict.decision_stages"),
+        (lambda c: c["predict"].update(naive_bayes_below=-1), "predict.naive_bayes_below"),
+        (
+            lambda c: c["predict"].update(models=[{"name": "default"}, {"name": "default"}]),
+            "predict.models.1.name: duplicate model name",
+        ),
     ],
     ids=[
         "negative-half-life",
@@ -65,6 +76,11 @@ def test_packaged_default_config_is_valid() -> None:
         "unknown-destination",
         "misspelt-key",
         "duplicate-model",
+        "zero-horizon",
+        "unknown-decision-stage",
+        "no-decision-stage",
+        "negative-naive-bayes-count",
+        "duplicate-predict-model",
     ],
 )
 def test_bad_field_is_named(tmp_path: Path, mutate, named: str) -> None:  # type: ignore[no-untyped-def]

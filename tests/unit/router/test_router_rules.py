@@ -44,6 +44,33 @@ def test_routes_pick_destinations(alert: Alert, expected: list[str]) -> None:
     assert route_alert(alert, ROUTING, ALL) == expected
 
 
+AE = RoutingConfig(routes=[Route(min_p_convert=0.3, destinations=["big_deals"])])
+
+
+def _predicted(p_convert: float | None) -> Alert:
+    base = golden_alert()
+    prediction = None if p_convert is None else {"p_convert": p_convert, "tier": 1}
+    return base.model_copy(update={"lead": base.lead.model_copy(update={"prediction": prediction})})
+
+
+@pytest.mark.parametrize(
+    ("p_convert", "expected"),
+    [
+        (0.45, ["default_webhook", "big_deals"]),
+        (0.3, ["default_webhook", "big_deals"]),
+        (0.29, ["default_webhook"]),
+        (None, ["default_webhook"]),
+    ],
+    ids=["above", "at-the-floor", "below", "no-prediction"],
+)
+def test_min_p_convert_routes_likely_buyers_to_an_ae(
+    p_convert: float | None, expected: list[str]
+) -> None:
+    """`p_convert >= 0.3` goes to the AE's destination; an alert without a prediction (no
+    live model yet) does not match a route that asks for one."""
+    assert route_alert(_predicted(p_convert), AE, ["default_webhook", "big_deals"]) == expected
+
+
 def test_no_routes_send_everything_everywhere() -> None:
     """With no routes at all, every destination takes every alert."""
     assert route_alert(golden_alert(), RoutingConfig(), ALL) == ALL

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import msgspec
 import pytest
 from river import naive_bayes
 
@@ -12,6 +13,7 @@ from leadpulse.journeys import make_population
 from scorer.predict.examples import Example, Snapshot, canonical
 from scorer.predict.learn import linear_of_nb, train
 from scorer.predict.metrics import auc, ece
+from scorer.predict.trainer import by_model
 from scorer.predict.weights import encode_model, predict
 
 
@@ -127,3 +129,16 @@ def test_auc_and_ece_on_known_figures() -> None:
     assert auc([0.5, 0.5], [0, 1]) == 0.5
     assert ece([0.25] * 4, [0, 0, 0, 1]) == 0.0
     assert ece([0.95, 0.95], [0, 0]) == pytest.approx(0.95)
+
+
+def test_each_model_trains_on_its_own_examples_only() -> None:
+    """The trainer's split: every configured model gets the examples made for it, in order;
+    an example for a model no longer configured trains nothing."""
+    examples = [
+        msgspec.structs.replace(_example(i, ["x:1"], i % 2), model=model)
+        for i, model in enumerate(["default", "enterprise", "default", "retired"])
+    ]
+    grouped = by_model(examples, ["enterprise", "default"])
+    assert list(grouped) == ["enterprise", "default"]
+    assert [e.lead_id for e in grouped["default"]] == ["lead-0", "lead-2"]
+    assert [e.lead_id for e in grouped["enterprise"]] == ["lead-1"]

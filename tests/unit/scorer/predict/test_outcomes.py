@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from leadpulse.config import load_config
+from leadpulse.config.predict import PredictModel
 from leadpulse.schema import Alert, EventEnvelope, decode
 from scorer.context import PartitionView, Rules
 from scorer.engine import apply_message
@@ -20,9 +21,9 @@ RULES = Rules.from_config(load_config().scoring)
 TRAITS = {"title": "VP Marketing", "company_size": 450, "industry": "software"}
 
 
-def _apply(view: PartitionView, *events: EventEnvelope) -> None:
+def _apply(view: PartitionView, *events: EventEnvelope, rules: Rules = RULES) -> None:
     for offset, event in enumerate(events, start=view.stored_offset + 1):
-        apply_message(view, RULES, event.key, offset, event)
+        apply_message(view, rules, event.key, offset, event)
         view.stored_offset = offset
 
 
@@ -30,7 +31,9 @@ def _examples(view: PartitionView) -> list[Example]:
     return [decode_example(m.value) for m in view.outbound if m.topic == "outcomes"]
 
 
-def _journey(email: str, after_mql: list[EventEnvelope], outcome: str) -> PartitionView:
+def _journey(
+    email: str, after_mql: list[EventEnvelope], outcome: str, rules: Rules = RULES
+) -> PartitionView:
     view = PartitionView(PartitionKeys(0), -1)
     _apply(
         view,
@@ -39,6 +42,7 @@ def _journey(email: str, after_mql: list[EventEnvelope], outcome: str) -> Partit
         track("Demo Requested", email=email, when=at(10)),  # fast pass: enters mql
         *after_mql,
         crm(outcome, email=email, when=at(days=20)),
+        rules=rules,
     )
     return view
 
@@ -118,3 +122,93 @@ def test_the_mql_alert_carries_the_live_models_prediction() -> None:
         "fast_pass:yes",
         "seniority:senior",
     ]
+
+
+def _rules_with(**predict: object) -> Rules:
+    config = load_config()
+    return Rules.from_config(config.scoring, predict=config.predict.model_copy(update=predict))
+
+
+@pytest.mark.usefixtures("no_model")
+def test_the_configured_horizon_decides_a_late_win() -> None:
+    """`predict.horizon_days: 10`: a win 20 days after mql is a negative example; with the
+    default 90 days the same journey is a positive one."""
+    (short,) = _examples(_journey("h@acme.example", [], "won", _rules_with(horizon_days=10)))
+    (default,) = _examples(_journey("h@acme.example", [], "won"))
+    assert short.label == 0 and default.label == 1
+
+
+@pytest.mark.usefixtures("no_model")
+def test_the_configured_decision_stage_takes_the_snapshot() -> None:
+    """`predict.decision_stages: [sal]`: the snapshot is taken when sales accepts the lead,
+    not at mql."""
+    accepted = [crm("accepted", email="s@acme.example", when=at(days=5))]
+    rules = _rules_with(decision_stages=["sal"])
+    (example,) = _examples(_journey("s@acme.example", accepted, "won", rules))
+    assert example.snapshot.stage == "sal"
+    assert example.snapshot.at == at(days=5).timestamp()
+
+
+def _segmented() -> Rules:
+    config = load_config()
+    models = [
+        PredictModel(name="enterprise", traits={"segment": ["enterprise"]}),
+        PredictModel(name="default"),
+    ]
+    return Rules.from_config(
+        config.scoring, predict=config.predict.model_copy(update={"models": models})
+    )
+
+
+def _segment_journey(email: str, segment: str, rules: Rules) -> PartitionView:
+    view = PartitionView(PartitionKeys(0), -1)
+    _apply(
+        view,
+        identify(email=email, traits={**TRAITS, "segment": segment}, when=at(0)),
+        track("Demo Requested", email=email, when=at(10)),
+        crm("won", email=email, when=at(days=20)),
+        rules=rules,
+    )
+    return view
+
+
+@pytest.mark.usefixtures("no_model")
+def test_each_model_learns_from_and_predicts_for_its_own_leads() -> None:
+    """Two models, `enterprise` (segment: enterprise) then `default`: an enterprise lead's
+    example and alert prediction are the enterprise model's, an SMB lead's the default's."""
+    rules = _segmented()
+    models = live_models()
+    weights = {"fast_pass:yes": 0.8}
+    models.live = LinearModel(
+        name="default",
+        version=7,
+        kind="ftrl",
+        intercept=-1.0,
+        weights=weights,
+        examples=300,
+        positives=90,
+    )
+    enterprise = LinearModel(
+        name="enterprise",
+        version=3,
+        kind="ftrl",
+        intercept=0.5,
+        weights=weights,
+        examples=300,
+        positives=90,
+    )
+    models.others = {"enterprise": (enterprise, None)}
+    try:
+        big = _segment_journey("big@acme.example", "Enterprise", rules)
+        small = _segment_journey("small@acme.example", "smb", rules)
+    finally:
+        models.others = {}
+    for view, model, version in ((big, "enterprise", 3), (small, "default", 7)):
+        (example,) = _examples(view)
+        assert example.model == model
+        alert = next(decode(Alert, m.value) for m in view.outbound if m.topic == "alerts")
+        assert alert.lead.prediction is not None
+        assert (alert.lead.prediction["model"], alert.lead.prediction["version"]) == (
+            model,
+            version,
+        )
