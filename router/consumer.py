@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from leadpulse.fetch import Contiguous
 from leadpulse.schema import Alert, decode
 from leadpulse.settings import Settings
 from router import metrics
@@ -53,6 +54,7 @@ class AlertConsumer:
         self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
         self._last_by_key: dict[bytes, asyncio.Task[None]] = {}
         self._consumer: AIOKafkaConsumer | None = None
+        self._fetch: Contiguous | None = None
         self._started = False
 
     @property
@@ -74,13 +76,15 @@ class AlertConsumer:
             fetch_max_wait_ms=50,
         )
         self._consumer = consumer
+        # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+        self._fetch = fetch = Contiguous(consumer)
         listener = LetGoOnRevoke(self, "partitions_assigned")
         consumer.subscribe([self._settings.topics.alerts], listener=listener)
         await consumer.start()
         try:
             while not self._stop.is_set():
                 await self._make_room()
-                batch = await consumer.getmany(timeout_ms=200)
+                batch = await fetch.getmany(timeout_ms=200)
                 for tp, records in batch.items():
                     for record in records:
                         self._start(tp, record)
@@ -182,6 +186,8 @@ class AlertConsumer:
             self._tracker.committed(offsets)
 
     async def let_go(self, revoked: set[TopicPartition]) -> None:
+        if self._fetch is not None:
+            self._fetch.forget(list(revoked))
         """On revoke: finish what those partitions have in flight (deadline), commit, forget."""
         tasks = {task for task, tp in self._tasks.items() if tp in revoked}
         await self._drain(tasks, self._drain_seconds)

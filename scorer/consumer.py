@@ -23,6 +23,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
+from leadpulse.fetch import Contiguous
 from leadpulse.schema import EventEnvelope, decode
 from scorer.account_returns import read_lost_accounts
 from scorer.accounts import AccountDirectory
@@ -103,7 +104,9 @@ class ScorerLoop:
         self._publishing: set[asyncio.Task[None]] = set()
         self._next_commit = 0.0
         self.listener = _Rebalance(self)
-        self.log_check = LogCheck(consumer, redis, scripts)
+        # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+        self.fetch = Contiguous(consumer)
+        self.log_check = LogCheck(consumer, redis, scripts, self.fetch)
         self.events_applied = 0
         self._resume_due = False
 
@@ -212,6 +215,7 @@ class ScorerLoop:
                 # No longer ours (IllegalStateError): the new owner resumes from Valkey.
                 with contextlib.suppress(IllegalStateError):
                     self.consumer.seek(tp, stored + 1)
+                    self.fetch.expect(tp, stored + 1)
                 self.log_check.seeked(tp)
                 continue
             self._publish_later(partition, result.outbound)
@@ -220,7 +224,7 @@ class ScorerLoop:
         """One getmany() batch; returns how many records it held."""
         if self._resume_due:
             await self.resume_from_valkey(sorted(self.partitions))
-        records = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        records = await self.fetch.getmany(timeout_ms=timeout_ms, max_records=max_records)
         count = 0
         started = time.perf_counter()
         batches: dict[int, list[Message]] = {}

@@ -34,6 +34,7 @@ from typing import Any, Literal
 import structlog
 from aiokafka import TopicPartition
 
+from leadpulse.fetch import Contiguous
 from scorer.batch import Message
 from scorer.keys import PartitionKeys
 from scorer.metrics import LAG, LOG_RESETS
@@ -75,8 +76,11 @@ def _text(value: Any) -> str | None:
 class LogCheck:
     """Partitions of one consumer waiting for their first fetch to prove their log."""
 
-    def __init__(self, consumer: Any, redis: Any, scripts: Scripts) -> None:
+    def __init__(
+        self, consumer: Any, redis: Any, scripts: Scripts, fetch: Contiguous | None = None
+    ) -> None:
         self._consumer = consumer
+        self._fetch = fetch if fetch is not None else Contiguous(consumer)
         self._redis = redis
         self._scripts = scripts
         self._pending: dict[TopicPartition, Pending] = {}
@@ -102,14 +106,17 @@ class LogCheck:
         self._resumed_at[tp] = max(stored, 0)
         if stored < 0:
             self._consumer.seek(tp, 0)
+            self._fetch.expect(tp, 0)
             return stored
         offset, _, event_id = (_text(mark) or "").partition(" ")
         known = event_id if offset == str(stored) and event_id else None
         self._pending[tp] = Pending(stored, known)
         self._consumer.seek(tp, stored)
+        self._fetch.expect(tp, stored)
         return stored
 
     def forget(self, partitions: list[TopicPartition]) -> None:
+        self._fetch.forget(partitions)
         for tp in partitions:
             self._pending.pop(tp, None)
             self._read.pop(tp, None)
@@ -200,5 +207,6 @@ class LogCheck:
             action="consuming from the log's beginning; applied event ids stay deduped",
         )
         await self._consumer.seek_to_beginning(tp)
+        self._fetch.expect(tp, None)
         self._read.pop(tp, None)
         return True

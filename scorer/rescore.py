@@ -22,6 +22,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from leadpulse.config import LeadPulseConfig
+from leadpulse.fetch import Contiguous
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.schema import EventEnvelope
 from leadpulse.settings import Settings
@@ -86,6 +87,7 @@ async def rescore(
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
+        fetch = Contiguous(consumer)
         snapshot = {
             tp.partition: offset for tp, offset in (await consumer.end_offsets(tps)).items()
         }
@@ -93,7 +95,8 @@ async def rescore(
         log.info("rescore_started", partitions=len(tps), events=sum(snapshot.values()), wiped=wiped)
         seen = 0
         while True:
-            records = await consumer.getmany(timeout_ms=200, max_records=2000)
+            # Its own merges are produced while it reads: no record past a hole.
+            records = await fetch.getmany(timeout_ms=200, max_records=2000)
             batches: dict[int, list[Message]] = {}
             for tp, items in records.items():
                 messages = []

@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from leadpulse.fetch import Contiguous
 from leadpulse.lead_change import LeadChange
 from leadpulse.schema import decode
 from leadpulse.settings import Settings
@@ -52,6 +53,7 @@ class LeadChangeConsumer:
         self._tracker: OffsetTracker[TopicPartition] = OffsetTracker()
         self._remaining: dict[Token, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
+        self._fetch: Contiguous | None = None
 
     @property
     def holds_partitions(self) -> bool:
@@ -78,6 +80,8 @@ class LeadChangeConsumer:
             max_poll_records=1000,
         )
         self._consumer = consumer
+        # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+        self._fetch = fetch = Contiguous(consumer)
         listener = LetGoOnRevoke(self, "crm_partitions_assigned")
         consumer.subscribe([self._settings.topics.lead_changes], listener=listener)
         await consumer.start()
@@ -88,7 +92,7 @@ class LeadChangeConsumer:
                     await asyncio.sleep(0.1)
                     await self._commit()
                     continue
-                batch = await consumer.getmany(timeout_ms=200)
+                batch = await fetch.getmany(timeout_ms=200)
                 for tp, records in batch.items():
                     for record in records:
                         self._offer(tp, record)
@@ -128,6 +132,8 @@ class LeadChangeConsumer:
             self._tracker.committed(offsets)
 
     async def let_go(self, revoked: set[TopicPartition]) -> None:
+        if self._fetch is not None:
+            self._fetch.forget(list(revoked))
         """On revoke: commit what is settled and forget the rest (its next owner reads it)."""
         ready = {tp: o for tp, o in self._tracker.committable().items() if tp in revoked}
         if ready and self._consumer is not None:

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from leadpulse.config.predict import PredictConfig
+from leadpulse.fetch import Contiguous
 from leadpulse.settings import Settings
 from scorer.predict.examples import Example, decode_example
 from scorer.predict.learn import NB_BELOW, train
@@ -98,12 +99,16 @@ async def train_and_publish(
 class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, read the topic from its start again: the model is rebuilt whole."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, examples: list[Example]) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, examples: list[Example], fetch: Contiguous
+    ) -> None:
         self._consumer = consumer
         self._examples = examples
+        self._fetch = fetch
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self._examples.clear()
+        self._fetch.forget(list(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self._examples.clear()
@@ -134,13 +139,15 @@ async def run_trainer(
         heartbeat_interval_ms=1_000,
     )
     examples: list[Example] = []
-    consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples))
+    # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+    fetch = Contiguous(consumer)
+    consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples, fetch))
     await consumer.start()
     try:
         trained: dict[str, int] = {}
         next_at = 0.0
         while not stop.is_set():
-            records = await consumer.getmany(timeout_ms=500)
+            records = await fetch.getmany(timeout_ms=500)
             for items in records.values():
                 examples.extend(e for e in map(_decode, (r.value for r in items)) if e)
             if time.monotonic() < next_at:
