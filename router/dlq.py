@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from leadpulse.kafka import producer_options
 from leadpulse.schema import Alert, DeadLetter, decode, encode
@@ -16,9 +17,11 @@ from leadpulse.settings import Settings
 from router.store import RouterStore
 from router.valkey import connect_valkey
 
-__all__ = ["DeadLetterPublisher", "list_dead_letters", "replay_dead_letters"]
+__all__ = ["DeadLetterPublisher", "list_dead_letters", "read_letters", "replay_dead_letters"]
 
 log = structlog.get_logger(__name__)
+
+Letter = TypeVar("Letter", bound=BaseModel)
 
 
 class DeadLetterPublisher:
@@ -39,8 +42,8 @@ class DeadLetterPublisher:
         await self._producer.send_and_wait(self._topic, encode(letter), key=alert.alert_id.encode())
 
 
-async def _read_topic(settings: Settings, topic: str) -> list[DeadLetter]:
-    """Every readable DeadLetter on `topic`, from the beginning to the current end."""
+async def read_letters(settings: Settings, topic: str, kind: type[Letter]) -> list[Letter]:
+    """Every readable letter of `kind` on `topic`, from the beginning to the current end."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
@@ -48,7 +51,7 @@ async def _read_topic(settings: Settings, topic: str) -> list[DeadLetter]:
         auto_offset_reset="earliest",
     )
     await consumer.start()
-    letters: list[DeadLetter] = []
+    letters: list[Letter] = []
     try:
         if topic not in await consumer.topics():
             return letters
@@ -67,10 +70,13 @@ async def _read_topic(settings: Settings, topic: str) -> list[DeadLetter]:
                     if message.value is None:
                         continue
                     try:
-                        letters.append(decode(DeadLetter, message.value))
+                        letters.append(decode(kind, message.value))
                     except (ValidationError, orjson.JSONDecodeError):
                         log.warning(
-                            "dead_letter_unreadable", partition=tp.partition, offset=message.offset
+                            "dead_letter_unreadable",
+                            topic=topic,
+                            partition=tp.partition,
+                            offset=message.offset,
                         )
             for tp in list(pending):
                 if await consumer.position(tp) >= ends[tp]:
@@ -87,7 +93,7 @@ def _pair(letter: DeadLetter) -> str:
 async def _open_letters(settings: Settings, store: RouterStore) -> list[DeadLetter]:
     """The newest letter per (alert, destination), minus those replayed since."""
     latest: dict[str, DeadLetter] = {}
-    for letter in await _read_topic(settings, settings.topics.dlq):
+    for letter in await read_letters(settings, settings.topics.dlq, DeadLetter):
         pair = _pair(letter)
         if pair not in latest or letter.failed_at >= latest[pair].failed_at:
             latest[pair] = letter

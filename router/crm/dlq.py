@@ -6,16 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from pydantic import ValidationError
+from aiokafka import AIOKafkaProducer
 
 from leadpulse.kafka import producer_options
 from leadpulse.lead_change import CrmDeadLetter, LeadChange
-from leadpulse.schema import decode, encode
+from leadpulse.schema import encode
 from leadpulse.settings import Settings
 from router.crm.health import count_replayed
+from router.dlq import read_letters
 
 __all__ = ["CrmDeadLetters", "open_crm_dead_letters", "replay_crm_dead_letters"]
 
@@ -43,43 +42,6 @@ class CrmDeadLetters:
         await self._producer.send_and_wait(self._topic, encode(letter), key=change.lead_id.encode())
 
 
-async def _read_letters(settings: Settings) -> list[CrmDeadLetter]:
-    """Every readable letter on the CRM DLQ, from its start to its current end."""
-    topic = settings.topics.crm_dlq
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    letters: list[CrmDeadLetter] = []
-    try:
-        if topic not in await consumer.topics():
-            return letters
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            return letters
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=1000)
-            for messages in batch.values():
-                for message in messages:
-                    try:
-                        letters.append(decode(CrmDeadLetter, message.value or b""))
-                    except (ValidationError, orjson.JSONDecodeError):
-                        log.warning("crm_dead_letter_unreadable", offset=message.offset)
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        await consumer.stop()
-    return letters
-
-
 def _pair(letter: CrmDeadLetter) -> str:
     return f"{letter.change.change_id}|{letter.destination}"
 
@@ -87,7 +49,7 @@ def _pair(letter: CrmDeadLetter) -> str:
 async def open_crm_dead_letters(settings: Settings, redis: Any) -> list[CrmDeadLetter]:
     """The newest letter per (change, connector) not replayed since, oldest first."""
     latest: dict[str, CrmDeadLetter] = {}
-    for letter in await _read_letters(settings):
+    for letter in await read_letters(settings, settings.topics.crm_dlq, CrmDeadLetter):
         pair = _pair(letter)
         if pair not in latest or letter.failed_at >= latest[pair].failed_at:
             latest[pair] = letter
