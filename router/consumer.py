@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
@@ -24,7 +23,7 @@ from leadpulse.settings import Settings
 from router import metrics
 from router.delivery import Abandoned
 from router.offsets import OffsetTracker
-from router.rebalance import LetGoOnRevoke
+from router.rebalance import LetGoOnRevoke, commit_revoked, commit_settled
 
 __all__ = ["AlertConsumer"]
 
@@ -176,27 +175,12 @@ class AlertConsumer:
             log.warning("router_drain_deadline", abandoned=len(late))
 
     async def _commit(self) -> None:
-        ready = self._tracker.committable()
-        if not ready or self._consumer is None:
-            return
-        assigned = self._consumer.assignment()
-        offsets = {tp: offset for tp, offset in ready.items() if tp in assigned}
-        if offsets:
-            await self._consumer.commit(offsets)
-            self._tracker.committed(offsets)
+        await commit_settled(self._consumer, self._tracker)
 
     async def let_go(self, revoked: set[TopicPartition]) -> None:
+        """On revoke: finish what those partitions have in flight (deadline), commit, forget."""
         if self._fetch is not None:
             self._fetch.forget(list(revoked))
-        """On revoke: finish what those partitions have in flight (deadline), commit, forget."""
         tasks = {task for task, tp in self._tasks.items() if tp in revoked}
         await self._drain(tasks, self._drain_seconds)
-        ready = {tp: o for tp, o in self._tracker.committable().items() if tp in revoked}
-        if ready and self._consumer is not None:
-            try:
-                await self._consumer.commit(ready)
-            except KafkaError as exc:
-                # The next owner redelivers from the older offset; records prevent resends.
-                log.warning("commit_on_revoke_failed", error=type(exc).__name__)
-        for tp in revoked:
-            self._tracker.forget(tp)
+        await commit_revoked(self._consumer, self._tracker, revoked, "commit_on_revoke_failed")

@@ -14,7 +14,6 @@ import asyncio
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
@@ -26,7 +25,7 @@ from router import metrics
 from router.crm.types import Token
 from router.crm.worker import ConnectorWorker
 from router.offsets import OffsetTracker
-from router.rebalance import LetGoOnRevoke
+from router.rebalance import LetGoOnRevoke, commit_revoked, commit_settled
 
 __all__ = ["LeadChangeConsumer", "crm_group"]
 
@@ -122,26 +121,12 @@ class LeadChangeConsumer:
             worker.offer(change, token)
 
     async def _commit(self) -> None:
-        ready = self._tracker.committable()
-        if not ready or self._consumer is None:
-            return
-        assigned = self._consumer.assignment()
-        offsets = {tp: offset for tp, offset in ready.items() if tp in assigned}
-        if offsets:
-            await self._consumer.commit(offsets)
-            self._tracker.committed(offsets)
+        await commit_settled(self._consumer, self._tracker)
 
     async def let_go(self, revoked: set[TopicPartition]) -> None:
+        """On revoke: commit what is settled and forget the rest (its next owner reads it)."""
         if self._fetch is not None:
             self._fetch.forget(list(revoked))
-        """On revoke: commit what is settled and forget the rest (its next owner reads it)."""
-        ready = {tp: o for tp, o in self._tracker.committable().items() if tp in revoked}
-        if ready and self._consumer is not None:
-            try:
-                await self._consumer.commit(ready)
-            except KafkaError as exc:
-                log.warning("crm_commit_on_revoke_failed", error=type(exc).__name__)
-        for tp in revoked:
-            self._tracker.forget(tp)
+        await commit_revoked(self._consumer, self._tracker, revoked, "crm_commit_on_revoke_failed")
         for token in [t for t in self._remaining if t[0] in revoked]:
             del self._remaining[token]
