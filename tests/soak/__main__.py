@@ -25,6 +25,14 @@ def main() -> int:
     parser.add_argument(
         "--keep-data", action="store_true", help="leave Valkey's files and the spool in --dir"
     )
+    parser.add_argument(
+        "--in-flight", type=int, default=4, help="intake requests open at once (default 4)"
+    )
+    parser.add_argument(
+        "--lead-cache",
+        type=int,
+        help="leads each scorer keeps in memory (a small cap shows the memory plateau sooner)",
+    )
     args = parser.parse_args()
     # The harness's own Kafka clients complain through every broker cut it causes itself.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -39,6 +47,8 @@ def main() -> int:
         args.drift,
         drain_seconds=max(90.0, args.minutes * 30),
         keep_data=args.keep_data,
+        in_flight=args.in_flight,
+        lead_cache=args.lead_cache,
     )
     report = asyncio.run(run_soak(options))
     return 0 if report.clean else 1

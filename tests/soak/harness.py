@@ -41,6 +41,8 @@ class Options:
     drift: bool = False
     drain_seconds: float = 90.0
     keep_data: bool = False  # leave Valkey's AOF and the spool for a post-mortem
+    in_flight: int = 4  # intake requests open at once
+    lead_cache: int | None = None  # leads each scorer keeps in memory (its default if None)
 
 
 def say(text: str) -> None:
@@ -51,7 +53,7 @@ async def run_soak(options: Options) -> Report:
     """One whole soak; the stack is always stopped and its files removed at the end."""
     receiver = WebhookReceiver(WEBHOOK_SECRET, hang_seconds=READ_TIMEOUT_SECONDS + 2)
     receiver.start()
-    stack = Stack(options.root, receiver.url)
+    stack = Stack(options.root, receiver.url, lead_cache=options.lead_cache)
     try:
         started = time.monotonic()
         await asyncio.to_thread(stack.start)
@@ -69,7 +71,7 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
     redis = aioredis.Redis.from_url(stack.valkey.url)
     pipeline = Pipeline(redis, PARTITIONS)
     steps = journeys_for(int(options.seconds * options.rate), options.seed)
-    load = LoadDriver(stack.base_url, steps, options.rate)
+    load = LoadDriver(stack.base_url, steps, options.rate, options.in_flight)
     faults = schedule(options.seed, options.seconds, disk_full=stack.spool_mounted)
     faults = faults if options.faults else []
     say(f"soak: {len(steps)} events at {options.rate:g}/s; {len(faults)} faults:")

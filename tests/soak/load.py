@@ -2,9 +2,12 @@
 exactly which event ids ingest answered 2xx for.
 
 Segment messages go in `/v1/batch` requests (about ten a second), CRM outcomes one by one,
-in time order, paced to `rate` events a second. A 503 is retried after its Retry-After, a
-refused connection (ingest killed) after a short pause, both with the same ids, as an SDK
-does; ingest's dedupe by id makes a retry harmless.
+in time order, paced to `rate` events a second, with up to `in_flight` requests open at once
+(as a fleet of browsers and servers would: one request at a time caps a run near 230 events
+a second, whatever the rate asked). Requests in flight together may land in either order;
+the scorer orders a lead's steps by event time, so the oracles hold either way. A 503 is
+retried after its Retry-After, a refused connection (ingest killed) after a short pause,
+both with the same ids, as an SDK does; ingest's dedupe by id makes a retry harmless.
 """
 
 from __future__ import annotations
@@ -55,9 +58,10 @@ def _event_id(step: Step) -> str:
 
 
 class LoadDriver:
-    def __init__(self, base_url: str, steps: list[Step], rate: float) -> None:
+    def __init__(self, base_url: str, steps: list[Step], rate: float, in_flight: int = 4) -> None:
         self.steps = steps
         self.rate = rate
+        self.in_flight = in_flight
         self.intake = Intake()
         self.sent = 0
         self._client = httpx.AsyncClient(base_url=base_url, timeout=15)
@@ -69,24 +73,41 @@ class LoadDriver:
     async def run(self) -> None:
         """Send every step, paced; returns once each was answered 2xx (or refused as bad)."""
         started = time.monotonic()
+        slots = asyncio.Semaphore(self.in_flight)
+        sending: set[asyncio.Task[None]] = set()
+
+        async def send_in_slot(chunk: list[Step]) -> None:
+            try:
+                await self.send(chunk)
+            finally:
+                slots.release()
+
         index = 0
         while index < len(self.steps):
-            if self.steps[index].channel == "crm":
-                chunk = [self.steps[index]]
-            else:
-                chunk = []
-                while (
-                    index + len(chunk) < len(self.steps)
-                    and self.steps[index + len(chunk)].channel == "segment"
-                    and len(chunk) < self._batch
-                ):
-                    chunk.append(self.steps[index + len(chunk)])
-            await self.send(chunk)
+            chunk = self._chunk_at(index)
+            await slots.acquire()
+            task = asyncio.create_task(send_in_slot(chunk))
+            sending.add(task)
+            task.add_done_callback(sending.discard)
             index += len(chunk)
             self.sent = index
             ahead = index / self.rate - (time.monotonic() - started)
             if ahead > 0:
                 await asyncio.sleep(ahead)
+        await asyncio.gather(*sending)
+
+    def _chunk_at(self, index: int) -> list[Step]:
+        """One request's steps from `index`: a CRM outcome alone, or a run of Segment calls."""
+        if self.steps[index].channel == "crm":
+            return [self.steps[index]]
+        chunk: list[Step] = []
+        while (
+            index + len(chunk) < len(self.steps)
+            and self.steps[index + len(chunk)].channel == "segment"
+            and len(chunk) < self._batch
+        ):
+            chunk.append(self.steps[index + len(chunk)])
+        return chunk
 
     async def probe(self, label: str) -> str:
         """One fresh page view, sent now (retried until accepted); returns its event id."""

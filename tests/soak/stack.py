@@ -103,8 +103,16 @@ class Service:
 class Stack:
     """Everything the soak runs, under `root`; `start()` once, `stop()` idempotently."""
 
-    def __init__(self, root: Path, webhook_url: str, *, appendfsync: str = "always") -> None:
+    def __init__(
+        self,
+        root: Path,
+        webhook_url: str,
+        *,
+        appendfsync: str = "always",
+        lead_cache: int | None = None,
+    ) -> None:
         self.root = root
+        self.lead_cache = lead_cache  # leads each scorer keeps in memory (its default if None)
         self.proxy = TcpProxy(free_port(), 0)
         self.broker = _ProxiedBroker(self.proxy.listen_port)
         self.proxy.target_port = self.broker.port
@@ -177,6 +185,8 @@ class Stack:
             port = self.http_port
         elif name.startswith("scorer"):
             env["LP_SCORER_HEALTH_PORT"] = str(port)
+            if self.lead_cache is not None:
+                env["LP_SCORER_LEAD_CACHE"] = str(self.lead_cache)
         else:
             env.update({"LP_ROUTER_HEALTH_PORT": str(port), "LP_WEBHOOK_URL": self.webhook_url})
         ready = "readyz" if name == "ingest" else "healthz"
