@@ -26,7 +26,7 @@ def main() -> int:
         "--keep-data", action="store_true", help="leave Valkey's files and the spool in --dir"
     )
     parser.add_argument(
-        "--in-flight", type=int, default=4, help="intake requests open at once (default 4)"
+        "--in-flight", type=int, default=8, help="intake requests open at once (default 8)"
     )
     parser.add_argument(
         "--lead-cache",

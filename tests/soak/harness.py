@@ -41,7 +41,7 @@ class Options:
     drift: bool = False
     drain_seconds: float = 90.0
     keep_data: bool = False  # leave Valkey's AOF and the spool for a post-mortem
-    in_flight: int = 4  # intake requests open at once
+    in_flight: int = 8  # intake requests open at once
     lead_cache: int | None = None  # leads each scorer keeps in memory (its default if None)
 
 

@@ -58,7 +58,7 @@ def _event_id(step: Step) -> str:
 
 
 class LoadDriver:
-    def __init__(self, base_url: str, steps: list[Step], rate: float, in_flight: int = 4) -> None:
+    def __init__(self, base_url: str, steps: list[Step], rate: float, in_flight: int = 8) -> None:
         self.steps = steps
         self.rate = rate
         self.in_flight = in_flight
