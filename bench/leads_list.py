@@ -32,13 +32,14 @@ sys.path.insert(0, str(ROOT))
 from leadpulse.config import load_config  # noqa: E402
 from leadpulse.embedded import EmbeddedValkey  # noqa: E402
 from leadpulse.schema import EventEnvelope  # noqa: E402
+from leadpulse.valkey import valkey_at  # noqa: E402
 from scorer import store  # noqa: E402
 from scorer.batch import Message, apply_batch  # noqa: E402
 from scorer.context import Rules  # noqa: E402
 from scorer.keys import META, PartitionKeys  # noqa: E402
 from scorer.lead_list import sort_rows  # noqa: E402
 from scorer.lead_walk import summary_row  # noqa: E402
-from scorer.scripts import Scripts, connect_redis  # noqa: E402
+from scorer.scripts import Scripts  # noqa: E402
 
 PARTITIONS = 12
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -149,7 +150,7 @@ async def main(leads: int) -> None:
         valkey = EmbeddedValkey(Path(tmp) / "valkey")
         valkey.start()
         try:
-            redis = connect_redis(valkey.url, False)
+            redis = valkey_at(valkey.url, cluster=False)
             await score_people(redis, leads)
             now = T0.timestamp()
             print(f"{'query':<40} {'full scan':>10} {'index':>8} {'ratio':>6}  total")

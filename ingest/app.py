@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import redis.asyncio as aioredis
 import structlog
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
@@ -33,22 +32,14 @@ from leadpulse.config import LeadPulseConfig, load_config
 from leadpulse.kafka import ensure_topics
 from leadpulse.logs import configure_logging
 from leadpulse.settings import Settings, with_dev_keys
+from leadpulse.valkey import connect_valkey
 
-__all__ = ["create_app", "create_app_from_env", "redis_client", "write_paths"]
+__all__ = ["create_app", "create_app_from_env", "write_paths"]
 
 log = structlog.get_logger(__name__)
 
 _ENSURE_TOPICS_TIMEOUT = 10.0
 _GC_YOUNG_THRESHOLD = 10_000
-
-
-def redis_client(settings: Settings) -> Any:
-    """A Valkey/Redis client for LP_REDIS_URL (a cluster client when LP_REDIS_CLUSTER)."""
-    if not settings.redis_url:
-        raise ValueError("LP_REDIS_URL is not set")
-    if settings.redis_cluster:
-        return aioredis.RedisCluster.from_url(settings.redis_url)
-    return aioredis.Redis.from_url(settings.redis_url)
 
 
 async def _ensure_topics(settings: Settings) -> None:
@@ -65,7 +56,7 @@ def _lifespan(settings: Settings, config: LeadPulseConfig) -> Any:
         app.state.settings = settings
         app.state.config = config
         app.state.trusted_networks = trusted_networks(settings.trusted_proxies)
-        redis = redis_client(settings)
+        redis = connect_valkey(settings)
         app.state.redis = redis
         publisher = Publisher(settings)
         hubspot = hubspot_resolver(settings, config)

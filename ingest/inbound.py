@@ -8,8 +8,6 @@ cannot be replayed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from fastapi import Request
 from redis.exceptions import RedisError
@@ -18,6 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from ingest.auth import Caller, require_secret_key
 from ingest.body import parse_json, read_body
 from ingest.errors import Forbidden, IngestError, PublishUnavailable, Unauthorized
+from leadpulse.valkey import Valkey
 
 __all__ = ["Replayed", "forget_webhook_id", "require_secret_or_signature"]
 
@@ -53,7 +52,7 @@ async def require_secret_or_signature(request: Request) -> Caller:
     return Caller("secret")
 
 
-async def _refuse_replay(redis: Any, webhook_id: str) -> None:
+async def _refuse_replay(redis: Valkey, webhook_id: str) -> None:
     try:
         first = await redis.set(f"lp:edge:whid:{webhook_id}", b"1", nx=True, ex=_SEEN_TTL_SECONDS)
     except RedisError as exc:

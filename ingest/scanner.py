@@ -17,6 +17,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from leadpulse.config.collect import ScannerConfig
+from leadpulse.valkey import Valkey
 
 __all__ = ["ActivityFacts", "EmailActivity", "is_prefetch", "scanner_reason"]
 
@@ -78,7 +79,7 @@ def scanner_reason(
 class EmailActivity:
     """Opens and clicks per (recipient, campaign), remembered for the timing rules."""
 
-    def __init__(self, redis: Any, config: ScannerConfig) -> None:
+    def __init__(self, redis: Valkey, config: ScannerConfig) -> None:
         self._redis = redis
         self._config = config
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from leadpulse.config import LeadPulseConfig
 from leadpulse.config.routing import Destination
 from leadpulse.settings import Settings, read_named_secrets
+from leadpulse.valkey import Valkey, connect_valkey
 
 __all__ = ["crm_app"]
 
@@ -49,10 +50,9 @@ def _connectors(settings: Settings, config: LeadPulseConfig) -> list[Any]:
 async def _lead(settings: Settings, ref: str | None) -> dict[str, Any] | None:
     if not settings.redis_url:
         return None
-    from scorer.scripts import connect_redis
     from scorer.store import get_lead, list_leads
 
-    redis = connect_redis(settings.redis_url, settings.redis_cluster)
+    redis = connect_valkey(settings)
     try:
         if ref is None:
             page = await list_leads(redis, sort="score", limit=20)
@@ -114,12 +114,11 @@ async def _backfill(settings: Settings, config: LeadPulseConfig, page_size: int)
 
     from leadpulse.kafka import ensure_topics, producer_options
     from router.crm.backfill import BackfillQueue, change_from_lead
-    from scorer.scripts import connect_redis
     from scorer.store import get_lead, list_leads
 
     names = [c.name for c in _connectors(settings, config)]
     assert settings.redis_url is not None
-    redis = connect_redis(settings.redis_url, settings.redis_cluster)
+    redis = connect_valkey(settings)
     await ensure_topics(settings)
     producer = AIOKafkaProducer(**producer_options(settings))
     await producer.start()
@@ -149,7 +148,7 @@ async def _backfill(settings: Settings, config: LeadPulseConfig, page_size: int)
         await redis.aclose()
 
 
-async def _watch(redis: Any, progress: Any, tasks: dict[str, Any], lead_ids: list[str]) -> None:
+async def _watch(redis: Valkey, progress: Any, tasks: dict[str, Any], lead_ids: list[str]) -> None:
     """Follow the router's records until every lead is written or nothing moved for 30 s."""
     from router.crm.backfill import written_count
 
@@ -178,10 +177,9 @@ def backfill(
 
 
 async def _with_redis(settings: Settings, work: Any) -> Any:
-    from scorer.scripts import connect_redis
 
     assert settings.redis_url is not None
-    redis = connect_redis(settings.redis_url, settings.redis_cluster)
+    redis = connect_valkey(settings)
     try:
         return await work(redis)
     finally:

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from leadpulse.kafka import producer_options
 from leadpulse.schema import Alert, DeadLetter, decode, encode
 from leadpulse.settings import Settings
+from leadpulse.valkey import connect_valkey
 from router.store import RouterStore
-from router.valkey import connect_valkey
 
 __all__ = ["DeadLetterPublisher", "list_dead_letters", "read_letters", "replay_dead_letters"]
 

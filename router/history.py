@@ -16,6 +16,7 @@ from typing import Any, Literal
 import orjson
 
 from leadpulse.schema import Alert
+from leadpulse.valkey import Valkey, text
 
 __all__ = ["RECENT_MAX", "delivery_stats", "note_outcome", "note_retry", "recent_deliveries"]
 
@@ -26,7 +27,7 @@ Outcome = Literal["delivered", "dead"]
 
 
 async def note_outcome(
-    redis: Any,
+    redis: Valkey,
     alert: Alert,
     destination: str,
     outcome: Outcome,
@@ -49,22 +50,22 @@ async def note_outcome(
     await redis.hincrby(STATS_KEY, f"{destination}|{outcome}", 1)
 
 
-async def note_retry(redis: Any, destination: str) -> None:
+async def note_retry(redis: Valkey, destination: str) -> None:
     await redis.hincrby(STATS_KEY, f"{destination}|retried", 1)
 
 
-async def recent_deliveries(redis: Any, limit: int = 50) -> list[dict[str, Any]]:
+async def recent_deliveries(redis: Valkey, limit: int = 50) -> list[dict[str, Any]]:
     """The latest outcomes, newest first."""
     raw = await redis.lrange(RECENT_KEY, 0, max(limit, 1) - 1)
     return [orjson.loads(item) for item in raw]
 
 
-async def delivery_stats(redis: Any) -> dict[str, dict[str, int]]:
+async def delivery_stats(redis: Valkey) -> dict[str, dict[str, int]]:
     """destination -> {"delivered", "retried", "dead"} counts since the router began."""
-    raw: dict[bytes, bytes] = await redis.hgetall(STATS_KEY)
+    raw = await redis.hgetall(STATS_KEY)
     stats: dict[str, dict[str, int]] = {}
     for field, value in raw.items():
-        destination, _, outcome = field.decode().rpartition("|")
+        destination, _, outcome = text(field).rpartition("|")
         counts = stats.setdefault(destination, {"delivered": 0, "retried": 0, "dead": 0})
         counts[outcome] = int(value)
     return stats

@@ -9,7 +9,9 @@ delivery records say, which mends a log write lost to a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Literal
+
+from redis.typing import EncodableT
 
 from leadpulse.alert_log import (
     ALERT_LOG_TTL_SECONDS,
@@ -20,6 +22,7 @@ from leadpulse.alert_log import (
     meta_value,
 )
 from leadpulse.schema import Alert
+from leadpulse.valkey import Valkey
 
 __all__ = ["note_handled", "note_outcome"]
 
@@ -28,23 +31,23 @@ Outcome = Literal["delivered", "dead"]
 _STATE: dict[str, DestinationState] = {"delivered": "delivered", "dead": "dead_lettered"}
 
 
-async def _write(redis: Any, alert: Alert, fields: Mapping[str, str | bytes]) -> None:
+async def _write(redis: Valkey, alert: Alert, fields: Mapping[EncodableT, EncodableT]) -> None:
     key = alert_log_key(alert.lead.lead_id)
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.hset(key, mapping=dict(fields))
+        pipe.hset(key, mapping=fields)
         pipe.expire(key, ALERT_LOG_TTL_SECONDS)
         await pipe.execute()
 
 
 async def note_handled(
-    redis: Any,
+    redis: Valkey,
     alert: Alert,
     passed: bool,
     done: Mapping[str, Outcome] | None = None,
     todo: Iterable[str] = (),
 ) -> None:
     """The alert, its gate decision, the outcomes recorded so far, and what is still to go."""
-    fields: dict[str, str | bytes] = {
+    fields: dict[EncodableT, EncodableT] = {
         alert.alert_id: meta_value(alert.type, alert.occurred_at.timestamp()),
         gate_field(alert.alert_id): "pass" if passed else "throttled",
     }
@@ -55,5 +58,5 @@ async def note_handled(
     await _write(redis, alert, fields)
 
 
-async def note_outcome(redis: Any, alert: Alert, destination: str, outcome: Outcome) -> None:
+async def note_outcome(redis: Valkey, alert: Alert, destination: str, outcome: Outcome) -> None:
     await _write(redis, alert, {destination_field(alert.alert_id, destination): _STATE[outcome]})

@@ -12,6 +12,7 @@ from leadpulse.config import LeadPulseConfig
 from leadpulse.health import HealthServer
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.settings import Settings, read_named_secrets
+from leadpulse.valkey import connect_valkey
 from router import metrics
 from router.consumer import AlertConsumer
 from router.crm import CrmService, build_connectors, token_names
@@ -20,7 +21,6 @@ from router.destinations import build_targets
 from router.dlq import DeadLetterPublisher
 from router.slack_sender import SlackSender
 from router.store import RouterStore
-from router.valkey import connect_valkey
 from router.webhook_sender import WebhookSender
 
 __all__ = ["run"]

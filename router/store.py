@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from leadpulse.valkey import Valkey, text
+
 __all__ = ["RECORD_TTL_SECONDS", "RouterStore"]
 
 RECORD_TTL_SECONDS = 30 * 24 * 3600
@@ -33,7 +35,7 @@ def _alert_key(alert_id: str) -> str:
 class RouterStore:
     """Thin async functions over a redis.asyncio client (single node or cluster)."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Valkey) -> None:
         self._redis = redis
 
     @property
@@ -46,10 +48,10 @@ class RouterStore:
 
     async def outcomes(self, alert_id: str) -> dict[str, Outcome]:
         """Destination name -> recorded outcome, for destinations already done."""
-        raw: dict[bytes, bytes] = await self._redis.hgetall(_alert_key(alert_id))
+        raw = await self._redis.hgetall(_alert_key(alert_id))
         found: dict[str, Outcome] = {}
         for field, value in raw.items():
-            name = field.decode()
+            name = text(field)
             if name.startswith("d:"):
                 found[name[2:]] = "delivered" if value == b"delivered" else "dead"
         return found
@@ -76,7 +78,7 @@ class RouterStore:
             throttle = f"lp:router:throttle:{{{lead_id}}}:{alert_type}"
             if not await self._redis.set(throttle, alert_id, nx=True, px=window_ms):
                 holder = await self._redis.get(throttle)
-                allowed = holder is None or holder.decode() == alert_id
+                allowed = holder is None or text(holder) == alert_id
         await self._redis.hsetnx(key, "gate", "pass" if allowed else "throttled")
         await self._redis.expire(key, RECORD_TTL_SECONDS)
         return bool(await self._redis.hget(key, "gate") == b"pass")
@@ -84,7 +86,7 @@ class RouterStore:
     async def assigned_owner(self, alert_id: str) -> str | None:
         """The owner this alert was given before, "" when it was given none; None: not yet."""
         value = await self._redis.hget(_alert_key(alert_id), "owner")
-        return None if value is None else str(value.decode())
+        return None if value is None else text(value)
 
     async def assign_owner(self, alert_id: str, owner: str | None) -> str | None:
         """Remember the owner (first writer wins) and return the one remembered."""
@@ -92,7 +94,7 @@ class RouterStore:
         await self._redis.hsetnx(key, "owner", owner or NO_OWNER)
         await self._redis.expire(key, RECORD_TTL_SECONDS)
         stored = await self._redis.hget(key, "owner")
-        return (stored.decode() or None) if stored is not None else owner
+        return (text(stored) or None) if stored is not None else owner
 
     async def next_position(self, scope: str) -> int:
         """Advance and return the round-robin position of `scope` (kept across restarts)."""
@@ -110,5 +112,5 @@ class RouterStore:
         await self._redis.hset("lp:router:dlq:replayed", f"{alert_id}|{destination}", failed_at)
 
     async def replayed(self) -> dict[str, str]:
-        raw: dict[bytes, bytes] = await self._redis.hgetall("lp:router:dlq:replayed")
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        raw = await self._redis.hgetall("lp:router:dlq:replayed")
+        return {text(k): text(v) for k, v in raw.items()}

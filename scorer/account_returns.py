@@ -21,6 +21,7 @@ from leadpulse import messages
 from leadpulse.domain import AlertType
 from leadpulse.messages import AccountLost, AccountVisit
 from leadpulse.schema import AlertLead, EventEnvelope, Identity, encode
+from leadpulse.valkey import Valkey
 from scorer.alerts import account_alert, lead_summary_data
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY
@@ -128,7 +129,7 @@ def _alert(
     queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", account, encode(alert)))
 
 
-async def read_lost_accounts(redis: Any) -> dict[str, float]:
+async def read_lost_accounts(redis: Valkey) -> dict[str, float]:
     """Every account with a lost deal not yet back: account -> when the deal was lost."""
     partitions = int(await redis.hget(META, "partitions") or 0)
     if not partitions:

@@ -25,6 +25,7 @@ import orjson
 
 from leadpulse import messages
 from leadpulse.schema import Identity
+from leadpulse.valkey import Valkey
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.facts import EventFacts
 from scorer.keys import META, PartitionKeys
@@ -168,7 +169,7 @@ def _record(raw: Any) -> AccountInfo | None:
         return None
 
 
-async def read_account(redis: Any, partitions: int, name: str) -> AccountInfo | None:
+async def read_account(redis: Valkey, partitions: int, name: str) -> AccountInfo | None:
     """An account by its id or its domain, from whichever partition recorded it."""
     pipe = redis.pipeline(transaction=False)
     for partition in range(partitions):
@@ -185,7 +186,7 @@ class AccountDirectory:
         self.entries: dict[str, AccountInfo] = {}
         self._since: dict[int, float] = {}
 
-    async def refresh(self, redis: Any) -> int:
+    async def refresh(self, redis: Valkey) -> int:
         """Read the accounts changed since the last refresh; return how many."""
         partitions = int(await redis.hget(META, "partitions") or 0)
         if not partitions:

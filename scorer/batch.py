@@ -23,6 +23,7 @@ from redis.exceptions import NoScriptError
 
 from leadpulse.messages import AccountLost, AccountTouch, AccountVisit, Claim, Merge, message_of
 from leadpulse.schema import EventEnvelope
+from leadpulse.valkey import Valkey
 from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
@@ -67,7 +68,7 @@ def _b(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-async def read_stored_offset(redis: Any, partition: int) -> int:
+async def read_stored_offset(redis: Valkey, partition: int) -> int:
     raw = await redis.get(PartitionKeys(partition).offset)
     return int(raw) if raw is not None else -1
 
@@ -94,7 +95,7 @@ def _lookup_keys(messages: list[Message]) -> list[str]:
 
 
 async def _read_views(
-    redis: Any,
+    redis: Valkey,
     batches: dict[int, list[Message]],
     cache: LeadCache,
     lost_accounts: Mapping[str, float],
@@ -191,7 +192,7 @@ class ApplyError(Exception):
 
 
 async def apply_batch(
-    redis: Any,
+    redis: Valkey,
     scripts: Scripts,
     rules: Rules,
     batches: dict[int, list[Message]],
@@ -227,7 +228,7 @@ def _fingerprint(ws: WriteSet) -> str:
 
 
 async def _apply_once(
-    redis: Any,
+    redis: Valkey,
     scripts: Scripts,
     rules: Rules,
     batches: dict[int, list[Message]],

@@ -25,6 +25,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 
 from leadpulse.fetch import Contiguous
 from leadpulse.schema import EventEnvelope, decode
+from leadpulse.valkey import Valkey
 from scorer.account_returns import read_lost_accounts
 from scorer.accounts import AccountDirectory
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
@@ -77,7 +78,7 @@ class ScorerLoop:
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
-        redis: Any,
+        redis: Valkey,
         outbox: Outbox,
         scripts: Scripts,
         rules: Rules,

@@ -65,7 +65,7 @@ class Outbound:
         return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value.decode()})
 
     @classmethod
-    def loads(cls, msg_id: str, raw: bytes) -> Outbound:
+    def loads(cls, msg_id: str, raw: bytes | str) -> Outbound:
         data = orjson.loads(raw)
         return cls(msg_id, data["topic"], data["key"], data["value"].encode())
 

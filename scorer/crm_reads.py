@@ -4,7 +4,6 @@ record in each CRM, and each connector's health. Read-only."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from leadpulse.crm_log import (
     ConnectorHealth,
@@ -14,16 +13,17 @@ from leadpulse.crm_log import (
     health_key,
     lead_key,
 )
+from leadpulse.valkey import Valkey
 
 __all__ = ["connectors_health", "lead_crm_records"]
 
 
-async def lead_crm_records(redis: Any, lead_id: str) -> list[CrmRecord]:
+async def lead_crm_records(redis: Valkey, lead_id: str) -> list[CrmRecord]:
     """Each connector that wrote the lead: its record id there and when it last wrote."""
     return crm_records(await redis.hgetall(lead_key(lead_id)))
 
 
-async def connectors_health(redis: Any, connectors: Iterable[str]) -> list[ConnectorHealth]:
+async def connectors_health(redis: Valkey, connectors: Iterable[str]) -> list[ConnectorHealth]:
     """One row per connector named, in that order (zeros for one that never wrote)."""
     names = list(connectors)
     async with redis.pipeline(transaction=False) as pipe:

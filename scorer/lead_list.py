@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from leadpulse.valkey import Valkey
 from scorer.keys import PartitionKeys
 from scorer.lead_index import parse_slot
 from scorer.lead_walk import ROUNDING, Cursor, Part, Walk, member_text, summary_row
@@ -64,7 +65,7 @@ class ListQuery:
 Slot = tuple[Part, str, str | None, float, float, int]
 
 
-async def _survey(redis: Any, pks: list[PartitionKeys]) -> tuple[list[Part], list[Slot], bool]:
+async def _survey(redis: Valkey, pks: list[PartitionKeys]) -> tuple[list[Part], list[Slot], bool]:
     """Each partition's index counts, and whether the index lists all its leads."""
     pipe = redis.pipeline(transaction=False)
     for pk in pks:
@@ -102,7 +103,7 @@ def _engagement_sets(slots: list[Slot], consideration: str | None) -> list[tuple
 
 
 async def list_page(
-    redis: Any, pks: list[PartitionKeys], query: ListQuery, now: float
+    redis: Valkey, pks: list[PartitionKeys], query: ListQuery, now: float
 ) -> tuple[list[Row], int]:
     """(the page's rows, how many leads match) for `query` at time `now`."""
     parts, slots, whole = await _survey(redis, pks)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.valkey import Valkey
 from scorer.decay import value_at
 from scorer.keys import PartitionKeys
 from scorer.lead_index import engagement_at, key_margin, key_of
@@ -96,7 +97,7 @@ class Cursor:
 class Walk:
     """Rounds of chunk reads over cursors, and the rows of the leads they name."""
 
-    def __init__(self, redis: Any, now: float) -> None:
+    def __init__(self, redis: Valkey, now: float) -> None:
         self.redis = redis
         self.now = now
         # (partition, lead id) -> its row, or None: gone since its index entry was read

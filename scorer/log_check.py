@@ -35,6 +35,7 @@ import structlog
 from aiokafka import TopicPartition
 
 from leadpulse.fetch import Contiguous
+from leadpulse.valkey import Valkey
 from scorer.batch import Message
 from scorer.keys import PartitionKeys
 from scorer.metrics import LAG, LOG_RESETS
@@ -77,7 +78,7 @@ class LogCheck:
     """Partitions of one consumer waiting for their first fetch to prove their log."""
 
     def __init__(
-        self, consumer: Any, redis: Any, scripts: Scripts, fetch: Contiguous | None = None
+        self, consumer: Any, redis: Valkey, scripts: Scripts, fetch: Contiguous | None = None
     ) -> None:
         self._consumer = consumer
         self._fetch = fetch if fetch is not None else Contiguous(consumer)

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from leadpulse.schema import TopicNames
+from leadpulse.valkey import Valkey, text
 from scorer.context import Outbound
 from scorer.keys import PartitionKeys
 from scorer.metrics import ALERTS_QUEUED, OUTBOX_PUBLISHED
@@ -25,7 +26,7 @@ _TOLD = ("alerts", "lead_changes")
 
 class Outbox:
     def __init__(
-        self, redis: Any, producer: Any, topics: TopicNames, *, send_alerts: bool = True
+        self, redis: Valkey, producer: Any, topics: TopicNames, *, send_alerts: bool = True
     ) -> None:
         self._redis = redis
         self._producer = producer
@@ -67,9 +68,7 @@ class Outbox:
 
     async def pending(self, partition: int) -> list[Outbound]:
         raw = await self._redis.hgetall(PartitionKeys(partition).outbox)
-        return [
-            Outbound.loads(k.decode() if isinstance(k, bytes) else k, v) for k, v in raw.items()
-        ]
+        return [Outbound.loads(text(k), v) for k, v in raw.items()]
 
     async def flush(self, partition: int) -> int:
         """Publish whatever a crash or a failed publish left in the outbox."""

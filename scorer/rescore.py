@@ -26,6 +26,7 @@ from leadpulse.fetch import Contiguous
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.schema import EventEnvelope
 from leadpulse.settings import Settings
+from leadpulse.valkey import Valkey
 from scorer.batch import Message, apply_batch
 from scorer.consumer import decode_message
 from scorer.context import Rules
@@ -39,7 +40,7 @@ log = structlog.get_logger("scorer.rescore")
 Progress = Callable[[int, int], None]
 
 
-async def wipe_state(redis: Any, partitions: int) -> int:
+async def wipe_state(redis: Valkey, partitions: int) -> int:
     """Delete every partition-scoped key; the suppression list stays.
 
     One pattern per partition, with its full hash tag: a cluster node then scans one slot.
@@ -57,7 +58,7 @@ async def wipe_state(redis: Any, partitions: int) -> int:
     return deleted
 
 
-async def _unlink(redis: Any, keys: list[Any]) -> int:
+async def _unlink(redis: Valkey, keys: list[Any]) -> int:
     # One partition's keys share a hash slot: one multi-key UNLINK on any deployment.
     return int(await redis.unlink(*keys))
 

@@ -14,9 +14,10 @@ from typing import Any
 import structlog
 from redis.exceptions import NoScriptError
 
+from leadpulse.valkey import Valkey
 from scorer.metrics import SCRIPT_RELOADS
 
-__all__ = ["Scripts", "connect_redis"]
+__all__ = ["Scripts"]
 
 log = structlog.get_logger("scorer.scripts")
 
@@ -40,31 +41,20 @@ class Scripts:
         self.sla = _sha(self.sla_src)
         self.reset = _sha(self.reset_src)
 
-    async def load(self, redis: Any) -> None:
+    async def load(self, redis: Valkey) -> None:
         for source in (self.apply_src, self.sla_src, self.reset_src):
             await redis.script_load(source)
 
-    async def reload(self, redis: Any, why: str) -> None:
+    async def reload(self, redis: Valkey, why: str) -> None:
         """Load every script again after a NOSCRIPT answer (a restarted or flushed server)."""
         SCRIPT_RELOADS.inc()
         log.warning("scripts_reloaded", reason=why)
         await self.load(redis)
 
-    async def run(self, redis: Any, sha: str, keys: list[str], args: list[Any]) -> Any:
+    async def run(self, redis: Valkey, sha: str, keys: list[str], args: list[Any]) -> Any:
         """EVALSHA outside a pipeline; on NOSCRIPT, reload and call once more."""
         try:
             return await redis.execute_command("EVALSHA", sha, len(keys), *keys, *args)
         except NoScriptError:
             await self.reload(redis, "noscript")
         return await redis.execute_command("EVALSHA", sha, len(keys), *keys, *args)
-
-
-def connect_redis(url: str, cluster: bool) -> Any:
-    """A redis.asyncio client (Redis or RedisCluster) for `url`; connects lazily."""
-    if cluster:
-        from redis.asyncio.cluster import RedisCluster
-
-        return RedisCluster.from_url(url)
-    from redis.asyncio import Redis
-
-    return Redis.from_url(url)

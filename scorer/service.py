@@ -17,11 +17,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT
 
 from leadpulse.config import LeadPulseConfig
 from leadpulse.health import HealthServer
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.settings import Settings
+from leadpulse.valkey import Valkey, connect_valkey
 from scorer.consumer import ScorerLoop
 from scorer.context import Rules
 from scorer.keys import META
@@ -30,7 +32,7 @@ from scorer.metrics import BATCH_FAILURES, READY, RETRY_WAITS
 from scorer.outbox import Outbox
 from scorer.predict.live import refresh as refresh_models
 from scorer.predict.trainer import run_trainer
-from scorer.scripts import Scripts, connect_redis
+from scorer.scripts import Scripts
 
 __all__ = ["consumer_options", "open_loop", "open_redis", "retry_delay", "run", "settle_heap"]
 
@@ -67,16 +69,13 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def open_redis(settings: Settings, config: LeadPulseConfig) -> tuple[Any, Scripts]:
+async def open_redis(settings: Settings, config: LeadPulseConfig) -> tuple[Valkey, Scripts]:
     """Connect, load the scripts, and record what the read path needs from settings/config."""
-    url = settings.redis_url
-    if url is None:
-        raise ValueError("LP_REDIS_URL is not set")
-    redis = connect_redis(url, settings.redis_cluster)
+    redis = connect_valkey(settings)
     scripts = Scripts()
     await scripts.load(redis)
     accounts = config.scoring.accounts
-    meta = {
+    meta: dict[EncodableT, EncodableT] = {
         "partitions": settings.kafka_partitions,
         "threshold": config.scoring.models[0].threshold,
         "account_score": accounts.score,

@@ -11,11 +11,12 @@ lead: the stage change goes through the partition's log and apply.lua like every
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from leadpulse.domain import AlertType, Stage
 from leadpulse.messages import Stale
 from leadpulse.schema import encode
+from leadpulse.valkey import Valkey
 from scorer.alerts import build_alert
 from scorer.context import Outbound, Rules
 from scorer.identity import control_message, stable_id
@@ -38,14 +39,16 @@ def _reason(stage: str, rules: Rules) -> str:
 
 
 async def fire_due_timers(
-    redis: Any, scripts: Scripts, rules: Rules, partition: int, now: float
+    redis: Valkey, scripts: Scripts, rules: Rules, partition: int, now: float
 ) -> list[Outbound]:
     """Fire every timer of `partition` due at `now`; return the alerts queued."""
     pk = PartitionKeys(partition)
-    due = await redis.zrangebyscore(pk.sla, "-inf", now, start=0, num=_LIMIT)
+    due: list[bytes] = cast(
+        "list[bytes]", await redis.zrangebyscore(pk.sla, "-inf", now, start=0, num=_LIMIT)
+    )
     fired: list[Outbound] = []
     for raw in due:
-        member = raw.decode() if isinstance(raw, bytes) else raw
+        member = raw.decode()
         lead_id, stage, since = member.split("|")
         blob = await redis.get(pk.lead(lead_id))
         if blob is None:

@@ -17,6 +17,7 @@ import orjson
 
 from leadpulse.alert_log import alert_log_key, alert_rows
 from leadpulse.schema import canonical_email
+from leadpulse.valkey import Valkey
 from scorer.accounts import read_account
 from scorer.content import lead_consideration, top_interests
 from scorer.decay import value_at
@@ -47,17 +48,17 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-async def _meta(redis: Any) -> dict[str, str]:
+async def _meta(redis: Valkey) -> dict[str, str]:
     raw = await redis.hgetall(META)
     return {_text(k): _text(v) for k, v in raw.items()}
 
 
-async def _partitions(redis: Any) -> list[PartitionKeys]:
+async def _partitions(redis: Valkey) -> list[PartitionKeys]:
     count = int((await _meta(redis)).get("partitions", "0"))
     return [PartitionKeys(p) for p in range(count)]
 
 
-async def is_suppressed(redis: Any, identity_keys: list[str]) -> bool:
+async def is_suppressed(redis: Valkey, identity_keys: list[str]) -> bool:
     """Whether any of these identities belongs to a forgotten person (one round trip)."""
     if not identity_keys:
         return False
@@ -71,7 +72,7 @@ def _ref_key(ref: str) -> str:
     return ref
 
 
-async def _locate(redis: Any, ref: str) -> tuple[PartitionKeys, LeadState] | None:
+async def _locate(redis: Valkey, ref: str) -> tuple[PartitionKeys, LeadState] | None:
     parts = await _partitions(redis)
     if not parts:
         return None
@@ -97,7 +98,7 @@ async def _locate(redis: Any, ref: str) -> tuple[PartitionKeys, LeadState] | Non
     return None
 
 
-async def _read_lead(redis: Any, ref: str) -> tuple[LeadState, list[bytes], list[bytes]] | None:
+async def _read_lead(redis: Valkey, ref: str) -> tuple[LeadState, list[bytes], list[bytes]] | None:
     """A lead's state, timeline and score history as of one moment.
 
     Read in one MULTI (the keys share their partition's hash slot): read one by one, a merge
@@ -152,7 +153,7 @@ def score_view(state: LeadState, now: float) -> dict[str, Any]:
 
 
 async def get_lead(
-    redis: Any, ref: str, *, now: float | None = None, delivery: bool = True
+    redis: Valkey, ref: str, *, now: float | None = None, delivery: bool = True
 ) -> dict[str, Any] | None:
     """A lead by lead id or email: score (decayed to `now`), stages, timeline, interests.
 
@@ -197,7 +198,7 @@ async def get_lead(
     }
 
 
-async def lead_identities(redis: Any, ref: str) -> tuple[str, list[str]] | None:
+async def lead_identities(redis: Valkey, ref: str) -> tuple[str, list[str]] | None:
     """(identity key that routes to the lead's partition, every identity key it has)."""
     located = await _locate(redis, ref)
     if located is None:
@@ -206,7 +207,9 @@ async def lead_identities(redis: Any, ref: str) -> tuple[str, list[str]] | None:
     return state.keys[0], list(state.keys)
 
 
-async def _all_summaries(redis: Any, key_of: Any, now: float | None = None) -> list[dict[str, Any]]:
+async def _all_summaries(
+    redis: Valkey, key_of: Any, now: float | None = None
+) -> list[dict[str, Any]]:
     parts = await _partitions(redis)
     if not parts:
         return []
@@ -218,7 +221,7 @@ async def _all_summaries(redis: Any, key_of: Any, now: float | None = None) -> l
 
 
 async def list_leads(
-    redis: Any,
+    redis: Valkey,
     *,
     stage: str | None = None,
     min_score: float | None = None,
@@ -257,12 +260,12 @@ async def list_leads(
     return {"leads": page, "total": total, "offset": offset, "limit": limit}
 
 
-async def get_model(redis: Any) -> dict[str, Any]:
+async def get_model(redis: Valkey) -> dict[str, Any]:
     """The predictive score's live and shadow versions and its latest backtest."""
     return await model_page_data(redis)
 
 
-async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
+async def get_account(redis: Valkey, account_id: str) -> dict[str, Any] | None:
     """An account: score (sum or max of its people, per config), people, buying group, and
     the traits `group` calls gave it. Its id and its domain name the same account."""
     account = account_id.strip().lower()
@@ -316,7 +319,7 @@ async def get_account(redis: Any, account_id: str) -> dict[str, Any] | None:
 
 
 async def get_funnel(
-    redis: Any, *, start: date, end: date, by: str | None = None, period: str | None = None
+    redis: Valkey, *, start: date, end: date, by: str | None = None, period: str | None = None
 ) -> dict[str, Any]:
     """Flow, balance, conversions, recycle loops (and by channel/campaign, per period)."""
     if by not in (None, "channel", "campaign"):
@@ -345,7 +348,7 @@ async def get_funnel(
     return report
 
 
-async def recent_activity(redis: Any, limit: int = 50) -> list[dict[str, Any]]:
+async def recent_activity(redis: Valkey, limit: int = 50) -> list[dict[str, Any]]:
     """The latest stage changes across all partitions, newest first."""
     parts = await _partitions(redis)
     if not parts:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 import structlog
 from redis.exceptions import RedisError
 
 from ingest.errors import PublishUnavailable
+from leadpulse.valkey import Valkey
 
 __all__ = ["claim_deliveries", "is_newest", "release_deliveries"]
 
@@ -34,7 +34,7 @@ def _claim_key(vendor: str, delivery_id: str) -> str:
     return f"lp:edge:crm:{vendor}:seen:{delivery_id}"
 
 
-async def claim_deliveries(redis: Any, vendor: str, ids: Sequence[str]) -> list[bool]:
+async def claim_deliveries(redis: Valkey, vendor: str, ids: Sequence[str]) -> list[bool]:
     """For each id, whether this is its first delivery (now claimed)."""
     if not ids:
         return []
@@ -49,7 +49,7 @@ async def claim_deliveries(redis: Any, vendor: str, ids: Sequence[str]) -> list[
     return [bool(answer) for answer in answers]
 
 
-async def release_deliveries(redis: Any, vendor: str, ids: Sequence[str]) -> None:
+async def release_deliveries(redis: Valkey, vendor: str, ids: Sequence[str]) -> None:
     """Forget claims whose outcomes were not published, so the vendor's retry goes through."""
     if not ids:
         return
@@ -65,7 +65,7 @@ def _order_key(vendor: str, person: str) -> str:
     return f"lp:edge:crm:{vendor}:newest:{digest}"
 
 
-async def is_newest(redis: Any, vendor: str, person: str, at_ms: int) -> bool:
+async def is_newest(redis: Valkey, vendor: str, person: str, at_ms: int) -> bool:
     """Record `at_ms` as this person's newest outcome time unless a later one is known;
     False when a later one is (this outcome is out of order and must not apply)."""
     key = _order_key(vendor, person)

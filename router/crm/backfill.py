@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 
 from leadpulse.lead_change import LeadChange, Reason
 from leadpulse.schema import encode
+from leadpulse.valkey import Valkey
 from router.crm.records import WriteRecords
 
 __all__ = ["BACKFILL_SEQ", "BackfillQueue", "change_from_lead", "written_count"]
@@ -68,7 +69,7 @@ class BackfillQueue:
             await future
 
 
-async def written_count(redis: Any, connector: str, lead_ids: list[str]) -> int:
+async def written_count(redis: Valkey, connector: str, lead_ids: list[str]) -> int:
     """How many of `lead_ids` the connector has written (any change)."""
     records = WriteRecords(redis, connector)
     done = 0

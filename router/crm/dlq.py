@@ -4,7 +4,6 @@ listing and replaying them."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -13,6 +12,7 @@ from leadpulse.kafka import producer_options
 from leadpulse.lead_change import CrmDeadLetter, LeadChange
 from leadpulse.schema import encode
 from leadpulse.settings import Settings
+from leadpulse.valkey import Valkey, text
 from router.crm.health import count_replayed
 from router.dlq import read_letters
 
@@ -46,15 +46,15 @@ def _pair(letter: CrmDeadLetter) -> str:
     return f"{letter.change.change_id}|{letter.destination}"
 
 
-async def open_crm_dead_letters(settings: Settings, redis: Any) -> list[CrmDeadLetter]:
+async def open_crm_dead_letters(settings: Settings, redis: Valkey) -> list[CrmDeadLetter]:
     """The newest letter per (change, connector) not replayed since, oldest first."""
     latest: dict[str, CrmDeadLetter] = {}
     for letter in await read_letters(settings, settings.topics.crm_dlq, CrmDeadLetter):
         pair = _pair(letter)
         if pair not in latest or letter.failed_at >= latest[pair].failed_at:
             latest[pair] = letter
-    raw: dict[bytes, bytes] = await redis.hgetall(_REPLAYED)
-    replayed = {k.decode(): datetime.fromisoformat(v.decode()) for k, v in raw.items()}
+    raw = await redis.hgetall(_REPLAYED)
+    replayed = {text(k): datetime.fromisoformat(text(v)) for k, v in raw.items()}
     return sorted(
         (
             letter
@@ -66,7 +66,7 @@ async def open_crm_dead_letters(settings: Settings, redis: Any) -> list[CrmDeadL
 
 
 async def replay_crm_dead_letters(
-    settings: Settings, redis: Any, lead_ids: list[str] | None = None
+    settings: Settings, redis: Valkey, lead_ids: list[str] | None = None
 ) -> int:
     """Put dead-lettered changes back on the lead-changes topic; return how many went.
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields
-from typing import Any
 
 from leadpulse.crm_log import health_key
+from leadpulse.valkey import Valkey
 
 __all__ = ["HealthLog", "Tally", "count_replayed"]
 
@@ -31,7 +31,7 @@ class Tally:
 
 
 class HealthLog:
-    def __init__(self, redis: Any, connector: str) -> None:
+    def __init__(self, redis: Valkey, connector: str) -> None:
         self._redis = redis
         self._key = health_key(connector)
 
@@ -47,5 +47,5 @@ class HealthLog:
             await pipe.execute()
 
 
-async def count_replayed(redis: Any, connector: str, n: int = 1) -> None:
+async def count_replayed(redis: Valkey, connector: str, n: int = 1) -> None:
     await redis.hincrby(health_key(connector), "replayed", n)

@@ -19,11 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
+from redis.typing import EncodableT
 
 from leadpulse.crm_log import lead_field, lead_key
+from leadpulse.valkey import Valkey, text
 
 __all__ = ["InFlight", "WriteRecords", "Written"]
 
@@ -52,7 +53,7 @@ def _inflight_key(connector: str) -> str:
 
 
 class WriteRecords:
-    def __init__(self, redis: Any, connector: str) -> None:
+    def __init__(self, redis: Valkey, connector: str) -> None:
         self._redis = redis
         self._connector = connector
 
@@ -79,7 +80,7 @@ class WriteRecords:
         async with self._redis.pipeline(transaction=False) as pipe:
             for write in writes:
                 key = lead_key(write.lead_id)
-                values: dict[str, str | int] = {
+                values: dict[EncodableT, EncodableT] = {
                     lead_field(self._connector, "seq"): write.seq,
                     lead_field(self._connector, "at"): now,
                 }
@@ -99,8 +100,8 @@ class WriteRecords:
         await self._redis.hdel(_inflight_key(self._connector), batch_id)
 
     async def in_flight(self) -> list[InFlight]:
-        raw: dict[bytes, bytes] = await self._redis.hgetall(_inflight_key(self._connector))
+        raw = await self._redis.hgetall(_inflight_key(self._connector))
         return [
-            InFlight(key.decode(), [Written(*row) for row in orjson.loads(value)])
+            InFlight(text(key), [Written(*row) for row in orjson.loads(value)])
             for key, value in raw.items()
         ]

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 
 from leadpulse.config import LeadPulseConfig
 from leadpulse.settings import Settings
+from leadpulse.valkey import Valkey
 from router.crm.consumer import LeadChangeConsumer
 from router.crm.dlq import CrmDeadLetters
 from router.crm.health import HealthLog
@@ -29,7 +30,7 @@ class CrmService:
         settings: Settings,
         config: LeadPulseConfig,
         connectors: list[Connector],
-        redis: object,
+        redis: Valkey,
         producer: AIOKafkaProducer,
         stop: asyncio.Event,
     ) -> None:

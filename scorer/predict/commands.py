@@ -6,18 +6,16 @@ from typing import Any
 
 from leadpulse.config import load_config
 from leadpulse.settings import Settings
+from leadpulse.valkey import connect_valkey
 from scorer.predict import registry
 from scorer.predict.report import Backtest, backtest
 from scorer.predict.trainer import read_examples, train_and_publish
-from scorer.scripts import connect_redis
 
 __all__ = ["model_backtest", "model_promote", "model_rollback", "model_status", "model_train"]
 
 
 def _redis(settings: Settings) -> Any:
-    if settings.redis_url is None:
-        raise ValueError("LP_REDIS_URL is not set")
-    return connect_redis(settings.redis_url, settings.redis_cluster)
+    return connect_valkey(settings)
 
 
 async def model_status(settings: Settings, name: str = registry.DEFAULT_MODEL) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from leadpulse.valkey import Valkey
 from scorer.context import Rules
 from scorer.predict.features import features_of
 from scorer.predict.registry import DEFAULT_MODEL, read_model, read_pointers
@@ -52,7 +53,7 @@ def live_models() -> LiveModels:
 
 
 async def refresh(
-    redis: Any,
+    redis: Valkey,
     *,
     names: Sequence[str] = (DEFAULT_MODEL,),
     now: float | None = None,
@@ -81,7 +82,7 @@ async def refresh(
 
 
 async def _load(
-    redis: Any, name: str, held: LinearModel | None, version: int | None
+    redis: Valkey, name: str, held: LinearModel | None, version: int | None
 ) -> LinearModel | None:
     if version is None:
         return None

@@ -10,17 +10,18 @@ from typing import Any
 
 import msgspec
 
+from leadpulse.valkey import Valkey
 from scorer.predict.registry import DEFAULT_MODEL, ModelKeys, read_pointers
 from scorer.predict.report import Backtest
 
 __all__ = ["model_page_data", "store_backtest"]
 
 
-async def store_backtest(redis: Any, result: Backtest, name: str = DEFAULT_MODEL) -> None:
+async def store_backtest(redis: Valkey, result: Backtest, name: str = DEFAULT_MODEL) -> None:
     await redis.set(ModelKeys(name).report, msgspec.json.encode(result))
 
 
-async def model_page_data(redis: Any, name: str = DEFAULT_MODEL) -> dict[str, Any]:
+async def model_page_data(redis: Valkey, name: str = DEFAULT_MODEL) -> dict[str, Any]:
     """{live, shadow, backtest (or None)} for the Model page."""
     live, shadow = await read_pointers(redis, name)
     raw = await redis.get(ModelKeys(name).report)

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from leadpulse.valkey import Valkey
 from scorer.predict.weights import LinearModel, decode_model, encode_model
 
 __all__ = [
@@ -47,13 +48,13 @@ def _int(raw: Any) -> int | None:
     return int(raw) if raw is not None else None
 
 
-async def _note(redis: Any, keys: ModelKeys, action: str, version: int) -> None:
+async def _note(redis: Valkey, keys: ModelKeys, action: str, version: int) -> None:
     entry = orjson.dumps({"at": time.time(), "action": action, "version": version})
     await redis.lpush(keys.log, entry)
     await redis.ltrim(keys.log, 0, 99)
 
 
-async def publish(redis: Any, model: LinearModel, *, shadow: bool) -> int:
+async def publish(redis: Valkey, model: LinearModel, *, shadow: bool) -> int:
     """Store `model` as the next version: live when there is none yet or `shadow` is
     False, else in shadow. A model equal to the newest version is not stored again."""
     keys = ModelKeys(model.name)
@@ -84,7 +85,7 @@ def _unversioned(model: LinearModel) -> LinearModel:
     return LinearModel(**{**_fields(model), "version": 0})
 
 
-async def promote(redis: Any, name: str, version: int) -> None:
+async def promote(redis: Valkey, name: str, version: int) -> None:
     """Make `version` live (the shadow, usually); raises KeyError for an unknown version."""
     keys = ModelKeys(name)
     if not await redis.hexists(keys.versions, str(version)):
@@ -95,7 +96,7 @@ async def promote(redis: Any, name: str, version: int) -> None:
     await _note(redis, keys, "promoted", version)
 
 
-async def rollback(redis: Any, name: str, version: int) -> None:
+async def rollback(redis: Valkey, name: str, version: int) -> None:
     """Make an earlier `version` live again; raises KeyError for an unknown version."""
     keys = ModelKeys(name)
     if not await redis.hexists(keys.versions, str(version)):
@@ -104,22 +105,22 @@ async def rollback(redis: Any, name: str, version: int) -> None:
     await _note(redis, keys, "rolled_back", version)
 
 
-async def read_pointers(redis: Any, name: str = DEFAULT_MODEL) -> tuple[int | None, int | None]:
+async def read_pointers(redis: Valkey, name: str = DEFAULT_MODEL) -> tuple[int | None, int | None]:
     """(live version, shadow version)."""
     keys = ModelKeys(name)
     live, shadow = await redis.mget(keys.live, keys.shadow)
     return _int(live), _int(shadow)
 
 
-async def read_model(redis: Any, name: str, version: int) -> LinearModel | None:
+async def read_model(redis: Valkey, name: str, version: int) -> LinearModel | None:
     raw = await redis.hget(ModelKeys(name).versions, str(version))
     return decode_model(raw) if raw is not None else None
 
 
-async def versions(redis: Any, name: str = DEFAULT_MODEL) -> list[LinearModel]:
+async def versions(redis: Valkey, name: str = DEFAULT_MODEL) -> list[LinearModel]:
     raw = await redis.hgetall(ModelKeys(name).versions)
     return sorted((decode_model(v) for v in raw.values()), key=lambda m: m.version)
 
 
-async def history(redis: Any, name: str = DEFAULT_MODEL) -> list[dict[str, Any]]:
+async def history(redis: Valkey, name: str = DEFAULT_MODEL) -> list[dict[str, Any]]:
     return [orjson.loads(e) for e in await redis.lrange(ModelKeys(name).log, 0, -1)]

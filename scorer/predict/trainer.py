@@ -20,6 +20,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from leadpulse.config.predict import PredictConfig
 from leadpulse.fetch import Contiguous
 from leadpulse.settings import Settings
+from leadpulse.valkey import Valkey
 from scorer.predict.examples import Example, decode_example
 from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
@@ -69,7 +70,7 @@ async def read_examples(settings: Settings) -> list[Example]:
 
 
 async def train_and_publish(
-    redis: Any,
+    redis: Valkey,
     examples: list[Example],
     *,
     shadow: bool,
@@ -126,7 +127,7 @@ def by_model(examples: list[Example], names: list[str]) -> dict[str, list[Exampl
 
 
 async def run_trainer(
-    settings: Settings, redis: Any, stop: asyncio.Event, predict: PredictConfig | None = None
+    settings: Settings, redis: Valkey, stop: asyncio.Event, predict: PredictConfig | None = None
 ) -> None:
     """Train each model whose outcomes grew (at most every RETRAIN_SECONDS) until `stop`."""
     predict = predict or PredictConfig()

@@ -53,7 +53,7 @@ def encode_model(model: LinearModel) -> bytes:
     return _ENCODER.encode(model)
 
 
-def decode_model(raw: bytes) -> LinearModel:
+def decode_model(raw: bytes | str) -> LinearModel:
     return msgspec.json.decode(raw, type=LinearModel)
 
 

@@ -19,9 +19,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from leadpulse.config import LeadPulseConfig
 from leadpulse.embedded import EmbeddedValkey
 from leadpulse.settings import Settings
+from leadpulse.valkey import connect_valkey
 from router import list_dead_letters, metrics, service
 from router.store import RouterStore
-from router.valkey import connect_valkey
 from tests.integration.router.support import (
     Receiver,
     RunningRouter,

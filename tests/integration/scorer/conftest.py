@@ -18,8 +18,8 @@ from leadpulse.embedded import EmbeddedValkey, EmbeddedValkeyCluster, free_port
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.schema import Alert, EventEnvelope, decode, encode
 from leadpulse.settings import Settings
+from leadpulse.valkey import valkey_at
 from scorer import run
-from scorer.scripts import connect_redis
 from tests.conftest import SECRET_KEY, WRITE_KEY, SettingsFactory
 
 
@@ -73,7 +73,7 @@ async def scorer_settings(
 @pytest.fixture
 async def redis(scorer_settings: Settings) -> AsyncIterator[Any]:
     assert scorer_settings.redis_url is not None
-    client = connect_redis(scorer_settings.redis_url, scorer_settings.redis_cluster)
+    client = valkey_at(scorer_settings.redis_url, cluster=scorer_settings.redis_cluster)
     yield client
     await client.aclose()
 

@@ -16,6 +16,7 @@ import pytest
 from leadpulse.config import LeadPulseConfig, load_config
 from leadpulse.schema import STAGES, EventEnvelope, decode
 from leadpulse.settings import Settings
+from leadpulse.valkey import valkey_at
 from scorer import rescore, store
 from scorer.batch import Message, apply_batch
 from scorer.context import Rules
@@ -23,7 +24,7 @@ from scorer.decay import DAY
 from scorer.keys import META, PartitionKeys
 from scorer.lead_index import parse_slot, slot
 from scorer.lead_walk import summary_row
-from scorer.scripts import Scripts, connect_redis
+from scorer.scripts import Scripts
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import crm, forget, identify, page, track
 
@@ -38,7 +39,7 @@ DOMAINS = ["acme-industrial.example", "globex.example", "gmail.com", "corp.examp
 @pytest.fixture
 async def client(redis_target: tuple[str, bool]) -> AsyncIterator[Any]:
     url, cluster = redis_target
-    client = connect_redis(url, cluster)
+    client = valkey_at(url, cluster=cluster)
     await client.hset(META, mapping={"partitions": PARTITIONS})
     yield client
     await client.aclose()
