@@ -33,8 +33,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadpulse.embedded import free_port
-from leadpulse.health import QuietServer
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.health import QuietServer
 
 WRITE_KEY = "wk_bench_public"
 SECRET_KEY = "sk_bench_secret"

@@ -33,15 +33,15 @@ sys.path.insert(0, str(ROOT))
 from aiokafka import AIOKafkaProducer  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from leadpulse.config import load_config  # noqa: E402
-from leadpulse.config.connectors import CrmConfig, HubSpotConfig  # noqa: E402
-from leadpulse.config.routing import Destination  # noqa: E402
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, free_port  # noqa: E402
-from leadpulse.kafka import ensure_topics, producer_options  # noqa: E402
-from leadpulse.lead_change import LeadChange, Reason  # noqa: E402
-from leadpulse.logs import configure_logging  # noqa: E402
-from leadpulse.schema import encode  # noqa: E402
-from leadpulse.settings import Settings  # noqa: E402
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, free_port  # noqa: E402
+from leadpulse.kernel.config import load_config  # noqa: E402
+from leadpulse.kernel.config.connectors import CrmConfig, HubSpotConfig  # noqa: E402
+from leadpulse.kernel.config.routing import Destination  # noqa: E402
+from leadpulse.kernel.kafka import ensure_topics, producer_options  # noqa: E402
+from leadpulse.kernel.lead_change import LeadChange, Reason  # noqa: E402
+from leadpulse.kernel.logs import configure_logging  # noqa: E402
+from leadpulse.kernel.schema import encode  # noqa: E402
+from leadpulse.kernel.settings import Settings  # noqa: E402
 from router import run as run_router  # noqa: E402
 from tests.vendors.hubspot_api import HubSpotServer  # noqa: E402
 

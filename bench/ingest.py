@@ -32,7 +32,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from leadpulse.embedded import (  # noqa: E402
+from leadpulse.dev.embedded import (  # noqa: E402
     EmbeddedBroker,
     EmbeddedValkey,
     free_port,
@@ -52,8 +52,8 @@ UA = (
 def bare_app_factory() -> Any:
     from aiokafka import AIOKafkaProducer
 
-    from leadpulse.kafka import producer_options
-    from leadpulse.settings import Settings
+    from leadpulse.kernel.kafka import producer_options
+    from leadpulse.kernel.settings import Settings
 
     settings = Settings()
     producer: AIOKafkaProducer | None = None

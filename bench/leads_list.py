@@ -29,10 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from leadpulse.config import load_config  # noqa: E402
-from leadpulse.embedded import EmbeddedValkey  # noqa: E402
-from leadpulse.schema import EventEnvelope  # noqa: E402
-from leadpulse.valkey import valkey_at  # noqa: E402
+from leadpulse.dev.embedded import EmbeddedValkey  # noqa: E402
+from leadpulse.kernel.config import load_config  # noqa: E402
+from leadpulse.kernel.schema import EventEnvelope  # noqa: E402
+from leadpulse.kernel.valkey import valkey_at  # noqa: E402
 from scorer import store  # noqa: E402
 from scorer.batch import Message, apply_batch  # noqa: E402
 from scorer.context import Rules  # noqa: E402

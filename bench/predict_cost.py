@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.scorer import journey  # noqa: E402
-from leadpulse.config import load_config  # noqa: E402
-from leadpulse.schema import encode  # noqa: E402
+from leadpulse.kernel.config import load_config  # noqa: E402
+from leadpulse.kernel.schema import encode  # noqa: E402
 from scorer.batch import RUN_MAX  # noqa: E402
 from scorer.consumer import decode_message  # noqa: E402
 from scorer.context import PartitionView, Rules  # noqa: E402

@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
 
-from leadpulse.config import load_config  # noqa: E402
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey  # noqa: E402
-from leadpulse.kafka import ensure_topics, producer_options  # noqa: E402
-from leadpulse.schema import EventEnvelope, encode  # noqa: E402
-from leadpulse.settings import Settings  # noqa: E402
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey  # noqa: E402
+from leadpulse.kernel.config import load_config  # noqa: E402
+from leadpulse.kernel.kafka import ensure_topics, producer_options  # noqa: E402
+from leadpulse.kernel.schema import EventEnvelope, encode  # noqa: E402
+from leadpulse.kernel.settings import Settings  # noqa: E402
 from scorer.batch import RUN_MAX  # noqa: E402
 from scorer.consumer import ScorerLoop, decode_message  # noqa: E402
 from scorer.context import PartitionView, Rules  # noqa: E402

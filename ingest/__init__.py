@@ -10,9 +10,9 @@ import uvicorn
 
 from ingest.app import create_app
 from ingest.links import mint_links
-from leadpulse.config import LeadPulseConfig
-from leadpulse.health import QuietServer
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.health import QuietServer
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["create_app", "mint_links", "run"]
 

@@ -28,11 +28,11 @@ from ingest.errors import install_error_handlers
 from ingest.metrics import READY, exposition_registry
 from ingest.publisher import Publisher
 from ingest.routes import collect, email, links, segment_api, webhooks
-from leadpulse.config import LeadPulseConfig, load_config
-from leadpulse.kafka import ensure_topics
-from leadpulse.logs import configure_logging
-from leadpulse.settings import Settings, with_dev_keys
-from leadpulse.valkey import connect_valkey
+from leadpulse.kernel.config import LeadPulseConfig, load_config
+from leadpulse.kernel.kafka import ensure_topics
+from leadpulse.kernel.logs import configure_logging
+from leadpulse.kernel.settings import Settings, with_dev_keys
+from leadpulse.kernel.valkey import connect_valkey
 
 __all__ = ["create_app", "create_app_from_env", "write_paths"]
 
@@ -175,7 +175,7 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(demo.router)
     if settings.dev_inbox:
-        from leadpulse import inbox
+        from ingest import dev_inbox as inbox
 
         app.include_router(inbox.router)
     return app

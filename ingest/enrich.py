@@ -12,8 +12,8 @@ from functools import lru_cache
 from crawlerdetect import CrawlerDetect
 from ua_parser import parse as parse_ua
 
-from leadpulse.config.collect import SiteConfig
-from leadpulse.schema import Consent
+from leadpulse.kernel.config.collect import SiteConfig
+from leadpulse.kernel.schema import Consent
 
 __all__ = [
     "ParsedAgent",

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from ingest.auth import Caller, require_secret_key
 from ingest.body import parse_json, read_body
 from ingest.errors import Forbidden, IngestError, PublishUnavailable, Unauthorized
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 
 __all__ = ["Replayed", "forget_webhook_id", "require_secret_or_signature"]
 

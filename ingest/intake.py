@@ -16,7 +16,7 @@ from ingest.errors import PublishUnavailable
 from ingest.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED
 from ingest.outgoing import Outgoing
 from ingest.segment import Received
-from leadpulse.schema import EventEnvelope, Source
+from leadpulse.kernel.schema import EventEnvelope, Source
 from scorer.store import is_suppressed
 
 __all__ = ["accept_events", "accept_outgoing", "received_for", "request_ip"]

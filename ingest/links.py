@@ -9,8 +9,8 @@ import time
 
 from ingest.tokens import EmailToken, dump_token
 from ingest.urls import safe_destination
-from leadpulse.config import LeadPulseConfig
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["check_email", "mint_links"]
 

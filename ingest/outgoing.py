@@ -2,7 +2,7 @@
 
 The batch path builds the envelope's JSON document directly and encodes it once, rather
 than validating three pydantic models per event only to dump them again; the bytes are
-the ones `leadpulse.schema.encode` gives for the same envelope (a unit test holds the two
+the ones `leadpulse.kernel.schema.encode` gives for the same envelope (a unit test holds the two
 together), so the scorer decodes them as `EventEnvelope` unchanged.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from leadpulse.schema import EventEnvelope, canonical_email, encode
+from leadpulse.kernel.schema import EventEnvelope, canonical_email, encode
 
 __all__ = ["Outgoing", "encode_document", "identity_keys"]
 

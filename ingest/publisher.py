@@ -30,9 +30,9 @@ from ingest.errors import PublishUnavailable
 from ingest.metrics import PUBLISH_LATENCY, PUBLISH_OUTCOMES, SPOOL_REPLAYED
 from ingest.outgoing import Outgoing
 from ingest.spool import Record, Spool
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import EventEnvelope
-from leadpulse.settings import Settings
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["Publisher"]
 

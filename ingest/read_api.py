@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 
 from ingest.auth import require_secret_key
 from ingest.errors import BadInput, IngestError
-from leadpulse.messages import Forget, payload
-from leadpulse.schema import STAGES, EventEnvelope, Identity
+from leadpulse.kernel.messages import Forget, payload
+from leadpulse.kernel.schema import STAGES, EventEnvelope, Identity
 from scorer import store
 
 __all__ = ["router"]

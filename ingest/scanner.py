@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
-from leadpulse.config.collect import ScannerConfig
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.config.collect import ScannerConfig
+from leadpulse.kernel.valkey import Valkey
 
 __all__ = ["ActivityFacts", "EmailActivity", "is_prefetch", "scanner_reason"]
 

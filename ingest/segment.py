@@ -31,7 +31,7 @@ from ingest.segment_fields import (
     read_object,
     read_text,
 )
-from leadpulse.schema import (
+from leadpulse.kernel.schema import (
     SCHEMA_VERSION,
     Consent,
     EventEnvelope,

@@ -1,3 +1,3 @@
-from leadpulse.cli import main
+from leadpulse.cli.main import main
 
 main()

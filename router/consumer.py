@@ -17,9 +17,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from leadpulse.fetch import Contiguous
-from leadpulse.schema import Alert, decode
-from leadpulse.settings import Settings
+from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.settings import Settings
 from router import metrics
 from router.delivery import Abandoned
 from router.offsets import OffsetTracker
@@ -75,7 +75,7 @@ class AlertConsumer:
             fetch_max_wait_ms=50,
         )
         self._consumer = consumer
-        # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+        # No record past a hole in a partition's offsets (see `leadpulse.kernel.fetch`).
         self._fetch = fetch = Contiguous(consumer)
         listener = LetGoOnRevoke(self, "partitions_assigned")
         consumer.subscribe([self._settings.topics.alerts], listener=listener)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import structlog
 
-from leadpulse.config.routing import RoutingConfig
-from leadpulse.schema import Alert
+from leadpulse.kernel.config.routing import RoutingConfig
+from leadpulse.kernel.schema import Alert
 from router import history, lead_log, metrics
 from router.destinations import Target
 from router.dlq import DeadLetterPublisher

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from leadpulse.config.routing import RoutingConfig
-from leadpulse.settings import Settings
+from leadpulse.kernel.config.routing import RoutingConfig
+from leadpulse.kernel.settings import Settings
 from router.signing import split_secrets
 
 __all__ = ["DEFAULT_SLACK", "DEFAULT_WEBHOOK", "Target", "build_targets"]
@@ -44,7 +44,7 @@ def build_targets(
     """Every destination, defaults first; raise ValueError naming what is missing.
 
     `named_secrets` holds the values of the LP_* variables that `secret_env` fields name,
-    read by the composition at start-up (see `leadpulse.settings.read_named_secrets`).
+    read by the composition at start-up (see `leadpulse.kernel.settings.read_named_secrets`).
     """
     targets: list[Target] = []
     if settings.webhook_url:

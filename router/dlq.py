@@ -11,10 +11,10 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import BaseModel, ValidationError
 
-from leadpulse.kafka import producer_options
-from leadpulse.schema import Alert, DeadLetter, decode, encode
-from leadpulse.settings import Settings
-from leadpulse.valkey import connect_valkey
+from leadpulse.kernel.kafka import producer_options
+from leadpulse.kernel.schema import Alert, DeadLetter, decode, encode
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import connect_valkey
 from router.store import RouterStore
 
 __all__ = ["DeadLetterPublisher", "list_dead_letters", "read_letters", "replay_dead_letters"]

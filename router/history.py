@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import orjson
 
-from leadpulse.schema import Alert
-from leadpulse.valkey import Valkey, text
+from leadpulse.kernel.schema import Alert
+from leadpulse.kernel.valkey import Valkey, text
 
 __all__ = ["RECENT_MAX", "delivery_stats", "note_outcome", "note_retry", "recent_deliveries"]
 

@@ -1,4 +1,4 @@
-"""The router's side of a lead's alert log (`leadpulse.alert_log`): what became of each
+"""The router's side of a lead's alert log (`leadpulse.kernel.alert_log`): what became of each
 alert, written where the read API finds it by lead.
 
 Each write is one HSET (atomic, one key) plus its EXPIRE; every one is idempotent, so the
@@ -13,7 +13,7 @@ from typing import Literal
 
 from redis.typing import EncodableT
 
-from leadpulse.alert_log import (
+from leadpulse.kernel.alert_log import (
     ALERT_LOG_TTL_SECONDS,
     DestinationState,
     alert_log_key,
@@ -21,8 +21,8 @@ from leadpulse.alert_log import (
     gate_field,
     meta_value,
 )
-from leadpulse.schema import Alert
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.schema import Alert
+from leadpulse.kernel.valkey import Valkey
 
 __all__ = ["note_handled", "note_outcome"]
 

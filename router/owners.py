@@ -7,7 +7,7 @@ else every available owner. Among candidates, a weighted round robin: an owner o
 
 from __future__ import annotations
 
-from leadpulse.config.routing import Owner, RoutingConfig
+from leadpulse.kernel.config.routing import Owner, RoutingConfig
 
 __all__ = ["candidates", "pick_weighted"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadpulse.schema import Alert, encode
+from leadpulse.kernel.schema import Alert, encode
 
 __all__ = ["slack_message", "webhook_body"]
 

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from leadpulse.config.routing import RetryPolicy
+from leadpulse.kernel.config.routing import RetryPolicy
 
 __all__ = ["backoff_seconds", "parse_retry_after"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from leadpulse.config.routing import Route, RoutingConfig
-from leadpulse.schema import Alert
+from leadpulse.kernel.config.routing import Route, RoutingConfig
+from leadpulse.kernel.schema import Alert
 
 __all__ = ["route_alert", "territory_of"]
 

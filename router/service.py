@@ -8,11 +8,11 @@ import contextlib
 import structlog
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.health import HealthServer
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.settings import Settings, read_named_secrets
-from leadpulse.valkey import connect_valkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.health import HealthServer
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.settings import Settings, read_named_secrets
+from leadpulse.kernel.valkey import connect_valkey
 from router import metrics
 from router.consumer import AlertConsumer
 from router.crm import CrmService, build_connectors, token_names

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from leadpulse.config.routing import RetryPolicy
+from leadpulse.kernel.config.routing import RetryPolicy
 from router.destinations import Target
 from router.errors import PermanentFailure, RetriableFailure
 from router.webhook_sender import classify_status

@@ -11,14 +11,14 @@ Layout:
   lp:router:dlq:replayed            hash  <alert_id>|<destination> -> failed_at replayed
 
 What became of each alert is also written per lead, for the read API (`router.lead_log`,
-layout in `leadpulse.alert_log`); the records here are what decides a resend.
+layout in `leadpulse.kernel.alert_log`); the records here are what decides a resend.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from leadpulse.valkey import Valkey, text
+from leadpulse.kernel.valkey import Valkey, text
 
 __all__ = ["RECORD_TTL_SECONDS", "RouterStore"]
 

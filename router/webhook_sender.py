@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from leadpulse.config.routing import RetryPolicy
+from leadpulse.kernel.config.routing import RetryPolicy
 from router.destinations import Target
 from router.errors import PermanentFailure, RetriableFailure
 from router.retry import parse_retry_after

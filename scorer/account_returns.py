@@ -17,11 +17,11 @@ from typing import Any
 
 import orjson
 
-from leadpulse import messages
-from leadpulse.domain import AlertType
-from leadpulse.messages import AccountLost, AccountVisit
-from leadpulse.schema import AlertLead, EventEnvelope, Identity, encode
-from leadpulse.valkey import Valkey
+from leadpulse.kernel import messages
+from leadpulse.kernel.domain import AlertType
+from leadpulse.kernel.messages import AccountLost, AccountVisit
+from leadpulse.kernel.schema import AlertLead, EventEnvelope, Identity, encode
+from leadpulse.kernel.valkey import Valkey
 from scorer.alerts import account_alert, lead_summary_data
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from leadpulse import messages
-from leadpulse.schema import Identity
-from leadpulse.valkey import Valkey
+from leadpulse.kernel import messages
+from leadpulse.kernel.schema import Identity
+from leadpulse.kernel.valkey import Valkey
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.facts import EventFacts
 from scorer.keys import META, PartitionKeys

@@ -6,8 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from leadpulse.domain import AlertType
-from leadpulse.schema import Alert, AlertLead
+from leadpulse.kernel.domain import AlertType
+from leadpulse.kernel.schema import Alert, AlertLead
 from scorer.content import lead_consideration, top_interests
 from scorer.rules import CompiledModel
 from scorer.scoring import ModelScore, model_score, ranked

@@ -21,9 +21,16 @@ from typing import Any, NamedTuple
 import orjson
 from redis.exceptions import NoScriptError
 
-from leadpulse.messages import AccountLost, AccountTouch, AccountVisit, Claim, Merge, message_of
-from leadpulse.schema import EventEnvelope
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.messages import (
+    AccountLost,
+    AccountTouch,
+    AccountVisit,
+    Claim,
+    Merge,
+    message_of,
+)
+from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.valkey import Valkey
 from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest

@@ -23,9 +23,9 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
-from leadpulse.fetch import Contiguous
-from leadpulse.schema import EventEnvelope, decode
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.valkey import Valkey
 from scorer.account_returns import read_lost_accounts
 from scorer.accounts import AccountDirectory
 from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
@@ -105,7 +105,7 @@ class ScorerLoop:
         self._publishing: set[asyncio.Task[None]] = set()
         self._next_commit = 0.0
         self.listener = _Rebalance(self)
-        # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+        # No record past a hole in a partition's offsets (see `leadpulse.kernel.fetch`).
         self.fetch = Contiguous(consumer)
         self.log_check = LogCheck(consumer, redis, scripts, self.fetch)
         self.events_applied = 0

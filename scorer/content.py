@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from leadpulse.config.scoring import ContentRule
+from leadpulse.kernel.config.scoring import ContentRule
 from scorer.patterns import Pattern, compile_glob
 
 __all__ = ["ContentMap", "Page", "lead_consideration", "top_interests"]

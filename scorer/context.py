@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from leadpulse.config.predict import PredictConfig
-from leadpulse.config.scoring import ScoringConfig
+from leadpulse.kernel.config.predict import PredictConfig
+from leadpulse.kernel.config.scoring import ScoringConfig
 from scorer.content import ContentMap
 from scorer.keys import PartitionKeys
 from scorer.rules import CompiledRules, compile_rules

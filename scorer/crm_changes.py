@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from leadpulse.lead_change import ChangeCause, LeadChange, Reason
-from leadpulse.schema import encode
+from leadpulse.kernel.lead_change import ChangeCause, LeadChange, Reason
+from leadpulse.kernel.schema import encode
 from scorer.alerts import primary_score
 from scorer.content import lead_consideration, top_interests
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound

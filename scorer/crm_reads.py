@@ -1,11 +1,11 @@
-"""The dashboard's reads of what the CRM connectors wrote (`leadpulse.crm_log`): a lead's
+"""The dashboard's reads of what the CRM connectors wrote (`leadpulse.kernel.crm_log`): a lead's
 record in each CRM, and each connector's health. Read-only."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from leadpulse.crm_log import (
+from leadpulse.kernel.crm_log import (
     ConnectorHealth,
     CrmRecord,
     connector_health,
@@ -13,7 +13,7 @@ from leadpulse.crm_log import (
     health_key,
     lead_key,
 )
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 
 __all__ = ["connectors_health", "lead_crm_records"]
 

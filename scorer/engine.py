@@ -3,7 +3,7 @@
 Records the message's effects in its run's WriteSet, which `lua/apply.lua` executes
 atomically with the partition's offset and dedupe set. Every message moves the stored
 offset on; a duplicate event id, a suppressed identity or an unreadable message writes
-nothing else. A scorer's own message (`leadpulse.messages`) goes to the handler of its
+nothing else. A scorer's own message (`leadpulse.kernel.messages`) goes to the handler of its
 kind (`HANDLERS`); any other event is a behavior, applied to its lead.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from leadpulse.messages import (
+from leadpulse.kernel.messages import (
     MESSAGE_TYPES,
     AccountInfo,
     AccountLost,
@@ -27,7 +27,7 @@ from leadpulse.messages import (
     Stale,
     decode,
 )
-from leadpulse.schema import EventEnvelope, lead_id_for
+from leadpulse.kernel.schema import EventEnvelope, lead_id_for
 from scorer.account_returns import apply_account_lost, apply_account_visit
 from scorer.accounts import apply_account_info
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
@@ -148,6 +148,6 @@ def _apply_behavior(
 
 
 def _raw(event: EventEnvelope) -> bytes:
-    from leadpulse.schema import encode
+    from leadpulse.kernel.schema import encode
 
     return encode(event)

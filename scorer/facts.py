@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from leadpulse.schema import EventEnvelope, canonical_email
+from leadpulse.kernel.schema import EventEnvelope, canonical_email
 
 __all__ = ["EventFacts", "facts_of"]
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from leadpulse.domain import Stage
-from leadpulse.schema import STAGES
+from leadpulse.kernel.domain import Stage
+from leadpulse.kernel.schema import STAGES
 
 __all__ = ["CONVERSIONS", "funnel_report", "period_key"]
 

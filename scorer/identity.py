@@ -23,8 +23,8 @@ import hashlib
 
 import orjson
 
-from leadpulse.messages import Claim, Forget, Merge, Message, Snapshot, encode
-from leadpulse.schema import EventEnvelope, Identity
+from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
+from leadpulse.kernel.schema import EventEnvelope, Identity
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.writes import WriteSet
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
-from leadpulse.domain import AlertType
-from leadpulse.messages import AccountTouch
-from leadpulse.schema import EventEnvelope
+from leadpulse.kernel.domain import AlertType
+from leadpulse.kernel.messages import AccountTouch
+from leadpulse.kernel.schema import EventEnvelope
 from scorer.account_returns import account_message, notify_visit
 from scorer.accounts import absorb_account, fit_traits
 from scorer.alerts import build_alert, lead_summary_data

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 from scorer.keys import PartitionKeys
 from scorer.lead_index import parse_slot
 from scorer.lead_walk import ROUNDING, Cursor, Part, Walk, member_text, summary_row

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 from scorer.decay import value_at
 from scorer.keys import PartitionKeys
 from scorer.lead_index import engagement_at, key_margin, key_of

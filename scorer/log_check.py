@@ -34,8 +34,8 @@ from typing import Any, Literal
 import structlog
 from aiokafka import TopicPartition
 
-from leadpulse.fetch import Contiguous
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.valkey import Valkey
 from scorer.batch import Message
 from scorer.keys import PartitionKeys
 from scorer.metrics import LAG, LOG_RESETS

@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 
-from leadpulse.domain import AlertType
-from leadpulse.messages import AccountTouch, Forget, Merge
-from leadpulse.schema import AlertLead, EventEnvelope, encode
+from leadpulse.kernel.domain import AlertType
+from leadpulse.kernel.messages import AccountTouch, Forget, Merge
+from leadpulse.kernel.schema import AlertLead, EventEnvelope, encode
 from scorer.accounts import fit_traits
 from scorer.alerts import account_alert
 from scorer.context import Outbound, PartitionView, Rules, push_timeline, queue_outbound

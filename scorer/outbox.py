@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from leadpulse.schema import TopicNames
-from leadpulse.valkey import Valkey, text
+from leadpulse.kernel.schema import TopicNames
+from leadpulse.kernel.valkey import Valkey, text
 from scorer.context import Outbound
 from scorer.keys import PartitionKeys
 from scorer.metrics import ALERTS_QUEUED, OUTBOX_PUBLISHED

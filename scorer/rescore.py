@@ -21,12 +21,12 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.fetch import Contiguous
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import EventEnvelope
-from leadpulse.settings import Settings
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import Valkey
 from scorer.batch import Message, apply_batch
 from scorer.consumer import decode_message
 from scorer.context import Rules

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from leadpulse.domain import AlertType, Stage
+from leadpulse.kernel.domain import AlertType, Stage
 from scorer.context import PartitionView, Rules
 from scorer.funnel import count_history
 from scorer.predict.decisions import decision_at, watch

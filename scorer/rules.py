@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from leadpulse.config.scoring import (
+from leadpulse.kernel.config.scoring import (
     DisqualifyRule,
     EngagementRule,
     FitRule,

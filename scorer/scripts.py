@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 from redis.exceptions import NoScriptError
 
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 from scorer.metrics import SCRIPT_RELOADS
 
 __all__ = ["Scripts"]

@@ -19,11 +19,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.health import HealthServer
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.settings import Settings
-from leadpulse.valkey import Valkey, connect_valkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.health import HealthServer
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import Valkey, connect_valkey
 from scorer.consumer import ScorerLoop
 from scorer.context import Rules
 from scorer.keys import META

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from leadpulse.domain import AlertType, Stage
-from leadpulse.messages import Stale
-from leadpulse.schema import encode
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.domain import AlertType, Stage
+from leadpulse.kernel.messages import Stale
+from leadpulse.kernel.schema import encode
+from leadpulse.kernel.valkey import Valkey
 from scorer.alerts import build_alert
 from scorer.context import Outbound, Rules
 from scorer.identity import control_message, stable_id

@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from leadpulse.domain import AlertType, Stage
-from leadpulse.schema import Alert, encode
+from leadpulse.kernel.domain import AlertType, Stage
+from leadpulse.kernel.schema import Alert, encode
 from scorer.alerts import alert_id, build_alert
 from scorer.context import RECENT_MAX, Outbound, PartitionView, Rules, queue_outbound
 from scorer.decay import DAY

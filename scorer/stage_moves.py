@@ -12,8 +12,8 @@ histories stay in time order whatever date a CRM sends.
 
 from __future__ import annotations
 
-from leadpulse.domain import CrmOutcome, Stage
-from leadpulse.schema import CRM_OUTCOMES, EventEnvelope
+from leadpulse.kernel.domain import CrmOutcome, Stage
+from leadpulse.kernel.schema import CRM_OUTCOMES, EventEnvelope
 from scorer.account_returns import notify_lost
 from scorer.context import PartitionView, Rules
 from scorer.decay import DAY

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadpulse.domain import Stage
+from leadpulse.kernel.domain import Stage
 from scorer.context import Rules
 from scorer.decay import DAY
 from scorer.rules import email_domain

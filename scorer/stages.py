@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from leadpulse.domain import CrmOutcome, Stage
+from leadpulse.kernel.domain import CrmOutcome, Stage
 
 __all__ = ["CRM_STAGE", "MARKETING_RANK", "SALES_STAGES", "Signals", "transitions"]
 

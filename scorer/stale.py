@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from leadpulse.domain import Stage
-from leadpulse.messages import Stale
-from leadpulse.schema import EventEnvelope
+from leadpulse.kernel.domain import Stage
+from leadpulse.kernel.messages import Stale
+from leadpulse.kernel.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
 from scorer.facts import EventFacts
 from scorer.restage import restage

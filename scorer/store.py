@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from leadpulse.alert_log import alert_log_key, alert_rows
-from leadpulse.schema import canonical_email
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.alert_log import alert_log_key, alert_rows
+from leadpulse.kernel.schema import canonical_email
+from leadpulse.kernel.valkey import Valkey
 from scorer.accounts import read_account
 from scorer.content import lead_consideration, top_interests
 from scorer.decay import value_at

@@ -15,8 +15,8 @@ import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, EmbeddedValkeyCluster
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, EmbeddedValkeyCluster
+from leadpulse.kernel.settings import Settings
 
 WRITE_KEY = "wk_test_public"
 SECRET_KEY = "sk_test_secret"

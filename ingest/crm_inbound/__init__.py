@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from ingest.crm_inbound import hubspot_route, salesforce_route
 from ingest.crm_inbound.hubspot_contacts import ContactResolver
-from leadpulse.config import LeadPulseConfig
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["ContactResolver", "crm_inbound_routers", "hubspot_resolver"]
 

@@ -20,7 +20,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from ingest.errors import PublishUnavailable
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 
 __all__ = ["claim_deliveries", "is_newest", "release_deliveries"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadpulse.config.crm_inbound import CrmOutcome, HubSpotInbound
+from leadpulse.kernel.config.crm_inbound import CrmOutcome, HubSpotInbound
 
 __all__ = ["MAX_EVENTS", "HubSpotChange", "WebhookEvent", "outcome_of", "parse_events"]
 

@@ -32,8 +32,8 @@ from ingest.crm_inbound.outcomes import TimedOutcome, count, publish_in_order
 from ingest.errors import BadInput, PublishUnavailable, Unauthorized
 from ingest.responses import FastJSON
 from ingest.routes.webhooks import CrmEvent
-from leadpulse.config.crm_inbound import HubSpotInbound
-from leadpulse.settings import Settings
+from leadpulse.kernel.config.crm_inbound import HubSpotInbound
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["router"]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ingest.crm_inbound.salesforce_soap import Notification
-from leadpulse.config.crm_inbound import CrmOutcome, SalesforceInbound, SalesforceObject
+from leadpulse.kernel.config.crm_inbound import CrmOutcome, SalesforceInbound, SalesforceObject
 
 __all__ = ["SalesforceChange", "outcome_of"]
 

@@ -30,8 +30,8 @@ from ingest.crm_inbound.salesforce_outcomes import SalesforceChange, outcome_of
 from ingest.crm_inbound.salesforce_soap import ACK, parse_notifications
 from ingest.errors import BadInput, Forbidden, PublishUnavailable, Unauthorized
 from ingest.routes.webhooks import CrmEvent
-from leadpulse.config.crm_inbound import SalesforceInbound
-from leadpulse.settings import Settings
+from leadpulse.kernel.config.crm_inbound import SalesforceInbound
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["router"]
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from leadpulse.domain import Stage
+from leadpulse.kernel.domain import Stage
 
 __all__ = ["bottleneck", "funnel_svg", "line_svg"]
 

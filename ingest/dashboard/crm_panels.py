@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from ingest.dashboard.layout import esc
-from leadpulse.config import LeadPulseConfig
-from leadpulse.crm_log import ConnectorHealth, CrmRecord
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.crm_log import ConnectorHealth, CrmRecord
 
 __all__ = ["ago", "connectors_panel", "crm_connectors", "lead_crm_table"]
 

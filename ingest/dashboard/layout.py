@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from leadpulse.domain import Stage, Tone
+from leadpulse.kernel.domain import Stage, Tone
 
 __all__ = ["STYLESHEET", "esc", "page", "pill_css"]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest.dashboard.layout import esc
-from leadpulse.domain import AlertType
+from leadpulse.kernel.domain import AlertType
 
 __all__ = ["alerts_table", "kind_cell"]
 

@@ -21,7 +21,7 @@ from ingest.dashboard.layout import esc, login_page, page
 from ingest.dashboard.lead_alerts import alerts_table
 from ingest.dashboard.periods import Grain, buckets, parse_period
 from ingest.dashboard.session import COOKIE, SESSION_HOURS, check_key, is_logged_in, new_session
-from leadpulse.domain import Stage
+from leadpulse.kernel.domain import Stage
 from scorer import store
 from scorer.crm_reads import lead_crm_records
 

@@ -24,7 +24,14 @@ from ingest.scanner import ActivityFacts, EmailActivity, is_prefetch, scanner_re
 from ingest.segment import Received
 from ingest.tokens import EmailToken, TokenError, TokenExpired, TokenKind, load_token
 from ingest.urls import safe_destination
-from leadpulse.schema import Campaign, EventContext, EventEnvelope, EventFlags, Identity, Source
+from leadpulse.kernel.schema import (
+    Campaign,
+    EventContext,
+    EventEnvelope,
+    EventFlags,
+    Identity,
+    Source,
+)
 
 __all__ = ["router"]
 

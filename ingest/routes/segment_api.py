@@ -22,7 +22,7 @@ from ingest.metrics import EVENTS_REJECTED
 from ingest.outgoing import Outgoing
 from ingest.responses import FastJSON
 from ingest.segment import outgoing_from_segment, parse_time
-from leadpulse.schema import Source
+from leadpulse.kernel.schema import Source
 
 __all__ = ["BATCH_PATHS", "BEACON_PATH", "SINGLE_PATHS", "accept_batch", "router"]
 

@@ -20,8 +20,8 @@ from ingest.intake import accept_events, received_for
 from ingest.links import check_email
 from ingest.responses import FastJSON
 from ingest.segment_fields import has_control
-from leadpulse.domain import CrmOutcome
-from leadpulse.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
+from leadpulse.kernel.domain import CrmOutcome
+from leadpulse.kernel.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
 from scorer.store import lead_identities
 
 __all__ = ["CrmEvent", "WebinarEvent", "crm_envelope", "router"]

@@ -15,9 +15,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.lead_change import LeadChange, Reason
-from leadpulse.schema import encode
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.lead_change import LeadChange, Reason
+from leadpulse.kernel.schema import encode
+from leadpulse.kernel.valkey import Valkey
 from router.crm.records import WriteRecords
 
 __all__ = ["BACKFILL_SEQ", "BackfillQueue", "change_from_lead", "written_count"]

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from leadpulse.lead_change import LeadChange
+from leadpulse.kernel.lead_change import LeadChange
 from router.crm.types import Token, Write
 
 __all__ = ["Pending"]

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 
 from pydantic import SecretStr
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.config.routing import Destination
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.config.routing import Destination
+from leadpulse.kernel.settings import Settings
 from router.crm.hubspot import HubSpotConnector
 from router.crm.salesforce import SalesforceConnector
 from router.crm.salesforce_api import SalesforceSession

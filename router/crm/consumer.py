@@ -17,10 +17,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
-from leadpulse.fetch import Contiguous
-from leadpulse.lead_change import LeadChange
-from leadpulse.schema import decode
-from leadpulse.settings import Settings
+from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.lead_change import LeadChange
+from leadpulse.kernel.schema import decode
+from leadpulse.kernel.settings import Settings
 from router import metrics
 from router.crm.types import Token
 from router.crm.worker import ConnectorWorker
@@ -79,7 +79,7 @@ class LeadChangeConsumer:
             max_poll_records=1000,
         )
         self._consumer = consumer
-        # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+        # No record past a hole in a partition's offsets (see `leadpulse.kernel.fetch`).
         self._fetch = fetch = Contiguous(consumer)
         listener = LetGoOnRevoke(self, "crm_partitions_assigned")
         consumer.subscribe([self._settings.topics.lead_changes], listener=listener)

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import structlog
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.kafka import producer_options
-from leadpulse.lead_change import CrmDeadLetter, LeadChange
-from leadpulse.schema import encode
-from leadpulse.settings import Settings
-from leadpulse.valkey import Valkey, text
+from leadpulse.kernel.kafka import producer_options
+from leadpulse.kernel.lead_change import CrmDeadLetter, LeadChange
+from leadpulse.kernel.schema import encode
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import Valkey, text
 from router.crm.health import count_replayed
 from router.dlq import read_letters
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leadpulse.config.connectors import HUBSPOT_LIFECYCLE, HubSpotConfig
-from leadpulse.lead_change import LeadChange
+from leadpulse.kernel.config.connectors import HUBSPOT_LIFECYCLE, HubSpotConfig
+from leadpulse.kernel.lead_change import LeadChange
 
 __all__ = [
     "CHANGE_PROPERTY",

@@ -1,4 +1,4 @@
-"""A connector's health in Valkey (`leadpulse.crm_log`), for the dashboard: counted in
+"""A connector's health in Valkey (`leadpulse.kernel.crm_log`), for the dashboard: counted in
 process where the metrics are, and added to the connector's hash after each batch."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 
-from leadpulse.crm_log import health_key
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.crm_log import health_key
+from leadpulse.kernel.valkey import Valkey
 
 __all__ = ["HealthLog", "Tally", "count_replayed"]
 

@@ -25,8 +25,8 @@ from hubspot.crm.contacts import (
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from urllib3.util.retry import Retry
 
-from leadpulse.config.connectors import HubSpotConfig
-from leadpulse.config.routing import RetryPolicy
+from leadpulse.kernel.config.connectors import HubSpotConfig
+from leadpulse.kernel.config.routing import RetryPolicy
 from router import metrics
 from router.crm.bucket import RequestBudget
 from router.crm.fields import CHANGE_PROPERTY, PROPERTIES, hubspot_properties, lifecycle_move

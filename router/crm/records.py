@@ -1,6 +1,6 @@
 """What each CRM connector wrote, in Valkey: so a restart never writes a change twice.
 
-Layout (the per-lead hash is `leadpulse.crm_log`'s, which the dashboard reads too):
+Layout (the per-lead hash is `leadpulse.kernel.crm_log`'s, which the dashboard reads too):
   lp:crm:{<lead_id>}             hash  <connector>:seq  = highest change seq written
                                        <connector>:life = rank of the lifecycle stage written
                                        <connector>:id   = the CRM's record id, when it said
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import orjson
 from redis.typing import EncodableT
 
-from leadpulse.crm_log import lead_field, lead_key
-from leadpulse.valkey import Valkey, text
+from leadpulse.kernel.crm_log import lead_field, lead_key
+from leadpulse.kernel.valkey import Valkey, text
 
 __all__ = ["InFlight", "WriteRecords", "Written"]
 

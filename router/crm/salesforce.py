@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from simple_salesforce.api import Salesforce
 from simple_salesforce.format import format_soql
 
-from leadpulse.config.connectors import SalesforceConfig
+from leadpulse.kernel.config.connectors import SalesforceConfig
 from router import metrics
 from router.crm.bucket import RequestBudget
 from router.crm.fields import PROPERTIES, hubspot_properties

@@ -7,9 +7,9 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.settings import Settings
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import Valkey
 from router.crm.consumer import LeadChangeConsumer
 from router.crm.dlq import CrmDeadLetters
 from router.crm.health import HealthLog

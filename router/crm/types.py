@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from leadpulse.config.routing import RetryPolicy
-from leadpulse.lead_change import LeadChange
+from leadpulse.kernel.config.routing import RetryPolicy
+from leadpulse.kernel.lead_change import LeadChange
 from router.crm.bucket import RequestBudget
 from router.crm.health import Tally
 from router.crm.records import Written

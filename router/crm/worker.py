@@ -20,8 +20,8 @@ from typing import Any
 
 import structlog
 
-from leadpulse.config.routing import RetryPolicy
-from leadpulse.lead_change import LeadChange
+from leadpulse.kernel.config.routing import RetryPolicy
+from leadpulse.kernel.lead_change import LeadChange
 from router import metrics
 from router.crm.coalesce import Pending
 from router.crm.dlq import CrmDeadLetters

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadpulse.config import load_config
-from leadpulse.settings import Settings
-from leadpulse.valkey import connect_valkey
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import connect_valkey
 from scorer.predict import registry
 from scorer.predict.report import Backtest, backtest
 from scorer.predict.trainer import read_examples, train_and_publish

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from leadpulse.schema import EventEnvelope
+from leadpulse.kernel.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
 from scorer.keys import PartitionKeys
 from scorer.predict.decisions import (

@@ -14,7 +14,7 @@ from typing import Any
 
 from river import linear_model, naive_bayes, optim
 
-from leadpulse.config.predict import PredictConfig
+from leadpulse.kernel.config.predict import PredictConfig
 from scorer.predict.examples import Example, canonical
 from scorer.predict.weights import LinearModel
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 from scorer.context import Rules
 from scorer.predict.features import features_of
 from scorer.predict.registry import DEFAULT_MODEL, read_model, read_pointers

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 from scorer.predict.registry import DEFAULT_MODEL, ModelKeys, read_pointers
 from scorer.predict.report import Backtest
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.valkey import Valkey
 from scorer.predict.weights import LinearModel, decode_model, encode_model
 
 __all__ = [

@@ -17,10 +17,10 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
-from leadpulse.config.predict import PredictConfig
-from leadpulse.fetch import Contiguous
-from leadpulse.settings import Settings
-from leadpulse.valkey import Valkey
+from leadpulse.kernel.config.predict import PredictConfig
+from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import Valkey
 from scorer.predict.examples import Example, decode_example
 from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
@@ -140,7 +140,7 @@ async def run_trainer(
         heartbeat_interval_ms=1_000,
     )
     examples: list[Example] = []
-    # No record past a hole in a partition's offsets (see `leadpulse.fetch`).
+    # No record past a hole in a partition's offsets (see `leadpulse.kernel.fetch`).
     fetch = Contiguous(consumer)
     consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples, fetch))
     await consumer.start()

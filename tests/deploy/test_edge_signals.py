@@ -11,7 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, free_port
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, free_port
 from tests.conftest import WRITE_KEY, SettingsFactory
 from tests.integration.ingest.conftest import serve
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
 from tests.deploy.monitoring import dashboard_exprs, rule_exprs
 from tests.deploy.promql import exported_names, metric_names
 from tests.process_tree import env_without_lp

@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from leadpulse.config import load_config
+from leadpulse.kernel.config import load_config
 
 KUSTOMIZE = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 OVERLAYS = ("dev", "prod")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
 from tests.process_tree import env_without_lp
 
 CHROMIUM = "/usr/bin/chromium"

@@ -21,11 +21,12 @@ from pathlib import Path
 import httpx
 import yaml
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import default_config_path
 from tests.e2e.conftest import Stack
 from tests.process_tree import env_without_lp
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "leadpulse" / "config" / "default.yaml"
+DEFAULT_CONFIG = default_config_path()
 SDKS = Path(__file__).resolve().parents[1] / "sdk" / "node_modules"
 # analytics.js's npm build (the UMD bundle and the chunks it loads next to it)
 SEGMENT_DIST = SDKS / "@segment" / "analytics-next" / "dist" / "umd"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from leadpulse.journeys import make_journeys
+from leadpulse.dev.journeys import make_journeys
 from tests.e2e.conftest import ARTIFACTS, Stack, wait_for
 from tests.process_tree import env_without_lp
 

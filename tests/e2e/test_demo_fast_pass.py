@@ -10,7 +10,7 @@ import pytest
 from aiokafka.partitioner import murmur2
 from playwright.sync_api import BrowserContext
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 from tests.e2e.conftest import Stack, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]

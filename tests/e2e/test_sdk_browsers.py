@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Response, Route
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
 from tests.e2e.conftest import Stack, wait_for
 from tests.e2e.sdk_site import SdkStack, Site, run_stack, serve_site
 

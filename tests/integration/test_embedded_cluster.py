@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from leadpulse.embedded import EmbeddedValkeyCluster
+from leadpulse.dev.embedded import EmbeddedValkeyCluster
 
 
 def test_a_node_whose_bus_port_is_taken_starts_on_other_ports(tmp_path: Path) -> None:

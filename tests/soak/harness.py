@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from leadpulse.embedded import EmbeddedValkey
-from leadpulse.schema import Identity
+from leadpulse.dev.embedded import EmbeddedValkey
+from leadpulse.kernel.schema import Identity
 from tests.soak.drift import DriftSampler
 from tests.soak.faults import Fault, FaultRunner, schedule
 from tests.soak.load import LoadDriver, journeys_for

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from leadpulse.journeys import Step, make_journeys
+from leadpulse.dev.journeys import Step, make_journeys
 from tests.soak.stack import SECRET_KEY, WRITE_KEY
 
 __all__ = ["Intake", "LoadDriver", "journeys_for"]

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
 
 __all__ = ["Delivery", "Mode", "WebhookReceiver"]
 

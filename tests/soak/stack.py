@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from leadpulse.config import default_config_path
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, die_with_parent, free_port
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, die_with_parent, free_port
+from leadpulse.kernel.config import default_config_path
 from tests.soak.proxy import TcpProxy
 
 __all__ = ["SECRET_KEY", "WEBHOOK_SECRET", "WRITE_KEY", "Service", "Stack"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from leadpulse.alert_log import alert_rows, destination_field, gate_field, meta_value
+from leadpulse.kernel.alert_log import alert_rows, destination_field, gate_field, meta_value
 
 
 def _log(*pairs: tuple[str, str | bytes]) -> dict[bytes, bytes]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadpulse.crm_log import ConnectorHealth, CrmRecord, connector_health, crm_records
+from leadpulse.kernel.crm_log import ConnectorHealth, CrmRecord, connector_health, crm_records
 
 
 def test_each_connector_that_wrote_the_lead_is_one_record_with_its_id_and_sync() -> None:

@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from ingest.dashboard.layout import esc
 from ingest.dashboard.lead_alerts import kind_cell
-from leadpulse.config.connectors import HubSpotConfig
-from leadpulse.config.routing import Route, RoutingConfig
-from leadpulse.domain import AlertType, CrmOutcome, Stage
-from leadpulse.schema import ALERT_TYPES, CRM_OUTCOMES, STAGES, Alert
+from leadpulse.kernel.config.connectors import HubSpotConfig
+from leadpulse.kernel.config.routing import Route, RoutingConfig
+from leadpulse.kernel.domain import AlertType, CrmOutcome, Stage
+from leadpulse.kernel.schema import ALERT_TYPES, CRM_OUTCOMES, STAGES, Alert
 from router.payload import slack_message, webhook_body
 from router.rules import route_alert
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from leadpulse.fetch import Contiguous
+from leadpulse.kernel.fetch import Contiguous
 
 TP = TopicPartition("leadpulse.events", 0)
 

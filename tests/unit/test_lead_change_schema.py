@@ -7,8 +7,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from leadpulse.lead_change import CrmDeadLetter, LeadChange
-from leadpulse.schema import decode, encode
+from leadpulse.kernel.lead_change import CrmDeadLetter, LeadChange
+from leadpulse.kernel.schema import decode, encode
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from leadpulse import messages
-from leadpulse.messages import (
+from leadpulse.kernel import messages
+from leadpulse.kernel.messages import (
     KINDS,
     AccountLost,
     Claim,
@@ -22,7 +22,7 @@ from leadpulse.messages import (
     message_of,
     payload,
 )
-from leadpulse.schema import EventEnvelope, Identity, decode, encode
+from leadpulse.kernel.schema import EventEnvelope, Identity, decode, encode
 
 # Written by the scorer as it was before the messages were typed: the wire stays the same.
 GOLDEN = Path(__file__).parent.parent / "golden" / "messages"

@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from leadpulse.schema import (
+from leadpulse.kernel.schema import (
     Alert,
     DeadLetter,
     EventEnvelope,

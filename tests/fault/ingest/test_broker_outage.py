@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, free_port
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, free_port
 from tests.conftest import WRITE_KEY, SettingsFactory
 from tests.integration.ingest.conftest import consume, consume_ids, serve
 

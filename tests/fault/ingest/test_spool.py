@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey, free_port
-from leadpulse.kafka import ensure_topics
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, free_port
+from leadpulse.kernel.kafka import ensure_topics
 from tests.conftest import WRITE_KEY, SettingsFactory
 from tests.integration.ingest.conftest import consume, serve
 

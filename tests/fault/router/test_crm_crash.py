@@ -15,9 +15,9 @@ import pytest
 import redis.asyncio as aioredis
 import yaml
 
-from leadpulse.config import default_config_path
-from leadpulse.embedded import free_port
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import default_config_path
+from leadpulse.kernel.settings import Settings
 from tests.integration.router.crm_support import change, new_lead, produce_changes
 from tests.integration.router.support import wait_for, wait_until
 from tests.vendors.hubspot_api import HubSpotServer

@@ -15,9 +15,9 @@ import redis.asyncio as aioredis
 import yaml
 from standardwebhooks import Webhook
 
-from leadpulse.config import default_config_path
-from leadpulse.embedded import free_port
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import default_config_path
+from leadpulse.kernel.settings import Settings
 from router.store import RouterStore
 from tests.conftest import WEBHOOK_SECRET
 from tests.integration.router.support import (

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from standardwebhooks import Webhook
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.embedded import free_port
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from router import list_dead_letters, replay_dead_letters
 from tests.conftest import WEBHOOK_SECRET
 from tests.integration.router.support import (

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from router.history import delivery_stats, recent_deliveries
 from tests.integration.router.support import (
     Receiver,

@@ -16,10 +16,10 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.embedded import EmbeddedValkey
-from leadpulse.settings import Settings
-from leadpulse.valkey import connect_valkey
+from leadpulse.dev.embedded import EmbeddedValkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import connect_valkey
 from router import list_dead_letters, metrics, service
 from router.store import RouterStore
 from tests.integration.router.support import (

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.embedded import EmbeddedValkey
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import EmbeddedValkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from router import metrics
 from tests.integration.router.support import (
     Receiver,

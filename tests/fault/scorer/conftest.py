@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 from tests.integration.router.support import router_settings, start_router
 from tests.integration.scorer.conftest import (
     ScorerStarter,

@@ -9,8 +9,8 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 from structlog.testing import capture_logs
 
-from leadpulse.embedded import EmbeddedBroker, EmbeddedValkey
-from leadpulse.kafka import ensure_topics
+from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey
+from leadpulse.kernel.kafka import ensure_topics
 from scorer import store
 from tests.conftest import SettingsFactory
 from tests.fault.scorer.conftest import RunScorer

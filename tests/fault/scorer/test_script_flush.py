@@ -7,8 +7,8 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from scorer import store
 from scorer.context import Rules
 from scorer.keys import PartitionKeys

@@ -14,10 +14,10 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.embedded import EmbeddedValkey, free_port
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import EventEnvelope, encode
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import EmbeddedValkey, free_port
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import EventEnvelope, encode
+from leadpulse.kernel.settings import Settings
 from scorer import store
 from scorer.keys import PartitionKeys
 from tests.conftest import SettingsFactory

@@ -10,10 +10,10 @@ import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.embedded import EmbeddedValkey
-from leadpulse.kafka import ensure_topics
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import EmbeddedValkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.kafka import ensure_topics
+from leadpulse.kernel.settings import Settings
 from scorer import store
 from tests.conftest import SettingsFactory
 from tests.fault.scorer.conftest import RunScorer

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
 from tests.process_tree import alive, descendants, env_without_lp
 
 pytestmark = pytest.mark.timeout(120)

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from leadpulse.embedded import free_port
+from leadpulse.dev.embedded import free_port
 from tests.integration.cli.test_dev import _wait_ready
 from tests.process_tree import env_without_lp
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from leadpulse.kafka import producer_options
-from leadpulse.schema import Alert, DeadLetter, decode, encode
-from leadpulse.settings import Settings
+from leadpulse.kernel.kafka import producer_options
+from leadpulse.kernel.schema import Alert, DeadLetter, decode, encode
+from leadpulse.kernel.settings import Settings
 from tests.conftest import SECRET_KEY
 from tests.integration.ingest.conftest import EdgeFactory
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import encode
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import encode
+from leadpulse.kernel.settings import Settings
 from scorer import run as run_scorer
 from tests.conftest import SECRET_KEY
 from tests.integration.ingest.conftest import EdgeFactory

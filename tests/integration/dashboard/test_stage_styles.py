@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from leadpulse.domain import Stage
+from leadpulse.kernel.domain import Stage
 from tests.integration.ingest.conftest import EdgeFactory
 
 pytestmark = pytest.mark.timeout(60)

@@ -14,10 +14,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 import ingest
-from leadpulse.config import LeadPulseConfig, load_config
-from leadpulse.embedded import EmbeddedValkey, free_port
-from leadpulse.schema import EventEnvelope, decode
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import EmbeddedValkey, free_port
+from leadpulse.kernel.config import LeadPulseConfig, load_config
+from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.settings import Settings
 from tests.conftest import SECRET_KEY, WRITE_KEY, SettingsFactory
 
 

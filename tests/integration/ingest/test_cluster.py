@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ingest.tokens import EmailToken, dump_token
-from leadpulse.embedded import EmbeddedValkeyCluster
+from leadpulse.dev.embedded import EmbeddedValkeyCluster
 from tests.conftest import SECRET_KEY, TOKEN_SECRET, WRITE_KEY
 from tests.integration.ingest.conftest import EdgeFactory, consume
 

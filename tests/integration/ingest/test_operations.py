@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from leadpulse.logs import configure_logging
+from leadpulse.kernel.logs import configure_logging
 from tests.conftest import SECRET_KEY, TOKEN_SECRET, WRITE_KEY
 from tests.integration.ingest.conftest import Edge, EdgeFactory, consume
 

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import httpx
 import pytest
 
-from leadpulse.embedded import EmbeddedValkey, free_port
+from leadpulse.dev.embedded import EmbeddedValkey, free_port
 from tests.conftest import SECRET_KEY, TOKEN_SECRET, WRITE_KEY, SettingsFactory
 from tests.integration.ingest.conftest import consume_ids
 

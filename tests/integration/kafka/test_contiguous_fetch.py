@@ -14,8 +14,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from leadpulse.embedded import EmbeddedBroker
-from leadpulse.fetch import Contiguous
+from leadpulse.dev.embedded import EmbeddedBroker
+from leadpulse.kernel.fetch import Contiguous
 
 PARTITIONS = 3
 SECONDS = 15

@@ -12,13 +12,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import SecretStr
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.config.connectors import CrmConfig, HubSpotConfig, SalesforceConfig
-from leadpulse.config.routing import Destination, RetryPolicy
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.lead_change import CrmDeadLetter, LeadChange, Reason
-from leadpulse.schema import decode, encode
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.config.connectors import CrmConfig, HubSpotConfig, SalesforceConfig
+from leadpulse.kernel.config.routing import Destination, RetryPolicy
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.lead_change import CrmDeadLetter, LeadChange, Reason
+from leadpulse.kernel.schema import decode, encode
+from leadpulse.kernel.settings import Settings
 from tests.integration.router.support import quick_config
 from tests.vendors.hubspot_api import HubSpotServer
 from tests.vendors.salesforce_api import SalesforceServer

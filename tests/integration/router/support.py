@@ -26,13 +26,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadpulse.config import LeadPulseConfig, load_config
-from leadpulse.config.routing import RetryPolicy, RoutingConfig
-from leadpulse.embedded import EmbeddedValkey, free_port
-from leadpulse.health import QuietServer
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import Alert, encode
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import EmbeddedValkey, free_port
+from leadpulse.kernel.config import LeadPulseConfig, load_config
+from leadpulse.kernel.config.routing import RetryPolicy, RoutingConfig
+from leadpulse.kernel.health import QuietServer
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import Alert, encode
+from leadpulse.kernel.settings import Settings
 from tests.conftest import WEBHOOK_SECRET, SettingsFactory
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "alert.json"

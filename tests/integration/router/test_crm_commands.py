@@ -17,9 +17,9 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import EventEnvelope, encode
-from leadpulse.settings import Settings
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import EventEnvelope, encode
+from leadpulse.kernel.settings import Settings
 from scorer import run as run_scorer
 from scorer.store import list_leads
 from tests.integration.router.crm_support import hubspot_config, hubspot_settings

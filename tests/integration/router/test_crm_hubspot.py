@@ -13,10 +13,10 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import encode
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import encode
+from leadpulse.kernel.settings import Settings
 from router.crm import open_crm_dead_letters, replay_crm_dead_letters
 from scorer import run as run_scorer
 from tests.integration.router.crm_support import (

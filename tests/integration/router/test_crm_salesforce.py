@@ -16,8 +16,8 @@ import pytest
 import redis.asyncio as aioredis
 import yaml
 
-from leadpulse.config import LeadPulseConfig, default_config_path
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig, default_config_path
+from leadpulse.kernel.settings import Settings
 from router.crm import build_connectors
 from router.crm.types import Write
 from scorer.crm_reads import lead_crm_records

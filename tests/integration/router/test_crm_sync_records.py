@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.crm_log import ConnectorHealth
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.crm_log import ConnectorHealth
+from leadpulse.kernel.settings import Settings
 from router.crm import replay_crm_dead_letters
 from scorer.crm_reads import connectors_health, lead_crm_records
 from tests.integration.router.crm_support import (

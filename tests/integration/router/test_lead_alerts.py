@@ -18,9 +18,9 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.embedded import free_port
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from tests.conftest import SECRET_KEY, WEBHOOK_SECRET
 from tests.integration.router.support import Receiver, RunningRouter, quick_config
 from tests.integration.scorer.conftest import (

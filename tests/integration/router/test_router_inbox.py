@@ -12,12 +12,12 @@ import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
 
-from leadpulse import inbox
-from leadpulse.config import LeadPulseConfig
-from leadpulse.embedded import free_port
-from leadpulse.health import QuietServer
-from leadpulse.schema import encode
-from leadpulse.settings import Settings
+from ingest import dev_inbox as inbox
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.health import QuietServer
+from leadpulse.kernel.schema import encode
+from leadpulse.kernel.settings import Settings
 from router.signing import signature_headers
 from tests.conftest import WEBHOOK_SECRET
 from tests.integration.router.support import (

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.config.routing import Destination, Route
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.config.routing import Destination, Route
+from leadpulse.kernel.settings import Settings
 from tests.conftest import WEBHOOK_SECRET
 from tests.integration.router.support import (
     Receiver,

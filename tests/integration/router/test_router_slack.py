@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from tests.integration.router.support import (
     Receiver,
     RunningRouter,

@@ -8,9 +8,9 @@ import orjson
 import pytest
 from standardwebhooks import Webhook
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.schema import Alert
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.schema import Alert
+from leadpulse.kernel.settings import Settings
 from router import list_dead_letters
 from tests.conftest import WEBHOOK_SECRET
 from tests.integration.router.support import (
@@ -179,7 +179,7 @@ async def test_config_destination_on_loopback_needs_allow_private(
     allow_private: bool,
 ) -> None:
     """A config destination on 127.0.0.1 is refused by the SSRF guard unless allowed."""
-    from leadpulse.config.routing import Destination
+    from leadpulse.kernel.config.routing import Destination
 
     monkeypatch.setenv("LP_PARTNER_SECRET", WEBHOOK_SECRET)
     async with Receiver() as receiver:
@@ -235,7 +235,7 @@ async def test_an_unreadable_message_is_skipped_and_the_next_alert_delivered(
     """A message that is not an Alert is counted and committed past; delivery goes on."""
     from aiokafka import AIOKafkaProducer
 
-    from leadpulse.kafka import producer_options
+    from leadpulse.kernel.kafka import producer_options
 
     async with Receiver() as receiver:
         settings = router_settings(webhook_url=receiver.url)
@@ -280,7 +280,7 @@ async def test_two_routers_in_one_group_share_the_work_without_duplicates(
     router_settings: Callable[..., Settings], start_router: Start
 ) -> None:
     """Scaling out: two routers split the partitions and every alert goes out once."""
-    from leadpulse.embedded import free_port
+    from leadpulse.dev.embedded import free_port
 
     async with Receiver() as receiver:
         settings = router_settings(webhook_url=receiver.url)

@@ -13,12 +13,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 import ingest
-from leadpulse.config import LeadPulseConfig, load_config
-from leadpulse.embedded import EmbeddedValkey, EmbeddedValkeyCluster, free_port
-from leadpulse.kafka import ensure_topics, producer_options
-from leadpulse.schema import Alert, EventEnvelope, decode, encode
-from leadpulse.settings import Settings
-from leadpulse.valkey import valkey_at
+from leadpulse.dev.embedded import EmbeddedValkey, EmbeddedValkeyCluster, free_port
+from leadpulse.kernel.config import LeadPulseConfig, load_config
+from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.schema import Alert, EventEnvelope, decode, encode
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import valkey_at
 from scorer import run
 from tests.conftest import SECRET_KEY, WRITE_KEY, SettingsFactory
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadpulse.journeys import CHROME_UA
+from leadpulse.dev.journeys import CHROME_UA
 from scorer import store
 from tests.integration.scorer.conftest import SECRET, WRITE, Edge, ScorerStarter, wait_for
 

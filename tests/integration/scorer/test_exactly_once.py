@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 from scorer import store
 from scorer.keys import PartitionKeys
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
@@ -128,7 +128,7 @@ async def test_an_unreadable_message_is_skipped_and_the_partition_moves_on(
     """A message that is not an envelope advances the offset and blocks nothing behind it."""
     from aiokafka import AIOKafkaProducer
 
-    from leadpulse.kafka import producer_options
+    from leadpulse.kernel.kafka import producer_options
 
     producer = AIOKafkaProducer(**producer_options(scorer_settings))
     await producer.start()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 from tests.conftest import SECRET_KEY
 from tests.integration.scorer.conftest import (
     SECRET,

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from leadpulse.embedded import free_port
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.settings import Settings
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import at, page
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from leadpulse.schema import Alert
-from leadpulse.settings import Settings
+from leadpulse.kernel.schema import Alert
+from leadpulse.kernel.settings import Settings
 from tests.integration.scorer.conftest import (
     SECRET,
     WRITE,

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from leadpulse.embedded import free_port
-from leadpulse.settings import Settings
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.settings import Settings
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.integration.scorer.test_log_reset import offsets_sum
 from tests.unit.scorer.events import at, page

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadpulse.config import load_config
+from leadpulse.kernel.config import load_config
 from scorer import store
 from scorer.batch import Message, apply_batch
 from scorer.context import Rules

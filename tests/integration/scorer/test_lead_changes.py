@@ -9,11 +9,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.config.routing import Destination
-from leadpulse.lead_change import LeadChange
-from leadpulse.schema import decode
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.config.routing import Destination
+from leadpulse.kernel.lead_change import LeadChange
+from leadpulse.kernel.schema import decode
+from leadpulse.kernel.settings import Settings
 from tests.integration.scorer.conftest import ScorerStarter, read_alerts
 from tests.unit.scorer.events import at, page, track
 

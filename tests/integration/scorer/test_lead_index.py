@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 import pytest
 
-from leadpulse.config import LeadPulseConfig, load_config
-from leadpulse.schema import STAGES, EventEnvelope, decode
-from leadpulse.settings import Settings
-from leadpulse.valkey import valkey_at
+from leadpulse.kernel.config import LeadPulseConfig, load_config
+from leadpulse.kernel.schema import STAGES, EventEnvelope, decode
+from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.valkey import valkey_at
 from scorer import rescore, store
 from scorer.batch import Message, apply_batch
 from scorer.context import Rules

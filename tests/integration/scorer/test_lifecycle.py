@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.messages import Forget, Stale, payload
-from leadpulse.schema import EventEnvelope, Identity
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.messages import Forget, Stale, payload
+from leadpulse.kernel.schema import EventEnvelope, Identity
+from leadpulse.kernel.settings import Settings
 from scorer import store
 from tests.integration.scorer.conftest import ScorerStarter, read_alerts, wait_for
 from tests.unit.scorer.events import at, crm, identify, page, track

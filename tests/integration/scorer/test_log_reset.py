@@ -6,7 +6,7 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 from scorer import store
 from scorer.keys import PartitionKeys
 from scorer.scripts import Scripts

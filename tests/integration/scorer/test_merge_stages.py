@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.journeys import CHROME_UA, make_journeys
-from leadpulse.settings import Settings
-from leadpulse.simulate import send_steps
+from leadpulse.dev.journeys import CHROME_UA, make_journeys
+from leadpulse.dev.simulate import send_steps
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from scorer import rescore, store
 from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.scorer.conftest import Edge, ScorerStarter, read_alerts, wait_for

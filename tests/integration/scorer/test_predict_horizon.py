@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from leadpulse.config import load_config
-from leadpulse.schema import EventEnvelope
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.schema import EventEnvelope
 from scorer.batch import Message, apply_batch
 from scorer.context import Rules
 from scorer.keys import META, PartitionKeys

@@ -13,10 +13,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.journeys import Population, make_population
-from leadpulse.settings import Settings
-from leadpulse.simulate import send_steps
+from leadpulse.dev.journeys import Population, make_population
+from leadpulse.dev.simulate import send_steps
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
 from scorer.keys import PartitionKeys
 from scorer.predict.examples import Example
 from scorer.predict.learn import train

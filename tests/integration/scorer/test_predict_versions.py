@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from leadpulse.journeys import CHROME_UA
-from leadpulse.settings import Settings
+from leadpulse.dev.journeys import CHROME_UA
+from leadpulse.kernel.settings import Settings
 from scorer.predict import live as live_module
 from scorer.predict import model_promote, model_rollback
 from scorer.predict.registry import publish, read_pointers

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.kafka import ensure_topics
-from leadpulse.schema import EventEnvelope
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.kafka import ensure_topics
+from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.settings import Settings
 from scorer import rescore, store
 from scorer.rescore import wipe_state
 from tests.integration.scorer.conftest import Producer, ScorerStarter, wait_for

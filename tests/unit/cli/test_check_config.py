@@ -8,8 +8,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from leadpulse.cli import app
-from leadpulse.config import ConfigError, default_config_path, load_config
+from leadpulse.cli.main import app
+from leadpulse.kernel.config import ConfigError, default_config_path, load_config
 
 runner = CliRunner()
 

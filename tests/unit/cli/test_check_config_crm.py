@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from leadpulse.cli import app
-from leadpulse.config import default_config_path
+from leadpulse.cli.main import app
+from leadpulse.kernel.config import default_config_path
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from leadpulse.journeys import make_journeys, make_population
+from leadpulse.dev.journeys import make_journeys, make_population
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest.dashboard.crm_panels import ago, connectors_panel, lead_crm_table
-from leadpulse.crm_log import ConnectorHealth, CrmRecord
+from leadpulse.kernel.crm_log import ConnectorHealth, CrmRecord
 
 NOW = 1_764_979_200.0
 KINDS = {"hubspot": "hubspot", "salesforce": "salesforce"}

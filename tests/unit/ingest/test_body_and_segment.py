@@ -9,7 +9,7 @@ import pytest
 from ingest.body import check_json, parse_json
 from ingest.errors import BadInput
 from ingest.segment import Received, envelope_from_segment
-from leadpulse.schema import Consent
+from leadpulse.kernel.schema import Consent
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

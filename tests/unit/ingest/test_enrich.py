@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.enrich import anonymize_ip, client_ip, consent_flags, parse_agent, trusted_networks
-from leadpulse.config.collect import SiteConfig
+from leadpulse.kernel.config.collect import SiteConfig
 
 
 @pytest.mark.parametrize(

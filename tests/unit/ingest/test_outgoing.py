@@ -9,7 +9,7 @@ import pytest
 
 from ingest.outgoing import Outgoing, identity_keys
 from ingest.segment import Received, envelope_from_segment, outgoing_from_segment, user_hash
-from leadpulse.schema import Consent, EventEnvelope, Identity, decode, encode
+from leadpulse.kernel.schema import Consent, EventEnvelope, Identity, decode, encode
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 CHROME = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.scanner import ActivityFacts, is_prefetch, scanner_reason
-from leadpulse.config.collect import ScannerConfig
+from leadpulse.kernel.config.collect import ScannerConfig
 
 UA = "Mozilla/5.0 (Macintosh) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
 LATER = ActivityFacts(seconds_since_send=3600)

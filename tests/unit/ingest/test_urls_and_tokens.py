@@ -8,8 +8,8 @@ from pydantic import SecretStr
 from ingest.links import mint_links
 from ingest.tokens import EmailToken, TokenError, TokenExpired, dump_token, load_token
 from ingest.urls import safe_destination
-from leadpulse.config import load_config
-from leadpulse.settings import Settings
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.settings import Settings
 
 SAFE = [
     "https://site.example/",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from leadpulse.schema import Alert
+from leadpulse.kernel.schema import Alert
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "alert.json"
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from leadpulse.config import ConfigError, load_config
-from leadpulse.config.routing import Destination, RoutingConfig
-from leadpulse.settings import Settings, read_named_secrets
+from leadpulse.kernel.config import ConfigError, default_config_path, load_config
+from leadpulse.kernel.config.routing import Destination, RoutingConfig
+from leadpulse.kernel.settings import Settings, read_named_secrets
 from router.destinations import build_targets
 from tests.conftest import WEBHOOK_SECRET
 
@@ -68,7 +68,7 @@ def test_config_destination_is_guarded_and_signed() -> None:
 
 def test_secret_env_must_name_an_lp_variable(tmp_path: Path) -> None:
     """check-config refuses a secret_env outside LP_*, naming the field."""
-    default = Path(__file__).resolve().parents[3] / "leadpulse" / "config" / "default.yaml"
+    default = default_config_path()
     text = default.read_text(encoding="utf-8").replace(
         "  destinations: []",
         "  destinations:\n    - {name: crm, type: webhook, url: 'https://crm.example/h', "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from leadpulse.config.routing import Owner, RoutingConfig
+from leadpulse.kernel.config.routing import Owner, RoutingConfig
 from router.owners import candidates, pick_weighted
 
 ROUTING = RoutingConfig(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from leadpulse.schema import Alert
+from leadpulse.kernel.schema import Alert
 from router.payload import slack_message, webhook_body
 from tests.unit.router.alerts import golden_alert
 

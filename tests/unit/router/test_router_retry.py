@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadpulse.config.routing import RetryPolicy
+from leadpulse.kernel.config.routing import RetryPolicy
 from router.retry import backoff_seconds, parse_retry_after
 
 POLICY = RetryPolicy(attempts=6, base_seconds=0.5, cap_seconds=8, jitter=0.2)

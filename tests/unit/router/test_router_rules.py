@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadpulse.config.routing import Route, RoutingConfig
-from leadpulse.schema import Alert, AlertType
+from leadpulse.kernel.config.routing import Route, RoutingConfig
+from leadpulse.kernel.schema import Alert, AlertType
 from router.rules import route_alert, territory_of
 from tests.unit.router.alerts import golden_alert
 

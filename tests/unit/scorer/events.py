@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadpulse.schema import EventEnvelope
+from leadpulse.kernel.schema import EventEnvelope
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ids = itertools.count()

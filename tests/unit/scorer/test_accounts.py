@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
-from leadpulse import messages
-from leadpulse.config import load_config
-from leadpulse.schema import EventEnvelope, decode
+from leadpulse.kernel import messages
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.accounts import AccountInfo, account_traits, normalize_domain
 from scorer.context import PartitionView, Rules
 from scorer.engine import apply_message

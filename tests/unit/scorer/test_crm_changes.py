@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from leadpulse.config import load_config
-from leadpulse.lead_change import LeadChange
-from leadpulse.schema import decode
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.lead_change import LeadChange
+from leadpulse.kernel.schema import decode
 from scorer.context import PartitionView, Rules
 from scorer.crm_changes import change_id, due_causes, queue_lead_change
 from scorer.keys import PartitionKeys

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import orjson
 
-from leadpulse.config import load_config
-from leadpulse.messages import KINDS, Claim, Merge, message_of
-from leadpulse.schema import Alert, AlertLead, EventEnvelope, Identity, decode
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.messages import KINDS, Claim, Merge, message_of
+from leadpulse.kernel.schema import Alert, AlertLead, EventEnvelope, Identity, decode
 from scorer.alerts import lead_summary, lead_summary_data
 from scorer.context import PartitionView, Rules
 from scorer.decay import value_at

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from leadpulse.config import load_config
-from leadpulse.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.schema import Alert, EventEnvelope, decode
 from scorer.context import PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import PartitionKeys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadpulse.config import load_config
+from leadpulse.kernel.config import load_config
 from scorer.facts import facts_of
 from scorer.rules import compile_rules, disqualified_by, fit_points, period_bucket
 from scorer.scoring import model_score, score_event

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from leadpulse.config import LeadPulseConfig, load_config
+from leadpulse.kernel.config import LeadPulseConfig, load_config
 from scorer import run as run_scorer
 from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.ingest.conftest import Edge, EdgeFactory

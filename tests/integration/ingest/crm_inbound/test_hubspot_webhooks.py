@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import orjson
 
-from leadpulse.config import load_config
-from leadpulse.config.crm_inbound import CrmInboundConfig, HubSpotInbound
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.config.crm_inbound import CrmInboundConfig, HubSpotInbound
 from tests.integration.ingest.conftest import EdgeFactory
 from tests.integration.ingest.crm_inbound.conftest import (
     PORTAL,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ingest.crm_inbound.hubspot_events import outcome_of, parse_events
-from leadpulse.config.crm_inbound import HubSpotInbound
+from leadpulse.kernel.config.crm_inbound import HubSpotInbound
 
 
 def _event(**changes: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.crm_inbound.salesforce_outcomes import outcome_of
 from ingest.crm_inbound.salesforce_soap import ACK, Notification, parse_notifications
-from leadpulse.config.crm_inbound import SalesforceInbound
+from leadpulse.kernel.config.crm_inbound import SalesforceInbound
 
 GOLDEN = Path(__file__).resolve().parents[3] / "golden" / "salesforce"
 

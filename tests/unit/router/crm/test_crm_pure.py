@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadpulse.config.connectors import HubSpotConfig
-from leadpulse.lead_change import LeadChange, Reason
+from leadpulse.kernel.config.connectors import HubSpotConfig
+from leadpulse.kernel.lead_change import LeadChange, Reason
 from router.crm.bucket import RequestBudget
 from router.crm.coalesce import Pending
 from router.crm.fields import PROPERTIES, hubspot_properties, lifecycle_move

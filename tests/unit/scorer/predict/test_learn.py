@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from river import naive_bayes
 
-from leadpulse.journeys import make_population
+from leadpulse.dev.journeys import make_population
 from scorer.predict.examples import Example, Snapshot, canonical
 from scorer.predict.learn import linear_of_nb, train
 from scorer.predict.metrics import auc, ece

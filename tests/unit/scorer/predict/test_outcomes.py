@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from leadpulse.config import load_config
-from leadpulse.config.predict import PredictModel
-from leadpulse.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.config.predict import PredictModel
+from leadpulse.kernel.schema import Alert, EventEnvelope, decode
 from scorer.context import PartitionView, Rules
 from scorer.engine import apply_message
 from scorer.keys import PartitionKeys

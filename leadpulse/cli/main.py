@@ -13,12 +13,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from leadpulse.config import ConfigError, LeadPulseConfig, load_config
-from leadpulse.crm_commands import crm_app
-from leadpulse.dev_state import missing_addresses, with_dev_state
-from leadpulse.logs import configure_logging
-from leadpulse.model_cli import model_app
-from leadpulse.settings import Settings, with_dev_keys
+from leadpulse.cli.crm import crm_app
+from leadpulse.cli.model import model_app
+from leadpulse.dev.state import missing_addresses, with_dev_state
+from leadpulse.kernel.config import ConfigError, LeadPulseConfig, load_config
+from leadpulse.kernel.logs import configure_logging
+from leadpulse.kernel.settings import Settings, with_dev_keys
 
 __all__ = ["app", "main"]
 
@@ -87,7 +87,7 @@ def _serve(service: Service) -> None:
 @app.command()
 def dev() -> None:
     """Run the whole stack on this machine: broker, Valkey, ingest, scorer, router."""
-    from leadpulse.supervisor import run_dev
+    from leadpulse.dev.supervisor import run_dev
 
     settings, _ = _load()
     raise typer.Exit(run_dev(settings, console))
@@ -210,7 +210,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="random seed, for repeatable runs")] = 7,
 ) -> None:
     """Send realistic buyer journeys to a running ingest (demo data and load)."""
-    from leadpulse.simulate import run_simulation
+    from leadpulse.dev.simulate import run_simulation
 
     settings, _ = _load(beside_dev=True)
     sent = asyncio.run(run_simulation(settings, leads=leads, rate=rate, url=url, seed=seed))

@@ -1,6 +1,6 @@
 """What the scorer tells CRM connectors about a lead, and a change they could not write.
 
-Pure pydantic, no I/O, like `leadpulse.schema`. A `LeadChange` is compact: the values the
+Pure pydantic, no I/O, like `leadpulse.kernel.schema`. A `LeadChange` is compact: the values the
 CRM fields need, not the lead's history. `seq` grows by one per change of a lead, so a
 connector that sees two changes of one lead keeps the later one whatever order they came in.
 """
@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadpulse.schema import SCHEMA_VERSION
+from leadpulse.kernel.schema import SCHEMA_VERSION
 
 __all__ = ["ChangeCause", "CrmDeadLetter", "LeadChange", "Reason"]
 

@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from leadpulse.config._base import ConfigModel
-from leadpulse.config.crm_inbound import CrmInboundConfig
-from leadpulse.config.routing import RetryPolicy
-from leadpulse.domain import Stage
+from leadpulse.kernel.config._base import ConfigModel
+from leadpulse.kernel.config.crm_inbound import CrmInboundConfig
+from leadpulse.kernel.config.routing import RetryPolicy
+from leadpulse.kernel.domain import Stage
 
 __all__ = [
     "HUBSPOT_LIFECYCLE",

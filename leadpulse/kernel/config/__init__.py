@@ -14,12 +14,12 @@ import re2
 import yaml
 from pydantic import Field, ValidationError
 
-from leadpulse.config._base import ConfigModel
-from leadpulse.config.collect import CollectConfig, SiteConfig
-from leadpulse.config.connectors import CrmConfig
-from leadpulse.config.predict import PredictConfig
-from leadpulse.config.routing import RoutingConfig
-from leadpulse.config.scoring import ScoringConfig
+from leadpulse.kernel.config._base import ConfigModel
+from leadpulse.kernel.config.collect import CollectConfig, SiteConfig
+from leadpulse.kernel.config.connectors import CrmConfig
+from leadpulse.kernel.config.predict import PredictConfig
+from leadpulse.kernel.config.routing import RoutingConfig
+from leadpulse.kernel.config.scoring import ScoringConfig
 
 _CRM_TYPES = ("hubspot", "salesforce")
 
@@ -53,7 +53,7 @@ class ConfigError(ValueError):
 
 
 def default_config_path() -> Path:
-    return Path(str(resources.files("leadpulse.config").joinpath("default.yaml")))
+    return Path(str(resources.files("leadpulse.kernel.config").joinpath("default.yaml")))
 
 
 def load_config(path: Path | None = None) -> LeadPulseConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from leadpulse.config._base import ConfigModel
+from leadpulse.kernel.config._base import ConfigModel
 
 __all__ = ["CollectConfig", "ScannerConfig", "SiteConfig"]
 

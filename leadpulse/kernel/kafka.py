@@ -8,7 +8,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["ensure_topics", "producer_options"]
 

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadpulse.dev_state import missing_addresses, with_dev_state
-from leadpulse.logs import configure_logging
-from leadpulse.settings import Settings, with_dev_keys
+from leadpulse.dev.state import missing_addresses, with_dev_state
+from leadpulse.kernel.logs import configure_logging
+from leadpulse.kernel.settings import Settings, with_dev_keys
 
 __all__ = ["model_app"]
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, get_args
 import msgspec
 import orjson
 
-from leadpulse.schema import SCHEMA_VERSION, EventEnvelope, EventType, Identity
+from leadpulse.kernel.schema import SCHEMA_VERSION, EventEnvelope, EventType, Identity
 
 __all__ = [
     "KINDS",

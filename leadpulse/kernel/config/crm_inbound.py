@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from leadpulse.config._base import ConfigModel
-from leadpulse.domain import CrmOutcome
+from leadpulse.kernel.config._base import ConfigModel
+from leadpulse.kernel.domain import CrmOutcome
 
 __all__ = [
     "CrmInboundConfig",

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 
 __all__ = [
     "missing_addresses",

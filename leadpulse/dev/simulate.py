@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from leadpulse.journeys import Step, make_journeys
-from leadpulse.settings import Settings
+from leadpulse.dev.journeys import Step, make_journeys
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["run_simulation", "send_steps"]
 

@@ -8,7 +8,7 @@ so nothing outlives it.
 Ports: one the person set (LP_HTTP_PORT, LP_SCORER_HEALTH_PORT, LP_ROUTER_HEALTH_PORT) must
 be free, or dev says so in one line and exits 2 before starting anything; one left unset
 takes its default when free, else any free port (the banner shows which). While it runs,
-`leadpulse.dev_state` tells the commands beside it where the stack is.
+`leadpulse.dev.state` tells the commands beside it where the stack is.
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from leadpulse.dev_state import remove_dev_state, running_dev, write_dev_state
-from leadpulse.embedded import (
+from leadpulse.dev.embedded import (
     EmbeddedBroker,
     EmbeddedValkey,
     die_with_parent,
     free_port,
     port_taken,
 )
-from leadpulse.kafka import ensure_topics
-from leadpulse.settings import Settings, generate_missing_keys
+from leadpulse.dev.state import remove_dev_state, running_dev, write_dev_state
+from leadpulse.kernel.kafka import ensure_topics
+from leadpulse.kernel.settings import Settings, generate_missing_keys
 
 __all__ = ["SERVICES", "run_dev"]
 

@@ -21,7 +21,7 @@ from aiokafka import TopicPartition
 
 __all__ = ["Contiguous"]
 
-log = structlog.get_logger("leadpulse.fetch")
+log = structlog.get_logger("leadpulse.kernel.fetch")
 
 
 class Contiguous:

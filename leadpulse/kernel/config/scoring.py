@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from leadpulse.config._base import ConfigModel
+from leadpulse.kernel.config._base import ConfigModel
 
 __all__ = [
     "AccountsConfig",

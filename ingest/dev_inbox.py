@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["INBOX_KEY", "INBOX_SIZE", "router"]
 

@@ -11,7 +11,7 @@ from typing import TypeAlias
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from leadpulse.settings import Settings
+from leadpulse.kernel.settings import Settings
 
 __all__ = ["Valkey", "connect_valkey", "text", "valkey_at"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadpulse.domain import AlertType, CrmOutcome, Stage
+from leadpulse.kernel.domain import AlertType, CrmOutcome, Stage
 
 __all__ = [
     "ALERT_TYPES",
@@ -44,7 +44,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
-# The domain's words live in leadpulse.domain; these tuples list them in order.
+# The domain's words live in leadpulse.kernel.domain; these tuples list them in order.
 STAGES: tuple[Stage, ...] = tuple(Stage)
 CRM_OUTCOMES: tuple[CrmOutcome, ...] = tuple(CrmOutcome)
 ALERT_TYPES: tuple[AlertType, ...] = tuple(AlertType)
@@ -188,7 +188,7 @@ class EventEnvelope(_Message):
     flags: EventFlags = EventFlags()
     timestamp: datetime = Field(description="when it happened (skew-corrected), UTC")
     received_at: datetime = Field(description="when ingest accepted it, UTC")
-    # The payload of the scorer's own messages (claim, merge, ...): see leadpulse.messages.
+    # The payload of the scorer's own messages (claim, merge, ...): see leadpulse.kernel.messages.
     control: dict[str, Any] | None = None
 
     @property

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from leadpulse.config._base import ConfigModel
-from leadpulse.domain import AlertType, Stage
+from leadpulse.kernel.config._base import ConfigModel
+from leadpulse.kernel.domain import AlertType, Stage
 
 __all__ = ["Destination", "Owner", "RetryPolicy", "Route", "RoutingConfig"]
 

@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from leadpulse.config import LeadPulseConfig
-from leadpulse.config.routing import Destination
-from leadpulse.settings import Settings, read_named_secrets
-from leadpulse.valkey import Valkey, connect_valkey
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.config.routing import Destination
+from leadpulse.kernel.settings import Settings, read_named_secrets
+from leadpulse.kernel.valkey import Valkey, connect_valkey
 
 __all__ = ["crm_app"]
 
@@ -100,7 +100,7 @@ def check(
     lead: Annotated[str | None, typer.Option(help="lead id or email for the dry run")] = None,
 ) -> None:
     """Verify credentials and custom properties; print one lead's payload without writing."""
-    from leadpulse.cli import load_for_command
+    from leadpulse.cli.main import load_for_command
 
     settings, config = load_for_command(beside_dev=True)
     config = _with_default_destination(settings, config)
@@ -112,7 +112,7 @@ async def _backfill(settings: Settings, config: LeadPulseConfig, page_size: int)
     from aiokafka import AIOKafkaProducer
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from leadpulse.kafka import ensure_topics, producer_options
+    from leadpulse.kernel.kafka import ensure_topics, producer_options
     from router.crm.backfill import BackfillQueue, change_from_lead
     from scorer.store import get_lead, list_leads
 
@@ -169,7 +169,7 @@ def backfill(
     page_size: Annotated[int, typer.Option(help="leads read per page")] = 200,
 ) -> None:
     """Push every current lead once to each CRM (through the running router); resumable."""
-    from leadpulse.cli import load_for_command
+    from leadpulse.cli.main import load_for_command
 
     settings, config = load_for_command(needs=("kafka_bootstrap", "redis_url"))
     config = _with_default_destination(settings, config)
@@ -189,7 +189,7 @@ async def _with_redis(settings: Settings, work: Any) -> Any:
 @crm_app.command("dead-letters")
 def dead_letters() -> None:
     """List lead changes a CRM connector gave up on: lead, connector, reason."""
-    from leadpulse.cli import load_for_command
+    from leadpulse.cli.main import load_for_command
     from router.crm import open_crm_dead_letters
 
     settings, _ = load_for_command(needs=("kafka_bootstrap", "redis_url"))
@@ -207,7 +207,7 @@ def replay(
     lead_ids: Annotated[list[str] | None, typer.Argument(help="leads to replay; none: all")] = None,
 ) -> None:
     """Send dead-lettered lead changes back to the CRM connectors."""
-    from leadpulse.cli import load_for_command
+    from leadpulse.cli.main import load_for_command
     from router.crm import replay_crm_dead_letters
 
     settings, _ = load_for_command(needs=("kafka_bootstrap", "redis_url"))

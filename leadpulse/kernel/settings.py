@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from leadpulse.schema import TopicNames
+from leadpulse.kernel.schema import TopicNames
 
 __all__ = ["Settings", "generate_missing_keys", "read_named_secrets", "with_dev_keys"]
 

@@ -1,0 +1,1 @@
+"""The `leadpulse` command: above the services, which it runs and inspects."""

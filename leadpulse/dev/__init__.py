@@ -1,0 +1,1 @@
+"""The embedded one-machine stack and the tools that feed it (simulator, journeys)."""
