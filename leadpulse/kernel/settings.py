@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_cluster: bool = False
+    # Connections one process opens to Valkey (per node on a cluster). Past it, a command
+    # waits up to 10 s for a free one instead of failing.
+    redis_max_connections: int = Field(default=100, ge=1)
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 
 from leadpulse.kernel.settings import Settings
@@ -17,19 +17,36 @@ __all__ = ["Valkey", "connect_valkey", "text", "valkey_at"]
 
 Valkey: TypeAlias = Redis | RedisCluster
 
+# How long a command waits for a free pooled connection before it fails (retriably).
+POOL_WAIT_SECONDS = 10.0
+
 
 def connect_valkey(settings: Settings) -> Valkey:
     """A client for LP_REDIS_URL (a cluster client when LP_REDIS_CLUSTER); connects lazily."""
     if not settings.redis_url:
         raise ValueError("LP_REDIS_URL is not set: LeadPulse keeps its state in Valkey/Redis")
-    return valkey_at(settings.redis_url, cluster=settings.redis_cluster)
+    return valkey_at(
+        settings.redis_url,
+        cluster=settings.redis_cluster,
+        max_connections=settings.redis_max_connections,
+    )
 
 
-def valkey_at(url: str, *, cluster: bool = False) -> Valkey:
-    """A client for `url`; connects lazily."""
+def valkey_at(url: str, *, cluster: bool = False, max_connections: int = 100) -> Valkey:
+    """A client for `url`; connects lazily.
+
+    The pool is bounded and blocking: redis-py's default pool raises MaxConnectionsError
+    as soon as 100 commands are in flight, which a router with hundreds of alerts under
+    way reaches; waiting for a free connection is what a busy process wants.
+    """
     if cluster:
-        return RedisCluster.from_url(url)
-    return Redis.from_url(url)
+        # redis-py's cluster client has no blocking pool: past `max_connections` on a node
+        # a command fails with a retriable MaxConnectionsError.
+        return RedisCluster.from_url(url, max_connections=max_connections)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=POOL_WAIT_SECONDS
+    )
+    return Redis.from_pool(pool)
 
 
 def text(reply: bytes | str) -> str:
