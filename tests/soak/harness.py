@@ -89,14 +89,16 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
         await _explain_lost(lost, load.intake.accepted, runner.history, t0, pipeline, stack)
     stored, listed = await lead_counts(redis)
     say(f"soak: leads stored {stored}, listed {listed}")
-    alerts = await read_topic(stack.bootstrap, ALERTS_TOPIC)
+    alert_records = await read_records(stack.bootstrap, ALERTS_TOPIC)
+    alerts = [value for _, _, _, value in alert_records]
     records = {a["alert_id"]: await pipeline.router_record(a["alert_id"]) for a in alerts}
     dead = await read_topic(stack.bootstrap, DLQ_TOPIC)
     deliveries = list(receiver.deliveries)
     counts = alert_counts(alerts, dead, records, deliveries, runner.router_kills)
     for alert_id in counts.dupe_ids[:5]:
         got = [f"+{d.at - t0:.1f}s {d.status}" for d in deliveries if d.webhook_id == alert_id]
-        say(f"soak: alert {alert_id} delivered twice: {', '.join(got)}")
+        copies = [f"{p}@{o} key {k}" for p, o, k, v in alert_records if v["alert_id"] == alert_id]
+        say(f"soak: alert {alert_id} delivered twice: {', '.join(got)}; on the topic: {copies}")
     if counts.dupe_ids:
         say("soak: faults at " + ", ".join(f"+{at - t0:.1f}s {f.kind}" for at, f in runner.history))
     diff, lines = await _state_diff(stack, redis)
