@@ -20,6 +20,7 @@ from leadpulse.config.connectors import CrmConfig
 from leadpulse.config.predict import PredictConfig
 from leadpulse.config.routing import RoutingConfig
 from leadpulse.config.scoring import ScoringConfig
+from leadpulse.errors import LeadPulseError
 
 _CRM_TYPES = ("hubspot", "salesforce")
 
@@ -43,7 +44,7 @@ class LeadPulseConfig(ConfigModel):
         return self.crm.score_step if connected else None
 
 
-class ConfigError(ValueError):
+class ConfigError(LeadPulseError, ValueError):
     """A config file that cannot be used; `problems` lists `path: message` lines."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
