@@ -9,6 +9,8 @@ __all__ = [
     "BATCH_FAILURES",
     "BATCH_SECONDS",
     "CONFLICTS",
+    "DEAD_LETTERED",
+    "GAVE_UP",
     "LAG",
     "LOG_RESETS",
     "MESSAGES",
@@ -66,4 +68,14 @@ LAG = Gauge(
 READY = Gauge(
     "leadpulse_scorer_ready",
     "1 when the readiness checks held at the last /readyz or scrape, else 0",
+)
+DEAD_LETTERED = Counter(
+    "leadpulse_scorer_dead_lettered_total",
+    "Poison messages parked on the events dead-letter topic, by reason "
+    "(undecodable, handler_failed)",
+    ["reason"],
+)
+GAVE_UP = Counter(
+    "leadpulse_scorer_gave_up_total",
+    "Times the scorer stopped after too many failed steps in a row (to be restarted)",
 )

@@ -1,0 +1,59 @@
+"""`leadpulse events-dlq list` shows what the scorer parked, by its place on the events topic."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from typer.testing import CliRunner
+
+from leadpulse.cli import app
+from leadpulse.kafka import ensure_topics, producer_options
+from leadpulse.settings import Settings
+from scorer.dead_letters import DeadLetters
+from scorer.errors import Undecodable
+from tests.conftest import SettingsFactory
+
+
+async def _park_one(settings: Settings) -> None:
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(**producer_options(settings))
+    await producer.start()
+    try:
+        record = ConsumerRecord(
+            topic=settings.topics.events,
+            partition=2,
+            offset=41,
+            timestamp=0,
+            timestamp_type=0,
+            key=b"anon:x",
+            value=b"\xff",
+            checksum=None,
+            serialized_key_size=6,
+            serialized_value_size=1,
+            headers=[],
+        )
+        await DeadLetters(producer, settings.topics.events_dlq).park(
+            record, Undecodable(2, 41, "not an envelope")
+        )
+    finally:
+        await producer.stop()
+
+
+def test_events_dlq_list_names_each_parked_event(
+    settings_factory: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line per parked event: partition:offset, reason, when, detail; then the count."""
+    settings = settings_factory()
+    asyncio.run(_park_one(settings))
+    monkeypatch.setenv("LP_KAFKA_BOOTSTRAP", str(settings.kafka_bootstrap))
+    monkeypatch.setenv("LP_TOPIC_EVENTS_DLQ", settings.topic_events_dlq)
+    monkeypatch.setenv("LP_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(app, ["events-dlq", "list"])
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.stdout.splitlines() if "\t" in line]
+    place, reason, _when, detail = line.split("\t")
+    assert (place, reason, detail) == ("2:41", "undecodable", "not an envelope")
+    assert "1 parked events" in result.output
