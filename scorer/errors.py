@@ -1,14 +1,15 @@
 """The scorer's error tree: what can fail while applying events, and whether to retry.
 
-Retriable: a dependency is away (Valkey, the broker) or another consumer moved a partition
-on; the loop backs off, resumes from Valkey and tries again, and stops the process after
-`LP_SCORER_MAX_CONSECUTIVE_FAILURES` failed steps in a row (`GaveUp`), so the supervisor
-restarts it. Not retriable: a poison message (parked on the events dead-letter topic, the
-partition moves on) or a script that answers an error.
+Retriable: a dependency is away (Valkey, the broker); the loop backs off, resumes from
+Valkey and tries again, and stops the process after `LP_SCORER_MAX_CONSECUTIVE_FAILURES`
+failed steps in a row (`GaveUp`), so the supervisor restarts it. Not retriable: a poison
+message (parked on the events dead-letter topic, the partition moves on) or a script that
+answers an error.
 """
 
 from __future__ import annotations
 
+from aiokafka.errors import KafkaError
 from redis.exceptions import ClusterDownError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -21,12 +22,12 @@ __all__ = [
     "BrokerUnavailable",
     "GaveUp",
     "HandlerFailed",
-    "OffsetConflict",
     "PoisonMessage",
     "ScorerError",
     "Undecodable",
     "ValkeyUnavailable",
     "is_retriable",
+    "translate",
 ]
 
 # What redis-py raises when Valkey is down, restarting or failing over.
@@ -45,12 +46,6 @@ class ValkeyUnavailable(ScorerError):
 
 class BrokerUnavailable(ScorerError):
     """The broker did not ack (a dead letter, an outbox message): publish again later."""
-
-    retriable = True
-
-
-class OffsetConflict(ScorerError):
-    """Another consumer stored a partition's offset first: re-read it from Valkey."""
 
     retriable = True
 
@@ -101,3 +96,20 @@ def is_retriable(exc: BaseException) -> bool:
     if isinstance(exc, LeadPulseError):
         return exc.retriable
     return isinstance(exc, VALKEY_UNREACHABLE)
+
+
+def translate(exc: Exception) -> Exception:
+    """A failed step's error in the scorer's words (the original as its cause): Valkey or
+    the broker away become `ValkeyUnavailable` or `BrokerUnavailable`; others stay as they
+    are (ours already, or a bug)."""
+    if isinstance(exc, LeadPulseError):
+        return exc
+    ours: ScorerError
+    if isinstance(exc, VALKEY_UNREACHABLE):
+        ours = ValkeyUnavailable(type(exc).__name__)
+    elif isinstance(exc, KafkaError) and exc.retriable:
+        ours = BrokerUnavailable(type(exc).__name__)
+    else:
+        return exc
+    ours.__cause__ = exc
+    return ours

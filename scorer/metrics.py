@@ -53,7 +53,7 @@ SCRIPT_RELOADS = Counter(
 )
 RETRY_WAITS = Counter(
     "leadpulse_scorer_retry_waits_total",
-    "Back-off waits after a failed batch, by cause (valkey_unreachable, error)",
+    "Back-off waits after a failed batch, by cause (valkey_unreachable, broker_away, error)",
     ["cause"],
 )
 LOG_RESETS = Counter(

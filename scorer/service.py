@@ -27,7 +27,7 @@ from leadpulse.settings import Settings
 from scorer.consumer import ScorerLoop
 from scorer.context import Rules
 from scorer.dead_letters import DeadLetters
-from scorer.errors import VALKEY_UNREACHABLE, GaveUp
+from scorer.errors import BrokerUnavailable, GaveUp, ValkeyUnavailable, is_retriable, translate
 from scorer.keys import META
 from scorer.lead_cache import LeadCache
 from scorer.metrics import BATCH_FAILURES, GAVE_UP, READY, RETRY_WAITS
@@ -106,11 +106,11 @@ async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
     """Say why the batch failed, count it, and wait before the next try (or until stop)."""
     delay = retry_delay(failures)
     BATCH_FAILURES.inc()
-    if isinstance(exc, VALKEY_UNREACHABLE):
-        RETRY_WAITS.labels("valkey_unreachable").inc()
-        log.warning(
-            "valkey_unreachable", error=type(exc).__name__, failures=failures, retry_in=delay
-        )
+    error = translate(exc)
+    if isinstance(error, ValkeyUnavailable | BrokerUnavailable):
+        cause = "valkey_unreachable" if isinstance(error, ValkeyUnavailable) else "broker_away"
+        RETRY_WAITS.labels(cause).inc()
+        log.warning(cause, error=type(exc).__name__, failures=failures, retry_in=delay)
     else:
         RETRY_WAITS.labels("error").inc()
         log.exception("batch_failed", error=type(exc).__name__, failures=failures, retry_in=delay)
@@ -121,7 +121,9 @@ async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
 def _give_up(exc: Exception, failures: int, trainer: asyncio.Task[None]) -> NoReturn:
     """Too many failures in a row: say so once and stop, for the supervisor to restart."""
     GAVE_UP.inc()
-    log.error("scorer_gave_up", failures=failures, error=type(exc).__name__)
+    log.error(
+        "scorer_gave_up", failures=failures, error=type(exc).__name__, retriable=is_retriable(exc)
+    )
     trainer.cancel()
     raise GaveUp(failures, exc) from exc
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ingest.errors import BadInput, IngestError, PublishUnavailable, SpoolFull
@@ -14,12 +15,12 @@ from scorer.errors import (
     BrokerUnavailable,
     GaveUp,
     HandlerFailed,
-    OffsetConflict,
     PoisonMessage,
     ScorerError,
     Undecodable,
     ValkeyUnavailable,
     is_retriable,
+    translate,
 )
 
 
@@ -28,7 +29,6 @@ from scorer.errors import (
     [
         (ValkeyUnavailable("down"), True),
         (BrokerUnavailable("no ack"), True),
-        (OffsetConflict("moved"), True),
         (ApplyError("script error"), False),
         (Undecodable(0, 1, "not json"), False),
         (HandlerFailed(0, 1, "ValueError"), False),
@@ -73,6 +73,25 @@ def test_valkey_away_is_retriable_though_not_ours() -> None:
     """redis-py's connection error (Valkey down) is retried; a bug is not."""
     assert is_retriable(RedisConnectionError("refused"))
     assert not is_retriable(KeyError("bug"))
+
+
+@pytest.mark.parametrize(
+    ("raised", "seen_as"),
+    [
+        (RedisConnectionError("refused"), ValkeyUnavailable),
+        (KafkaConnectionError("no broker"), BrokerUnavailable),
+        (ApplyError("script error"), ApplyError),
+        (KeyError("bug"), KeyError),
+    ],
+    ids=["valkey", "broker", "ours", "bug"],
+)
+def test_a_failed_step_is_seen_in_the_scorers_words(
+    raised: Exception, seen_as: type[Exception]
+) -> None:
+    """Valkey or the broker away become the scorer's retriable errors, the cause kept."""
+    seen = translate(raised)
+    assert type(seen) is seen_as
+    assert seen is raised or seen.__cause__ is raised
 
 
 def test_a_poison_message_reason_is_a_bounded_label() -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from pathlib import Path
 
-import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from typer.testing import CliRunner
 
-from leadpulse.cli import app
 from leadpulse.kafka import ensure_topics, producer_options
 from leadpulse.settings import Settings
 from scorer.dead_letters import DeadLetters
@@ -42,18 +42,31 @@ async def _park_one(settings: Settings) -> None:
         await producer.stop()
 
 
-def test_events_dlq_list_names_each_parked_event(
-    settings_factory: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+async def test_events_dlq_list_names_each_parked_event(
+    settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:
     """One line per parked event: partition:offset, reason, when, detail; then the count."""
     settings = settings_factory()
-    asyncio.run(_park_one(settings))
-    monkeypatch.setenv("LP_KAFKA_BOOTSTRAP", str(settings.kafka_bootstrap))
-    monkeypatch.setenv("LP_TOPIC_EVENTS_DLQ", settings.topic_events_dlq)
-    monkeypatch.setenv("LP_DATA_DIR", str(settings.data_dir))
-    result = CliRunner().invoke(app, ["events-dlq", "list"])
-    assert result.exit_code == 0, result.output
-    [line] = [line for line in result.stdout.splitlines() if "\t" in line]
+    await _park_one(settings)
+    env = {
+        **os.environ,
+        "LP_KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
+        "LP_TOPIC_EVENTS_DLQ": settings.topic_events_dlq,
+        "LP_DATA_DIR": str(tmp_path / "cli"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "leadpulse",
+        "events-dlq",
+        "list",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 90)
+    assert proc.returncode == 0, err.decode()
+    [line] = out.decode().splitlines()
     place, reason, _when, detail = line.split("\t")
     assert (place, reason, detail) == ("2:41", "undecodable", "not an envelope")
-    assert "1 parked events" in result.output
+    assert "1 parked events" in err.decode()
