@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from ingest.metrics import EVENTS_REJECTED, SERVER_ERRORS
+from leadpulse.kernel.errors import LeadPulseError
 
 __all__ = [
     "BadInput",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-class IngestError(Exception):
+class IngestError(LeadPulseError):
     """A request the edge refuses; `status`, `code` and `field` become the JSON answer."""
 
     status = 400

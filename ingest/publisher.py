@@ -31,6 +31,7 @@ from ingest.metrics import PUBLISH_LATENCY, PUBLISH_OUTCOMES, SPOOL_REPLAYED
 from ingest.outgoing import Outgoing
 from ingest.spool import Record, Spool
 from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.lifecycle import Lifecycle
 from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.settings import Settings
 
@@ -59,7 +60,7 @@ def _digest(value: bytes) -> bytes:
     return hashlib.blake2b(value, digest_size=16).digest()
 
 
-class Publisher:
+class Publisher(Lifecycle):
     """Durable publishing to the events topic. `start()` once; `stop()` is idempotent."""
 
     def __init__(
@@ -77,7 +78,6 @@ class Publisher:
         self._spool = Spool(settings.spool_path, settings.spool_max_bytes)
         self._direct = False
         self._replayer: asyncio.Task[None] | None = None
-        self._started = False
         self._stopping = asyncio.Event()
         # Replayed records already acked but not yet committed (they follow a failed one).
         self._acked_ahead: set[bytes] = set()
@@ -91,10 +91,7 @@ class Publisher:
         """Whether requests currently go straight to the broker (it is up, the spool empty)."""
         return self._direct
 
-    async def start(self) -> None:
-        if self._started:
-            raise RuntimeError("publisher already started")
-        self._started = True
+    async def _start(self) -> None:
         self._spool.open()
         await self._start_producer()
         self._direct = self._producer_started and self._spool.empty
@@ -266,10 +263,8 @@ class Publisher:
             return False
         return True
 
-    async def stop(self) -> None:
+    async def _stop(self) -> None:
         """Stop taking events, let a running replay batch finish, flush, close the spool."""
-        if not self._started or self._stopping.is_set():
-            return
         self._stopping.set()
         if self._replayer is not None:
             try:

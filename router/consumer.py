@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from leadpulse.kernel.errors import AlreadyStarted
 from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.schema import Alert, decode
 from leadpulse.kernel.settings import Settings
@@ -63,7 +64,7 @@ class AlertConsumer:
     async def run(self) -> None:
         """Consume until `stop` is set; then stop intake, drain, commit, close."""
         if self._started:
-            raise RuntimeError("consumer already started")
+            raise AlreadyStarted("AlertConsumer was started before")
         self._started = True
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._settings.kafka_bootstrap,

@@ -8,10 +8,10 @@ from typing import TypeVar
 
 import orjson
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel, ValidationError
 
-from leadpulse.kernel.kafka import producer_options
+from leadpulse.kernel.kafka import producer_options, read_to_end
 from leadpulse.kernel.schema import Alert, DeadLetter, decode, encode
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import connect_valkey
@@ -44,45 +44,19 @@ class DeadLetterPublisher:
 
 async def read_letters(settings: Settings, topic: str, kind: type[Letter]) -> list[Letter]:
     """Every readable letter of `kind` on `topic`, from the beginning to the current end."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
     letters: list[Letter] = []
-    try:
-        if topic not in await consumer.topics():
-            return letters
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            return letters
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=1000)
-            for tp, messages in batch.items():
-                for message in messages:
-                    if message.value is None:
-                        continue
-                    try:
-                        letters.append(decode(kind, message.value))
-                    except (ValidationError, orjson.JSONDecodeError):
-                        log.warning(
-                            "dead_letter_unreadable",
-                            topic=topic,
-                            partition=tp.partition,
-                            offset=message.offset,
-                        )
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        await consumer.stop()
+    for message in await read_to_end(settings, topic):
+        if message.value is None:
+            continue
+        try:
+            letters.append(decode(kind, message.value))
+        except (ValidationError, orjson.JSONDecodeError):
+            log.warning(
+                "dead_letter_unreadable",
+                topic=topic,
+                partition=message.partition,
+                offset=message.offset,
+            )
     return letters
 
 

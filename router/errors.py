@@ -6,6 +6,8 @@ never sees a third-party type.
 
 from __future__ import annotations
 
+from leadpulse.kernel.errors import LeadPulseError
+
 __all__ = [
     "DeliveryError",
     "DestinationRefused",
@@ -15,7 +17,7 @@ __all__ = [
 ]
 
 
-class DeliveryError(Exception):
+class DeliveryError(LeadPulseError):
     """One failed attempt. `reason` is a bounded label for metrics; `detail` is for people."""
 
     retriable: bool = False

@@ -10,7 +10,9 @@ Life of a message in the scorer (module doing it -> what can come out):
 2. `batch.apply_batch`: two pipelined reads per batch (offsets, dedupe hits, identity maps,
    forwards, suppression; then lead states), then `engine.apply_message` per message in
    offset order -> outcome applied | duplicate | suppressed | forwarded | control |
-   unreadable, each with a `writes.WriteSet`.
+   unreadable, each with a `writes.WriteSet`. A poison message (undecodable, or its handler
+   raises) is parked on the events dead-letter topic (`dead_letters`) before its offset
+   passes -> outcome parked; the partition moves on.
 3. One pipeline with one `lua/apply.lua` call per message: the effects, the partition's
    offset, the event id in the dedupe set and any outbox entries, atomically, chained on the
    previous offset (a zombie or a failed call writes nothing; the partition is re-read;
@@ -19,6 +21,10 @@ Life of a message in the scorer (module doing it -> what can come out):
    topic) are published from the outbox after the apply, then deleted; Kafka offsets are
    committed (a hint) at most once a second.
 5. `sla.fire_due_timers` on a periodic tick: SLA alerts for leads that sent nothing more.
+6. `service.run`: a failed step (Valkey or the broker away) is retried with backoff from
+   Valkey's offsets; after `LP_SCORER_MAX_CONSECUTIVE_FAILURES` in a row the process logs
+   `scorer_gave_up` and exits 1 for its supervisor to restart it (`errors` says what
+   is retriable).
 
 Decisions (details in each module's docstring):
 - Exactly once: dedupe by event id (a window of `scoring.dedupe_window` ids per partition)

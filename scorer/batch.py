@@ -9,12 +9,19 @@ overhead than the work itself). Calls of one partition are chained: each names t
 its predecessor stores, so if any call fails the rest of that partition's chain writes
 nothing: a zombie consumer after a rebalance (`{0, stored}`) re-reads the partition from
 its stored offset; a script cache flush (NOSCRIPT) reloads the scripts and applies again.
+
+Poison: with a `park` callback, a fresh message that cannot be decoded or whose handler
+raises (`errors.PoisonMessage`) stops its partition's computation before anything of it is
+written; `park` publishes the dead letter (and raises if the broker did not ack), then the
+partition is applied again with that message passed over, so the stored offset moves past it
+in the same atomic call as the messages around it. A crash after the park and before that
+call parks it again on restart: a duplicate dead letter, never a lost one.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -33,6 +40,7 @@ from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.valkey import Valkey
 from scorer.context import Outbound, PartitionView, Rules
 from scorer.engine import apply_message
+from scorer.errors import ApplyError, HandlerFailed, PoisonMessage, Undecodable, is_retriable
 from scorer.keys import SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_cache import LeadCache
 from scorer.predict import horizon
@@ -45,6 +53,7 @@ __all__ = [
     "RUN_MAX",
     "ApplyError",
     "Message",
+    "Park",
     "PartitionResult",
     "apply_batch",
     "read_stored_offset",
@@ -54,12 +63,17 @@ __all__ = [
 # enough (a few ms) not to stall the read API and ingest's suppression check.
 RUN_MAX = 100
 
+# Publishes a poison message's dead letter; returns once the broker acked it.
+Park = Callable[[PoisonMessage], Awaitable[None]]
+
 
 class Message(NamedTuple):
     offset: int
     key: str
     event: EventEnvelope | None
     skip: bool = False
+    # Dead-lettered already: its offset passes, nothing else of it is applied.
+    parked: bool = False
 
 
 @dataclass(slots=True)
@@ -194,10 +208,6 @@ async def _read_views(
     return views, cached
 
 
-class ApplyError(Exception):
-    """apply.lua answered an error: not an offset conflict, so re-reading would not help."""
-
-
 async def apply_batch(
     redis: Valkey,
     scripts: Scripts,
@@ -206,25 +216,43 @@ async def apply_batch(
     cache: LeadCache | None = None,
     lost_accounts: Mapping[str, float] | None = None,
     accounts: Mapping[str, Any] | None = None,
+    park: Park | None = None,
 ) -> dict[int, PartitionResult]:
     """Apply every message of the batch; each partition's result says how far it got.
 
     With a `cache`, lead states stay in memory between batches (see `lead_cache`).
     A server that forgot the scripts (NOSCRIPT: restarted, flushed) gets them again and
     the partitions it refused are applied once more; any other error reply raises
-    `ApplyError`, leaving the caller to resume from Valkey.
+    `ApplyError`, leaving the caller to resume from Valkey. With `park`, poison messages
+    are parked and passed over (module docstring); without it an undecodable message is
+    passed over as `unreadable` and a failing handler's error propagates.
     """
     cache = cache if cache is not None else LeadCache(0)
     lost, known = lost_accounts or {}, accounts or {}
-    results, refused = await _apply_once(redis, scripts, rules, batches, cache, lost, known)
-    if refused:
-        await scripts.reload(redis, "noscript")
-        retry = {partition: batches[partition] for partition in refused}
-        again, refused = await _apply_once(redis, scripts, rules, retry, cache, lost, known)
+    results: dict[int, PartitionResult] = {}
+    parked: dict[int, set[int]] = {}
+    pending, reloaded = batches, False
+    while pending:
+        done, refused, poisoned = await _apply_once(
+            redis, scripts, rules, pending, cache, lost, known, park is not None
+        )
+        results.update(done)
         if refused:
-            raise ApplyError(f"NOSCRIPT again after reloading, partitions {sorted(refused)}")
-        results.update(again)
+            if reloaded:
+                raise ApplyError(f"NOSCRIPT again after reloading, partitions {sorted(refused)}")
+            await scripts.reload(redis, "noscript")
+            reloaded = True
+        for poison in poisoned:
+            assert park is not None
+            await park(poison)
+            parked.setdefault(poison.partition, set()).add(poison.offset)
+        again = refused | {poison.partition for poison in poisoned}
+        pending = {p: _mark_parked(batches[p], parked.get(p, set())) for p in again}
     return results
+
+
+def _mark_parked(messages: list[Message], offsets: set[int]) -> list[Message]:
+    return [m._replace(parked=True) if m.offset in offsets else m for m in messages]
 
 
 def _fingerprint(ws: WriteSet) -> str:
@@ -242,10 +270,14 @@ async def _apply_once(
     cache: LeadCache,
     lost_accounts: Mapping[str, float],
     accounts: Mapping[str, Any],
-) -> tuple[dict[int, PartitionResult], set[int]]:
-    """One attempt: results of the partitions applied, and those refused with NOSCRIPT."""
+    parking: bool,
+) -> tuple[dict[int, PartitionResult], set[int], list[PoisonMessage]]:
+    """One attempt: results of the partitions applied, those refused with NOSCRIPT, and
+    the poison messages found (their partitions wrote nothing): every undecodable one, and
+    the first whose handler raised (what follows it was computed from a spoiled view)."""
     views, cached = await _read_views(redis, batches, cache, lost_accounts, accounts)
     pipe = redis.pipeline(transaction=False)
+    poisoned: list[PoisonMessage] = []
     chains: list[tuple[PartitionResult, list[int], int]] = []
     for partition, messages in batches.items():
         view = views[partition]
@@ -253,21 +285,39 @@ async def _apply_once(
         fresh = [m for m in messages if m.offset > view.stored_offset]
         result.outcomes["already_applied"] += len(messages) - len(fresh)
         runs: list[WriteSet] = []
+        poisons: list[PoisonMessage] = []
         for start in range(0, len(fresh), RUN_MAX):
             ws = WriteSet(view.pk)
             for message in fresh[start : start + RUN_MAX]:
-                if message.skip:
+                if message.skip or message.parked:
                     ws.note(message.offset, None)
-                    outcome = "skipped"
+                    outcome = "parked" if message.parked else "skipped"
+                elif parking and message.event is None:
+                    # Changes nothing in the view: look on for more to park in one go.
+                    poisons.append(Undecodable(partition, message.offset, "not an envelope"))
+                    continue
                 else:
-                    horizon.pass_time(ws, view, rules, message.event)
-                    _, outcome = apply_message(
-                        view, rules, message.key, message.offset, message.event, ws
-                    )
+                    try:
+                        horizon.pass_time(ws, view, rules, message.event)
+                        _, outcome = apply_message(
+                            view, rules, message.key, message.offset, message.event, ws
+                        )
+                    except Exception as exc:
+                        if not parking or is_retriable(exc):
+                            raise
+                        detail = f"{type(exc).__name__}: {exc}"
+                        poisons.append(HandlerFailed(partition, message.offset, detail))
+                        break
                 result.outcomes[outcome] += 1
+            if poisons and isinstance(poisons[-1], HandlerFailed):
+                break
             horizon.store_watermark(ws, view)
             flush_leads(ws, view, rules)
             runs.append(ws)
+        if poisons:
+            # Nothing of this partition is written: the view may hold half a message.
+            poisoned += poisons
+            continue
         if view.suppress:
             pipe.sadd(SUPPRESSED, *view.suppress)
         base = len(pipe)
@@ -307,4 +357,4 @@ async def _apply_once(
             assert stored is not None
             cache.keep(result.partition, stored, cached[result.partition], view.leads)
         out[result.partition] = result
-    return out, refused
+    return out, refused, poisoned

@@ -9,6 +9,10 @@ Kafka offsets are committed only for what the pipeline applied, at most once a s
 are a hint, so batching them costs nothing in safety). Outbox messages are published in the
 background while the next batch is applied: they are durable in Valkey already, and a
 failed publish leaves them there for the next flush.
+
+Poison: with `dead_letters`, a message that cannot be decoded or whose handler raises is
+parked on the events dead-letter topic (with its raw record and reason) before its offset
+passes, inside `apply_batch`; the partition moves on.
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
+from aiokafka.structs import ConsumerRecord
 
 from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.schema import EventEnvelope, decode
 from leadpulse.kernel.valkey import Valkey
 from scorer.account_returns import read_lost_accounts
 from scorer.accounts import AccountDirectory
-from scorer.batch import Message, PartitionResult, apply_batch, read_stored_offset
+from scorer.batch import Message, Park, PartitionResult, apply_batch, read_stored_offset
 from scorer.context import Outbound, Rules
+from scorer.dead_letters import DeadLetters
+from scorer.errors import PoisonMessage
 from scorer.lead_cache import LeadCache
 from scorer.log_check import LogCheck
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
@@ -87,8 +94,10 @@ class ScorerLoop:
         commit_every_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
         cache: LeadCache | None = None,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self.consumer = consumer
+        self._dead_letters = dead_letters
         self._redis = redis
         self._outbox = outbox
         self._scripts = scripts
@@ -248,6 +257,7 @@ class ScorerLoop:
                 self._cache,
                 self._lost_accounts,
                 self._accounts.entries,
+                park=self._parker(records),
             )
             await self._after_batch(topic, results)
             BATCH_SECONDS.observe(time.perf_counter() - started)
@@ -259,6 +269,18 @@ class ScorerLoop:
             await self._flush_dirty()
         await self._maybe_tick()
         return count
+
+    def _parker(self, records: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> Park | None:
+        """Parks a poison message of this batch with its raw record (None: no DLQ)."""
+        dead_letters = self._dead_letters
+        if dead_letters is None:
+            return None
+        raw = {(tp.partition, r.offset): r for tp, items in records.items() for r in items}
+
+        async def park(poison: PoisonMessage) -> None:
+            await dead_letters.park(raw[poison.partition, poison.offset], poison)
+
+        return park
 
     async def _maybe_tick(self) -> None:
         now = self._clock()

@@ -46,7 +46,9 @@ __all__ = ["HANDLERS", "Outcome", "apply_message"]
 
 log = structlog.get_logger(__name__)
 
-Outcome = str  # applied | duplicate | suppressed | forwarded | control | unreadable
+# applied | duplicate | suppressed | forwarded | control | unreadable; the batch adds
+# skipped and parked (dead-lettered, see `batch`).
+Outcome = str
 
 # (ws, view, rules, key, event, message): the message is of the kind the handler is listed
 # under, so each handler takes its own record type.

@@ -9,6 +9,8 @@ __all__ = [
     "BATCH_FAILURES",
     "BATCH_SECONDS",
     "CONFLICTS",
+    "DEAD_LETTERED",
+    "GAVE_UP",
     "LAG",
     "LOG_RESETS",
     "MESSAGES",
@@ -51,7 +53,7 @@ SCRIPT_RELOADS = Counter(
 )
 RETRY_WAITS = Counter(
     "leadpulse_scorer_retry_waits_total",
-    "Back-off waits after a failed batch, by cause (valkey_unreachable, error)",
+    "Back-off waits after a failed batch, by cause (valkey_unreachable, broker_away, error)",
     ["cause"],
 )
 LOG_RESETS = Counter(
@@ -66,4 +68,14 @@ LAG = Gauge(
 READY = Gauge(
     "leadpulse_scorer_ready",
     "1 when the readiness checks held at the last /readyz or scrape, else 0",
+)
+DEAD_LETTERED = Counter(
+    "leadpulse_scorer_dead_lettered_total",
+    "Poison messages parked on the events dead-letter topic, by reason "
+    "(undecodable, handler_failed)",
+    ["reason"],
+)
+GAVE_UP = Counter(
+    "leadpulse_scorer_gave_up_total",
+    "Times the scorer stopped after too many failed steps in a row (to be restarted)",
 )

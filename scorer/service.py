@@ -2,6 +2,10 @@
 
 Shutdown order: stop taking batches (the current one finishes), commit what was applied,
 leave the group, flush the producer, close Valkey, stop the health server.
+
+A failed step is retried with backoff from Valkey's offsets; after
+`LP_SCORER_MAX_CONSECUTIVE_FAILURES` failed steps in a row the scorer logs `scorer_gave_up`
+and raises `GaveUp`: the command exits 1 and its supervisor starts it again.
 """
 
 from __future__ import annotations
@@ -10,37 +14,43 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from redis.exceptions import ClusterDownError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT
 
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.health import HealthServer
 from leadpulse.kernel.kafka import ensure_topics, producer_options
+from leadpulse.kernel.lifecycle import Lifecycle
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey, connect_valkey
 from scorer.consumer import ScorerLoop
 from scorer.context import Rules
+from scorer.dead_letters import DeadLetters
+from scorer.errors import BrokerUnavailable, GaveUp, ValkeyUnavailable, is_retriable, translate
 from scorer.keys import META
 from scorer.lead_cache import LeadCache
-from scorer.metrics import BATCH_FAILURES, READY, RETRY_WAITS
+from scorer.metrics import BATCH_FAILURES, GAVE_UP, READY, RETRY_WAITS
 from scorer.outbox import Outbox
 from scorer.predict.live import refresh as refresh_models
 from scorer.predict.trainer import run_trainer
 from scorer.scripts import Scripts
 
-__all__ = ["consumer_options", "open_loop", "open_redis", "retry_delay", "run", "settle_heap"]
+__all__ = [
+    "ScorerParts",
+    "consumer_options",
+    "open_loop",
+    "open_redis",
+    "retry_delay",
+    "run",
+    "settle_heap",
+]
 
 log = structlog.get_logger("scorer")
 
 RETRY_MAX_SECONDS = 10.0
-# Valkey down, restarting or failing over: nothing to fix but wait.
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, OSError)
 
 
 def settle_heap() -> None:
@@ -95,16 +105,26 @@ async def _back_off(exc: Exception, failures: int, stop: asyncio.Event) -> None:
     """Say why the batch failed, count it, and wait before the next try (or until stop)."""
     delay = retry_delay(failures)
     BATCH_FAILURES.inc()
-    if isinstance(exc, UNREACHABLE):
-        RETRY_WAITS.labels("valkey_unreachable").inc()
-        log.warning(
-            "valkey_unreachable", error=type(exc).__name__, failures=failures, retry_in=delay
-        )
+    error = translate(exc)
+    if isinstance(error, ValkeyUnavailable | BrokerUnavailable):
+        cause = "valkey_unreachable" if isinstance(error, ValkeyUnavailable) else "broker_away"
+        RETRY_WAITS.labels(cause).inc()
+        log.warning(cause, error=type(exc).__name__, failures=failures, retry_in=delay)
     else:
         RETRY_WAITS.labels("error").inc()
         log.exception("batch_failed", error=type(exc).__name__, failures=failures, retry_in=delay)
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(stop.wait(), delay)
+
+
+def _give_up(exc: Exception, failures: int, trainer: asyncio.Task[None]) -> NoReturn:
+    """Too many failures in a row: say so once and stop, for the supervisor to restart."""
+    GAVE_UP.inc()
+    log.error(
+        "scorer_gave_up", failures=failures, error=type(exc).__name__, retriable=is_retriable(exc)
+    )
+    trainer.cancel()
+    raise GaveUp(failures, exc) from exc
 
 
 def _trainer_done(task: asyncio.Task[None]) -> None:
@@ -113,36 +133,62 @@ def _trainer_done(task: asyncio.Task[None]) -> None:
 
 
 async def _finish_trainer(task: asyncio.Task[None]) -> None:
-    """Stop is set by now: the trainer ends its poll; a failed one was logged already."""
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
+    """Stop is set (or the trainer cancelled) by now: it ends its poll; a failed one was
+    logged already. Waiting never raises, so an error on the way out stays the one seen."""
+    await asyncio.wait({task}, timeout=5)
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task})
+
+
+class ScorerParts(Lifecycle):
+    """The scorer's parts connected: Valkey with its scripts, the producer (outbox and dead
+    letters), the consumer subscribed to the events topic. Closed in reverse on stop."""
+
+    def __init__(self, settings: Settings, config: LeadPulseConfig) -> None:
+        self._settings = settings
+        self._config = config
+        self._stack = contextlib.AsyncExitStack()
+        self._loop: ScorerLoop | None = None
+
+    @property
+    def loop(self) -> ScorerLoop:
+        if self._loop is None:
+            raise RuntimeError("ScorerParts.start() first")
+        return self._loop
+
+    async def _start(self) -> None:
+        settings, config = self._settings, self._config
+        redis, scripts = await open_redis(settings, config)
+        self._stack.push_async_callback(redis.aclose)
+        producer = AIOKafkaProducer(**producer_options(settings))
+        consumer = AIOKafkaConsumer(**consumer_options(settings))
+        self._loop = loop = ScorerLoop(
+            consumer,
+            redis,
+            Outbox(redis, producer, settings.topics),
+            scripts,
+            Rules.from_config(
+                config.scoring, crm_score_step=config.crm_score_step, predict=config.predict
+            ),
+            cache=LeadCache(settings.scorer_lead_cache),
+            dead_letters=DeadLetters(producer, settings.topics.events_dlq),
+        )
+        await producer.start()
+        self._stack.push_async_callback(producer.stop)
+        consumer.subscribe([settings.topics.events], listener=loop.listener)
+        await consumer.start()
+        self._stack.push_async_callback(consumer.stop)
+
+    async def _stop(self) -> None:
+        await self._stack.aclose()
 
 
 @contextlib.asynccontextmanager
 async def open_loop(settings: Settings, config: LeadPulseConfig) -> AsyncIterator[ScorerLoop]:
-    """The scorer's parts connected and started: Valkey with its scripts, the outbox's
-    producer, the consumer subscribed to the events topic. Closed in reverse on exit."""
-    redis, scripts = await open_redis(settings, config)
-    producer = AIOKafkaProducer(**producer_options(settings))
-    consumer = AIOKafkaConsumer(**consumer_options(settings))
-    loop = ScorerLoop(
-        consumer,
-        redis,
-        Outbox(redis, producer, settings.topics),
-        scripts,
-        Rules.from_config(
-            config.scoring, crm_score_step=config.crm_score_step, predict=config.predict
-        ),
-        cache=LeadCache(settings.scorer_lead_cache),
-    )
-    async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(redis.aclose)
-        await producer.start()
-        stack.push_async_callback(producer.stop)
-        consumer.subscribe([settings.topics.events], listener=loop.listener)
-        await consumer.start()
-        stack.push_async_callback(consumer.stop)
-        yield loop
+    """`ScorerParts`' loop, for as long as the block runs."""
+    async with ScorerParts(settings, config) as parts:
+        yield parts.loop
 
 
 async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) -> None:
@@ -184,6 +230,8 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
                 # A failed batch may be half applied: every partition resumes from Valkey
                 # (in the next step, retried there until Valkey answers).
                 loop.resume_before_next_batch()
+                if failures >= settings.scorer_max_consecutive_failures:
+                    _give_up(exc, failures, trainer)
                 await _back_off(exc, failures, stop)
         await loop.commit_applied(None)
         log.info("scorer_stopping", events_applied=loop.events_applied)

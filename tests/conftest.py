@@ -93,6 +93,7 @@ def settings_factory(broker: EmbeddedBroker, tmp_path: Path) -> SettingsFactory:
             "topic_lead_changes": f"t{suffix}.lead-changes",
             "topic_crm_dlq": f"t{suffix}.crm-dlq",
             "topic_outcomes": f"t{suffix}.outcomes",
+            "topic_events_dlq": f"t{suffix}.events-dlq",
             "scorer_group": f"g{suffix}.scorer",
             "router_group": f"g{suffix}.router",
             "data_dir": tmp_path / "data",

@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadpulse.cli.crm import crm_app
+from leadpulse.cli.events_dlq import events_dlq_app
 from leadpulse.cli.model import model_app
 from leadpulse.dev.state import missing_addresses, with_dev_state
 from leadpulse.kernel.config import ConfigError, LeadPulseConfig, load_config
+from leadpulse.kernel.errors import ServiceStopped
 from leadpulse.kernel.logs import configure_logging
 from leadpulse.kernel.settings import Settings, with_dev_keys
 
@@ -30,6 +32,7 @@ app = typer.Typer(
 dlq_app = typer.Typer(help="Alerts that could not be delivered.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(crm_app, name="crm")
+app.add_typer(events_dlq_app, name="events-dlq")
 app.add_typer(model_app, name="model")
 console = Console(stderr=True)
 
@@ -81,7 +84,11 @@ async def _until_signalled(service: Service, settings: Settings, config: LeadPul
 
 def _serve(service: Service) -> None:
     settings, config = _load()
-    asyncio.run(_until_signalled(service, settings, config))
+    try:
+        asyncio.run(_until_signalled(service, settings, config))
+    except ServiceStopped as exc:
+        # Logged by the service already: exit 1 for the supervisor to start it again.
+        raise typer.Exit(1) from exc
 
 
 @app.command()

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from leadpulse.kernel.lifecycle import Lifecycle
+
 __all__ = ["HealthServer", "QuietServer"]
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -27,7 +29,7 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-class HealthServer:
+class HealthServer(Lifecycle):
     """A small HTTP server on 127.0.0.1:`port`; `ready()` returns named checks, all must hold."""
 
     def __init__(
@@ -74,12 +76,10 @@ class HealthServer:
             await self._check()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    async def start(self) -> None:
-        if self._task is not None:
-            raise RuntimeError("health server already started")
+    async def _start(self) -> None:
         self._task = asyncio.create_task(self._server.serve(), name="health-server")
 
-    async def stop(self) -> None:
+    async def _stop(self) -> None:
         if self._task is None or self._task.done():
             return
         self._server.should_exit = True

@@ -1,16 +1,18 @@
-"""Kafka settings every service shares: producer options and topic creation."""
+"""Kafka settings every service shares: producer options, topic creation, reading a topic."""
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.structs import ConsumerRecord
 
 from leadpulse.kernel.settings import Settings
 
-__all__ = ["ensure_topics", "producer_options"]
+__all__ = ["ensure_topics", "producer_options", "read_to_end"]
 
 
 def producer_options(settings: Settings, *, linger_ms: int = 1) -> dict[str, Any]:
@@ -45,6 +47,7 @@ async def ensure_topics(settings: Settings) -> None:
                 topics.dlq,
                 topics.lead_changes,
                 topics.crm_dlq,
+                topics.events_dlq,
             )
             if name not in existing
         ]
@@ -57,3 +60,36 @@ async def ensure_topics(settings: Settings) -> None:
                 await admin.create_topics(wanted)
     finally:
         await admin.close()
+
+
+async def read_to_end(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic`, from its beginning to its end as of now (no group)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        if topic not in await consumer.topics():
+            return records
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return records
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > 0}
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=1000)
+            for messages in batch.values():
+                records += messages
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
+    return records

@@ -86,6 +86,8 @@ class TopicNames(_Message):
     lead_changes: str = "leadpulse.lead-changes"
     crm_dlq: str = "leadpulse.lead-changes.dlq"
     outcomes: str = "leadpulse.outcomes"
+    # Events the scorer could not apply (poison), with the reason in their headers.
+    events_dlq: str = "leadpulse.events.dlq"
 
 
 class Identity(_Message):

@@ -37,9 +37,13 @@ class Settings(BaseSettings):
     topic_lead_changes: str = "leadpulse.lead-changes"
     topic_crm_dlq: str = "leadpulse.lead-changes.dlq"
     topic_outcomes: str = "leadpulse.outcomes"
+    topic_events_dlq: str = "leadpulse.events.dlq"
     scorer_group: str = "leadpulse-scorer"
     # Lead states a scorer keeps in memory between batches (a few KB each); 0 turns it off.
     scorer_lead_cache: int = Field(default=20_000, ge=0)
+    # Failed steps in a row (Valkey or the broker away) before the scorer exits non-zero
+    # for its supervisor to restart it: 20 is about 3 minutes of backing off.
+    scorer_max_consecutive_failures: int = Field(default=20, ge=1)
     router_group: str = "leadpulse-router"
     # New predictive-score versions wait in shadow for `leadpulse model promote` (else live).
     predict_shadow: bool = False
@@ -97,6 +101,7 @@ class Settings(BaseSettings):
             lead_changes=self.topic_lead_changes,
             crm_dlq=self.topic_crm_dlq,
             outcomes=self.topic_outcomes,
+            events_dlq=self.topic_events_dlq,
         )
 
     @property

@@ -20,6 +20,7 @@ from leadpulse.kernel.config.connectors import CrmConfig
 from leadpulse.kernel.config.predict import PredictConfig
 from leadpulse.kernel.config.routing import RoutingConfig
 from leadpulse.kernel.config.scoring import ScoringConfig
+from leadpulse.kernel.errors import LeadPulseError
 
 _CRM_TYPES = ("hubspot", "salesforce")
 
@@ -43,7 +44,7 @@ class LeadPulseConfig(ConfigModel):
         return self.crm.score_step if connected else None
 
 
-class ConfigError(ValueError):
+class ConfigError(LeadPulseError, ValueError):
     """A config file that cannot be used; `problems` lists `path: message` lines."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
