@@ -19,7 +19,7 @@ from scorer.context import PartitionView, Rules
 from scorer.decay import DAY
 from scorer.facts import EventFacts
 from scorer.funnel import record_entry
-from scorer.predict.outcomes import note_stage_move
+from scorer.predict.outcomes import note_outcome, note_stage_move
 from scorer.restage import restage
 from scorer.rules import disqualified_by, email_domain
 from scorer.scoring import model_total
@@ -80,6 +80,7 @@ def move_stage(
         to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model, reported
     )
     state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
+    note_outcome(ws, view, state, rules, reason)
     set_sla(ws, view, state, rules, t)
     push_activity(ws, view, state, t, previous, to, reason)
     if to == Stage.MQL:

@@ -20,7 +20,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from leadpulse.config.predict import PredictConfig
 from leadpulse.fetch import Contiguous
 from leadpulse.settings import Settings
-from scorer.predict.examples import Example, decode_example
+from scorer.predict.examples import Example, canonical, decode_example
 from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
 from scorer.predict.registry import DEFAULT_MODEL, publish
@@ -117,9 +117,10 @@ class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 def by_model(examples: list[Example], names: list[str]) -> dict[str, list[Example]]:
-    """Each named model's own examples (those of the leads it applies to), in arrival order."""
+    """Each named model's own examples (those of the leads it applies to), canonical: an
+    example a lead published again under another model counts for that one alone."""
     grouped: dict[str, list[Example]] = {name: [] for name in names}
-    for example in examples:
+    for example in canonical(examples):
         if example.model in grouped:
             grouped[example.model].append(example)
     return grouped
@@ -144,7 +145,7 @@ async def run_trainer(
     consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples, fetch))
     await consumer.start()
     try:
-        trained: dict[str, int] = {}
+        trained: dict[str, list[tuple[str, int]]] = {}
         next_at = 0.0
         while not stop.is_set():
             records = await fetch.getmany(timeout_ms=500)
@@ -153,7 +154,8 @@ async def run_trainer(
             if time.monotonic() < next_at:
                 continue
             for name, own in by_model(examples, predict.names).items():
-                if len(own) != trained.get(name, 0):
+                basis = [(e.example_id, e.rev) for e in own]
+                if own and basis != trained.get(name):
                     await train_and_publish(
                         redis,
                         own,
@@ -161,7 +163,7 @@ async def run_trainer(
                         name=name,
                         nb_below=predict.naive_bayes_below,
                     )
-                    trained[name] = len(own)
+                    trained[name] = basis
                     next_at = time.monotonic() + RETRAIN_SECONDS
     finally:
         await consumer.stop()
