@@ -13,6 +13,7 @@ from leadpulse.journeys import make_journeys
 from leadpulse.settings import Settings
 from leadpulse.simulate import send_steps
 from scorer import rescore, store
+from scorer.keys import PartitionKeys
 from scorer.predict.examples import Example, canonical
 from scorer.predict.trainer import read_examples
 from tests.conftest import SECRET_KEY, WRITE_KEY
@@ -20,6 +21,7 @@ from tests.integration.scorer.conftest import Edge, ScorerStarter, wait_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 JOURNEYS = 600
+PARTITIONS = 3  # the tests' topics
 
 
 def _per_lead(examples: list[Example]) -> dict[str, list[tuple[float, list[str], str]]]:
@@ -76,6 +78,12 @@ async def test_rescore_publishes_the_live_examples_and_the_trainer_counts_each_o
         return True
 
     await wait_for(settled, within=120, what="every journey applied and merged")
+
+    async def published() -> bool:
+        pending = [await redis.hlen(PartitionKeys(p).outbox) for p in range(PARTITIONS)]
+        return not any(pending)
+
+    await wait_for(published, what="the scorer's outboxes published")
     await halt()
     published = await read_examples(scorer_settings)
     live = _per_lead(published)
