@@ -13,6 +13,7 @@ import asyncio
 import time
 from typing import Any
 
+import msgspec
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -84,7 +85,7 @@ async def train_and_publish(
     version = await publish(redis, model, shadow=shadow)
     result = backtest(examples, nb_below=nb_below)
     if result is not None:
-        await store_backtest(redis, result, name)
+        await store_backtest(redis, msgspec.structs.replace(result, version=version), name)
     log.info(
         "model_trained",
         model=name,
