@@ -147,13 +147,14 @@ async def run_trainer(
     await consumer.start()
     try:
         trained: dict[str, list[tuple[str, int]]] = {}
-        next_at = 0.0
+        next_at, read = 0.0, -1
         while not stop.is_set():
             records = await fetch.getmany(timeout_ms=500)
             for items in records.values():
                 examples.extend(e for e in map(_decode, (r.value for r in items)) if e)
-            if time.monotonic() < next_at:
+            if time.monotonic() < next_at or len(examples) == read:
                 continue
+            read = len(examples)
             for name, own in by_model(examples, predict.names).items():
                 basis = [(e.example_id, e.rev) for e in own]
                 if own and basis != trained.get(name):
