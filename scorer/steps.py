@@ -51,7 +51,8 @@ class Step(NamedTuple):
         return cls(*raw)
 
     def raw(self) -> list[Any]:
-        return list(self)
+        # Most steps record no profile: they keep the 8 fields steps had before profiles.
+        return list(self) if self.profile is not None else list(self)[:-1]
 
 
 class Entry(NamedTuple):
