@@ -141,7 +141,9 @@ def apply_event(
             notify_visit(ws, view, state, rules, facts)
         earned = sum(p for _, p in awarded)
         signals, crossed = signals_of(state, stage_facts, rules, event, traits_changed, earned)
-        take_step(ws, view, state, rules, stage_facts, signals, crossed, points, reported)
+        take_step(
+            ws, view, state, rules, stage_facts, signals, crossed, points, reported, traits_changed
+        )
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
     state.last_seen = max(state.last_seen, facts.t)

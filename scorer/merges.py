@@ -45,6 +45,10 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
         dst.account = src.account or dst.account
         dst.account_traits, dst.account_at = dict(src.account_traits), src.account_at
     dst.owner = dst.owner or src.owner
+    # The examples both published, to correct after the walk, and the decisions closed.
+    dst.examples = sorted({str(e[0]): e for e in src.examples + dst.examples}.values())
+    dst.example_rev = max(dst.example_rev, src.example_rev)
+    dst.horizon_closed = sorted({*dst.horizon_closed, *src.horizon_closed})
     dst.verified = dst.verified or src.verified
     dst.created = min(dst.created, src.created)
     dst.last_seen = max(dst.last_seen, src.last_seen)

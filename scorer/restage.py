@@ -16,6 +16,7 @@ from leadpulse.kernel.domain import AlertType, Stage
 from scorer.context import PartitionView, Rules
 from scorer.funnel import count_history
 from scorer.predict.decisions import decision_at, watch
+from scorer.predict.published import sync
 from scorer.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla
 from scorer.stage_walk import walk
 from scorer.state import LeadState
@@ -45,6 +46,7 @@ def restage(
     decided = decision_at(state, rules.predict.decision_stages)
     if decided is not None:
         watch(ws, view, state, decided[0], rules)  # the walk may have moved the decision
+    sync(ws, view, state, rules)  # and the examples: retracted, replaced or new
     if stay != (w.stage, w.stage_at):
         if w.stage == Stage.RECYCLE:
             state.lost_returned, state.visits_since_lost = False, []

@@ -19,7 +19,8 @@ from scorer.context import PartitionView, Rules
 from scorer.decay import DAY
 from scorer.facts import EventFacts
 from scorer.funnel import record_entry
-from scorer.predict.outcomes import note_stage_move
+from scorer.predict.outcomes import note_outcome, note_stage_move
+from scorer.predict.profile import profile_to_record
 from scorer.restage import restage
 from scorer.rules import disqualified_by, email_domain
 from scorer.scoring import model_total
@@ -80,6 +81,7 @@ def move_stage(
         to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model, reported
     )
     state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
+    note_outcome(ws, view, state, rules, reason)
     set_sla(ws, view, state, rules, t)
     push_activity(ws, view, state, t, previous, to, reason)
     if to == Stage.MQL:
@@ -167,6 +169,7 @@ def take_step(
     crossed: str | None,
     points: dict[str, float],
     reported: float | None,
+    traits_changed: bool = False,
 ) -> None:
     """Record the event's step and make its stage moves."""
     flags = _flags(facts, rules, signals)
@@ -178,8 +181,19 @@ def take_step(
     fit = None
     if signals.identified:
         fit = {name: sum(ms.fit.values()) for name, ms in state.models.items()}
+    profile = None
+    if signals.identified:
+        profile = profile_to_record(state, rules, facts.t, traits_changed)
     step = Step(
-        facts.t, facts.event_id, flags, points, fit, facts.utm_source, facts.utm_campaign, extra
+        facts.t,
+        facts.event_id,
+        flags,
+        points,
+        fit,
+        facts.utm_source,
+        facts.utm_campaign,
+        extra,
+        profile,
     )
     if not insert_step(state.steps, step) or (state.held and signals.identified):
         restage(ws, view, state, rules, [entries_of(state.history)])

@@ -70,8 +70,12 @@ class LeadState:
     prediction: dict[str, Any] | None = None
     # what that prediction was made on: [version, stage, traits digest, changes since]
     predicted: list[Any] | None = None
-    # the decision (its time) whose horizon passed without an outcome (`scorer.predict`)
-    horizon_closed: float | None = None
+    # the decisions (their times) whose horizon passed without an outcome (`scorer.predict`)
+    horizon_closed: list[float] = field(default_factory=list)
+    # the examples this lead has on the outcomes topic: [id, digest, model] (`published`)
+    examples: list[list[Any]] = field(default_factory=list)
+    # how many example messages this lead (and those merged into it) published
+    example_rev: int = 0
 
     def dumps(self) -> bytes:
         return orjson.dumps(self)
@@ -80,7 +84,10 @@ class LeadState:
     def loads(cls, raw: bytes | str) -> LeadState:
         data = orjson.loads(raw)
         models = {name: ModelState(**value) for name, value in data.pop("models", {}).items()}
-        return cls(models=models, **data)
+        closed = data.pop("horizon_closed", None)  # one time, or none, before merges kept all
+        if not isinstance(closed, list):
+            closed = [] if closed is None else [closed]
+        return cls(models=models, horizon_closed=closed, **data)
 
 
 @dataclass(slots=True)

@@ -3,8 +3,10 @@
 Both are kept in the lead's state as compact JSON lists, so a merge or an event that comes
 late can walk them again in event-time order (`stage_walk`). A step holds what the stage
 machine needs of its event: time, id, flags, points per model, fit per model (on steps of
-an identified lead), utm source and campaign, and one extra value (the CRM outcome, the
-disqualifying trait, or the stay a stale timer names).
+an identified lead), utm source and campaign, one extra value (the CRM outcome, the
+disqualifying trait, or the stay a stale timer names), and the lead's profile when the
+event changed it (`scorer.predict.profile`: what a decision's snapshot reads of who the
+lead was).
 
 Flags: i = the lead was identified when the event applied, p = page view, e = engaging,
 n = a nurturing event, f = a fast-pass event, w = a webinar attended (a fast pass for a
@@ -42,13 +44,15 @@ class Step(NamedTuple):
     source: str | None
     campaign: str | None
     extra: Any = None
+    profile: list[str] | None = None
 
     @classmethod
     def of(cls, raw: list[Any]) -> Step:
         return cls(*raw)
 
     def raw(self) -> list[Any]:
-        return list(self)
+        # Most steps record no profile: they keep the 8 fields steps had before profiles.
+        return list(self) if self.profile is not None else list(self)[:-1]
 
 
 class Entry(NamedTuple):

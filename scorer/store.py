@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,8 @@ from scorer.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.lead_list import ListQuery, list_page, sort_rows
 from scorer.lead_walk import iso, summary_row
 from scorer.predict.listing import by_p_convert
-from scorer.predict.model_page import model_page_data
+from scorer.predict.model_page import models_page_data
+from scorer.predict.registry import DEFAULT_MODEL
 from scorer.state import LeadState
 from scorer.steps import stage_entry
 
@@ -260,9 +262,9 @@ async def list_leads(
     return {"leads": page, "total": total, "offset": offset, "limit": limit}
 
 
-async def get_model(redis: Valkey) -> dict[str, Any]:
-    """The predictive score's live and shadow versions and its latest backtest."""
-    return await model_page_data(redis)
+async def get_model(redis: Valkey, names: Sequence[str] = (DEFAULT_MODEL,)) -> list[dict[str, Any]]:
+    """Each named predictive model's live and shadow versions and its latest backtest."""
+    return await models_page_data(redis, names)
 
 
 async def get_account(redis: Valkey, account_id: str) -> dict[str, Any] | None:

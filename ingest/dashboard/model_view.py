@@ -1,8 +1,9 @@
-"""The dashboard's Model page: the predictive score's versions, AUCs and reliability plot.
+"""The dashboard's Model page: every configured model (`predict.models`), each with its
+versions (the promoted one, live, and the one in shadow), AUCs and reliability plot.
 
-The figures are the trainer's backtest of its newest version (trained on the earlier
-half of the outcomes, tested on the later half), beside the rules score on the same
-outcomes, as `leadpulse model report` prints them.
+A model's figures are the trainer's backtest of its newest version (trained on the earlier
+half of its outcomes, tested on the later half), beside the rules score on the same
+outcomes, as `leadpulse model report --model NAME` prints them.
 """
 
 from __future__ import annotations
@@ -71,22 +72,38 @@ def reliability_svg(p_bins: list[dict[str, Any]], rules_bins: list[dict[str, Any
     )
 
 
-def _body(data: dict[str, Any]) -> str:
-    live, shadow, result = data["live"], data["shadow"], data["backtest"]
-    versions = (
-        f"Live version <b>{esc(live)}</b>"
-        + (f", version <b>{esc(shadow)}</b> in shadow" if shadow is not None else "")
-        if live is not None
-        else "No model yet: p_convert appears once CRM outcomes have trained one."
+def _versions(data: dict[str, Any]) -> str:
+    live, shadow = data["live"], data["shadow"]
+    if live is None:
+        return "No model yet: p_convert appears once CRM outcomes have trained one."
+    text = f"Live version <b>{esc(live)}</b> (promoted: alerts and leads show it)"
+    if shadow is not None:
+        text += f", version <b>{esc(shadow)}</b> in shadow (computed, not shown)"
+    return text
+
+
+def _tested(data: dict[str, Any]) -> str:
+    """Which version the backtest is of, and whether that one is live or in shadow."""
+    version = data["backtest"].get("version")
+    if version is None:
+        return "the newest version"
+    role = {data["live"]: "live", data["shadow"]: "in shadow"}.get(
+        version, "neither live nor shadow"
     )
-    head = f'<div class="card"><h1>Model</h1><p class="muted">{versions}</p></div>'
+    return f'version <b class="tested">{esc(version)}</b> ({role})'
+
+
+def _section(data: dict[str, Any]) -> str:
+    name, result = data["model"], data["backtest"]
+    head = f'<h2>Model <code>{esc(name)}</code></h2><p class="muted">{_versions(data)}</p>'
+    card = f'<div class="card model" id="model-{esc(name)}">'
     if result is None:
-        return head + '<div class="card"><p class="muted">No backtest yet.</p></div>'
+        return f'{card}{head}<p class="muted">No backtest yet.</p></div>'
     p, rules = result["p_convert"], result["rules_score"]
     rows = "".join(
-        f'<tr><td>{name}</td><td class="num">{_figure(p[key])}</td>'
+        f'<tr><td>{label}</td><td class="num">{_figure(p[key])}</td>'
         f'<td class="num">{_figure(rules[key])}</td></tr>'
-        for name, key in (
+        for label, key in (
             ("AUC", "auc"),
             ("log-loss", "log_loss"),
             ("Brier", "brier"),
@@ -94,23 +111,34 @@ def _body(data: dict[str, Any]) -> str:
         )
     )
     table = (
-        '<div class="card"><h2>Backtest</h2>'
+        f"<h3>Backtest of {_tested(data)}</h3>"
         f'<p class="muted">Trained on {result["trained_on"]:,} outcomes ({esc(result["kind"])}), '
         f"tested on the {p['n']:,} after them ({p['positives']:,} won).</p>"
-        '<table id="model-figures"><tr><th></th><th class="num">p_convert</th>'
-        f'<th class="num">rules score</th></tr>{rows}</table></div>'
+        f'<table class="model-figures"><tr><th></th><th class="num">p_convert</th>'
+        f'<th class="num">rules score</th></tr>{rows}</table>'
     )
     plot = (
-        '<div class="card"><h2>Reliability</h2><p class="muted">Green: p_convert; grey: the '
-        "rules score (Platt-mapped). On the dashed diagonal is calibrated.</p>"
-        f"{reliability_svg(p['bins'], rules['bins'])}</div>"
+        '<h3>Reliability</h3><p class="muted">Green: p_convert; grey: the rules score '
+        "(Platt-mapped). On the dashed diagonal is calibrated.</p>"
+        f"{reliability_svg(p['bins'], rules['bins'])}"
     )
-    return head + table + plot
+    return f"{card}{head}{table}{plot}</div>"
+
+
+def _body(models: list[dict[str, Any]]) -> str:
+    names = ", ".join(f"<code>{esc(m['model'])}</code>" for m in models)
+    head = (
+        '<div class="card"><h1>Model</h1>'
+        f'<p class="muted">{len(models)} configured (<code>predict.models</code>): {names}. '
+        "A lead takes the first that applies to it.</p></div>"
+    )
+    return head + "".join(_section(m) for m in models)
 
 
 @router.get("/dashboard/model", response_class=HTMLResponse)
 async def model_view(request: Request) -> Response:
     if not is_logged_in(request):
         return RedirectResponse("/dashboard/login", status_code=303)
-    data = await store.get_model(request.app.state.redis)
+    names = request.app.state.config.predict.names
+    data = await store.get_model(request.app.state.redis, names)
     return HTMLResponse(page("Model", _body(data), active="model"))

@@ -6,15 +6,15 @@ from typing import Any
 
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.settings import Settings
-from leadpulse.kernel.valkey import connect_valkey
+from leadpulse.kernel.valkey import Valkey, connect_valkey
 from scorer.predict import registry
 from scorer.predict.report import Backtest, backtest
-from scorer.predict.trainer import read_examples, train_and_publish
+from scorer.predict.trainer import by_model, read_examples, train_and_publish
 
 __all__ = ["model_backtest", "model_promote", "model_rollback", "model_status", "model_train"]
 
 
-def _redis(settings: Settings) -> Any:
+def _redis(settings: Settings) -> Valkey:
     return connect_valkey(settings)
 
 
@@ -52,7 +52,7 @@ async def model_backtest(
     settings: Settings, split: float = 0.5, name: str = registry.DEFAULT_MODEL
 ) -> Backtest | None:
     """The named model's backtest, on its own outcomes."""
-    own = [e for e in await read_examples(settings) if e.model == name]
+    own = by_model(await read_examples(settings), [name])[name]
     return backtest(own, split, nb_below=_nb_below(settings))
 
 
@@ -62,7 +62,7 @@ async def model_train(
     """Train the named model on its outcomes now and publish; the version, None if none."""
     redis = _redis(settings)
     try:
-        own = [e for e in await read_examples(settings) if e.model == name]
+        own = by_model(await read_examples(settings), [name])[name]
         published = await train_and_publish(
             redis, own, shadow=shadow, name=name, nb_below=_nb_below(settings)
         )

@@ -1,10 +1,10 @@
 """A lead's decision, its example, and its horizon timer.
 
 The decision is the lead's first entry into one of `predict.decision_stages` since its last
-CRM outcome, as its stage history says. It ends in exactly one example: the first of its
-CRM outcome (`outcomes.note_stage_move`) or its horizon passing without one
-(`horizon.pass_time`). A decision closed by its horizon is noted on the lead
-(`horizon_closed`), so an outcome after it makes no second example.
+CRM outcome, as its stage history says. It ends in exactly one example (`published`): the
+first of its CRM outcome or its horizon passing without one (`horizon.pass_time`). A
+decision closed by its horizon is noted on the lead (`horizon_closed`, kept through merges),
+so an outcome after it makes no second example.
 
 Each open decision has a timer in the partition's sorted set `pk.horizon` (member
 `<lead_id>|<decision time>`, score: its deadline, the decision + the horizon).
@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from scorer.context import Outbound, PartitionView, Rules, queue_outbound
+from scorer.context import PartitionView, Rules
 from scorer.decay import DAY
-from scorer.predict.examples import NEGATIVE, POSITIVE, Example, Snapshot, encode_example
-from scorer.predict.features import features_of, score_at
-from scorer.predict.segments import model_for
+from scorer.predict.examples import NEGATIVE, POSITIVE
 from scorer.state import LeadState
 from scorer.steps import Entry
 from scorer.writes import WriteSet
@@ -26,10 +24,12 @@ from scorer.writes import WriteSet
 __all__ = [
     "NO_OUTCOME",
     "OUTCOMES_TOPIC",
+    "Decided",
     "deadline_of",
     "decision_at",
+    "decisions_of",
     "member_of",
-    "queue_example",
+    "outcome_of",
     "unwatch",
     "watch",
 ]
@@ -38,17 +38,38 @@ OUTCOMES_TOPIC = "outcomes"  # the outbox's name for `TopicNames.outcomes`
 NO_OUTCOME = "no_outcome"  # the outcome of a decision whose horizon passed without one
 
 
-def decision_at(state: LeadState, stages: Collection[str]) -> tuple[float, str] | None:
-    """(time, stage) of the lead's first entry into one of `stages` since its last outcome."""
-    found: tuple[float, str] | None = None
+Decided = tuple[float, str]  # (time, stage) of a decision
+
+
+def outcome_of(entry: Entry) -> str | None:
+    """The CRM outcome that made this stage entry, if one did."""
+    reason = entry.reason or ""
+    outcome = reason.removeprefix("crm:")
+    return outcome if reason.startswith("crm:") and outcome in POSITIVE | NEGATIVE else None
+
+
+def decisions_of(state: LeadState, stages: Collection[str]) -> list[tuple[Decided, Entry | None]]:
+    """Every decision in the lead's history, with the outcome entry that ended it (None:
+    still open)."""
+    found: list[tuple[Decided, Entry | None]] = []
+    decided: Decided | None = None
     for raw in state.history:
         entry = Entry.of(raw)
-        reason = entry.reason or ""
-        if reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE:
-            found = None
-        elif found is None and entry.stage in stages:
-            found = (float(entry.at), entry.stage)
+        if outcome_of(entry) is not None:
+            if decided is not None:
+                found.append((decided, entry))
+            decided = None
+        elif decided is None and entry.stage in stages:
+            decided = (float(entry.at), entry.stage)
+    if decided is not None:
+        found.append((decided, None))
     return found
+
+
+def decision_at(state: LeadState, stages: Collection[str]) -> Decided | None:
+    """(time, stage) of the lead's first entry into one of `stages` since its last outcome."""
+    found = decisions_of(state, stages)
+    return found[-1][0] if found and found[-1][1] is None else None
 
 
 def member_of(lead_id: str, at: float) -> str:
@@ -61,7 +82,7 @@ def deadline_of(at: float, rules: Rules) -> float:
 
 def watch(ws: WriteSet, view: PartitionView, state: LeadState, at: float, rules: Rules) -> None:
     """Start the timer of the lead's decision at `at` (again: the same member, no change)."""
-    if state.horizon_closed == at:
+    if at in state.horizon_closed:
         return
     member, deadline = member_of(state.lead_id, at), deadline_of(at, rules)
     if view.horizons.get(member) != deadline:
@@ -73,46 +94,3 @@ def watch(ws: WriteSet, view: PartitionView, state: LeadState, at: float, rules:
 def unwatch(ws: WriteSet, view: PartitionView, member: str) -> None:
     view.horizons.pop(member, None)
     ws.zrem(view.pk.horizon, member)
-
-
-def queue_example(
-    ws: WriteSet,
-    view: PartitionView,
-    state: LeadState,
-    rules: Rules,
-    decided: tuple[float, str],
-    outcome: str,
-    t: float,
-) -> None:
-    """The decision's one example, in the outbox of the run that ends it.
-
-    An outcome later than the horizon (or none at all) gives the horizon's example, dated
-    at the deadline, whichever of the two came first in the log: the same bytes either way."""
-    at, stage = decided
-    model = model_for(state, rules)
-    if model is None:
-        return  # no model learns from this lead
-    deadline = deadline_of(at, rules)
-    won = outcome in POSITIVE and t <= deadline
-    if outcome == NO_OUTCOME or t > deadline:
-        outcome, t = NO_OUTCOME, deadline
-        state.horizon_closed = at
-    example = Example(
-        example_id=f"{state.lead_id}|{at:.3f}",
-        lead_id=state.lead_id,
-        model=model,
-        snapshot=Snapshot(
-            at=at,
-            stage=stage,
-            features=features_of(state, rules, at),
-            score=score_at(state, rules, at),
-        ),
-        outcome=outcome,
-        outcome_at=t,
-        label=int(won),
-    )
-    message = Outbound(
-        f"ex:{example.example_id}", OUTCOMES_TOPIC, state.lead_id, encode_example(example)
-    )
-    queue_outbound(view, ws, message)
-    unwatch(ws, view, member_of(state.lead_id, at))

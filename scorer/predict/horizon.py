@@ -24,14 +24,8 @@ from typing import Any
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.context import PartitionView, Rules
 from scorer.keys import PartitionKeys
-from scorer.predict.decisions import (
-    NO_OUTCOME,
-    deadline_of,
-    decision_at,
-    queue_example,
-    unwatch,
-    watch,
-)
+from scorer.predict.decisions import deadline_of, decision_at, unwatch, watch
+from scorer.predict.published import sync
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
@@ -113,10 +107,11 @@ def _expire(ws: WriteSet, view: PartitionView, rules: Rules, member: str) -> Non
     if state is None:
         return  # merged away or forgotten
     decided = decision_at(state, rules.predict.decision_stages)
-    if decided is None or decided[0] == state.horizon_closed:
+    if decided is None or decided[0] in state.horizon_closed:
         return  # an outcome came first, or this decision is closed already
     if decided[0] != float(at) and deadline_of(decided[0], rules) >= view.watermark:
         watch(ws, view, state, decided[0], rules)
         return
-    queue_example(ws, view, state, rules, decided, NO_OUTCOME, view.watermark)
+    state.horizon_closed = [*state.horizon_closed, decided[0]]
+    sync(ws, view, state, rules)
     write_lead(ws, view, state, rules)

@@ -7,8 +7,9 @@ any outcome after `predict.horizon_days` negative, as the horizon's example) bec
 example of the lead's features at that moment (`features_of` reads only the steps up to
 it: nothing after the decision leaks in, and a history re-walked after a merge gives the
 same snapshot as the live path). It is written to the partition's outbox in the same apply
-call as the state, so it is published once in effect. A decision the horizon closed first
-(`horizon`) makes no second example. A move to `mql` predicts at once, so the alert it
+call as the state, after the outcome's stage entry (`note_outcome` -> `published.sync`), so
+it is published once in effect. A decision the horizon closed first (`horizon`) makes no
+second example. A move to `mql` predicts at once, so the alert it
 raises carries a fresh prediction; every move has the run's end predict again, on the new
 stage (`summary.predict_summary`).
 """
@@ -16,14 +17,15 @@ stage (`summary.predict_summary`).
 from __future__ import annotations
 
 from scorer.context import PartitionView, Rules
-from scorer.predict.decisions import OUTCOMES_TOPIC, decision_at, queue_example, watch
+from scorer.predict.decisions import OUTCOMES_TOPIC, decision_at, watch
 from scorer.predict.examples import NEGATIVE, POSITIVE
 from scorer.predict.live import predict_lead
+from scorer.predict.published import sync
 from scorer.predict.summary import identified
 from scorer.state import LeadState
 from scorer.writes import WriteSet
 
-__all__ = ["OUTCOMES_TOPIC", "note_stage_move"]
+__all__ = ["OUTCOMES_TOPIC", "note_outcome", "note_stage_move"]
 
 
 def note_stage_move(
@@ -35,17 +37,21 @@ def note_stage_move(
     reason: str,
     t: float,
 ) -> None:
-    """Before the lead enters `to` for `reason` at `t`: an example for an outcome, a timer
-    for a new decision, and the prediction refreshed (an alert raised by this move
-    carries it)."""
+    """Before the lead enters `to` for `reason` at `t`: a timer for a new decision, and the
+    prediction refreshed (an alert raised by this move carries it)."""
     stages = rules.predict.decision_stages
-    outcome = reason.removeprefix("crm:")
-    if reason.startswith("crm:") and outcome in POSITIVE | NEGATIVE:
-        decided = decision_at(state, stages)
-        if decided is not None and decided[0] != state.horizon_closed:
-            queue_example(ws, view, state, rules, decided, outcome, t)
-    elif to in stages and decision_at(state, stages) is None:
+    outcome = reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE
+    if not outcome and to in stages and decision_at(state, stages) is None:
         watch(ws, view, state, t, rules)  # this move is the decision
     if to == "mql" and identified(state):
         state.prediction = predict_lead(state, rules, t)  # the mql alert carries it
     state.predicted = None  # the run's end predicts again, on the new stage
+
+
+def note_outcome(
+    ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, reason: str
+) -> None:
+    """After the lead entered a stage for `reason`: a CRM outcome ends its decision in an
+    example."""
+    if reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE:
+        sync(ws, view, state, rules)

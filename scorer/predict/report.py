@@ -27,6 +27,8 @@ class Backtest(msgspec.Struct, frozen=True, kw_only=True):
     rules_score: Scores
     # the hidden truth, when the examples came from the simulator (tests and demos)
     truth: Scores | None = None
+    # the version trained on all the examples, when the trainer published one
+    version: int | None = None
 
 
 def _sigmoid(z: float) -> float:

@@ -13,6 +13,7 @@ import asyncio
 import time
 from typing import Any
 
+import msgspec
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -21,7 +22,7 @@ from leadpulse.kernel.config.predict import PredictConfig
 from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey
-from scorer.predict.examples import Example, decode_example
+from scorer.predict.examples import Example, canonical, decode_example
 from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
 from scorer.predict.registry import DEFAULT_MODEL, publish
@@ -85,7 +86,7 @@ async def train_and_publish(
     version = await publish(redis, model, shadow=shadow)
     result = backtest(examples, nb_below=nb_below)
     if result is not None:
-        await store_backtest(redis, result, name)
+        await store_backtest(redis, msgspec.structs.replace(result, version=version), name)
     log.info(
         "model_trained",
         model=name,
@@ -118,9 +119,10 @@ class _Rewind(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 def by_model(examples: list[Example], names: list[str]) -> dict[str, list[Example]]:
-    """Each named model's own examples (those of the leads it applies to), in arrival order."""
+    """Each named model's own examples (those of the leads it applies to), canonical: an
+    example a lead published again under another model counts for that one alone."""
     grouped: dict[str, list[Example]] = {name: [] for name in names}
-    for example in examples:
+    for example in canonical(examples):
         if example.model in grouped:
             grouped[example.model].append(example)
     return grouped
@@ -145,16 +147,18 @@ async def run_trainer(
     consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples, fetch))
     await consumer.start()
     try:
-        trained: dict[str, int] = {}
-        next_at = 0.0
+        trained: dict[str, list[tuple[str, int]]] = {}
+        next_at, read = 0.0, -1
         while not stop.is_set():
             records = await fetch.getmany(timeout_ms=500)
             for items in records.values():
                 examples.extend(e for e in map(_decode, (r.value for r in items)) if e)
-            if time.monotonic() < next_at:
+            if time.monotonic() < next_at or len(examples) == read:
                 continue
+            read = len(examples)
             for name, own in by_model(examples, predict.names).items():
-                if len(own) != trained.get(name, 0):
+                basis = [(e.example_id, e.rev) for e in own]
+                if own and basis != trained.get(name):
                     await train_and_publish(
                         redis,
                         own,
@@ -162,7 +166,7 @@ async def run_trainer(
                         name=name,
                         nb_below=predict.naive_bayes_below,
                     )
-                    trained[name] = len(own)
+                    trained[name] = basis
                     next_at = time.monotonic() + RETRAIN_SECONDS
     finally:
         await consumer.stop()

@@ -93,6 +93,21 @@ def test_activity_after_the_snapshot_changes_no_example() -> None:
 
 
 @pytest.mark.usefixtures("no_model")
+def test_traits_told_after_the_snapshot_change_no_example() -> None:
+    """Leakage: a new title and company size told after mql leave the example as it
+    would be without them (who the lead was at its decision), while the lead shows them."""
+    email = "t@acme.example"
+    later = [identify(email=email, traits={"title": "Analyst", "company_size": 8}, when=at(days=2))]
+    view = _journey(email, later, "won")
+    (changed,) = _examples(view)
+    (kept,) = _examples(_journey(email, [], "won"))
+    assert changed.snapshot == kept.snapshot
+    assert {"seniority:senior", "size:<1000"} <= set(changed.snapshot.features)
+    (lead,) = view.leads.values()
+    assert lead is not None and lead.traits["title"] == "Analyst"
+
+
+@pytest.mark.usefixtures("no_model")
 def test_no_model_no_prediction_in_the_alert() -> None:
     """Until a model exists the mql alert carries no prediction."""
     view = _journey("a@acme.example", [], "won")
