@@ -26,6 +26,12 @@ def test_star_is_any_run_of_characters_and_question_mark_one() -> None:
     assert _hits("/blog/?", "/blog/a", "/blog/ab", "/blog/") == ["/blog/a"]
 
 
+def test_star_spans_any_character_even_a_line_break_a_client_put_in_its_path() -> None:
+    """A newline in a page path cannot slip a page past a rule (say, careers' minus points)."""
+    assert _hits("*/careers*", "/careers\n", "/x\n/careers") == ["/careers\n", "/x\n/careers"]
+    assert _hits("/a?b", "/a\nb") == ["/a\nb"]
+
+
 @pytest.mark.parametrize("glob", [".*", "/blog/.*", "(.*)", "[a-z/]+", "/a|.*"])
 def test_regex_syntax_in_a_glob_is_literal_so_it_cannot_match_every_page(glob: str) -> None:
     assert _hits(glob, "/pricing", "/blog/a", "/", "") == []
