@@ -107,6 +107,15 @@ def test_visits_before_the_loss_or_spread_wider_than_the_window_do_not_add_up() 
     assert len(_visit(v, "ld_eve", days=15.6)) == 1
 
 
+def test_a_late_visit_counts_only_with_the_visits_within_the_window_of_it() -> None:
+    v = view()
+    _lost(v)
+    assert _visit(v, "ld_bob", days=2) == _visit(v, "ld_cy", days=15) == []
+    assert _visit(v, "ld_dee", days=0.5) == []  # no 14 days hold three visits
+    (alert,) = _visit(v, "ld_eve", days=1)
+    assert alert.reason == f"3 visits from {ACCOUNT} after a lost deal there"
+
+
 def test_a_visit_to_an_account_without_a_lost_deal_is_ignored() -> None:
     v = view()
     assert _visit(v, "ld_bob", 10) == [] and v.lost_records == {}

@@ -54,6 +54,29 @@ def test_visits_spread_wider_than_the_window_are_no_return() -> None:
     assert _alerts(v, "lost_deal_returned") == []
 
 
+def test_pages_from_before_the_loss_that_come_late_are_no_return() -> None:
+    """A browser's batch sent after sales marked the deal lost: those visits were before it."""
+    v, state = _new()
+    _apply(v, state, crm("lost", email=EMAIL, when=at(0, days=5)))
+    _apply(v, state, *[page(email=EMAIL, when=at(0, days=d)) for d in (1, 2, 3)])
+    assert _alerts(v, "lost_deal_returned") == []
+    _apply(v, state, *[page(email=EMAIL, when=at(0, days=d)) for d in (6, 7, 8)])
+    assert len(_alerts(v, "lost_deal_returned")) == 1
+
+
+def test_a_late_visit_counts_only_with_the_visits_within_the_window_of_it() -> None:
+    """Visits on days 2 and 15, then one of day 0.5 comes late: no 14 days hold three."""
+    v, state = _new()
+    _apply(v, state, crm("lost", email=EMAIL, when=at(5)))
+    _apply(v, state, *[page(email=EMAIL, when=at(0, days=d)) for d in (2, 15, 0.5)])
+    assert _alerts(v, "lost_deal_returned") == []
+    late = page(email=EMAIL, when=at(0, days=1))
+    _apply(v, state, late)
+    (alert,) = _alerts(v, "lost_deal_returned")
+    assert alert.reason == "3 visits in 14 days after a lost deal"
+    assert alert.trigger_event_id == late.event_id
+
+
 def test_the_account_is_the_email_domain_unless_it_is_free_mail_or_named() -> None:
     v, state = _new()
     _apply(v, state, identify(email=EMAIL))
