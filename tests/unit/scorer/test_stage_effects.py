@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from leadpulse.schema import Alert, decode
-from scorer.context import RECENT_MAX
+from scorer.context import RECENT_MAX, PartitionView
 from scorer.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla, sla_member
 from scorer.state import LeadState
 from scorer.writes import WriteSet
@@ -78,14 +78,18 @@ def test_the_activity_feed_shows_each_move_and_keeps_the_latest() -> None:
     }
 
 
+def _mql(v: PartitionView, state: LeadState, at: float, trigger: str) -> None:
+    ws = WriteSet(v.pk)
+    mql_alert(
+        v, ws, state, RULES, t=at, previous="lead", trigger=trigger, reason="fast_pass", model=None
+    )
+
+
 def test_an_mql_alert_has_the_id_its_replay_would_have_and_is_noted_on_the_lead() -> None:
     v = view()
     state = lead()
     state.owner = "rep@initech.example"
-    mql_alert(
-        v, WriteSet(v.pk), state, RULES, t=t(5), previous="lead", trigger="demo",
-        reason="fast_pass", model=None,
-    )  # fmt: skip
+    _mql(v, state, t(5), "demo")
     (message,) = v.outbound
     alert = decode(Alert, message.value)
     assert alert.alert_id == mql_alert_id("ld_1", "lead", "demo") == message.msg_id
@@ -98,9 +102,6 @@ def test_a_lead_remembers_its_last_twenty_alerts() -> None:
     v = view()
     state = lead()
     for n in range(25):
-        mql_alert(
-            v, WriteSet(v.pk), state, RULES, t=t(n), previous="lead", trigger=f"e{n}",
-            reason="fast_pass", model=None,
-        )  # fmt: skip
+        _mql(v, state, t(n), f"e{n}")
     assert len(state.alerts) == 20
     assert state.alerts[-1][1] == mql_alert_id("ld_1", "lead", "e24")
