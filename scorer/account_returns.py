@@ -34,10 +34,20 @@ __all__ = [
     "account_message",
     "apply_account_lost",
     "apply_account_visit",
+    "came_back",
     "notify_lost",
     "notify_visit",
     "read_lost_accounts",
 ]
+
+
+def came_back(visits: list[float], at: float, needed: int, days: float) -> tuple[list[float], bool]:
+    """`visits` and one more at `at`, in time order (the latest 50), and whether `needed` of
+    them fall within `days`: a visit that comes late counts with the visits around it."""
+    kept = sorted([*visits, at])[-50:]
+    span = days * DAY
+    back = any(kept[i + needed - 1] - kept[i] <= span for i in range(len(kept) - needed + 1))
+    return kept, back
 
 
 def account_message(
@@ -92,11 +102,9 @@ def apply_account_visit(
     if record is None or visit.lead_id in record["losers"] or at < record["at"]:
         return
     window = rules.config.stages.lost_deal_return
-    since = at - window.days * DAY
-    recent = [v for v in record["visits"] if v >= since][-50:]
-    record["visits"] = [*recent, at]
-    if len(record["visits"]) >= window.visits:
-        _alert(view, ws, event, record, visit)
+    record["visits"], back = came_back(record["visits"], at, window.visits, window.days)
+    if back:
+        _alert(view, ws, event, window.visits, visit, record["at"])
         # back once: nothing more to watch until the next lost deal
         view.lost_records[account] = None
         ws.hdel(view.pk.lost_accounts, account)
@@ -113,17 +121,18 @@ def _alert(
     view: PartitionView,
     ws: WriteSet,
     event: EventEnvelope,
-    record: dict[str, Any],
+    visits: int,
     visit: AccountVisit,
+    lost_at: float,
 ) -> None:
     account = visit.account
     alert = account_alert(
         AlertType.LOST_DEAL_RETURNED,
         account,
         AlertLead.model_validate(visit.lead),
-        transition=f"account:{record['at']!r}",
+        transition=f"account:{lost_at!r}",
         trigger=event.event_id,
-        reason=f"{len(record['visits'])} visits from {account} after a lost deal there",
+        reason=f"{visits} visits from {account} after a lost deal there",
         t=event.timestamp.timestamp(),
     )
     queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", account, encode(alert)))

@@ -5,6 +5,7 @@ Pure apart from recording its effects in a WriteSet and the partition's outbox l
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -12,7 +13,7 @@ import orjson
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountTouch
 from leadpulse.kernel.schema import EventEnvelope
-from scorer.account_returns import account_message, notify_visit
+from scorer.account_returns import account_message, came_back, notify_visit
 from scorer.accounts import absorb_account, fit_traits
 from scorer.alerts import build_alert, lead_summary_data
 from scorer.context import SCORE_HISTORY_MAX, PartitionView, Rules, push_timeline, queue_outbound
@@ -23,6 +24,7 @@ from scorer.scoring import model_total, refresh_fit, score_event
 from scorer.stage_effects import queue_alert, sla_member
 from scorer.stage_moves import move_stage, place_crm, signals_of, take_step
 from scorer.state import LeadState, ModelState
+from scorer.steps import Entry
 from scorer.summary import write_lead
 from scorer.writes import WriteSet
 
@@ -70,15 +72,24 @@ def _timeline_entry(facts: EventFacts, awarded: list[tuple[str, float]]) -> byte
     return orjson.dumps(entry)
 
 
+def _lost_at(state: LeadState) -> float:
+    """When the lead's deal was lost: its latest entry into recycle by a CRM `lost`."""
+    entries = (Entry.of(raw) for raw in reversed(state.history))
+    return next((e.at for e in entries if e.reason == "crm:lost"), -math.inf)
+
+
 def _lost_deal_check(
     ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, facts: EventFacts
 ) -> None:
     if not (state.lost and not state.lost_returned and facts.is_page):
         return
+    if facts.t < _lost_at(state):
+        return  # a visit from before the deal was lost, come late
     window = rules.config.stages.lost_deal_return
-    since = facts.t - window.days * DAY
-    state.visits_since_lost = [v for v in [*state.visits_since_lost, facts.t] if v >= since][-50:]
-    if len(state.visits_since_lost) < window.visits:
+    state.visits_since_lost, back = came_back(
+        state.visits_since_lost, facts.t, window.visits, window.days
+    )
+    if not back:
         return
     state.lost_returned = True
     alert = build_alert(
@@ -88,7 +99,7 @@ def _lost_deal_check(
         t=facts.t,
         transition="lost>returned",
         trigger=facts.event_id,
-        reason=f"{len(state.visits_since_lost)} visits in {window.days:g} days after a lost deal",
+        reason=f"{window.visits} visits in {window.days:g} days after a lost deal",
     )
     queue_alert(view, ws, alert, state)
 

@@ -21,7 +21,8 @@ def glob_to_regex(glob: str) -> str:
             out.append(".")
         else:
             out.append(re2.escape(char))
-    return "^" + "".join(out) + "$"
+    # (?s): a path a client sent may hold a line break, and `.` alone stops at one.
+    return "^(?s:" + "".join(out) + ")$"
 
 
 def compile_glob(glob: str) -> Pattern:

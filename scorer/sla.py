@@ -25,7 +25,7 @@ from scorer.metrics import SLA_FIRED
 from scorer.scripts import Scripts
 from scorer.state import LeadState
 
-__all__ = ["fire_due_timers"]
+__all__ = ["due_messages", "fire_due_timers"]
 
 _LIMIT = 200
 
@@ -49,31 +49,36 @@ async def fire_due_timers(
     fired: list[Outbound] = []
     for raw in due:
         member = raw.decode()
-        lead_id, stage, since = member.split("|")
+        lead_id = member.split("|")[0]
         blob = await redis.get(pk.lead(lead_id))
         if blob is None:
             await redis.zrem(pk.sla, member)
             continue
-        state = LeadState.loads(blob)
-        alert = build_alert(
-            AlertType.SLA_BREACH,
-            state,
-            rules.compiled.models,
-            t=now,
-            transition=f"sla:{stage}:{since}",
-            trigger=member,
-            reason=_reason(stage, rules),
-        )
-        message = Outbound(alert.alert_id, "alerts", lead_id, encode(alert))
-        queued = [message]
-        if rules.config.stages.sla.recycle_when_stale and state.keys:
-            queued.append(_stale_message(state.keys[0], lead_id, stage, since, member, now))
+        queued = due_messages(LeadState.loads(blob), member, rules, now)
         args = [part for m in queued for part in (m.msg_id, m.dumps())]
         done = await scripts.run(redis, scripts.sla, [pk.sla, pk.outbox], [member, *args])
         if int(done) == 1:
             SLA_FIRED.inc()
             fired += queued
     return fired
+
+
+def due_messages(state: LeadState, member: str, rules: Rules, now: float) -> list[Outbound]:
+    """What the due timer `member` of `state` queues: the breach alert, maybe a stale message."""
+    lead_id, stage, since = member.split("|")
+    alert = build_alert(
+        AlertType.SLA_BREACH,
+        state,
+        rules.compiled.models,
+        t=now,
+        transition=f"sla:{stage}:{since}",
+        trigger=member,
+        reason=_reason(stage, rules),
+    )
+    queued = [Outbound(alert.alert_id, "alerts", lead_id, encode(alert))]
+    if rules.config.stages.sla.recycle_when_stale and state.keys:
+        queued.append(_stale_message(state.keys[0], lead_id, stage, since, member, now))
+    return queued
 
 
 def _stale_message(

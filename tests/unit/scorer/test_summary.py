@@ -1,0 +1,84 @@
+"""A lead's compact summary for lists and accounts, and what writing or removing a lead does."""
+
+from __future__ import annotations
+
+import orjson
+
+from scorer.lead_walk import summary_row
+from scorer.stage_effects import sla_member
+from scorer.state import LeadState, ModelState
+from scorer.summary import flush_leads, remove_lead, summary_of, write_lead
+from scorer.writes import WriteSet
+from tests.unit.scorer.effects import RULES, lead, t, view, zops
+
+
+def _scored() -> LeadState:
+    state = lead()
+    state.account = "initech.example"
+    state.models = {
+        "default": ModelState(
+            anchor=t(0),
+            engagement={"pricing_page": [30.0, t(0)], "demo_requested": [50.0, t(1)]},
+            fit={"senior_title": 20.0},
+        )
+    }
+    state.topics = {"security": 2, "pricing": 5, "api": 2, "sso": 1}
+    state.consideration = {"early": 4, "late": 1, "mid": 2}
+    return state
+
+
+def test_the_summary_holds_the_engagement_to_decay_on_read_and_the_fit() -> None:
+    row = summary_of(_scored(), RULES)
+    assert row["e"] == [80.0, t(0), 30]
+    assert row["fit"] == 20.0
+
+
+def test_the_summary_shows_the_furthest_consideration_and_the_most_read_topics_in_order() -> None:
+    row = summary_of(_scored(), RULES)
+    assert row["consideration"] == "late"
+    assert row["interests"] == ["pricing", "api", "security"]
+
+
+def test_a_listed_summary_is_shown_decayed_to_the_time_it_is_read() -> None:
+    raw = orjson.dumps(summary_of(_scored(), RULES))
+    assert summary_row(raw, t(0))["score"] == 100.0
+    assert summary_row(raw, t(days=30))["engagement"] == 40.0
+    assert summary_row(raw, t(days=30))["score"] == 60.0
+
+
+def test_a_lead_never_scored_has_a_zero_summary() -> None:
+    row = summary_of(lead(), RULES)
+    assert row["e"] == [0.0, t(0), 30] and row["fit"] == 0.0
+    assert (row["consideration"], row["interests"]) == (None, [])
+
+
+def test_a_changed_lead_is_written_once_at_the_end_of_its_run() -> None:
+    v = view()
+    state = _scored()
+    ws = WriteSet(v.pk)
+    write_lead(ws, v, state, RULES)
+    write_lead(ws, v, state, RULES)
+    assert ws.ops()[1] == [] and v.dirty == {"ld_1": state}
+    flush_leads(ws, v, RULES)
+    keys, ops = ws.ops()
+    written = {keys[int(op[1]) - 1] for op in ops if op[0] in ("set", "hset")}
+    assert {v.pk.lead("ld_1"), v.pk.index, v.pk.account("initech.example")} <= written
+    assert v.dirty == {}
+
+
+def test_removing_a_lead_deletes_everything_this_partition_keeps_of_it() -> None:
+    v = view()
+    state = _scored()
+    state.sla_member = sla_member("ld_1", "mql", t(0))
+    v.leads["ld_1"] = state
+    v.identities = {"email:ann@initech.example": "ld_1", "anon:other": "ld_2"}
+    ws = WriteSet(v.pk)
+    remove_lead(ws, v, state)
+    keys, ops = ws.ops()
+    deleted = {keys[int(op[1]) - 1] for op in ops if op[0] == "del"}
+    assert {v.pk.lead("ld_1"), v.pk.timeline("ld_1"), v.pk.score_history("ld_1")} <= deleted
+    removed = {(keys[int(op[1]) - 1], field) for op in ops if op[0] == "hdel" for field in op[2:]}
+    assert {(v.pk.index, "ld_1"), (v.pk.account("initech.example"), "ld_1")} <= removed
+    assert (v.pk.identities, "email:ann@initech.example") in removed
+    assert zops(ws, v.pk.sla) == [["zrem", state.sla_member]]
+    assert v.leads["ld_1"] is None and v.identities == {"anon:other": "ld_2"}
