@@ -21,7 +21,7 @@ import structlog
 
 from leadpulse.kernel.config.routing import RoutingConfig
 from leadpulse.kernel.schema import Alert
-from router import history, lead_log, metrics
+from router import dlq_index, history, lead_log, metrics
 from router.destinations import Target
 from router.dlq import DeadLetterPublisher
 from router.errors import DeliveryError
@@ -151,14 +151,25 @@ class AlertDelivery:
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if known.outcome == "dead":
             reason = known.reason or ""
-            steps.append(
-                (
-                    "dead_letter",
-                    lambda: self._dead_letters.park(alert, destination, reason, known.attempts),
+
+            async def park() -> None:
+                known.parked = await self._dead_letters.park(
+                    alert, destination, reason, known.attempts
                 )
-            )
+
+            async def index() -> None:
+                if known.parked is not None:
+                    await dlq_index.index_letter(redis, *known.parked)
+
+            steps.append(("dead_letter", park))
+        steps.append(
+            ("record", lambda: self._store.record(alert.alert_id, destination, known.outcome))
+        )
+        if known.outcome == "dead":
+            # The dashboard's view of the topic: once the broker acked the letter and the
+            # `dead` record is there for a replay to clear.
+            steps.append(("dlq_index", index))
         steps += [
-            ("record", lambda: self._store.record(alert.alert_id, destination, known.outcome)),
             ("lead_log", lambda: lead_log.note_outcome(redis, alert, destination, known.outcome)),
             (
                 "history",
