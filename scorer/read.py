@@ -1,0 +1,156 @@
+"""The scorer's typed read facade, for the dashboard: frozen read models over `scorer.store`.
+
+The read API answers `scorer.store`'s JSON as it is; the dashboard reads the same numbers
+through these models, checked and typed once here (msgspec), instead of `.get("email")`
+on a dict. Read-only, like the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from leadpulse.kernel.valkey import Valkey
+from scorer import store
+
+__all__ = [
+    "SORTS",
+    "LeadAlert",
+    "LeadPage",
+    "LeadRow",
+    "LeadView",
+    "Score",
+    "ScorePoint",
+    "ScoreReason",
+    "StageEntry",
+    "TimelineEntry",
+    "lead_page",
+    "lead_view",
+]
+
+SORTS = store.SORTS
+
+
+class ScoreReason(msgspec.Struct, frozen=True):
+    """One rule's points in the score, and when it last counted."""
+
+    rule: str
+    points: float
+    at: datetime | None = None
+
+
+class Score(msgspec.Struct, frozen=True):
+    """The lead's score, decayed to the time of the read."""
+
+    total: float = 0.0
+    engagement: float = 0.0
+    fit: float = 0.0
+    breakdown: tuple[ScoreReason, ...] = ()
+
+
+class StageEntry(msgspec.Struct, frozen=True):
+    stage: str
+    at: datetime | None = None
+    reason: str | None = None
+
+
+class TimelineEntry(msgspec.Struct, frozen=True):
+    """One event on the lead's timeline; `flagged`: why it was not scored, if it was not."""
+
+    at: datetime | None = None
+    type: str | None = None
+    event: str | None = None
+    path: str | None = None
+    url: str | None = None
+    flagged: str | None = None
+
+
+class AlertDestination(msgspec.Struct, frozen=True):
+    destination: str
+    state: str
+
+
+class LeadAlert(msgspec.Struct, frozen=True):
+    """An alert about the lead and what became of it (per destination when several)."""
+
+    type: str
+    alert_id: str
+    at: datetime | None = None
+    state: str = "pending"
+    destinations: tuple[AlertDestination, ...] = ()
+
+
+class ScorePoint(msgspec.Struct, frozen=True):
+    at: datetime
+    score: float
+
+
+class LeadView(msgspec.Struct, frozen=True):
+    """A lead as its page shows it."""
+
+    lead_id: str
+    stage: str
+    score: Score = Score()
+    email: str | None = None
+    threshold: float | None = None
+    stage_history: tuple[StageEntry, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    interests: tuple[str, ...] = ()
+    consideration: str | None = None
+    account: str | None = None
+    nurture_paused_until: datetime | None = None
+    alerts: tuple[LeadAlert, ...] = ()
+    score_history: tuple[ScorePoint, ...] = ()
+
+
+class LeadRow(msgspec.Struct, frozen=True):
+    """A lead as a list shows it."""
+
+    lead_id: str
+    stage: str
+    score: float = 0.0
+    email: str | None = None
+    account: str | None = None
+    consideration: str | None = None
+    interests: tuple[str, ...] = ()
+
+
+class LeadPage(msgspec.Struct, frozen=True):
+    """One page of a filtered, sorted list of leads, and how many match in all."""
+
+    leads: tuple[LeadRow, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+async def lead_view(redis: Valkey, ref: str) -> LeadView | None:
+    """A lead by lead id or email, as `GET /v1/leads/{id}` shows it; None when unknown."""
+    found = await store.get_lead(redis, ref)
+    return None if found is None else msgspec.convert(found, LeadView)
+
+
+async def lead_page(
+    redis: Valkey,
+    *,
+    stage: str | None = None,
+    min_score: float | None = None,
+    account: str | None = None,
+    consideration: str | None = None,
+    sort: str = "score",
+    offset: int = 0,
+    limit: int = 50,
+) -> LeadPage:
+    """Leads filtered and sorted as `GET /v1/leads` lists them (`store.list_leads`)."""
+    found = await store.list_leads(
+        redis,
+        stage=stage,
+        min_score=min_score,
+        account=account,
+        consideration=consideration,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+    )
+    return msgspec.convert(found, LeadPage)
