@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from ingest.dashboard.layout import esc, page
-from ingest.dashboard.session import is_logged_in
 from scorer import store
 
 __all__ = ["router"]
@@ -108,9 +107,7 @@ def _body(data: dict[str, Any]) -> str:
     return head + table + plot
 
 
-@router.get("/dashboard/model", response_class=HTMLResponse)
+@router.get("/model", response_class=HTMLResponse)
 async def model_view(request: Request) -> Response:
-    if not is_logged_in(request):
-        return RedirectResponse("/dashboard/login", status_code=303)
     data = await store.get_model(request.app.state.redis)
     return HTMLResponse(page("Model", _body(data), active="model"))
