@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Literal
 
 import orjson
+import structlog
 
 from leadpulse.kernel.schema import DeadLetter, encode
 from leadpulse.kernel.valkey import Valkey, text
@@ -43,6 +44,8 @@ __all__ = [
     "pair",
     "requested_letters",
 ]
+
+log = structlog.get_logger(__name__)
 
 LETTERS_KEY = "lp:router:dlq:letters"
 REQUESTED_KEY = "lp:router:dlq:requested"
@@ -97,8 +100,13 @@ async def indexed_letters(redis: Valkey) -> list[IndexedLetter]:
     found = []
     for raw_pair, raw in letters_raw.items():
         key = text(raw_pair)
-        entry = orjson.loads(raw)
-        letter = DeadLetter.model_validate(entry["letter"])
+        try:
+            entry = orjson.loads(raw)
+            letter = DeadLetter.model_validate(entry["letter"])
+        except (ValueError, KeyError, TypeError):
+            # The topic still holds the letter; one bad entry must not hide the others.
+            log.warning("dead_letter_index_unreadable", pair=key)
+            continue
         state = _state(letter.failed_at, requested.get(key), replayed.get(key))
         found.append(IndexedLetter(str(entry["letter_id"]), letter, state))
     return sorted(found, key=lambda item: (item.letter.failed_at, item.letter_id))
@@ -118,5 +126,9 @@ async def note_requested(redis: Valkey, letters: list[DeadLetter]) -> None:
 
 
 def requested_letters(fields: dict[bytes, bytes]) -> set[tuple[str, str, str]]:
-    """The letters a request names (a stream entry's fields)."""
-    return {(str(a), str(d), str(t)) for a, d, t in orjson.loads(fields.get(b"letters", b"[]"))}
+    """The letters a request names (a stream entry's fields); raises ValueError if unreadable."""
+    try:
+        names = orjson.loads(fields.get(b"letters", b"[]"))
+        return {(str(a), str(d), str(t)) for a, d, t in names}
+    except (TypeError, ValueError) as exc:
+        raise ValueError("unreadable replay request") from exc

@@ -100,7 +100,12 @@ class ReplayRequests:
         return [entry for _, batch in replies or [] for entry in batch]
 
     async def _carry_out(self, fields: dict[bytes, bytes]) -> None:
-        wanted = requested_letters(fields)
+        try:
+            wanted = requested_letters(fields)
+        except ValueError:
+            # Nothing could ever carry it out: acknowledged, so it does not come back.
+            log.error("replay_request_unreadable")  # noqa: TRY400 - the entry is the news
+            return
         letters = [
             item.letter
             for item in await indexed_letters(self._redis)

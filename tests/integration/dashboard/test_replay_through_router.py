@@ -180,3 +180,24 @@ async def _topic_size(settings: Settings) -> int:
         return sum((await consumer.end_offsets(tps)).values())
     finally:
         await consumer.stop()
+
+
+async def test_an_unreadable_request_is_dropped_and_the_next_carried_out(
+    router_settings: Callable[..., Settings],
+    start_router: Start,
+    redis_client: Any,
+) -> None:
+    """A request no one could carry out is acknowledged and logged; the router goes on."""
+    async with Receiver(default=503) as receiver:
+        settings = router_settings(webhook_url=receiver.url)
+        alert = make_alert()
+        await produce_alerts(settings, [alert])
+        router = start_router(settings, quick_config())
+        await wait_for(lambda: _indexed(redis_client, 1), 20, "no dead letter indexed")
+        receiver.default = 200
+        await redis_client.xadd(REQUESTS_STREAM, {"letters": b"not json"})
+        [item] = await indexed_letters(redis_client)
+        await note_requested(redis_client, [item.letter])
+        await wait_until(lambda: len(receiver.accepted()) == 1, 20, "never delivered")
+        await wait_for(lambda: _stream_empty(redis_client), 20, "requests never acknowledged")
+        router.check()
