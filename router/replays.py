@@ -104,7 +104,7 @@ class ReplayRequests:
             wanted = requested_letters(fields)
         except ValueError:
             # Nothing could ever carry it out: acknowledged, so it does not come back.
-            log.error("replay_request_unreadable")  # noqa: TRY400 - the entry is the news
+            log.error("replay_request_unreadable")  # noqa: TRY400 - no traceback: it would echo the entry
             return
         letters = [
             item.letter

@@ -16,6 +16,9 @@ from scorer import store
 
 __all__ = [
     "SORTS",
+    "AccountView",
+    "Activity",
+    "BuyingGroup",
     "LeadAlert",
     "LeadPage",
     "LeadRow",
@@ -25,8 +28,10 @@ __all__ = [
     "ScoreReason",
     "StageEntry",
     "TimelineEntry",
+    "account_view",
     "lead_page",
     "lead_view",
+    "recent_activity",
 ]
 
 SORTS = store.SORTS
@@ -123,6 +128,48 @@ class LeadPage(msgspec.Struct, frozen=True):
     total: int
     offset: int
     limit: int
+
+
+class BuyingGroup(msgspec.Struct, frozen=True):
+    """How many of the account's people engaged lately, and how many the signal needs."""
+
+    engaged_people: int = 0
+    people: int | None = None
+    days: float | None = None
+    active: bool = False
+
+
+class AccountView(msgspec.Struct, frozen=True):
+    """An account as its page shows it: score, people, buying group and traits."""
+
+    account_id: str
+    score: float = 0.0
+    score_mode: str = "sum"
+    traits: dict[str, object] = msgspec.field(default_factory=dict)
+    people: tuple[LeadRow, ...] = ()
+    buying_group: BuyingGroup = BuyingGroup()
+
+
+class Activity(msgspec.Struct, frozen=True):
+    """A recent stage change, for the live feed."""
+
+    lead_id: str
+    to: str
+    at: datetime | None = None
+    email: str | None = None
+    from_stage: str | None = msgspec.field(default=None, name="from")
+    reason: str | None = None
+
+
+async def account_view(redis: Valkey, account_id: str) -> AccountView | None:
+    """An account by id or domain, as `GET /v1/accounts/{id}` shows it; None when unknown."""
+    found = await store.get_account(redis, account_id)
+    return None if found is None else msgspec.convert(found, AccountView)
+
+
+async def recent_activity(redis: Valkey, limit: int = 50) -> list[Activity]:
+    """The latest stage changes across all partitions, newest first."""
+    return msgspec.convert(await store.recent_activity(redis, limit), list[Activity])
 
 
 async def lead_view(redis: Valkey, ref: str) -> LeadView | None:
