@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ingest.dashboard import account_view, alerts_view, lead_views, login, model_view, views
 from ingest.dashboard.session import LoginRequired, require_login
+from ingest.errors import install_error_handlers
 
 __all__ = ["PAGES", "PREFIX", "create_dashboard", "mount"]
 
@@ -36,6 +37,8 @@ async def _not_logged_in(request: Request, _exc: Exception) -> Response:
 def create_dashboard() -> FastAPI:
     """The dashboard app; its state is given by whoever mounts it (`mount`)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # Ingest's answers for a missing page or a bug (counted in its metrics), as before.
+    install_error_handlers(app)
     app.add_exception_handler(LoginRequired, _not_logged_in)
     app.include_router(login.router)
     for pages in PAGES:
