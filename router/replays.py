@@ -63,15 +63,19 @@ class ReplayRequests:
     async def run(self) -> None:
         """Carry out requests until `stop` is set; Valkey or Kafka away is waited out."""
         failures = 0
+        grouped = False
         while not self._stop.is_set():
             try:
-                await self._ensure_group()
+                if not grouped:
+                    await self._ensure_group()
+                    grouped = True
                 for entry_id, fields in await self._next():
                     await self._carry_out(fields)
                     await self._redis.xack(REQUESTS_STREAM, REQUESTS_GROUP, entry_id)
                     await self._redis.xdel(REQUESTS_STREAM, entry_id)
                 failures = 0
             except _PASSING as exc:
+                grouped = False  # a Valkey that lost its data lost the group too
                 metrics.HANDLING_ERRORS.inc()
                 log.warning("replay_request_retrying", error=type(exc).__name__)
                 delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
