@@ -172,7 +172,7 @@ def create_app(settings: Settings, config: LeadPulseConfig) -> FastAPI:
     for router in crm_inbound_routers():
         app.include_router(router)
     app.include_router(read_api.router)
-    app.include_router(dashboard.router)
+    dashboard.mount(app)
     app.include_router(demo.router)
     if settings.dev_inbox:
         from ingest import dev_inbox as inbox

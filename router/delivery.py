@@ -21,7 +21,7 @@ import structlog
 
 from leadpulse.kernel.config.routing import RoutingConfig
 from leadpulse.kernel.schema import Alert
-from router import history, lead_log, metrics
+from router import dlq_index, history, lead_log, metrics
 from router.destinations import Target
 from router.dlq import DeadLetterPublisher
 from router.errors import DeliveryError
@@ -42,6 +42,9 @@ log = structlog.get_logger(__name__)
 
 class Abandoned(Exception):
     """The router is stopping: leave the alert unrecorded so it is delivered after restart."""
+
+
+Step = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -147,18 +150,18 @@ class AlertDelivery:
 
     async def _settle(self, alert: Alert, destination: str, known: Known) -> None:
         """Record a known outcome step by step; a failed step is retried, never the send."""
+        for name, step in self._steps(alert, destination, known):
+            if name not in known.done:
+                await until_done(step, name)
+                known.done.add(name)
+
+    def _steps(self, alert: Alert, destination: str, known: Known) -> list[tuple[str, Step]]:
         redis = self._store.redis
-        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
-        if known.outcome == "dead":
-            reason = known.reason or ""
-            steps.append(
-                (
-                    "dead_letter",
-                    lambda: self._dead_letters.park(alert, destination, reason, known.attempts),
-                )
-            )
-        steps += [
-            ("record", lambda: self._store.record(alert.alert_id, destination, known.outcome)),
+        record = (
+            "record",
+            lambda: self._store.record(alert.alert_id, destination, known.outcome),
+        )
+        notes: list[tuple[str, Step]] = [
             ("lead_log", lambda: lead_log.note_outcome(redis, alert, destination, known.outcome)),
             (
                 "history",
@@ -167,10 +170,21 @@ class AlertDelivery:
                 ),
             ),
         ]
-        for name, step in steps:
-            if name not in known.done:
-                await until_done(step, name)
-                known.done.add(name)
+        if known.outcome != "dead":
+            return [record, *notes]
+
+        async def park() -> None:
+            known.parked = await self._dead_letters.park(
+                alert, destination, known.reason or "", known.attempts
+            )
+
+        async def index() -> None:
+            if known.parked is not None:
+                await dlq_index.index_letter(redis, *known.parked)
+
+        # The dashboard's view of the topic is written once the broker acked the letter and
+        # the `dead` record is there for a replay to clear.
+        return [("dead_letter", park), record, ("dlq_index", index), *notes]
 
     async def _attempt_all(self, alert: Alert, target: Target) -> _Attempted:
         """How many tries it took, and the last failure unless delivered.

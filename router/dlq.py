@@ -17,7 +17,13 @@ from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import connect_valkey
 from router.store import RouterStore
 
-__all__ = ["DeadLetterPublisher", "list_dead_letters", "read_letters", "replay_dead_letters"]
+__all__ = [
+    "DeadLetterPublisher",
+    "list_dead_letters",
+    "put_back",
+    "read_letters",
+    "replay_dead_letters",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +37,10 @@ class DeadLetterPublisher:
         self._producer = producer
         self._topic = topic
 
-    async def park(self, alert: Alert, destination: str, reason: str, attempts: int) -> None:
+    async def park(
+        self, alert: Alert, destination: str, reason: str, attempts: int
+    ) -> tuple[DeadLetter, str]:
+        """The letter as parked, and its id: "<partition>:<offset>" on the topic."""
         letter = DeadLetter(
             alert=alert,
             destination=destination,
@@ -39,7 +48,10 @@ class DeadLetterPublisher:
             attempts=attempts,
             failed_at=datetime.now(UTC),
         )
-        await self._producer.send_and_wait(self._topic, encode(letter), key=alert.alert_id.encode())
+        sent = await self._producer.send_and_wait(
+            self._topic, encode(letter), key=alert.alert_id.encode()
+        )
+        return letter, f"{sent.partition}:{sent.offset}"
 
 
 async def read_letters(settings: Settings, topic: str, kind: type[Letter]) -> list[Letter]:
@@ -93,11 +105,7 @@ async def list_dead_letters(settings: Settings) -> list[DeadLetter]:
 
 
 async def replay_dead_letters(settings: Settings, alert_ids: list[str] | None = None) -> int:
-    """Put dead-lettered alerts back on the alerts topic; return how many alerts went back.
-
-    Only the destinations that dead-lettered get it again: their `dead` record is cleared,
-    a destination that answered 2xx keeps its record and is skipped.
-    """
+    """Put dead-lettered alerts back on the alerts topic; return how many alerts went back."""
     wanted: Iterable[str] | None = set(alert_ids) if alert_ids else None
     redis = connect_valkey(settings)
     producer = AIOKafkaProducer(**producer_options(settings))
@@ -109,20 +117,30 @@ async def replay_dead_letters(settings: Settings, alert_ids: list[str] | None = 
             for letter in await _open_letters(settings, store)
             if wanted is None or letter.alert.alert_id in wanted
         ]
-        alerts: dict[str, Alert] = {}
-        for letter in letters:
-            await store.forget_dead(letter.alert.alert_id, letter.destination)
-            alerts[letter.alert.alert_id] = letter.alert
-        for alert in alerts.values():
-            await producer.send_and_wait(
-                settings.topics.alerts, encode(alert), key=alert.lead.lead_id.encode()
-            )
-            log.info("alert_replayed", alert_id=alert.alert_id)
-        for letter in letters:
-            await store.mark_replayed(
-                letter.alert.alert_id, letter.destination, letter.failed_at.isoformat()
-            )
-        return len(alerts)
+        return await put_back(store, producer, settings.topics.alerts, letters)
     finally:
         await producer.stop()
         await redis.aclose()
+
+
+async def put_back(
+    store: RouterStore, producer: AIOKafkaProducer, alerts_topic: str, letters: list[DeadLetter]
+) -> int:
+    """Replay these letters; return how many alerts went back on the alerts topic.
+
+    Only the destinations that dead-lettered get it again: their `dead` record is cleared,
+    a destination that answered 2xx keeps its record and is skipped. Doing it twice sends
+    an alert twice, and its delivery records make the second copy a no-op.
+    """
+    alerts: dict[str, Alert] = {}
+    for letter in letters:
+        await store.forget_dead(letter.alert.alert_id, letter.destination)
+        alerts[letter.alert.alert_id] = letter.alert
+    for alert in alerts.values():
+        await producer.send_and_wait(alerts_topic, encode(alert), key=alert.lead.lead_id.encode())
+        log.info("alert_replayed", alert_id=alert.alert_id)
+    for letter in letters:
+        await store.mark_replayed(
+            letter.alert.alert_id, letter.destination, letter.failed_at.isoformat()
+        )
+    return len(alerts)

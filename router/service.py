@@ -19,6 +19,7 @@ from router.crm import CrmService, build_connectors, token_names
 from router.delivery import AlertDelivery
 from router.destinations import build_targets
 from router.dlq import DeadLetterPublisher
+from router.replays import ReplayRequests
 from router.slack_sender import SlackSender
 from router.store import RouterStore
 from router.webhook_sender import WebhookSender
@@ -68,6 +69,7 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         )
         consumer = AlertConsumer(settings, delivery.deliver, stop)
         crm = CrmService(settings, config, connectors, redis, producer, stop)
+        replays = ReplayRequests(store, producer, settings.topics.alerts, stop)
 
         async def ready() -> dict[str, bool]:
             return {"valkey": await store.ping(), "partitions": consumer.holds_partitions}
@@ -75,5 +77,5 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
         health = HealthServer(settings.http_host, settings.router_health_port, ready, metrics.READY)
         await health.start()
         stack.push_async_callback(health.stop)
-        await asyncio.gather(consumer.run(), crm.run())
+        await asyncio.gather(consumer.run(), crm.run(), replays.run())
     log.info("router_stopped")

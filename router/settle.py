@@ -19,6 +19,7 @@ import structlog
 from aiokafka.errors import KafkaError
 from redis.exceptions import RedisClusterException, RedisError
 
+from leadpulse.kernel.schema import DeadLetter
 from router import metrics
 
 __all__ = ["Known", "KnownOutcomes", "until_done"]
@@ -42,6 +43,7 @@ class Known:
     attempts: int
     reason: str | None = None
     done: set[str] = field(default_factory=set)
+    parked: tuple[DeadLetter, str] | None = None  # the DLQ letter and its id, once acked
 
 
 class KnownOutcomes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from leadpulse.kernel.valkey import Valkey, text
+from router.dlq_index import REPLAYED_KEY, pair
 
 __all__ = ["RECORD_TTL_SECONDS", "RouterStore"]
 
@@ -109,8 +110,8 @@ class RouterStore:
         return False
 
     async def mark_replayed(self, alert_id: str, destination: str, failed_at: str) -> None:
-        await self._redis.hset("lp:router:dlq:replayed", f"{alert_id}|{destination}", failed_at)
+        await self._redis.hset(REPLAYED_KEY, pair(alert_id, destination), failed_at)
 
     async def replayed(self) -> dict[str, str]:
-        raw = await self._redis.hgetall("lp:router:dlq:replayed")
+        raw = await self._redis.hgetall(REPLAYED_KEY)
         return {text(k): text(v) for k, v in raw.items()}

@@ -1,5 +1,5 @@
 """The dashboard's CRM panels: each connector's health on the alerts page, and a lead's record
-in each CRM on the lead page (from `scorer.crm_reads`)."""
+in each CRM on the lead page (from `router.read`)."""
 
 from __future__ import annotations
 

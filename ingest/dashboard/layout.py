@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from leadpulse.kernel.domain import Stage, Tone
 
-__all__ = ["STYLESHEET", "esc", "page", "pill_css"]
+__all__ = ["STYLESHEET", "esc", "page", "pill_css", "when"]
 
 
 def esc(value: object) -> str:
     return escape("" if value is None else str(value))
+
+
+def when(value: datetime | str | None) -> str:
+    """A time as the pages show it, in UTC to the minute; anything unreadable as it is."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return esc(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return esc(value)
 
 
 _STYLE = """

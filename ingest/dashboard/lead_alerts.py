@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ingest.dashboard.layout import esc
+from ingest.dashboard.layout import esc, when
 from leadpulse.kernel.domain import AlertType
+from scorer.read import LeadAlert
 
 __all__ = ["alerts_table", "kind_cell"]
 
@@ -34,19 +34,18 @@ def _state(state: Any) -> str:
     return f'<span class="alert-state {esc(state)}">{esc(str(state).replace("_", " "))}</span>'
 
 
-def _destinations(alert: dict[str, Any]) -> str:
-    rows = alert.get("destinations") or []
-    if len(rows) < 2:
+def _destinations(alert: LeadAlert) -> str:
+    if len(alert.destinations) < 2:
         return ""
-    return "<br>".join(f"{esc(d.get('destination'))}: {_state(d.get('state'))}" for d in rows)
+    return "<br>".join(f"{esc(d.destination)}: {_state(d.state)}" for d in alert.destinations)
 
 
-def alerts_table(alerts: list[dict[str, Any]], when: Callable[[Any], str]) -> str:
+def alerts_table(alerts: tuple[LeadAlert, ...]) -> str:
     """Type, time, state (per destination when there are several) and id of each alert."""
     rows = "".join(
-        f"<tr>{kind_cell(a.get('type'))}<td>{when(a.get('at'))}</td>"
-        f"<td>{_state(a.get('state', 'pending'))}</td><td>{_destinations(a)}</td>"
-        f"<td><code>{esc(a.get('alert_id'))}</code></td></tr>"
+        f"<tr>{kind_cell(a.type)}<td>{when(a.at)}</td>"
+        f"<td>{_state(a.state)}</td><td>{_destinations(a)}</td>"
+        f"<td><code>{esc(a.alert_id)}</code></td></tr>"
         for a in alerts
     )
     return (

@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from ingest.dashboard.layout import esc, page
-from ingest.dashboard.session import is_logged_in
 from scorer import store
 
 __all__ = ["router"]
@@ -135,10 +134,8 @@ def _body(models: list[dict[str, Any]]) -> str:
     return head + "".join(_section(m) for m in models)
 
 
-@router.get("/dashboard/model", response_class=HTMLResponse)
+@router.get("/model", response_class=HTMLResponse)
 async def model_view(request: Request) -> Response:
-    if not is_logged_in(request):
-        return RedirectResponse("/dashboard/login", status_code=303)
     names = request.app.state.config.predict.names
     data = await store.get_model(request.app.state.redis, names)
     return HTMLResponse(page("Model", _body(data), active="model"))

@@ -11,7 +11,15 @@ import hmac
 from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-__all__ = ["COOKIE", "SESSION_HOURS", "check_key", "is_logged_in", "new_session"]
+__all__ = [
+    "COOKIE",
+    "SESSION_HOURS",
+    "LoginRequired",
+    "check_key",
+    "is_logged_in",
+    "new_session",
+    "require_login",
+]
 
 COOKIE = "lp_session"
 SESSION_HOURS = 12
@@ -45,3 +53,13 @@ def is_logged_in(request: Request) -> bool:
     except (BadSignature, SignatureExpired):
         return False
     return True
+
+
+class LoginRequired(Exception):
+    """No valid session: the dashboard app answers with the login form's address."""
+
+
+async def require_login(request: Request) -> None:
+    """The dashboard's one login check, a dependency of every page behind the login."""
+    if not is_logged_in(request):
+        raise LoginRequired

@@ -1,87 +1,34 @@
-"""Dashboard pages for marketing and sales: funnel, leads, a lead, an account, live feed.
+"""The dashboard's funnel page: flow, balance, conversion rates and new leads per period.
 
-Every page reads through `scorer.store` (read-only) and renders HTML with inline SVG on the
-server; the numbers are the same ones `GET /v1/funnel` and `GET /v1/leads` answer.
+It reads through `scorer.store` (read-only) and renders HTML with inline SVG on the
+server; the numbers are the same ones `GET /v1/funnel` answers.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from ingest.dashboard.charts import MAIN, bottleneck, funnel_svg, line_svg
-from ingest.dashboard.crm_panels import crm_connectors, lead_crm_table
-from ingest.dashboard.layout import esc, login_page, page
-from ingest.dashboard.lead_alerts import alerts_table
+from ingest.dashboard.charts import MAIN, bottleneck, funnel_svg
+from ingest.dashboard.layout import esc, page
 from ingest.dashboard.periods import Grain, buckets, parse_period
-from ingest.dashboard.session import COOKIE, SESSION_HOURS, check_key, is_logged_in, new_session
 from leadpulse.kernel.domain import Stage
 from scorer import store
-from scorer.crm_reads import lead_crm_records
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
-STAGES = tuple(Stage)
-PAGE_SIZE = 50
-# Labels for the store's sort orders (store.SORTS says which exist).
-SORT_LABELS = {
-    "score": "highest score",
-    "recent": "latest stage change",
-    "last_seen": "last seen",
-    "created": "newest",
-}
-
-
-def _login_redirect() -> RedirectResponse:
-    return RedirectResponse("/dashboard/login", status_code=303)
-
-
-@router.get("/dashboard/login", response_class=HTMLResponse)
-async def login_form() -> HTMLResponse:
-    return HTMLResponse(login_page())
-
-
-@router.post("/dashboard/login")
-async def login(request: Request) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    offered = (form.get("key") or [""])[0]
-    if not offered or not check_key(request, offered):
-        return HTMLResponse(login_page("That key is not the secret key."), status_code=401)
-    response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        new_session(request),
-        max_age=SESSION_HOURS * 3600,
-        httponly=True,
-        secure=True,
-        samesite="strict",
-        path="/",
-    )
-    return response
-
-
-@router.post("/dashboard/logout")
-async def logout() -> Response:
-    response = _login_redirect()
-    response.delete_cookie(COOKIE, path="/")
-    return response
+router = APIRouter()
 
 
 def _rows(funnel: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {str(row["stage"]): row for row in funnel.get("stages", [])}
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
 async def funnel_view(request: Request) -> Response:
-    if not is_logged_in(request):
-        return _login_redirect()
     query = request.query_params
     start, end, grain, problem = parse_period(
         query.get("from"), query.get("to"), query.get("grain")
@@ -196,239 +143,3 @@ def _breakdown_table(funnel: dict[str, Any], by: str) -> str:
         f'leads into each stage.</p><table id="breakdown"><tr><th>{esc(by)}</th>{head}</tr>'
         f"{body}</table></div>"
     )
-
-
-@router.get("/dashboard/leads", response_class=HTMLResponse)
-async def leads_view(request: Request) -> Response:
-    if not is_logged_in(request):
-        return _login_redirect()
-    q = request.query_params
-    stage = q.get("stage") if q.get("stage") in STAGES else None
-    consideration = (
-        q.get("consideration") if q.get("consideration") in ("early", "mid", "late") else None
-    )
-    account = q.get("account") or None
-    sort = q.get("sort") or "score"
-    if sort not in store.SORTS:
-        sort = "score"
-    min_score = _float(q.get("min_score"))
-    offset = max(int(_float(q.get("offset")) or 0), 0)
-    result = await store.list_leads(
-        request.app.state.redis,
-        stage=stage,
-        min_score=min_score,
-        account=account,
-        consideration=consideration,
-        sort=sort,
-        offset=offset,
-        limit=PAGE_SIZE,
-    )
-    rows = "".join(
-        f'<tr><td><a href="/dashboard/leads/{esc(lead["lead_id"])}">'
-        f"{esc(lead.get('email') or lead['lead_id'])}</a></td>"
-        f"<td>{_pill(lead.get('stage'))}</td>"
-        f'<td class="num">{float(lead.get("score", 0)):.1f}</td>'
-        f"<td>{_account_link(lead.get('account'))}</td><td>{esc(lead.get('consideration') or '')}"
-        f"</td><td>{esc(', '.join(lead.get('interests') or []))}</td></tr>"
-        for lead in result.get("leads", [])
-    )
-    total = int(result.get("total", 0))
-    filters = {
-        k: v
-        for k, v in (
-            ("stage", stage),
-            ("min_score", q.get("min_score")),
-            ("account", account),
-            ("consideration", consideration),
-            ("sort", sort),
-        )
-        if v
-    }
-    pager = _pager(filters, offset, total)
-    stage_opts = "".join(
-        f'<option value="{s}"{" selected" if s == stage else ""}>{s}</option>'
-        for s in ("", *STAGES)
-    )
-    cons_opts = "".join(
-        f'<option value="{c}"{" selected" if c == consideration else ""}>{c or "any"}</option>'
-        for c in ("", "early", "mid", "late")
-    )
-    sort_opts = "".join(
-        f'<option value="{key}"{" selected" if key == sort else ""}>{label}</option>'
-        for key, label in SORT_LABELS.items()
-        if key in store.SORTS
-    )
-    body = f"""<div class="card"><h1>Leads</h1><p class="muted">{total:,} leads match.</p>
-<form class="filters" method="get" action="/dashboard/leads">
-<label>stage <select name="stage">{stage_opts}</select></label>
-<label>min score <input name="min_score" size="5" value="{esc(q.get("min_score") or "")}"></label>
-<label>account <input name="account" value="{esc(account or "")}"></label>
-<label>consideration <select name="consideration">{cons_opts}</select></label>
-<label>sort <select name="sort">{sort_opts}</select></label>
-<button class="primary" type="submit">Filter</button></form></div>
-<div class="card"><table id="leads"><tr><th>lead</th><th>stage</th>
-<th class="num"><a href="/dashboard/leads?{_with(filters, sort="score")}">score ↓</a></th>
-<th>account</th><th>consideration</th><th>interests</th></tr>{rows}</table>{pager}</div>"""
-    return HTMLResponse(page("Leads", body, active="leads"))
-
-
-def _with(filters: dict[str, Any], **changes: Any) -> str:
-    return esc(urlencode({**filters, **changes}))
-
-
-def _pill(stage: Any) -> str:
-    return f'<span class="pill {esc(stage)}">{esc(stage)}</span>'
-
-
-def _float(value: str | None) -> float | None:
-    """A finite number from a form field, or None (blank, unreadable, nan or inf)."""
-    try:
-        number = float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-def _account_link(account: Any) -> str:
-    if not account:
-        return ""
-    return f'<a href="/dashboard/accounts/{esc(account)}">{esc(account)}</a>'
-
-
-def _pager(filters: dict[str, Any], offset: int, total: int) -> str:
-    links = []
-    if offset > 0:
-        prev = urlencode({**filters, "offset": max(offset - PAGE_SIZE, 0)})
-        links.append(f'<a href="/dashboard/leads?{prev}">← previous</a>')
-    if offset + PAGE_SIZE < total:
-        nxt = urlencode({**filters, "offset": offset + PAGE_SIZE})
-        links.append(f'<a href="/dashboard/leads?{nxt}">next →</a>')
-    shown = f"{offset + 1 if total else 0} to {min(offset + PAGE_SIZE, total)} of {total:,}"
-    return f'<p class="muted">{shown} {" · ".join(links)}</p>'
-
-
-def _when(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-        except ValueError:
-            pass
-    return esc(value)
-
-
-@router.get("/dashboard/leads/{lead_id}", response_class=HTMLResponse)
-async def lead_view(lead_id: str, request: Request) -> Response:
-    if not is_logged_in(request):
-        return _login_redirect()
-    lead = await store.get_lead(request.app.state.redis, lead_id)
-    if lead is None:
-        body = f'<div class="card"><h1>No such lead</h1><p>{esc(lead_id)} is unknown.</p></div>'
-        return HTMLResponse(page("Lead", body, active="leads"), status_code=404)
-    score = lead.get("score", {})
-    history = [
-        (datetime.fromisoformat(p["at"]), float(p["score"]))
-        for p in lead.get("score_history", [])
-        if "at" in p and "score" in p
-    ]
-    # The last point is the score now, decayed: the plot ends where the lead stands today.
-    history.append((datetime.now(UTC), float(score.get("total", 0))))
-    threshold = lead.get("threshold")
-    breakdown = "".join(
-        f'<tr><td>{esc(b["rule"])}</td><td class="num">{float(b["points"]):+.1f}</td>'
-        f"<td>{_when(b.get('at'))}</td></tr>"
-        for b in score.get("breakdown", [])
-    )
-    stages = "".join(
-        f"<tr><td>{_pill(s['stage'])}</td><td>{_when(s.get('at'))}</td></tr>"
-        for s in lead.get("stage_history", [])
-    )
-    timeline = "".join(_timeline_row(item) for item in lead.get("timeline", []))
-    alerts = alerts_table(lead.get("alerts", []), _when)
-    config = request.app.state.config
-    crm = lead_crm_table(
-        await lead_crm_records(request.app.state.redis, lead["lead_id"]),
-        crm_connectors(config),
-        config.crm.hubspot.portal_id,
-        time.time(),
-    )
-    paused = lead.get("nurture_paused_until")
-    body = f"""<div class="card"><h1>{esc(lead.get("email") or lead["lead_id"])}</h1>
-<p><span class="pill {esc(lead.get("stage"))}" id="lead-stage">{esc(lead.get("stage"))}</span>
- score <b id="lead-score">{float(score.get("total", 0)):.1f}</b>
- (engagement {float(score.get("engagement", 0)):.1f}, fit {float(score.get("fit", 0)):.1f})
- · consideration <b>{esc(lead.get("consideration") or "n/a")}</b>
- · account {_account_link(lead.get("account")) or "none"}
- {f"· nurture paused until {_when(paused)}" if paused else ""}</p>
-<p class="muted">Interests: {esc(", ".join(lead.get("interests") or []) or "none yet")}</p></div>
-<div class="card"><h2>Score over time</h2>{line_svg(history, threshold=threshold)}</div>
-<div class="two"><div class="card"><h2>Why this score</h2><table id="breakdown">
-<tr><th>rule</th><th class="num">points</th><th>when</th></tr>{breakdown}</table></div>
-<div class="card"><h2>Stage history</h2><table id="stages"><tr><th>stage</th><th>since</th></tr>
-{stages}</table><h2 style="margin-top:18px">Alerts</h2>{alerts}
-<h2 style="margin-top:18px">CRM</h2>{crm}</div></div>
-<div class="card"><h2>Timeline</h2><table id="timeline"><tr><th>when</th><th>what</th>
-<th>where</th></tr>{timeline}</table></div>"""
-    return HTMLResponse(page("Lead", body, active="leads"))
-
-
-def _timeline_row(item: dict[str, Any]) -> str:
-    what = item.get("event") or item.get("type") or ""
-    flagged = item.get("flagged")
-    flags = f' <span class="pill inactive">not scored: {esc(flagged)}</span>' if flagged else ""
-    where = item.get("path") or item.get("url") or ""
-    return (
-        f"<tr><td>{_when(item.get('at'))}</td><td>{esc(what)}{flags}</td><td>{esc(where)}</td></tr>"
-    )
-
-
-@router.get("/dashboard/accounts/{account_id}", response_class=HTMLResponse)
-async def account_view(account_id: str, request: Request) -> Response:
-    if not is_logged_in(request):
-        return _login_redirect()
-    account = await store.get_account(request.app.state.redis, account_id)
-    if account is None:
-        body = f'<div class="card"><h1>No such account</h1><p>{esc(account_id)}</p></div>'
-        return HTMLResponse(page("Account", body, active="leads"), status_code=404)
-    people = "".join(
-        f'<tr><td><a href="/dashboard/leads/{esc(p["lead_id"])}">'
-        f"{esc(p.get('email') or p['lead_id'])}</a></td><td>{_pill(p.get('stage'))}</td>"
-        f'<td class="num">{float(p.get("score", 0)):.1f}</td></tr>'
-        for p in account.get("people", [])
-    )
-    group = account.get("buying_group") or {}
-    signal = (
-        ("<b>Buying group active</b>: " if group.get("active") else "No buying group yet: ")
-        + f"{int(group.get('engaged_people', 0))} engaged people in the last "
-        f"{group.get('days', '?')} days (needs {group.get('people', '?')})."
-    )
-    traits = "".join(
-        f"<dt>{esc(name)}</dt><dd>{esc(str(value))}</dd>"
-        for name, value in sorted((account.get("traits") or {}).items())
-    )
-    about = f'<dl id="account-traits">{traits}</dl>' if traits else ""
-    body = f"""<div class="card"><h1>{esc(account.get("account_id", account_id))}</h1>{about}
-<p>Account score <b id="account-score">{float(account.get("score", 0)):.1f}</b>
-({esc(account.get("score_mode", ""))})</p><p id="buying-group">{signal}</p></div>
-<div class="card"><h2>People</h2><table id="people"><tr><th>lead</th><th>stage</th>
-<th class="num">score</th></tr>{people}</table></div>"""
-    return HTMLResponse(page("Account", body, active="leads"))
-
-
-@router.get("/dashboard/live.json")
-async def live(request: Request) -> Response:
-    if not is_logged_in(request):
-        return JSONResponse(
-            {"error": {"code": "unauthorized", "message": "log in first"}}, status_code=401
-        )
-    activity = await store.recent_activity(request.app.state.redis, limit=30)
-    shown = [
-        {
-            "at": _when(item.get("at")),
-            "lead_id": item.get("lead_id"),
-            "label": item.get("email") or item.get("lead_id"),
-            "text": f"{item.get('from') or 'new'} → {item.get('to')}"
-            + (f" ({item['reason']})" if item.get("reason") else ""),
-        }
-        for item in activity
-    ]
-    return JSONResponse({"activity": shown, "at": datetime.now(UTC).isoformat()})

@@ -3,39 +3,40 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from leadpulse.dev.embedded import free_port
+from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.kafka import producer_options
-from leadpulse.kernel.schema import Alert, DeadLetter, decode, encode
+from leadpulse.kernel.schema import Alert, decode
 from leadpulse.kernel.settings import Settings
+from router.dlq import DeadLetterPublisher
+from router.dlq_index import index_letter
 from tests.conftest import SECRET_KEY
 from tests.integration.ingest.conftest import EdgeFactory
+from tests.integration.router.support import RunningRouter
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+Start = Callable[[Settings, LeadPulseConfig], RunningRouter]
 
 
-async def _park(settings: Settings) -> Alert:
+async def _park(settings: Settings, redis: Any) -> Alert:
+    """Park as the router does: the letter on the DLQ topic, then in the router's index."""
     alert = decode(Alert, (GOLDEN / "alert.json").read_bytes())
-    letter = DeadLetter(
-        alert=alert,
-        destination="default_webhook",
-        reason="HTTP 503 after 6 attempts",
-        attempts=6,
-        failed_at=datetime.now(UTC),
-    )
     producer = AIOKafkaProducer(**producer_options(settings))
     await producer.start()
     try:
-        await producer.send_and_wait(
-            settings.topics.dlq, encode(letter), key=alert.alert_id.encode()
+        parked = await DeadLetterPublisher(producer, settings.topics.dlq).park(
+            alert, "default_webhook", "HTTP 503 after 6 attempts", 6
         )
     finally:
         await producer.stop()
+    await index_letter(redis, *parked)
     return alert
 
 
@@ -72,10 +73,14 @@ async def _login(client: httpx.AsyncClient) -> dict[str, str]:
 async def test_dead_letter_is_listed_and_replayed_from_the_dashboard(
     edge_factory: EdgeFactory,
     redis_client: Any,
+    start_router: Start,
 ) -> None:
     """A parked alert shows with its reason; its Replay button puts it back on the topic."""
     async with edge_factory() as edge, edge.client() as client:
-        alert = await _park(edge.settings)
+        start_router(
+            edge.settings.model_copy(update={"router_health_port": free_port()}), edge.config
+        )
+        alert = await _park(edge.settings, redis_client)
         cookie = await _login(client)
         page = await client.get("/dashboard/alerts", headers=cookie)
         assert page.status_code == 200
@@ -97,7 +102,7 @@ async def test_replay_from_another_site_is_refused(
 ) -> None:
     """A replay posted from another origin is 403 and puts nothing back."""
     async with edge_factory() as edge, edge.client() as client:
-        alert = await _park(edge.settings)
+        alert = await _park(edge.settings, redis_client)
         cookie = await _login(client)
         response = await client.post(
             "/dashboard/alerts/replay",

@@ -20,7 +20,7 @@ from leadpulse.kernel.config import LeadPulseConfig, default_config_path
 from leadpulse.kernel.settings import Settings
 from router.crm import build_connectors
 from router.crm.types import Write
-from scorer.crm_reads import lead_crm_records
+from router.read import lead_crm_records
 from tests.integration.router.crm_support import (
     change,
     new_lead,

@@ -14,7 +14,7 @@ from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.crm_log import ConnectorHealth
 from leadpulse.kernel.settings import Settings
 from router.crm import replay_crm_dead_letters
-from scorer.crm_reads import connectors_health, lead_crm_records
+from router.read import connectors_health, lead_crm_records
 from tests.integration.router.crm_support import (
     FAST_RETRY,
     change,
