@@ -22,7 +22,7 @@ from scorer.facts import EventFacts
 from scorer.rules import email_domain
 from scorer.scoring import model_total, refresh_fit, score_event
 from scorer.stage_effects import queue_alert, sla_member
-from scorer.stage_moves import move_stage, place_crm, signals_of, take_step
+from scorer.stage_moves import move_stage, signals_of, take_step
 from scorer.state import LeadState, ModelState
 from scorer.steps import Entry
 from scorer.summary import write_lead
@@ -121,9 +121,7 @@ def apply_event(
         bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
     )
     awarded: list[tuple[str, float]] = []
-    stage_facts, reported = facts, None
     if not facts.noise:
-        stage_facts, reported = place_crm(state, event, facts)
         points: dict[str, float] = {}
         for model in rules.compiled.models:
             ms = state.models.get(model.name)
@@ -132,7 +130,7 @@ def apply_event(
                 ms = state.models[model.name] = ModelState(
                     anchor=state.created, half_life_days=model.model.half_life_days
                 )
-            earned_here = score_event(ms, model, stage_facts)
+            earned_here = score_event(ms, model, facts)
             points[model.name] = sum(p for _, p in earned_here)
             awarded += earned_here
             # Fit depends only on traits and email: recomputed when they change.
@@ -151,10 +149,8 @@ def apply_event(
         if view.lost_accounts and state.account in view.lost_accounts:
             notify_visit(ws, view, state, rules, facts)
         earned = sum(p for _, p in awarded)
-        signals, crossed = signals_of(state, stage_facts, rules, event, traits_changed, earned)
-        take_step(
-            ws, view, state, rules, stage_facts, signals, crossed, points, reported, traits_changed
-        )
+        signals, crossed = signals_of(state, facts, rules, event, traits_changed, earned)
+        take_step(ws, view, state, rules, facts, signals, crossed, points, traits_changed)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
     state.last_seen = max(state.last_seen, facts.t)

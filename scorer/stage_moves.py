@@ -5,9 +5,15 @@ older than the latest step (it came late), or one that identifies a lead holding
 anonymous fast pass, has the lead's stages walked again (`restage`), so the history stays
 in event-time order and equals the walk over the lead's steps.
 
-A CRM outcome dated before the lead's latest step is placed at that step's time and keeps
-its own time as `reported`: sales' word applies from when it reaches the lead, and stage
-histories stay in time order whatever date a CRM sends.
+A CRM outcome's place is a function of the lead's steps, never of arrival order
+(`stage_walk.place`): it takes effect at its own date, walked in event-time order like any
+late event, except that one dated before the lead's first own step as a known person (its
+first identified step that is not a CRM outcome) takes effect right after that step, at its
+time, and keeps its own date as `reported`. So a `won` dated 100 days back does not precede
+the lead, stage histories stay in time order whatever date a CRM sends, and a merge that
+brings the lead's anonymous steps before or after the outcome ends in the same history. A
+lead holding CRM outcomes only takes them at their dates; its first known step then walks
+it again (`opens_known`).
 """
 
 from __future__ import annotations
@@ -25,25 +31,13 @@ from scorer.restage import restage
 from scorer.rules import disqualified_by, email_domain
 from scorer.scoring import model_total
 from scorer.stage_effects import mql_alert, push_activity, set_sla
-from scorer.stage_walk import entries_of
+from scorer.stage_walk import entries_of, opens_known
 from scorer.stages import Signals, transitions
 from scorer.state import LeadState
 from scorer.steps import HISTORY_KEPT, Entry, Step, insert_step
 from scorer.writes import WriteSet
 
-__all__ = ["move_stage", "place_crm", "signals_of", "take_step"]
-
-
-def place_crm(
-    state: LeadState, event: EventEnvelope, facts: EventFacts
-) -> tuple[EventFacts, float | None]:
-    """(facts to decide with, the reported time if the outcome was placed later)."""
-    if event.type != "crm" or facts.name not in CRM_OUTCOMES:
-        return facts, None
-    floor = max(state.stage_at, float(state.steps[-1][0]) if state.steps else state.stage_at)
-    if facts.t >= floor:
-        return facts, None
-    return facts._replace(t=floor), facts.t
+__all__ = ["move_stage", "signals_of", "take_step"]
 
 
 def move_stage(
@@ -56,7 +50,6 @@ def move_stage(
     reason: str,
     facts: EventFacts,
     model: str | None = None,
-    reported: float | None = None,
 ) -> None:
     """Enter a stage: funnel, history, timers, pause, and the mql alert.
 
@@ -77,9 +70,7 @@ def move_stage(
         state.paused_until = None
     record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
     state.stage, state.stage_at = to, t
-    entry = Entry(
-        to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model, reported
-    )
+    entry = Entry(to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model)
     state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
     note_outcome(ws, view, state, rules, reason)
     set_sla(ws, view, state, rules, t)
@@ -168,14 +159,13 @@ def take_step(
     signals: Signals,
     crossed: str | None,
     points: dict[str, float],
-    reported: float | None,
     traits_changed: bool = False,
 ) -> None:
     """Record the event's step and make its stage moves."""
     flags = _flags(facts, rules, signals)
     extra: object = None
     if "c" in flags:
-        extra = [signals.crm_outcome, reported]
+        extra = [signals.crm_outcome, None]  # None: the walk places it (`stage_walk.place`)
     elif "d" in flags:
         extra = signals.disqualified
     fit = None
@@ -195,7 +185,8 @@ def take_step(
         extra,
         profile,
     )
-    if not insert_step(state.steps, step) or (state.held and signals.identified):
+    last = insert_step(state.steps, step)
+    if not last or (state.held and signals.identified) or opens_known(state.steps):
         restage(ws, view, state, rules, [entries_of(state.history)])
         if signals.crm_outcome == CrmOutcome.LOST and state.stage == Stage.RECYCLE and state.lost:
             notify_lost(ws, view, state, facts)  # the account hears of the loss either way
@@ -213,5 +204,4 @@ def take_step(
             reason=reason,
             facts=facts,
             model=model,
-            reported=reported,
         )

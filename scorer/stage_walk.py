@@ -14,12 +14,17 @@ The walk's rules, beyond the stage machine's (`stages`):
   to that step's time, plus the fit the lead had then, reach the model's threshold.
 - A stale-SLA step recycles only the very stay it names.
 - A second `lost`/`not_now` on a recycled lead restarts the pause; it is no new entry.
+- A CRM outcome takes effect no earlier than the lead's first own step as a known person
+  (its first identified step that is not itself a CRM outcome): one dated before that step
+  is walked right after it, at its time, with its own date kept as `reported`; any other
+  is walked at its own date. A lead holding CRM outcomes only takes them at their dates.
+  So the placement is a function of the lead's steps, never of the order they arrived in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadpulse.kernel.domain import Stage
 from scorer.context import Rules
@@ -28,7 +33,7 @@ from scorer.rules import email_domain
 from scorer.stages import Signals, transitions
 from scorer.steps import Entry, Step
 
-__all__ = ["Walk", "walk"]
+__all__ = ["Placed", "Walk", "opens_known", "place", "walk"]
 
 
 @dataclass(slots=True)
@@ -48,14 +53,14 @@ class _Score:
     values: dict[str, list[float]] = field(default_factory=dict)
     fit: dict[str, float] = field(default_factory=dict)
 
-    def add(self, rules: Rules, step: Step) -> None:
+    def add(self, rules: Rules, step: Step, at: float) -> None:
+        """Decay to `at` and add the step's points, earned at its own time."""
         for model in rules.compiled.models:
-            value = self.values.setdefault(model.name, [0.0, step.t])
+            value = self.values.setdefault(model.name, [0.0, at])
             hl = model.model.half_life_days * DAY
-            value[0] = value[0] * 2.0 ** ((value[1] - step.t) / hl) + step.points.get(
-                model.name, 0.0
-            )
-            value[1] = step.t
+            earned = step.points.get(model.name, 0.0) * 2.0 ** ((step.t - at) / hl)
+            value[0] = value[0] * 2.0 ** ((value[1] - at) / hl) + earned
+            value[1] = at
         if "i" in step.flags and step.fit is not None:
             self.fit = step.fit
 
@@ -65,6 +70,53 @@ class _Score:
             if total >= model.model.threshold:
                 return model.name
         return None
+
+
+class Placed(NamedTuple):
+    """A step where the walk takes it: at `at`, and `reported` its own date if later."""
+
+    step: Step
+    at: float
+    reported: float | None
+
+
+def _known(flags: str) -> bool:
+    return "i" in flags and "c" not in flags
+
+
+def _as_is(step: Step) -> Placed:
+    # A step stored by an older version was placed already and holds its date in extra.
+    reported = step.extra[1] if "c" in step.flags else None
+    return Placed(step, step.t, reported)
+
+
+def place(steps: list[Step]) -> list[Placed]:
+    """The steps (in time order) in the order and at the times the walk takes them."""
+    anchor = next((i for i, s in enumerate(steps) if _known(s.flags)), None)
+    if anchor is None:
+        return [_as_is(s) for s in steps]
+    head, first = steps[:anchor], steps[anchor]
+    early = [Placed(s, first.t, s.t) for s in head if "c" in s.flags]
+    return [
+        *(_as_is(s) for s in head if "c" not in s.flags),
+        _as_is(first),
+        *early,
+        *(_as_is(s) for s in steps[anchor + 1 :]),
+    ]
+
+
+def opens_known(steps: list[list[Any]]) -> bool:
+    """True when the newest step is the lead's first known step and CRM outcomes precede it:
+    they take effect at it now, so the lead is walked again."""
+    if not steps or not _known(str(steps[-1][2])):
+        return False
+    crm = False
+    for raw in steps[:-1]:
+        flags = str(raw[2])
+        if _known(flags):
+            return False
+        crm = crm or "c" in flags
+    return crm
 
 
 def _start(prefix: list[Entry], rules: Rules) -> Walk:
@@ -79,20 +131,20 @@ def _start(prefix: list[Entry], rules: Rules) -> Walk:
 
 
 def _enter(
-    w: Walk, rules: Rules, step: Step, to: str, reason: str, trigger: str, model: str | None
+    w: Walk, rules: Rules, p: Placed, to: str, reason: str, trigger: str, model: str | None
 ) -> None:
+    step = p.step
     if to == Stage.RECYCLE:
-        w.paused_until = step.t + rules.config.stages.pause_days * DAY
+        w.paused_until = p.at + rules.config.stages.pause_days * DAY
         w.lost = reason == "crm:lost"
         if w.stage == Stage.RECYCLE:
             return  # the pause restarts; the lead did not enter recycle again
     elif w.stage == Stage.RECYCLE:
         w.paused_until = None
-    reported = step.extra[1] if "c" in step.flags else None
     w.history.append(
-        Entry(to, step.t, reason, trigger, step.source, step.campaign, model, reported)
+        Entry(to, p.at, reason, trigger, step.source, step.campaign, model, p.reported)
     )
-    w.stage, w.stage_at = to, step.t
+    w.stage, w.stage_at = to, p.at
 
 
 def _moves(
@@ -155,18 +207,17 @@ def walk(prefix: list[Entry], steps: list[Step], rules: Rules, email: str | None
     score = _Score()
     identified = w.stage not in (None, "visitor")
     last_page: float | None = None
-    for step in steps:
-        score.add(rules, step)
+    for p in place(steps):
+        step = p.step
+        score.add(rules, step, p.at)
         identified = identified or "i" in step.flags
         if w.stage is None:
-            w.stage, w.stage_at = ("lead" if identified else "visitor"), step.t
-            w.history.append(
-                Entry(w.stage, step.t, "new", step.event_id, step.source, step.campaign)
-            )
+            w.stage, w.stage_at = ("lead" if identified else "visitor"), p.at
+            w.history.append(Entry(w.stage, p.at, "new", step.event_id, step.source, step.campaign))
         moves, trigger, crossed = _moves(w, rules, step, score, identified, last_page, email)
         for to, reason in moves:
             model = crossed if reason == "score_threshold" else None
-            _enter(w, rules, step, to, reason, trigger, model)
+            _enter(w, rules, p, to, reason, trigger, model)
         if "p" in step.flags:
             last_page = max(last_page or step.t, step.t)
     return w

@@ -11,7 +11,7 @@ from scorer.facts import facts_of
 from scorer.lead_events import apply_event
 from scorer.state import LeadState
 from scorer.writes import WriteSet
-from tests.unit.scorer.effects import RULES, lead, t, view
+from tests.unit.scorer.effects import RULES, lead, step, t, view
 from tests.unit.scorer.events import at, crm, identify, page, track
 
 EMAIL = "ann@initech.example"
@@ -25,8 +25,10 @@ def _apply(v: PartitionView, state: LeadState, *events: EventEnvelope) -> WriteS
 
 
 def _new() -> tuple[PartitionView, LeadState]:
+    """A lead as its identify left it: a `lead` entry and that identified step."""
     v, state = view(), lead()
     state.stage, state.history = "lead", [["lead", t(0), "new", "e0"]]
+    state.steps = [step(t(0), "e0").raw()]
     return v, state
 
 
@@ -102,8 +104,9 @@ def test_a_lead_keeps_scalar_traits_up_to_a_limit_and_never_its_email_twice() ->
 
 def test_a_bot_page_view_scores_nothing_moves_nothing_and_shows_as_flagged() -> None:
     v, state = _new()
+    steps = list(state.steps)
     ws = _apply(v, state, page("/demo/pricing", email=EMAIL, when=at(50), bot=True))
-    assert state.models == {} and state.stage == "lead" and state.steps == []
+    assert state.models == {} and state.stage == "lead" and state.steps == steps
     (entry,) = [orjson.loads(x) for x in v.added["ld_1"]]
     assert entry["flagged"] == "bot" and "points" not in entry
     assert v.pk.score_history("ld_1") not in ws.ops()[0]

@@ -143,7 +143,7 @@ def test_a_second_lost_is_no_new_entry_into_recycle() -> None:
 
 
 def test_a_backdated_crm_outcome_keeps_the_history_in_time_order() -> None:
-    """An outcome dated 100 days back is placed at the lead's latest step, its date kept."""
+    """An outcome dated 100 days before the lead takes effect at its first step, its date kept."""
     pair = Pair()
     email = "back@globex.example"
     pair.apply(pair.mail, identify(email=email, when=at(0, days=100)))

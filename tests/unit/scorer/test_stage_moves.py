@@ -5,13 +5,13 @@ from __future__ import annotations
 from leadpulse.kernel.messages import AccountLost, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.facts import EventFacts, facts_of
-from scorer.stage_moves import move_stage, place_crm, signals_of, take_step
+from scorer.stage_moves import move_stage, signals_of, take_step
 from scorer.stages import Signals
 from scorer.state import LeadState
 from scorer.steps import HISTORY_KEPT, Entry
 from scorer.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, funnel, lead, step, t, view
-from tests.unit.scorer.events import at, crm, page, track
+from tests.unit.scorer.events import at, page, track
 
 EMAIL = "ann@initech.example"
 TODAY = "2026-03-02"
@@ -27,21 +27,6 @@ def _new_lead() -> LeadState:
     state.history = [Entry("lead", t(0), "new", "e0").raw()]
     state.steps = [step(t(0), "e0").raw()]
     return state
-
-
-def test_a_crm_outcome_dated_before_the_leads_latest_step_is_placed_at_that_step() -> None:
-    state = _new_lead()
-    state.steps.append(step(t(30), "p1", "ipe").raw())
-    event = crm("accepted", email=EMAIL, when=at(10))
-    placed, reported = place_crm(state, event, facts_of(event))
-    assert (placed.t, reported) == (t(30), t(10))
-
-
-def test_a_crm_outcome_in_order_and_any_other_event_keep_their_time() -> None:
-    state = _new_lead()
-    for event in (crm("accepted", email=EMAIL, when=at(10)), page(email=EMAIL, when=at(-5))):
-        facts = facts_of(event)
-        assert place_crm(state, event, facts) == (facts, None)
 
 
 def test_entering_mql_records_the_move_times_sales_and_alerts_them() -> None:
