@@ -16,7 +16,9 @@ import pytest
 
 from ingest.publisher import _partition_for
 from leadpulse.dev.journeys import CHROME_UA
-from scorer import store
+from leadpulse.kernel.config import LeadPulseConfig
+from leadpulse.kernel.settings import Settings
+from scorer import rescore, store
 from tests.integration.scorer.conftest import SECRET, WRITE, Edge, ScorerStarter, wait_for
 
 CASES = {
@@ -52,13 +54,18 @@ async def _lead_with(redis: Any, ref: str, timeline: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_a_crm_outcome_sent_by_a_merged_email_reaches_the_user_lead(
-    case: str, edge: Edge, start_scorer: ScorerStarter, redis: Any
+    case: str,
+    edge: Edge,
+    start_scorer: ScorerStarter,
+    scorer_settings: Settings,
+    config: LeadPulseConfig,
+    redis: Any,
 ) -> None:
     """A signed-in user, an anonymous visitor who gives their email, then a sign-in naming
     both: the email's lead merges into the user's. A `won` sent by email moves the user's
-    lead to customer and shows on its timeline."""
+    lead to customer and shows on its timeline, live and rebuilt by `rescore`."""
     email, user, anon = CASES[case]
-    await start_scorer()
+    halt = await start_scorer()
     now = datetime.now(UTC)
 
     def at(minutes: int) -> str:
@@ -85,3 +92,8 @@ async def test_a_crm_outcome_sent_by_a_merged_email_reaches_the_user_lead(
     assert lead["stage"] == "customer"
     assert [e["id"] for e in lead["timeline"]].count(won_id) == 1
     assert (await store.get_lead(redis, email) or {}).get("lead_id") == merged["lead_id"]
+    await halt()
+    await rescore(scorer_settings, config)
+    rebuilt = await _lead_with(redis, f"user:{user}", 4)
+    assert rebuilt["stage"] == "customer"
+    assert [e["id"] for e in rebuilt["timeline"]].count(won_id) == 1
