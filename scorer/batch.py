@@ -257,9 +257,7 @@ def _mark_parked(messages: list[Message], offsets: set[int]) -> list[Message]:
 
 def _fingerprint(ws: WriteSet) -> str:
     """'<offset> <event id>' of the run's last message ('<offset> ' when it had no id)."""
-    last = ws.event_ids[-1] if ws.event_ids else None
-    event_id = last[1] if last is not None and last[0] == ws.offset else ""
-    return f"{ws.offset} {event_id}"
+    return f"{ws.offset} {ws.last_id}"
 
 
 async def _apply_once(

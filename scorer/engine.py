@@ -3,8 +3,10 @@
 Records the message's effects in its run's WriteSet, which `lua/apply.lua` executes
 atomically with the partition's offset and dedupe set. Every message moves the stored
 offset on; a duplicate event id, a suppressed identity or an unreadable message writes
-nothing else. A scorer's own message (`leadpulse.kernel.messages`) goes to the handler of its
-kind (`HANDLERS`); any other event is a behavior, applied to its lead.
+nothing else. An event forwarded to a merged identity's survivor is remembered as seen
+where its copy is applied, not here. A scorer's own message (`leadpulse.kernel.messages`)
+goes to the handler of its kind (`HANDLERS`); any other event is a behavior, applied to
+its lead.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from scorer.accounts import apply_account_info
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.facts import facts_of
 from scorer.funnel import record_entry
-from scorer.identity import apply_claim, claim_message
+from scorer.identity import apply_claim, claim_message, stable_id
 from scorer.keys import suppression_digest
 from scorer.lead_events import apply_event
 from scorer.merges import apply_account, apply_forget, apply_merge
@@ -84,18 +86,24 @@ def apply_message(
     if event.event_id in view.seen:
         ws.note(offset, None)
         return ws, "duplicate"
+    if event.type not in MESSAGE_TYPES:
+        outcome = _apply_behavior(ws, view, rules, key, event)
+        # A forwarded event is seen where its copy is applied, which may be this partition.
+        forwarded = outcome == "forwarded"
+        ws.note(offset, event.event_id, dedupe=not forwarded)
+        if not forwarded:
+            view.seen.add(event.event_id)
+        return ws, outcome
     ws.note(offset, event.event_id)
     view.seen.add(event.event_id)
-    if event.type in MESSAGE_TYPES:
-        try:
-            message = decode(event)
-        except ValueError as exc:
-            # Applied as a no-op, as a message missing what its handler needs always was.
-            log.warning("message_unreadable", event_type=event.type, error=str(exc))
-        else:
-            HANDLERS[type(message)](ws, view, rules, key, event, message)
-        return ws, "control"
-    return ws, _apply_behavior(ws, view, rules, key, event)
+    try:
+        message = decode(event)
+    except ValueError as exc:
+        # Applied as a no-op, as a message missing what its handler needs always was.
+        log.warning("message_unreadable", event_type=event.type, error=str(exc))
+    else:
+        HANDLERS[type(message)](ws, view, rules, key, event, message)
+    return ws, "control"
 
 
 def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
@@ -120,7 +128,9 @@ def _apply_behavior(
     # Also for an event forwarded here: a survivor merged into a stronger one passes it on.
     survivor = view.forwards.get(key)
     if survivor is not None:
-        forward = Outbound(f"fwd:{event.event_id}", "events", survivor, _raw(event))
+        # One id per hop: a copy passed on again from this partition is another message.
+        msg_id = stable_id("fwd", event.event_id, survivor)
+        forward = Outbound(msg_id, "events", survivor, _raw(event))
         queue_outbound(view, ws, forward)
         return "forwarded"
     facts = facts_of(event)

@@ -4,8 +4,11 @@ An event keyed by its strongest identity (say `email:E`) that also carries a wea
 living elsewhere (`anon:A`) makes this partition map `anon:A` to the lead and publish a
 `claim` keyed `anon:A`. The scorer of `anon:A`'s partition then (1) snapshots the lead
 `anon:A` had there (state and timeline) into a `merge` keyed `email:E`, (2) deletes it,
-and (3) from then on forwards events keyed `anon:A` to `email:E` unchanged (same event id,
-so a replay dedupes). Claims, merges and forwards go through the outbox with ids derived
+and (3) from then on forwards events keyed `anon:A` to `email:E` unchanged (same event id).
+A forwarded event's id goes into the dedupe set of the partition that applies the copy,
+never of the one passing it on: both identities may live on one partition, where the copy
+would otherwise be dropped as its own duplicate. Copies published twice are dropped there
+by that id. Claims, merges and forwards go through the outbox with ids derived
 from the triggering event, so a crash or replay produces the same messages again and the
 receiving partition's dedupe set drops the copies.
 

@@ -75,18 +75,22 @@ class WriteSet:
     dedupe set remembers); `script_args` gives the run's apply.lua call.
     """
 
-    __slots__ = ("_keys", "event_ids", "offset", "pk")
+    __slots__ = ("_keys", "event_ids", "last_id", "offset", "pk")
 
     def __init__(self, pk: PartitionKeys) -> None:
         self.pk = pk
         self.offset = -1
         self.event_ids: list[tuple[int, str]] = []
+        # the event id of the message at `offset` ("" when it had none): the log's mark
+        self.last_id = ""
         self._keys: dict[str, _KeyOps] = {}
 
-    def note(self, offset: int, event_id: str | None) -> None:
-        """A message of the run: the stored offset moves to it; its id is remembered."""
+    def note(self, offset: int, event_id: str | None, *, dedupe: bool = True) -> None:
+        """A message of the run: the stored offset moves to it; its id is remembered, in the
+        dedupe set too unless `dedupe` is False (an event passed on unapplied)."""
         self.offset = offset
-        if event_id:
+        self.last_id = event_id or ""
+        if event_id and dedupe:
             self.event_ids.append((offset, event_id))
 
     def _on(self, key: str) -> _KeyOps:

@@ -7,6 +7,7 @@ import itertools
 import time
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from leadpulse.kernel.config import LeadPulseConfig
@@ -14,6 +15,8 @@ from leadpulse.kernel.config.routing import Destination
 from leadpulse.kernel.lead_change import LeadChange
 from leadpulse.kernel.schema import decode
 from leadpulse.kernel.settings import Settings
+from scorer.context import Outbound
+from scorer.outbox import Outbox
 from tests.integration.scorer.conftest import ScorerStarter, read_alerts
 from tests.unit.scorer.events import at, page, track
 
@@ -21,7 +24,13 @@ from tests.unit.scorer.events import at, page, track
 async def read_changes(
     settings: Settings, done: Any, within: float = 20.0, quiet: float = 0.5
 ) -> list[LeadChange]:
-    """Lead changes on the topic once `done(changes)` holds (then `quiet` s more)."""
+    """Each distinct lead change on the topic once `done(changes)` holds (then `quiet` s more).
+
+    The outbox publishes at least once: after a rebalance or a failed delete it publishes
+    a pending change again, with the same `change_id`, which the router's CRM consumer
+    writes once (a lead's change of a seq it already holds is no news). So a change counts
+    once by its id, as a CRM sees it.
+    """
     consumer = AIOKafkaConsumer(
         settings.topics.lead_changes,
         bootstrap_servers=settings.kafka_bootstrap,
@@ -30,13 +39,18 @@ async def read_changes(
     )
     await consumer.start()
     changes: list[LeadChange] = []
+    seen: set[str] = set()
     try:
         deadline = time.monotonic() + within
         quiet_until: float | None = None
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
-                changes += [decode(LeadChange, r.value) for r in records]
+                for record in records:
+                    change = decode(LeadChange, record.value)
+                    if change.change_id not in seen:
+                        seen.add(change.change_id)
+                        changes.append(change)
             if quiet_until is None and done(changes):
                 quiet_until = time.monotonic() + quiet
             if quiet_until is not None and time.monotonic() >= quiet_until:
@@ -93,6 +107,53 @@ async def test_small_score_moves_wait_for_a_whole_step(
     for before, after in itertools.pairwise(changes):
         assert after.stage != before.stage or abs(after.score - before.score) >= step
     assert [c.seq for c in changes] == list(range(len(changes)))
+
+
+class _DeleteLost:
+    """A Valkey client whose deletes time out: the outbox keeps what it published."""
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._redis, name)
+
+    async def hdel(self, *args: Any) -> int:
+        raise TimeoutError("the delete's reply was lost")
+
+
+async def test_a_change_published_again_reaches_a_crm_once(
+    scorer_settings: Settings,
+    produce: Any,
+    start_scorer: ScorerStarter,
+    config: LeadPulseConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outbox's delete of a published change fails: the next flush publishes it again
+    (at least once), and a reader counting by change_id still sees each change once."""
+    publish = Outbox.publish
+    failed: list[int] = []
+
+    async def publish_losing_one_delete(
+        outbox: Outbox, partition: int, messages: list[Outbound]
+    ) -> None:
+        if failed or not any(m.topic == "lead_changes" for m in messages):
+            return await publish(outbox, partition, messages)
+        failed.append(partition)
+        redis, outbox._redis = outbox._redis, _DeleteLost(outbox._redis)
+        try:
+            await publish(outbox, partition, messages)
+        finally:
+            outbox._redis = redis
+
+    monkeypatch.setattr(Outbox, "publish", publish_losing_one_delete)
+    await start_scorer(cfg=with_hubspot(config, 4.0))
+    email = "fay@hooli.example"
+    await produce(*[page(f"/demo/blog/post-{i}", email=email, when=at(i)) for i in range(30)])
+    changes = await read_changes(scorer_settings, lambda cs: len(cs) >= 1, quiet=2.0)
+    assert failed
+    assert [c.seq for c in changes] == list(range(len(changes)))
+    assert len({c.change_id for c in changes}) == len(changes)
 
 
 async def test_without_a_crm_destination_no_change_is_published(

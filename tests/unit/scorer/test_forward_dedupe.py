@@ -1,0 +1,62 @@
+"""An event forwarded to a survivor on the same partition: applied once, never dropped."""
+
+from __future__ import annotations
+
+from leadpulse.kernel.config import load_config
+from leadpulse.kernel.schema import EventEnvelope, decode
+from scorer.context import PartitionView, Rules
+from scorer.engine import apply_message
+from scorer.keys import PartitionKeys
+from scorer.writes import WriteSet
+from tests.unit.scorer.events import at, crm, identify
+
+RULES = Rules.from_config(load_config().scoring)
+EMAIL = "ann@merged.example"
+
+
+def _apply(view: PartitionView, event: EventEnvelope, ws: WriteSet | None = None) -> str:
+    view.stored_offset += 1
+    return apply_message(view, RULES, event.key, view.stored_offset, event, ws)[1]
+
+
+def _deliver(view: PartitionView, prefix: str) -> list[EventEnvelope]:
+    """Take the events the view queued for itself whose ids start with `prefix`."""
+    taken = [m for m in view.outbound if m.msg_id.startswith(prefix)]
+    view.outbound = [m for m in view.outbound if m not in taken]
+    return [decode(EventEnvelope, m.value) for m in taken]
+
+
+def _merged_view() -> PartitionView:
+    """`email:ann@…` merged into `user:u-1`, both living on this one partition."""
+    view = PartitionView(PartitionKeys(0), -1)
+    _apply(view, identify(user="u-1", when=at(0)))
+    _apply(view, identify(anon="anon-ann", email=EMAIL, when=at(1)))
+    _apply(view, identify(user="u-1", email=EMAIL, when=at(2)))
+    for kind in ("claim:", "merge:"):
+        for event in _deliver(view, kind):
+            assert _apply(view, event) == "control"
+    assert view.forwards[f"email:{EMAIL}"] == "user:u-1"
+    return view
+
+
+def test_an_outcome_forwarded_within_its_partition_reaches_the_survivor_once() -> None:
+    """The won by email is passed on, its copy applied to the user's lead; a second copy
+    (published again) and the original again (sent twice) are duplicates."""
+    view = _merged_view()
+    won = crm("won", email=EMAIL, when=at(3), event_id="won-1")
+    ws = WriteSet(view.pk)
+    assert _apply(view, won, ws) == "forwarded"
+    [copy] = _deliver(view, "fwd:")
+    assert copy.event_id == "won-1" and copy.key == f"email:{EMAIL}"
+    view.stored_offset += 1
+    _, outcome = apply_message(view, RULES, "user:u-1", view.stored_offset, copy, ws)
+    assert outcome == "applied"
+    # Seen once, in the run that applies it.
+    assert [event_id for _, event_id in ws.event_ids] == ["won-1"]
+    lead = view.leads[view.identities["user:u-1"]]
+    assert lead is not None and lead.stage == "customer"
+    view.stored_offset += 1
+    again = apply_message(view, RULES, "user:u-1", view.stored_offset, copy)[1]
+    assert again == "duplicate"
+    assert _apply(view, won) == "duplicate"
+    assert not _deliver(view, "fwd:")
