@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from leadpulse.dev.embedded import free_port
@@ -17,7 +16,7 @@ from leadpulse.kernel.schema import Alert, decode
 from leadpulse.kernel.settings import Settings
 from router.dlq import DeadLetterPublisher
 from router.dlq_index import index_letter
-from tests.conftest import SECRET_KEY
+from tests.integration.dashboard.login import login
 from tests.integration.ingest.conftest import EdgeFactory
 from tests.integration.router.support import RunningRouter
 
@@ -59,17 +58,6 @@ async def _alerts_on_topic(settings: Settings, within: float = 15) -> list[Alert
     return found
 
 
-async def _login(client: httpx.AsyncClient) -> dict[str, str]:
-    response = await client.post(
-        "/dashboard/login",
-        content=f"key={SECRET_KEY}",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert response.status_code == 303
-    # The cookie is Secure; a browser sends it to 127.0.0.1, httpx's jar does not.
-    return {"cookie": f"lp_session={response.cookies['lp_session']}"}
-
-
 async def test_dead_letter_is_listed_and_replayed_from_the_dashboard(
     edge_factory: EdgeFactory,
     redis_client: Any,
@@ -81,7 +69,7 @@ async def test_dead_letter_is_listed_and_replayed_from_the_dashboard(
             edge.settings.model_copy(update={"router_health_port": free_port()}), edge.config
         )
         alert = await _park(edge.settings, redis_client)
-        cookie = await _login(client)
+        cookie = await login(client)
         page = await client.get("/dashboard/alerts", headers=cookie)
         assert page.status_code == 200
         assert alert.alert_id in page.text and "HTTP 503 after 6 attempts" in page.text
@@ -103,7 +91,7 @@ async def test_replay_from_another_site_is_refused(
     """A replay posted from another origin is 403 and puts nothing back."""
     async with edge_factory() as edge, edge.client() as client:
         alert = await _park(edge.settings, redis_client)
-        cookie = await _login(client)
+        cookie = await login(client)
         response = await client.post(
             "/dashboard/alerts/replay",
             content=f"alert_id={alert.alert_id}",

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -18,7 +17,7 @@ from leadpulse.kernel.kafka import ensure_topics, producer_options
 from leadpulse.kernel.schema import encode
 from leadpulse.kernel.settings import Settings
 from scorer import run as run_scorer
-from tests.conftest import SECRET_KEY
+from tests.integration.dashboard.login import login
 from tests.integration.ingest.conftest import EdgeFactory
 from tests.integration.router.crm_support import hubspot_config, hubspot_settings
 from tests.integration.router.support import RunningRouter, wait_until
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.timeout(120)
 
 PORTAL = 4471
 Start = Callable[[Settings, LeadPulseConfig], RunningRouter]
-
-
-async def _login(client: httpx.AsyncClient) -> dict[str, str]:
-    response = await client.post(
-        "/dashboard/login",
-        content=f"key={SECRET_KEY}",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert response.status_code == 303
-    return {"cookie": f"lp_session={response.cookies['lp_session']}"}
 
 
 def _row(html: str, table: str, connector: str) -> list[str]:
@@ -84,7 +73,7 @@ async def test_alerts_page_shows_the_connector_and_lead_page_links_the_contact(
         contact = hubspot.contacts[email]
         lead_id = contact["leadpulse_url"].rsplit("/", 1)[1]
         async with edge_factory(config) as edge, edge.client() as client:
-            cookie = await _login(client)
+            cookie = await login(client)
 
             async def counted() -> list[str]:
                 page = await client.get("/dashboard/alerts", headers=cookie)

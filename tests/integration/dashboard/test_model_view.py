@@ -9,7 +9,7 @@ from leadpulse.kernel.config import load_config
 from leadpulse.kernel.config.predict import PredictModel
 from scorer.predict.report import backtest
 from scorer.predict.trainer import train_and_publish
-from tests.integration.dashboard.test_alerts_view import _login
+from tests.integration.dashboard.login import login
 from tests.integration.ingest.conftest import EdgeFactory
 from tests.unit.scorer.predict.test_learn import _population_examples
 
@@ -24,7 +24,7 @@ async def test_model_page_shows_the_backtest_beside_the_rules_score(
     result = backtest(examples)
     assert result is not None
     async with edge_factory() as edge, edge.client() as client:
-        cookie = await _login(client)
+        cookie = await login(client)
         page = await client.get("/dashboard/model", headers=cookie)
     assert page.status_code == 200
     assert "Live version <b>1</b>" in page.text
@@ -39,7 +39,7 @@ async def test_model_page_before_any_model_says_so(
 ) -> None:
     """With no outcomes yet, the page says there is no model."""
     async with edge_factory() as edge, edge.client() as client:
-        cookie = await _login(client)
+        cookie = await login(client)
         page = await client.get("/dashboard/model", headers=cookie)
     assert page.status_code == 200
     assert "No model yet" in page.text
@@ -64,7 +64,7 @@ async def test_model_page_shows_every_configured_model_promoted_and_shadow(
     assert await train_and_publish(redis_client, enterprise, shadow=True, name="enterprise")
     figures = {name: backtest(own) for name, own in (("default", rest), ("enterprise", enterprise))}
     async with edge_factory(config) as edge, edge.client() as client:
-        cookie = await _login(client)
+        cookie = await login(client)
         page = await client.get("/dashboard/model", headers=cookie)
     assert page.status_code == 200
     cards = dict(

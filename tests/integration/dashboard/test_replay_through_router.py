@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
 from router.dlq_index import REQUESTS_STREAM, indexed_letters, note_requested
-from tests.conftest import SECRET_KEY
+from tests.integration.dashboard.login import login
 from tests.integration.ingest.conftest import Edge, EdgeFactory
 from tests.integration.router.support import (
     Receiver,
@@ -27,16 +27,6 @@ from tests.integration.router.support import (
 )
 
 Start = Callable[[Settings, LeadPulseConfig], RunningRouter]
-
-
-async def _login(client: httpx.AsyncClient) -> dict[str, str]:
-    response = await client.post(
-        "/dashboard/login",
-        content=f"key={SECRET_KEY}",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
-    assert response.status_code == 303
-    return {"cookie": f"lp_session={response.cookies['lp_session']}"}
 
 
 async def _letter_state(client: httpx.AsyncClient, cookie: dict[str, str], alert_id: str) -> str:
@@ -80,7 +70,7 @@ async def test_replay_from_the_dashboard_delivers_once_through_the_router(
         await produce_alerts(settings, [alert])
         start_router(settings, config)
         async with edge_factory(config) as edge, edge.client() as client:
-            cookie = await _login(client)
+            cookie = await login(client)
 
             async def state_is(expected: str) -> bool:
                 return await _letter_state(client, cookie, alert.alert_id) == expected
@@ -126,7 +116,7 @@ async def test_a_letter_shows_replay_requested_until_the_router_replays_it(
         await router.close()
         receiver.default = 200
         async with edge_factory(config) as edge, edge.client() as client:
-            cookie = await _login(client)
+            cookie = await login(client)
             assert await _letter_state(client, cookie, alert.alert_id) == "open"
             await _replay(client, edge, cookie, alert.alert_id)
             assert await _letter_state(client, cookie, alert.alert_id) == "requested"
