@@ -6,6 +6,10 @@ would let twice the limit through in one window after an idle spell. This keeps 
 of the last N requests and waits until the oldest leaves the window. A vendor's "come back
 later" (429 Retry-After, or its headers saying nothing is left) pauses every request of
 the portal, not only the one that was refused.
+
+The vendor counts a request when it arrives, some time after it was sent (a thread has to
+start, a busy machine delays it): so a request's place in the window moves to when its
+answer came, the latest its arrival can have been.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from router import metrics
 from router.crm.health import Tally
@@ -35,7 +40,8 @@ class RequestBudget:
         self._limit = limit
         self._window = window_seconds
         self._clock = clock
-        self._sent: deque[float] = deque()
+        # One [time] per request in the window; a list so the answer can move it on.
+        self._sent: deque[list[float]] = deque()
         self._paused_until = 0.0
         self._margin = max(0.05, window_seconds * 0.01)
         self._lock = asyncio.Lock()
@@ -58,15 +64,24 @@ class RequestBudget:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def _wait_needed(self, now: float) -> float:
-        while self._sent and self._sent[0] <= now - self._window:
+        while self._sent and self._sent[0][0] <= now - self._window:
             self._sent.popleft()
         wait = self._paused_until - now
         if len(self._sent) >= self._limit:
-            wait = max(wait, self._sent[0] + self._window - now)
+            wait = max(wait, min(slot[0] for slot in self._sent) + self._window - now)
         return wait
 
-    async def acquire(self) -> None:
-        """Wait for room in the window, then count one request."""
+    @asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Room for one request around the block; it counts from when its answer came."""
+        slot = await self.acquire()
+        try:
+            yield
+        finally:
+            slot[0] = max(slot[0], self._clock())
+
+    async def acquire(self) -> list[float]:
+        """Wait for room in the window, then count one request (sent now)."""
         async with self._lock:
             while True:
                 wait = self._wait_needed(self._clock())
@@ -77,4 +92,6 @@ class RequestBudget:
                     self._tally.rate_limit_waits += 1
                 # A margin: the vendor counts arrivals, and arrivals jitter behind sends.
                 await asyncio.sleep(wait + self._margin)
-            self._sent.append(self._clock())
+            slot = [self._clock()]
+            self._sent.append(slot)
+            return slot

@@ -79,9 +79,9 @@ class HubSpotConnector:
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """One request: wait for the budget, run it in a thread, translate its failure."""
-        await self.budget.acquire()
         try:
-            result = await asyncio.to_thread(fn, *args, _request_timeout=self._timeout)
+            async with self.budget.request():
+                result = await asyncio.to_thread(fn, *args, _request_timeout=self._timeout)
         except (*API_ERRORS, urllib3.exceptions.HTTPError) as exc:
             error = translate(exc)
             metrics.CRM_REQUESTS.labels(self.name, error.reason).inc()

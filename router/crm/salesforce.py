@@ -68,9 +68,9 @@ class SalesforceConnector:
         self._link_base = link_base
 
     async def _call(self, fn: Callable[[Salesforce], T]) -> T:
-        await self.budget.acquire()
         try:
-            result = await asyncio.to_thread(self._session.call, fn)
+            async with self.budget.request():
+                result = await asyncio.to_thread(self._session.call, fn)
         except DeliveryError as exc:
             metrics.CRM_REQUESTS.labels(self.name, exc.reason).inc()
             self.tally.requests += 1

@@ -152,3 +152,16 @@ async def test_the_budget_counts_a_rolling_window_and_takes_a_lower_vendor_max()
     assert budget.has_room()
     budget.cap(50)
     assert budget.limit == 2
+
+
+async def test_a_request_counts_in_the_window_from_when_its_answer_came() -> None:
+    """The vendor counts arrivals: one that answered 3 s after it was sent holds its place
+    in the window until 3 s + the window, not the window after it was sent."""
+    clock = Clock()
+    budget = RequestBudget("test", limit=1, window_seconds=10.0, clock=clock)
+    async with budget.request():
+        clock.now += 3.0
+    clock.now += 7.5  # 10.5 s after the send, 7.5 s after the answer
+    assert not budget.has_room()
+    clock.now += 3.0
+    assert budget.has_room()
