@@ -4,7 +4,7 @@ batches, lifecycle stage map, retries), whose destinations are routing destinati
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -32,16 +32,7 @@ Lifecycle = Literal[
     "other",
 ]
 # HubSpot's own order of `lifecyclestage`: forward is later in this tuple.
-HUBSPOT_LIFECYCLE: tuple[Lifecycle, ...] = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
+HUBSPOT_LIFECYCLE: tuple[Lifecycle, ...] = get_args(Lifecycle)
 
 _DEFAULT_LIFECYCLE: dict[Stage, Lifecycle] = {
     Stage.VISITOR: "subscriber",
