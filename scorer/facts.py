@@ -37,6 +37,9 @@ class EventFacts(NamedTuple):
     title: str | None = None
     # a `group`'s traits: the account's, not the person's
     group_traits: Mapping[str, Any] = _EMPTY
+    # the event itself names a known person (an email, a user or CRM id), whatever the lead
+    # it reaches already knows: a stage walk decides "identified" from these, in time order
+    names_person: bool = False
 
     @property
     def is_page(self) -> bool:
@@ -57,6 +60,7 @@ def facts_of(event: EventEnvelope) -> EventFacts:
         path = urlsplit(url).path or "/"
     campaign = event.context.campaign
     group = event.type == "group"
+    ident = event.identity
     email = None if group else event.identity.email or _text(event.traits.get("email"))
     return EventFacts(
         event_id=event.event_id,
@@ -79,4 +83,5 @@ def facts_of(event: EventEnvelope) -> EventFacts:
         else _text(props.get("account_id")) or _text(event.traits.get("account_id")),
         title=event.context.title,
         group_traits=event.traits if group else _EMPTY,
+        names_person=bool(email or ident.user_id or ident.email or ident.crm_lead_id),
     )

@@ -138,7 +138,7 @@ def signals_of(
 def _flags(facts: EventFacts, rules: Rules, signals: Signals) -> str:
     stages = rules.config.stages
     checks = (
-        ("i", signals.identified),
+        ("k", facts.names_person),
         ("p", facts.is_page),
         ("e", signals.engaging),
         ("n", facts.name in stages.nurturing_events),

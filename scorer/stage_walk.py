@@ -7,8 +7,11 @@ than the lead's latest step, walks again (`restage`), so the result does not dep
 when a merge message arrives.
 
 The walk's rules, beyond the stage machine's (`stages`):
-- The lead is identified from its first step taken as an identified lead on. Before that
-  it is a `visitor` and moves nowhere; a fast-pass action taken while anonymous is held
+- The lead is identified from its first step whose event names a known person (an email,
+  a user or CRM id; flag `k`, or `i` on steps stored by older versions) on, in event time:
+  never from when a step was applied, so a page that arrives after the identify but was
+  viewed before it is a visitor's page live and in a rebuild alike. Before that the lead
+  is a `visitor` and moves nowhere; a fast-pass action taken while anonymous is held
   and counts at the step that identifies the lead (its alert names the held event).
 - A score crosses its threshold at a step when the points of every step up to it, decayed
   to that step's time, plus the fit the lead had then, reach the model's threshold.
@@ -53,7 +56,7 @@ class _Score:
     values: dict[str, list[float]] = field(default_factory=dict)
     fit: dict[str, float] = field(default_factory=dict)
 
-    def add(self, rules: Rules, step: Step, at: float) -> None:
+    def add(self, rules: Rules, step: Step, at: float, identified: bool) -> None:
         """Decay to `at` and add the step's points, earned at its own time."""
         for model in rules.compiled.models:
             value = self.values.setdefault(model.name, [0.0, at])
@@ -61,7 +64,7 @@ class _Score:
             earned = step.points.get(model.name, 0.0) * 2.0 ** ((step.t - at) / hl)
             value[0] = value[0] * 2.0 ** ((value[1] - at) / hl) + earned
             value[1] = at
-        if "i" in step.flags and step.fit is not None:
+        if identified and step.fit is not None:
             self.fit = step.fit
 
     def crossed(self, rules: Rules) -> str | None:
@@ -80,8 +83,20 @@ class Placed(NamedTuple):
     reported: float | None
 
 
-def _known(flags: str) -> bool:
-    return "i" in flags and "c" not in flags
+def _names_person(flags: str) -> bool:
+    return "k" in flags or "i" in flags
+
+
+def _known(steps: list[str]) -> list[bool]:
+    """Per step (flags, in time order): taken by the lead as a known person. A CRM outcome
+    is none, and names nobody here: it takes effect at the lead's own first known step."""
+    identified = False
+    known = []
+    for flags in steps:
+        own = "c" not in flags
+        identified = identified or (own and _names_person(flags))
+        known.append(identified and own)
+    return known
 
 
 def _as_is(step: Step) -> Placed:
@@ -92,7 +107,8 @@ def _as_is(step: Step) -> Placed:
 
 def place(steps: list[Step]) -> list[Placed]:
     """The steps (in time order) in the order and at the times the walk takes them."""
-    anchor = next((i for i, s in enumerate(steps) if _known(s.flags)), None)
+    known = _known([s.flags for s in steps])
+    anchor = next((i for i, k in enumerate(known) if k), None)
     if anchor is None:
         return [_as_is(s) for s in steps]
     head, first = steps[:anchor], steps[anchor]
@@ -108,15 +124,11 @@ def place(steps: list[Step]) -> list[Placed]:
 def opens_known(steps: list[list[Any]]) -> bool:
     """True when the newest step is the lead's first known step and CRM outcomes precede it:
     they take effect at it now, so the lead is walked again."""
-    if not steps or not _known(str(steps[-1][2])):
+    flags = [str(raw[2]) for raw in steps]
+    known = _known(flags)
+    if not known or not known[-1] or any(known[:-1]):
         return False
-    crm = False
-    for raw in steps[:-1]:
-        flags = str(raw[2])
-        if _known(flags):
-            return False
-        crm = crm or "c" in flags
-    return crm
+    return any("c" in f for f in flags[:-1])
 
 
 def _start(prefix: list[Entry], rules: Rules) -> Walk:
@@ -209,8 +221,8 @@ def walk(prefix: list[Entry], steps: list[Step], rules: Rules, email: str | None
     last_page: float | None = None
     for p in place(steps):
         step = p.step
-        score.add(rules, step, p.at)
-        identified = identified or "i" in step.flags
+        identified = identified or _names_person(step.flags)
+        score.add(rules, step, p.at, identified)
         if w.stage is None:
             w.stage, w.stage_at = ("lead" if identified else "visitor"), p.at
             w.history.append(Entry(w.stage, p.at, "new", step.event_id, step.source, step.campaign))

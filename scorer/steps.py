@@ -8,7 +8,9 @@ disqualifying trait, or the stay a stale timer names), and the lead's profile wh
 event changed it (`scorer.predict.profile`: what a decision's snapshot reads of who the
 lead was).
 
-Flags: i = the lead was identified when the event applied, p = page view, e = engaging,
+Flags: k = the event names a known person (an email, a user or CRM id), i = (steps stored
+by older versions) the lead was identified when the event applied; either makes the lead
+identified from that step on in event time. p = page view, e = engaging,
 n = a nurturing event, f = a fast-pass event, w = a webinar attended (a fast pass for a
 target account), c = CRM outcome, d = disqualifying traits, s = a stale sales stay.
 """

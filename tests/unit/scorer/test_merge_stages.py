@@ -170,3 +170,28 @@ def test_an_event_that_comes_late_is_walked_in_event_time_order() -> None:
     assert b.history[1][1] == at(5).timestamp()
     assert _funnel(in_order) == _funnel(late)
     assert [x.trigger_event_id for x in late.alerts() if x.type == "mql"] == [demo.event_id]
+
+
+def test_a_visitors_page_forwarded_after_the_merge_is_walked_as_a_visitors_page() -> None:
+    """Pages at 0 and 2, identify at 5: the page at 2 reaching the lead after the merge
+    (forwarded) gives the history it gives when it came before: the lead was a visitor
+    until its identify, not a lead from the page on."""
+    email = "late@initech.example"
+    first, second = page(anon="b9", when=at(0)), page("/demo/pricing", anon="b9", when=at(2))
+    hello = identify(anon="b9", email=email, when=at(5))
+    in_order = Pair()
+    in_order.apply(in_order.anon, first, second)
+    in_order.apply(in_order.mail, hello)
+    in_order.merge_now()
+    late = Pair()
+    late.apply(late.anon, first)
+    late.apply(late.mail, hello)
+    late.merge_now()
+    late.apply(late.anon, second)
+    late.apply(late.mail, late.control(late.anon, "fwd:"))
+    assert late.lead(email).history == in_order.lead(email).history
+    assert _funnel(late) == _funnel(in_order)
+    assert [(e[0], e[1]) for e in late.lead(email).history] == [
+        ("visitor", at(0).timestamp()),
+        ("lead", at(5).timestamp()),
+    ]

@@ -124,3 +124,32 @@ def test_disqualifying_traits_end_a_marketing_lead() -> None:
         "dead_end",
         "disqualified:student",
     )
+
+
+def test_a_lead_is_identified_from_the_first_step_naming_a_person_in_event_time() -> None:
+    """Steps flagged `k` (the event named a person) identify from their own time on; an
+    anonymous page viewed earlier stays a visitor's, whenever it was applied."""
+    steps = [step(t(0), "p0", "pe", 1), step(t(2), "p2", "pe", 1), step(t(5), "hi", "k")]
+    w = walk([], steps, RULES, EMAIL)
+    assert [(e.stage, e.at) for e in w.history] == [("visitor", t(0)), ("lead", t(5))]
+    after = walk([], [*steps, step(t(7), "p7", "pe", 1)], RULES, EMAIL)
+    assert after.history == w.history and after.stage == "lead"
+
+
+def test_a_step_stored_identified_by_an_older_version_still_identifies() -> None:
+    w = walk([], [step(t(0), "p0", "pe", 1), step(t(2), "p2", "ipe", 1)], RULES, EMAIL)
+    assert [(e.stage, e.at) for e in w.history] == [("visitor", t(0)), ("lead", t(2))]
+
+
+def test_a_steps_fit_counts_only_once_the_lead_is_known_in_event_time() -> None:
+    """An anonymous step records the fit the lead had when it applied: before the identify
+    in event time it cannot cross the threshold; after it, it does."""
+    rich = {"default": 200.0}
+    early = walk(
+        [], [step(t(0), "p0", "pe", 1)._replace(fit=rich), step(t(5), "hi", "k")], RULES, EMAIL
+    )
+    assert [e.stage for e in early.history] == ["visitor", "lead"]
+    later = walk(
+        [], [step(t(5), "hi", "k"), step(t(7), "p7", "pe", 1)._replace(fit=rich)], RULES, EMAIL
+    )
+    assert [(e.stage, e.at) for e in later.history] == [("lead", t(5)), ("mql", t(7))]
