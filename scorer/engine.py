@@ -48,7 +48,7 @@ __all__ = ["HANDLERS", "Outcome", "apply_message"]
 
 log = structlog.get_logger(__name__)
 
-# applied | duplicate | suppressed | forwarded | control | unreadable; the batch adds
+# applied | duplicate | suppressed | forwarded | looped | control | unreadable; the batch adds
 # skipped and parked (dead-lettered, see `batch`).
 Outcome = str
 
@@ -87,9 +87,9 @@ def apply_message(
         ws.note(offset, None)
         return ws, "duplicate"
     if event.type not in MESSAGE_TYPES:
-        outcome = _apply_behavior(ws, view, rules, key, event)
+        outcome = _apply_behavior(ws, view, rules, key, event, offset)
         # A forwarded event is seen where its copy is applied, which may be this partition.
-        forwarded = outcome == "forwarded"
+        forwarded = outcome in ("forwarded", "looped")
         ws.note(offset, event.event_id, dedupe=not forwarded)
         if not forwarded:
             view.seen.add(event.event_id)
@@ -118,7 +118,7 @@ def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
 
 
 def _apply_behavior(
-    ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope
+    ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope, offset: int
 ) -> Outcome:
     keys = _identity_keys(key, event)
     if view.suppressed and any(suppression_digest(k) in view.suppressed for k in keys):
@@ -130,6 +130,13 @@ def _apply_behavior(
     if survivor is not None:
         # One id per hop: a copy passed on again from this partition is another message.
         msg_id = stable_id("fwd", event.event_id, survivor)
+        if msg_id in view.seen:
+            # Passed on to this survivor once already and back again: forwards that form a
+            # cycle (which merges only into stronger identities prevent) stop here.
+            log.error("forward_loop", event_id=event.event_id, partition=view.pk.partition)
+            return "looped"
+        view.seen.add(msg_id)
+        ws.remember(offset, msg_id)
         forward = Outbound(msg_id, "events", survivor, _raw(event))
         queue_outbound(view, ws, forward)
         return "forwarded"

@@ -18,6 +18,13 @@ the merge was under way still fast-passes the lead.
 
 A claim that finds the identity already forwarded to another survivor is ignored: the
 first person to claim a shared browser keeps its history.
+
+A lead only ever merges into a stronger identity than any it holds (`outranks`: user id,
+then email, CRM id, anonymous id; then the key's text), so forwards can never form a
+cycle. A claim whose survivor is weaker than the claimed lead (a visitor who logged in with
+a user id on the partition their anonymous id shares with it, claimed late by the email
+they identified with before) is answered with the opposite claim: the survivor's lead
+merges into this one.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import hashlib
 import orjson
 
 from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
-from leadpulse.kernel.schema import EventEnvelope, Identity
+from leadpulse.kernel.schema import EventEnvelope, Identity, identity_precedence
 from scorer.context import Outbound, PartitionView, queue_outbound
 from scorer.writes import WriteSet
 
@@ -36,6 +43,7 @@ __all__ = [
     "control_message",
     "forget_message",
     "merge_message",
+    "outranks",
     "stable_id",
 ]
 
@@ -70,6 +78,15 @@ def forget_message(key: str, parent: str, t: float) -> Outbound:
     return control_message(stable_id("forget", key, parent), key, t, Forget(cascade=True))
 
 
+def _rank(key: str) -> tuple[int, str]:
+    return (identity_precedence(key), key)
+
+
+def outranks(key: str, keys: list[str]) -> bool:
+    """True when `key` is a stronger identity than every one of `keys`."""
+    return all(_rank(key) < _rank(k) for k in keys)
+
+
 def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, claim: Claim) -> None:
     from scorer.summary import remove_lead
 
@@ -83,6 +100,12 @@ def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, claim: 
     if lead_id == survivor_lead:
         return  # the survivor lives on this partition and already holds the identity
     state = view.leads.get(lead_id) if lead_id else None
+    others = [k for k in state.keys if k != survivor] if state is not None else []
+    if state is not None and not outranks(survivor, others):
+        strongest = min(others, key=_rank)
+        answer = claim_message(survivor, strongest, state.lead_id, state.stage, t, event.event_id)
+        queue_outbound(view, ws, answer)
+        return
     view.forwards[claimed] = survivor
     ws.hset(view.pk.fwd, claimed, survivor)
     if lead_id and view.identities.get(claimed) == lead_id:

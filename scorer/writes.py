@@ -93,6 +93,10 @@ class WriteSet:
         if event_id and dedupe:
             self.event_ids.append((offset, event_id))
 
+    def remember(self, offset: int, message_id: str) -> None:
+        """Put another id of the message at `offset` in the dedupe set."""
+        self.event_ids.append((offset, message_id))
+
     def _on(self, key: str) -> _KeyOps:
         ops = self._keys.get(key)
         if ops is None:

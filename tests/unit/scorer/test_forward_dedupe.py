@@ -46,13 +46,14 @@ def test_an_outcome_forwarded_within_its_partition_reaches_the_survivor_once() -
     won = crm("won", email=EMAIL, when=at(3), event_id="won-1")
     ws = WriteSet(view.pk)
     assert _apply(view, won, ws) == "forwarded"
+    copy_id = next(m.msg_id for m in view.outbound if m.msg_id.startswith("fwd:"))
     [copy] = _deliver(view, "fwd:")
     assert copy.event_id == "won-1" and copy.key == f"email:{EMAIL}"
     view.stored_offset += 1
     _, outcome = apply_message(view, RULES, "user:u-1", view.stored_offset, copy, ws)
     assert outcome == "applied"
-    # Seen once, in the run that applies it.
-    assert [event_id for _, event_id in ws.event_ids] == ["won-1"]
+    # Seen once, in the run that applies it; the run passing it on remembers its forward.
+    assert [event_id for _, event_id in ws.event_ids] == [copy_id, "won-1"]
     lead = view.leads[view.identities["user:u-1"]]
     assert lead is not None and lead.stage == "customer"
     view.stored_offset += 1
@@ -60,3 +61,20 @@ def test_an_outcome_forwarded_within_its_partition_reaches_the_survivor_once() -
     assert again == "duplicate"
     assert _apply(view, won) == "duplicate"
     assert not _deliver(view, "fwd:")
+
+
+def test_an_event_coming_back_to_a_partition_that_passed_it_on_stops_there() -> None:
+    """Forwards that form a cycle (left by an older version) pass an event round once, then
+    it stops, instead of travelling for ever."""
+    view = _merged_view()
+    view.forwards["user:u-1"] = f"email:{EMAIL}"  # the other half of a cycle
+    won = crm("won", email=EMAIL, when=at(3), event_id="won-2")
+    assert _apply(view, won) == "forwarded"
+    [copy] = _deliver(view, "fwd:")
+    view.stored_offset += 1
+    outcome = apply_message(view, RULES, "user:u-1", view.stored_offset, copy)[1]
+    assert outcome == "forwarded"  # on to the other side of the cycle
+    [back] = _deliver(view, "fwd:")
+    view.stored_offset += 1
+    assert apply_message(view, RULES, f"email:{EMAIL}", view.stored_offset, back)[1] == "looped"
+    assert not [m for m in view.outbound if m.msg_id.startswith("fwd:")]
