@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -47,10 +47,43 @@ class Intake:
 
 
 def journeys_for(events: int, seed: int) -> list[Step]:
-    """About `events` steps of simulated journeys, in time order."""
+    """About `events` steps of simulated journeys, in time order, a third of those that
+    reach sales logging in with a user id just before their first CRM outcome."""
     sample = make_journeys(200, seed=seed)
     leads = max(1, int(events / (len(sample) / 200) * 1.05))
-    return make_journeys(leads, seed=seed)[:events]
+    return with_logins(make_journeys(leads, seed=seed))[:events]
+
+
+def with_logins(steps: list[Step], every: int = 3) -> list[Step]:
+    """A product login (identify with a `userId`) a second before the first CRM outcome of
+    every `every`-th person: the email's lead then merges into the user id's, and the CRM
+    outcome sent by email, with the person's later pages, is forwarded to it across
+    partitions while the merge may still be under way."""
+    anonymous: dict[str, str] = {}  # email -> the anonymous id it identified
+    out: list[Step] = []
+    logged_in: set[str] = set()
+    for step in steps:
+        body = step.body
+        if step.channel == "segment" and body.get("type") == "identify":
+            anonymous[body["traits"]["email"]] = body["anonymousId"]
+        email = body.get("email") if step.channel == "crm" else None
+        if email in anonymous and email not in logged_in:
+            logged_in.add(email)
+            number = uuid.uuid5(uuid.NAMESPACE_URL, email)
+            if number.int % every == 0:
+                at = step.at - timedelta(seconds=1)
+                login = {
+                    "type": "identify",
+                    "userId": f"u-{number.hex[:12]}",
+                    "anonymousId": anonymous[email],
+                    "messageId": str(uuid.uuid5(number, "login")),
+                    "traits": {"email": email},
+                    "timestamp": at.isoformat(),
+                }
+                out.append(Step(at, "segment", login))
+        out.append(step)
+    out.sort(key=lambda s: s.at)
+    return out
 
 
 def _event_id(step: Step) -> str:

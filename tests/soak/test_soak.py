@@ -15,11 +15,10 @@ pytestmark = pytest.mark.timeout(170)
 
 async def test_every_guarantee_holds_under_chaos(tmp_path: Path) -> None:
     """Nothing accepted is lost or doubled, state equals a rescore, alerts go once, no 5xx."""
-    # One intake request at a time, so a person's events reach ingest in their order: with
-    # several in flight around a merge, whether a step counts as identified can still differ
-    # between live and rescore (README, "Known limits"); `make soak` sends 8 at once.
+    # Eight intake requests in flight, as a fleet of clients: a person's events reach ingest
+    # out of order around merges, and the state must still equal the rescore.
     report = await run_soak(
-        Options(tmp_path / "soak", seconds=40, rate=150, seed=11, drain_seconds=25, in_flight=1)
+        Options(tmp_path / "soak", seconds=40, rate=150, seed=11, drain_seconds=25, in_flight=8)
     )
     assert report.events > 5000
     assert report.faults >= 10
