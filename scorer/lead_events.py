@@ -23,6 +23,7 @@ from scorer.rules import email_domain
 from scorer.scoring import model_total, refresh_fit, score_event
 from scorer.stage_effects import queue_alert, sla_member
 from scorer.stage_moves import move_stage, signals_of, take_step
+from scorer.stages import Signals
 from scorer.state import LeadState, ModelState
 from scorer.steps import Entry
 from scorer.summary import write_lead
@@ -153,6 +154,18 @@ def apply_event(
         take_step(ws, view, state, rules, facts, signals, crossed, points, traits_changed)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
+    else:
+        # No points and no engagement, but a step all the same: a lead a bot-flagged event
+        # created holds the stage entry it made, and every stage entry must come from a
+        # step for a merge or a late event to walk the history again.
+        signals, crossed = signals_of(state, facts, rules, event, False, 0.0)
+        quiet = Signals(
+            t=signals.t,
+            identified=signals.identified,
+            over_threshold=signals.over_threshold,
+            paused_until=signals.paused_until,
+        )
+        take_step(ws, view, state, rules, facts, quiet, crossed, {}, noise=True)
     state.last_seen = max(state.last_seen, facts.t)
     entry = _timeline_entry(facts, awarded)
     push_timeline(view, ws, state.lead_id, entry, rules.config.timeline_max)

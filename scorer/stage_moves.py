@@ -160,9 +160,12 @@ def take_step(
     crossed: str | None,
     points: dict[str, float],
     traits_changed: bool = False,
+    *,
+    noise: bool = False,
 ) -> None:
-    """Record the event's step and make its stage moves."""
-    flags = _flags(facts, rules, signals)
+    """Record the event's step and make its stage moves. A noise step (a bot-flagged event)
+    carries only whether its event named a person."""
+    flags = ("k" if facts.names_person else "") if noise else _flags(facts, rules, signals)
     extra: object = None
     if "c" in flags:
         extra = [signals.crm_outcome, None]  # None: the walk places it (`stage_walk.place`)

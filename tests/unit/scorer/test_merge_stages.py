@@ -195,3 +195,28 @@ def test_a_visitors_page_forwarded_after_the_merge_is_walked_as_a_visitors_page(
         ("visitor", at(0).timestamp()),
         ("lead", at(5).timestamp()),
     ]
+
+
+def test_a_lead_a_bot_flagged_login_created_is_walked_again_when_history_merges_in() -> None:
+    """A login flagged as a bot creates the user id's lead; the visitor's history merged in
+    afterwards is walked with it, whether a CRM outcome forwarded there came first or not."""
+    email = "bot@initech.example"
+    results = []
+    for outcome_first in (False, True):
+        pair = Pair()
+        pair.apply(pair.anon, page(anon="b7", when=at(0)))
+        pair.apply(pair.anon, identify(anon="b7", email=email, when=at(5)))
+        pair.apply(pair.mail, identify(user="u-7", email=email, when=at(60), bot=True))
+        accepted = crm("accepted", user="u-7", when=at(61))
+        if outcome_first:
+            pair.apply(pair.mail, accepted)
+        claim = pair.control(pair.mail, "claim:")
+        pair.apply(pair.anon, claim)
+        pair.apply(pair.mail, pair.control(pair.anon, "merge:"))
+        if not outcome_first:
+            pair.apply(pair.mail, accepted)
+        lead = pair.mail.leads[pair.mail.identities["user:u-7"]]
+        assert lead is not None
+        results.append(([e[:3] for e in lead.history], _funnel(pair)))
+    assert results[0] == results[1]
+    assert [e[0] for e in results[0][0]] == ["visitor", "lead", "sal"]
