@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from leadpulse.dev.journeys import Step, make_journeys
+from leadpulse.dev.journeys import CHROME_UA, Step, make_journeys
 from tests.soak.stack import SECRET_KEY, WRITE_KEY
 
 __all__ = ["Intake", "LoadDriver", "journeys_for"]
@@ -78,6 +78,7 @@ def with_logins(steps: list[Step], every: int = 3) -> list[Step]:
                     "anonymousId": anonymous[email],
                     "messageId": str(uuid.uuid5(number, "login")),
                     "traits": {"email": email},
+                    "context": {"userAgent": CHROME_UA},
                     "timestamp": at.isoformat(),
                 }
                 out.append(Step(at, "segment", login))
