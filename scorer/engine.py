@@ -35,7 +35,7 @@ from scorer.accounts import apply_account_info
 from scorer.context import Outbound, PartitionView, Rules, queue_outbound
 from scorer.facts import facts_of
 from scorer.funnel import record_entry
-from scorer.identity import apply_claim, claim_message, stable_id
+from scorer.identity import apply_claim, claim_message, outranks, stable_id
 from scorer.keys import suppression_digest
 from scorer.lead_events import apply_event
 from scorer.merges import apply_account, apply_forget, apply_merge
@@ -141,8 +141,17 @@ def _apply_behavior(
         queue_outbound(view, ws, forward)
         return "forwarded"
     facts = facts_of(event)
-    lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
+    lead_id = view.identities.get(key) or next(
+        (view.identities[k] for k in keys if k in view.identities), None
+    )
     state = view.leads.get(lead_id) if lead_id else None
+    found_elsewhere = lead_id != view.identities.get(key) and not forwarded_in
+    if state is not None and found_elsewhere and outranks(key, state.keys):
+        # A stronger identity than the lead found through a weaker one of the event's
+        # (living on this partition too): a lead of its own, which claims the weaker one
+        # as it would on any other partition. So the lead and its id do not depend on
+        # whether the weaker identity was already claimed by someone else.
+        lead_id, state = None, None
     if state is None:
         lead_id = lead_id or lead_id_for(key)
         state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)

@@ -6,7 +6,7 @@ import orjson
 
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.messages import KINDS, Claim, Merge, message_of
-from leadpulse.kernel.schema import Alert, AlertLead, EventEnvelope, Identity, decode
+from leadpulse.kernel.schema import Alert, AlertLead, EventEnvelope, Identity, decode, lead_id_for
 from scorer.alerts import lead_summary, lead_summary_data
 from scorer.context import PartitionView, Rules
 from scorer.decay import value_at
@@ -65,12 +65,24 @@ def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
     )
 
 
-def test_identities_on_one_partition_resolve_in_place() -> None:
-    """A visitor identifying on its own partition becomes the lead without a merge."""
-    view = _view()
-    _apply(view, page("/demo/pricing", anon="b3"), identify(anon="b3", email="u@acme.example"))
-    assert view.identities["email:u@acme.example"] == view.identities["anon:b3"]
-    assert not [m for m in view.outbound if m.msg_id.startswith("claim:")]
+def test_a_visitor_identifying_on_its_own_partition_is_claimed_as_anywhere_else() -> None:
+    """The email's lead claims the visitor's through the topic even when both live on one
+    partition, so the lead and its id are the same whichever came first."""
+    in_order, late_page = _view(), _view()
+    visit = page("/demo/pricing", anon="b3", event_id="visit-1")
+    hello = identify(anon="b3", email="u@acme.example", event_id="hello-1")
+    _apply(in_order, visit, hello)
+    for kind in ("claim:", "merge:"):
+        [message] = [m for m in in_order.outbound if m.msg_id.startswith(kind)]
+        in_order.outbound.remove(message)
+        _apply(in_order, decode(EventEnvelope, message.value))
+    _apply(late_page, hello, visit)
+    leads = [
+        {lid: (s.keys, s.history) for lid, s in view.leads.items() if s is not None}
+        for view in (in_order, late_page)
+    ]
+    assert list(leads[0]) == list(leads[1]) == [lead_id_for("email:u@acme.example")]
+    assert leads[0] == leads[1]
 
 
 def test_fast_pass_queues_one_mql_alert_with_a_stable_id() -> None:

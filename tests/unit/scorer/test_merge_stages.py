@@ -206,6 +206,9 @@ def test_a_lead_a_bot_flagged_login_created_is_walked_again_when_history_merges_
         pair = Pair()
         pair.apply(pair.anon, page(anon="b7", when=at(0)))
         pair.apply(pair.anon, identify(anon="b7", email=email, when=at(5)))
+        # both identities live on `anon`: the email's lead claims the visitor's there
+        pair.apply(pair.anon, pair.control(pair.anon, "claim:"))
+        pair.apply(pair.anon, pair.control(pair.anon, "merge:"))
         pair.apply(pair.mail, identify(user="u-7", email=email, when=at(60), bot=True))
         accepted = crm("accepted", user="u-7", when=at(61))
         if outcome_first:
