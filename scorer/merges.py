@@ -50,6 +50,10 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
     dst.example_rev = max(dst.example_rev, src.example_rev)
     dst.horizon_closed = sorted({*dst.horizon_closed, *src.horizon_closed})
     dst.verified = dst.verified or src.verified
+    # Alerts either side raised stay the lead's (the walk then keeps the mql ones it has).
+    alerts = {str(a[1]): a for a in src.alerts + dst.alerts}
+    dst.alerts = sorted(alerts.values(), key=_alert_at)[-20:]
+    dst.lost_returned = dst.lost_returned or src.lost_returned
     dst.created = min(dst.created, src.created)
     dst.last_seen = max(dst.last_seen, src.last_seen)
     if src.last_page is not None:
@@ -74,6 +78,10 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
         if ms is not None:
             traits = fit_traits(dst)
             refresh_fit(ms, model, traits, dst.email, rules.compiled.lists, dst.last_seen)
+
+
+def _alert_at(alert: list[Any]) -> tuple[float, str]:
+    return (float(alert[2]), str(alert[1]))
 
 
 def _join_steps(dst: LeadState, src: LeadState) -> None:

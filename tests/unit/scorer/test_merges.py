@@ -179,3 +179,17 @@ def test_people_engaged_longer_ago_than_the_window_do_not_count() -> None:
     _touch(v, "p2", 10)
     assert _touch(v, "p3", 31) == []
     assert len(_touch(v, "p4", 32)) == 1
+
+
+def test_alerts_the_merged_away_lead_raised_stay_on_the_survivor() -> None:
+    """A lost deal's return raised on the email's lead before it merged into the user id's:
+    the survivor's record keeps it, beside its own, in time order."""
+    v = view()
+    state = _survivor(v)
+    state.alerts = [["sla_breach", "al_own", t(4)]]
+    src = _visitor()
+    src.alerts = [["lost_deal_returned", "al_back", t(3)]]
+    src.lost_returned = True
+    _merge(v, src)
+    assert [a[1] for a in state.alerts][:2] == ["al_back", "al_own"]  # then the new mql
+    assert state.lost_returned
