@@ -29,6 +29,11 @@ def main() -> int:
         "--in-flight", type=int, default=8, help="intake requests open at once (default 8)"
     )
     parser.add_argument(
+        "--logins",
+        action="store_true",
+        help="a third of the people who reach sales log in with a user id first",
+    )
+    parser.add_argument(
         "--lead-cache",
         type=int,
         help="leads each scorer keeps in memory (a small cap shows the memory plateau sooner)",
@@ -48,6 +53,7 @@ def main() -> int:
         drain_seconds=max(90.0, args.minutes * 30),
         keep_data=args.keep_data,
         in_flight=args.in_flight,
+        logins=args.logins,
         lead_cache=args.lead_cache,
     )
     report = asyncio.run(run_soak(options))

@@ -42,6 +42,7 @@ class Options:
     drain_seconds: float = 90.0
     keep_data: bool = False  # leave Valkey's AOF and the spool for a post-mortem
     in_flight: int = 8  # intake requests open at once
+    logins: bool = False  # people log in with a user id before their first CRM outcome
     lead_cache: int | None = None  # leads each scorer keeps in memory (its default if None)
 
 
@@ -70,7 +71,7 @@ async def run_soak(options: Options) -> Report:
 async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Report:
     redis = aioredis.Redis.from_url(stack.valkey.url)
     pipeline = Pipeline(redis, PARTITIONS)
-    steps = journeys_for(int(options.seconds * options.rate), options.seed)
+    steps = journeys_for(int(options.seconds * options.rate), options.seed, options.logins)
     load = LoadDriver(stack.base_url, steps, options.rate, options.in_flight)
     faults = schedule(options.seed, options.seconds, disk_full=stack.spool_mounted)
     faults = faults if options.faults else []

@@ -46,12 +46,13 @@ class Intake:
         return bad + self.unavailable_without_retry_after
 
 
-def journeys_for(events: int, seed: int) -> list[Step]:
-    """About `events` steps of simulated journeys, in time order, a third of those that
-    reach sales logging in with a user id just before their first CRM outcome."""
+def journeys_for(events: int, seed: int, logins: bool = False) -> list[Step]:
+    """About `events` steps of simulated journeys, in time order; with `logins`, a third of
+    those that reach sales log in with a user id just before their first CRM outcome."""
     sample = make_journeys(200, seed=seed)
     leads = max(1, int(events / (len(sample) / 200) * 1.05))
-    return with_logins(make_journeys(leads, seed=seed))[:events]
+    steps = make_journeys(leads, seed=seed)
+    return (with_logins(steps) if logins else steps)[:events]
 
 
 def with_logins(steps: list[Step], every: int = 3) -> list[Step]:
