@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import AccountLost, AccountVisit, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
-from scorer.account_returns import (
+from scorer.core.facts import EventFacts, facts_of
+from scorer.handlers.account_returns import (
     apply_account_lost,
     apply_account_visit,
     notify_lost,
     notify_visit,
 )
-from scorer.context import PartitionView
-from scorer.facts import EventFacts, facts_of
-from scorer.writes import WriteSet
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, lead, t, view
 from tests.unit.scorer.events import at, page, track
 

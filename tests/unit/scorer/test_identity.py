@@ -6,16 +6,16 @@ import orjson
 
 from leadpulse.kernel.messages import Claim, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.context import Outbound, PartitionView
-from scorer.identity import (
+from scorer.core.state import LeadState
+from scorer.handlers.identity import (
     apply_claim,
     claim_message,
     forget_message,
     merge_message,
     stable_id,
 )
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import t, view
 
 SURVIVOR = "email:ann@initech.example"

@@ -6,14 +6,14 @@ import orjson
 
 from leadpulse.kernel.messages import AccountTouch, Forget, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
-from scorer.context import PartitionView
-from scorer.funnel import count_history
-from scorer.keys import suppression_digest
-from scorer.merges import apply_account, apply_forget, apply_merge
-from scorer.stage_walk import entries_of
-from scorer.state import LeadState, ModelState
-from scorer.steps import Entry
-from scorer.writes import WriteSet
+from scorer.core.stage_walk import entries_of
+from scorer.core.state import LeadState, ModelState
+from scorer.core.steps import Entry
+from scorer.handlers.merge import apply_account, apply_forget, apply_merge
+from scorer.storage.funnel import count_history
+from scorer.storage.keys import suppression_digest
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, funnel, lead, step, t, view
 from tests.unit.scorer.events import at, forget, page
 

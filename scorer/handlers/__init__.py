@@ -1,0 +1,9 @@
+"""One module per message kind, applied to a partition's view: `dispatch.apply_message` is
+the entry point; `event` (behavior and CRM events), `identity` (claims), `merge` (merges,
+forgets, account touches), `account_info`, `account_returns` and `stale` are the kinds;
+`stage_moves`, `stage_effects`, `restage`, `summary`, `crm_changes` and `horizon` are the
+steps they share.
+
+A change to what a message *does* goes here. May import `scorer.predict`, `scorer.storage`
+and `scorer.core`; never the read side or `scorer.runtime`.
+"""

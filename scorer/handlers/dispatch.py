@@ -1,0 +1,166 @@
+"""Apply one Kafka message to its partition's view: the single entry point of the logic.
+
+Records the message's effects in its run's WriteSet, which `lua/apply.lua` executes
+atomically with the partition's offset and dedupe set. Every message moves the stored
+offset on; a duplicate event id, a suppressed identity or an unreadable message writes
+nothing else. An event forwarded to a merged identity's survivor is remembered as seen
+where its copy is applied, not here. A scorer's own message (`leadpulse.kernel.messages`)
+goes to the handler of its kind (`HANDLERS`); any other event is a behavior, applied to
+its lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from leadpulse.kernel.messages import (
+    MESSAGE_TYPES,
+    AccountInfo,
+    AccountLost,
+    AccountTouch,
+    AccountVisit,
+    Claim,
+    Forget,
+    Merge,
+    Message,
+    Stale,
+    decode,
+)
+from leadpulse.kernel.schema import EventEnvelope, lead_id_for
+from scorer.core.config import Rules
+from scorer.core.facts import facts_of
+from scorer.core.state import LeadState
+from scorer.core.steps import Entry
+from scorer.handlers.account_info import apply_account_info
+from scorer.handlers.account_returns import apply_account_lost, apply_account_visit
+from scorer.handlers.event import apply_event
+from scorer.handlers.identity import apply_claim, claim_message, stable_id
+from scorer.handlers.merge import apply_account, apply_forget, apply_merge
+from scorer.handlers.stale import apply_stale
+from scorer.storage.funnel import record_entry
+from scorer.storage.keys import suppression_digest
+from scorer.storage.view import Outbound, PartitionView, queue_outbound
+from scorer.storage.writes import WriteSet
+
+__all__ = ["HANDLERS", "Outcome", "apply_message"]
+
+log = structlog.get_logger(__name__)
+
+# applied | duplicate | suppressed | forwarded | control | unreadable; the batch adds
+# skipped and parked (dead-lettered, see `batch`).
+Outcome = str
+
+# (ws, view, rules, key, event, message): the message is of the kind the handler is listed
+# under, so each handler takes its own record type.
+Handler = Callable[[WriteSet, PartitionView, Rules, str, EventEnvelope, Any], None]
+
+HANDLERS: dict[type[Message], Handler] = {
+    Claim: lambda ws, view, rules, key, event, m: apply_claim(ws, view, event, m),
+    Merge: lambda ws, view, rules, key, event, m: apply_merge(ws, view, event, m, rules),
+    Forget: lambda ws, view, rules, key, event, m: apply_forget(ws, view, event, m, key),
+    AccountTouch: lambda ws, view, rules, key, event, m: apply_account(ws, view, event, m, rules),
+    AccountInfo: lambda ws, view, rules, key, event, m: apply_account_info(ws, view, m),
+    AccountLost: lambda ws, view, rules, key, event, m: apply_account_lost(ws, view, m),
+    AccountVisit: lambda ws, view, rules, key, event, m: apply_account_visit(
+        ws, view, event, m, rules
+    ),
+    Stale: lambda ws, view, rules, key, event, m: apply_stale(ws, view, event, m, rules),
+}
+
+
+def apply_message(
+    view: PartitionView,
+    rules: Rules,
+    key: str,
+    offset: int,
+    event: EventEnvelope | None,
+    ws: WriteSet | None = None,
+) -> tuple[WriteSet, Outcome]:
+    """Apply one message into `ws` (the run's WriteSet; a new one when None)."""
+    ws = ws if ws is not None else WriteSet(view.pk)
+    if event is None:
+        ws.note(offset, None)
+        return ws, "unreadable"
+    if event.event_id in view.seen:
+        ws.note(offset, None)
+        return ws, "duplicate"
+    if event.type not in MESSAGE_TYPES:
+        outcome = _apply_behavior(ws, view, rules, key, event)
+        # A forwarded event is seen where its copy is applied, which may be this partition.
+        forwarded = outcome == "forwarded"
+        ws.note(offset, event.event_id, dedupe=not forwarded)
+        if not forwarded:
+            view.seen.add(event.event_id)
+        return ws, outcome
+    ws.note(offset, event.event_id)
+    view.seen.add(event.event_id)
+    try:
+        message = decode(event)
+    except ValueError as exc:
+        # Applied as a no-op, as a message missing what its handler needs always was.
+        log.warning("message_unreadable", event_type=event.type, error=str(exc))
+    else:
+        HANDLERS[type(message)](ws, view, rules, key, event, message)
+    return ws, "control"
+
+
+def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
+    keys = [key]
+    identities = event.identity.keys()
+    for k in identities:
+        if k not in keys:
+            keys.append(k)
+    if event.previous_id and event.previous_id not in keys:
+        keys.append(event.previous_id)
+    return keys
+
+
+def _apply_behavior(
+    ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope
+) -> Outcome:
+    keys = _identity_keys(key, event)
+    if view.suppressed and any(suppression_digest(k) in view.suppressed for k in keys):
+        return "suppressed"
+    identities = event.identity.keys()
+    forwarded_in = key not in identities and key != event.previous_id
+    # Also for an event forwarded here: a survivor merged into a stronger one passes it on.
+    survivor = view.forwards.get(key)
+    if survivor is not None:
+        # One id per hop: a copy passed on again from this partition is another message.
+        msg_id = stable_id("fwd", event.event_id, survivor)
+        forward = Outbound(msg_id, "events", survivor, _raw(event))
+        queue_outbound(view, ws, forward)
+        return "forwarded"
+    facts = facts_of(event)
+    lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
+    state = view.leads.get(lead_id) if lead_id else None
+    if state is None:
+        lead_id = lead_id or lead_id_for(key)
+        state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
+        identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
+        state.stage = "lead" if identified else "visitor"
+        entry = Entry(state.stage, facts.t, "new", event.event_id)
+        state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
+        record_entry(ws, view.pk, facts.t, state.stage, None, facts.utm_source, facts.utm_campaign)
+    may_merge = facts.verified or not rules.config.require_verified_merge
+    for k in keys:
+        owner = view.identities.get(k)
+        if owner == state.lead_id:
+            continue
+        if owner is None:
+            view.identities[k] = state.lead_id
+            ws.hset(view.pk.identities, k, state.lead_id)
+        if k != key and not forwarded_in and may_merge and k not in view.forwards:
+            claim = claim_message(k, key, state.lead_id, state.stage, facts.t, event.event_id)
+            queue_outbound(view, ws, claim)
+    apply_event(ws, view, state, rules, event, facts, keys)
+    return "applied"
+
+
+def _raw(event: EventEnvelope) -> bytes:
+    from leadpulse.kernel.schema import encode
+
+    return encode(event)

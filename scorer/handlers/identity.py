@@ -1,0 +1,103 @@
+"""Identity across partitions: claims, merges and forwards, never a cross-partition lock.
+
+An event keyed by its strongest identity (say `email:E`) that also carries a weaker one
+living elsewhere (`anon:A`) makes this partition map `anon:A` to the lead and publish a
+`claim` keyed `anon:A`. The scorer of `anon:A`'s partition then (1) snapshots the lead
+`anon:A` had there (state and timeline) into a `merge` keyed `email:E`, (2) deletes it,
+and (3) from then on forwards events keyed `anon:A` to `email:E` unchanged (same event id).
+A forwarded event's id goes into the dedupe set of the partition that applies the copy,
+never of the one passing it on: both identities may live on one partition, where the copy
+would otherwise be dropped as its own duplicate. Copies published twice are dropped there
+by that id. Claims, merges and forwards go through the outbox with ids derived
+from the triggering event, so a crash or replay produces the same messages again and the
+receiving partition's dedupe set drops the copies.
+
+The anonymous side's events travel as the lead's `steps`: the survivor walks its stages
+again over both sides' steps in event-time order (`restage`), so a demo requested while
+the merge was under way still fast-passes the lead.
+
+A claim that finds the identity already forwarded to another survivor is ignored: the
+first person to claim a shared browser keeps its history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import orjson
+
+from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
+from leadpulse.kernel.schema import EventEnvelope, Identity
+from scorer.storage.view import Outbound, PartitionView, queue_outbound
+from scorer.storage.writes import WriteSet
+
+__all__ = [
+    "claim_message",
+    "control_message",
+    "forget_message",
+    "merge_message",
+    "stable_id",
+]
+
+
+def stable_id(kind: str, *parts: str) -> str:
+    return f"{kind}:" + hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def control_message(event_id: str, key: str, t: float, message: Message) -> Outbound:
+    value = encode(message, event_id, Identity.from_key(key), t)
+    return Outbound(event_id, "events", key, value)
+
+
+def claim_message(
+    claimed: str, survivor: str, survivor_lead: str, survivor_stage: str, t: float, trigger: str
+) -> Outbound:
+    claim = Claim(
+        claimed=claimed,
+        survivor=survivor,
+        survivor_lead=survivor_lead,
+        survivor_stage=survivor_stage,
+    )
+    return control_message(stable_id("claim", claimed, survivor_lead, trigger), claimed, t, claim)
+
+
+def merge_message(claim_id: str, survivor: str, t: float, snapshot: Snapshot) -> Outbound:
+    merge = Merge(survivor=survivor, snapshot=snapshot)
+    return control_message(stable_id("merge", claim_id), survivor, t, merge)
+
+
+def forget_message(key: str, parent: str, t: float) -> Outbound:
+    return control_message(stable_id("forget", key, parent), key, t, Forget(cascade=True))
+
+
+def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, claim: Claim) -> None:
+    from scorer.handlers.summary import remove_lead
+
+    claimed = claim.claimed
+    survivor = claim.survivor
+    survivor_lead = claim.survivor_lead
+    t = event.timestamp.timestamp()
+    if not claimed or not survivor or claimed in view.forwards:
+        return
+    lead_id = view.identities.get(claimed)
+    if lead_id == survivor_lead:
+        return  # the survivor lives on this partition and already holds the identity
+    state = view.leads.get(lead_id) if lead_id else None
+    view.forwards[claimed] = survivor
+    ws.hset(view.pk.fwd, claimed, survivor)
+    if lead_id and view.identities.get(claimed) == lead_id:
+        ws.hdel(view.pk.identities, claimed)
+        view.identities.pop(claimed, None)
+    if state is None:
+        return
+    entries = view.timelines.get(state.lead_id, []) + view.added.get(state.lead_id, [])
+    timeline = [entry.decode() for entry in entries]
+    snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=tuple(timeline))
+    for key in state.keys:
+        if key != claimed and view.identities.get(key) == state.lead_id:
+            view.forwards[key] = survivor
+            ws.hset(view.pk.fwd, key, survivor)
+    # The funnel counts of its stage history travel with the snapshot: the merge takes
+    # them back when it counts the joined history (`restage`).
+    remove_lead(ws, view, state)
+    queue_outbound(view, ws, merge_message(event.event_id, survivor, t, snapshot))
