@@ -4,6 +4,10 @@ forgets, account touches), `account_info`, `account_returns` and `stale` are the
 `stage_moves`, `stage_effects`, `restage`, `summary`, `crm_changes` and `horizon` are the
 steps they share.
 
+A handler reads the view and returns `storage.effects.Effects`, which `dispatch` hands to
+`apply_effects` (claims, forgets, account touches, info, losses and visits so far); merges,
+stale timers and events still write through the stage walk as they go.
+
 A change to what a message *does* goes here. May import `scorer.predict`, `scorer.storage`
 and `scorer.core`; never the read side or `scorer.runtime`.
 """

@@ -24,10 +24,11 @@ from leadpulse.kernel.schema import Identity
 from scorer.core.accounts import account_traits
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
+from scorer.storage.effects import Effects, RecordAccount
 from scorer.storage.view import Outbound, PartitionView, queue_outbound
 from scorer.storage.writes import WriteSet
 
-__all__ = ["absorb_account", "apply_account_info"]
+__all__ = ["absorb_account", "on_account_info"]
 
 
 def _account_id(value: str) -> str:
@@ -72,19 +73,17 @@ def _tell_account(ws: WriteSet, view: PartitionView, state: LeadState, facts: Ev
     queue_outbound(view, ws, Outbound(event_id, "events", f"account:{state.account}", value))
 
 
-def apply_account_info(ws: WriteSet, view: PartitionView, told: messages.AccountInfo) -> None:
+def on_account_info(told: messages.AccountInfo) -> Effects:
     """On the account's partition: record the account under its id and its domain."""
     account = _account_id(told.account)
     info = told.info
     if not account:
-        return
+        return Effects()
     at = told.at
     record = orjson.dumps({"account": account, "traits": info, "at": at})
-    # The change time, not the event's: the tick reads changes since its last read.
-    changed = time.time()
-    ws.hset(view.pk.accounts, account, record)
-    ws.zadd(view.pk.account_changes, changed, account)
+    names = [account]
     domain = info.get("domain")
     if isinstance(domain, str) and domain and domain != account:
-        ws.hset(view.pk.accounts, domain, record)
-        ws.zadd(view.pk.account_changes, changed, domain)
+        names.append(domain)
+    # The change time, not the event's: the tick reads changes since its last read.
+    return Effects((RecordAccount(tuple(names), record, time.time()),))

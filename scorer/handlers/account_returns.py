@@ -13,10 +13,6 @@ seconds stale at most) and, for a page view by a person of such an account, send
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
-
 from leadpulse.kernel import messages
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountLost, AccountVisit
@@ -26,16 +22,17 @@ from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
+from scorer.storage.effects import Effects, EndLostDeal, KeepLostDeal, Publish
 from scorer.storage.view import Outbound, PartitionView, queue_outbound
 from scorer.storage.writes import WriteSet
 
 __all__ = [
     "account_message",
-    "apply_account_lost",
-    "apply_account_visit",
     "came_back",
     "notify_lost",
     "notify_visit",
+    "on_account_lost",
+    "on_account_visit",
 ]
 
 
@@ -83,46 +80,32 @@ def notify_visit(
     queue_outbound(view, ws, account_message(event_id, facts.t, visit))
 
 
-def apply_account_lost(ws: WriteSet, view: PartitionView, lost: AccountLost) -> None:
+def on_account_lost(view: PartitionView, lost: AccountLost) -> Effects:
     """On the account's partition: record a loss."""
     record = view.lost_records.get(lost.account)
     # another person of the account losing too: all of them are the lost deal's people
     losers = sorted({*record["losers"], lost.lead_id}) if record else [lost.lead_id]
-    _keep(ws, view, lost.account, {"at": lost.at, "losers": losers, "visits": []})
+    return Effects((KeepLostDeal(lost.account, {"at": lost.at, "losers": losers, "visits": []}),))
 
 
-def apply_account_visit(
-    ws: WriteSet, view: PartitionView, event: EventEnvelope, visit: AccountVisit, rules: Rules
-) -> None:
+def on_account_visit(
+    view: PartitionView, event: EventEnvelope, visit: AccountVisit, rules: Rules
+) -> Effects:
     """On the account's partition: count a visit after a loss and maybe alert."""
     account, at = visit.account, visit.at
     record = view.lost_records.get(account)
     if record is None or visit.lead_id in record["losers"] or at < record["at"]:
-        return
+        return Effects()
     window = rules.config.stages.lost_deal_return
-    record["visits"], back = came_back(record["visits"], at, window.visits, window.days)
+    visits, back = came_back(record["visits"], at, window.visits, window.days)
     if back:
-        _alert(view, ws, event, window.visits, visit, record["at"])
         # back once: nothing more to watch until the next lost deal
-        view.lost_records[account] = None
-        ws.hdel(view.pk.lost_accounts, account)
-        return
-    _keep(ws, view, account, record)
+        alert = _alert(event, window.visits, visit, record["at"])
+        return Effects((Publish(alert), EndLostDeal(account)))
+    return Effects((KeepLostDeal(account, {**record, "visits": visits}),))
 
 
-def _keep(ws: WriteSet, view: PartitionView, account: str, record: dict[str, Any]) -> None:
-    view.lost_records[account] = record
-    ws.hset(view.pk.lost_accounts, account, orjson.dumps(record))
-
-
-def _alert(
-    view: PartitionView,
-    ws: WriteSet,
-    event: EventEnvelope,
-    visits: int,
-    visit: AccountVisit,
-    lost_at: float,
-) -> None:
+def _alert(event: EventEnvelope, visits: int, visit: AccountVisit, lost_at: float) -> Outbound:
     account = visit.account
     alert = account_alert(
         AlertType.LOST_DEAL_RETURNED,
@@ -133,4 +116,4 @@ def _alert(
         reason=f"{visits} visits from {account} after a lost deal there",
         t=event.timestamp.timestamp(),
     )
-    queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", account, encode(alert)))
+    return Outbound(alert.alert_id, "alerts", account, encode(alert))

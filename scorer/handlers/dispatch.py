@@ -34,12 +34,13 @@ from scorer.core.config import Rules
 from scorer.core.facts import facts_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.handlers.account_info import apply_account_info
-from scorer.handlers.account_returns import apply_account_lost, apply_account_visit
+from scorer.handlers.account_info import on_account_info
+from scorer.handlers.account_returns import on_account_lost, on_account_visit
 from scorer.handlers.event import apply_event
-from scorer.handlers.identity import apply_claim, claim_message, stable_id
-from scorer.handlers.merge import apply_account, apply_forget, apply_merge
+from scorer.handlers.identity import claim_message, on_claim, stable_id
+from scorer.handlers.merge import apply_merge, on_account_touch, on_forget
 from scorer.handlers.stale import apply_stale
+from scorer.storage.effects import Effects, apply_effects
 from scorer.storage.funnel import record_entry
 from scorer.storage.keys import suppression_digest
 from scorer.storage.view import Outbound, PartitionView, queue_outbound
@@ -56,16 +57,31 @@ Outcome = str
 # (ws, view, rules, key, event, message): the message is of the kind the handler is listed
 # under, so each handler takes its own record type.
 Handler = Callable[[WriteSet, PartitionView, Rules, str, EventEnvelope, Any], None]
+# (view, rules, key, event, message) -> what the message does, written by `apply_effects`
+Decide = Callable[[PartitionView, Rules, str, EventEnvelope, Any], Effects]
 
+
+def _writes(decide: Decide) -> Handler:
+    def handler(
+        ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope, m: Any
+    ) -> None:
+        apply_effects(decide(view, rules, key, event, m), view, ws)
+
+    return handler
+
+
+# Merges and stale timers still write as they go: the stage walk they share writes in place.
 HANDLERS: dict[type[Message], Handler] = {
-    Claim: lambda ws, view, rules, key, event, m: apply_claim(ws, view, event, m),
+    Claim: _writes(lambda view, rules, key, event, m: on_claim(view, event, m)),
     Merge: lambda ws, view, rules, key, event, m: apply_merge(ws, view, event, m, rules),
-    Forget: lambda ws, view, rules, key, event, m: apply_forget(ws, view, event, m, key),
-    AccountTouch: lambda ws, view, rules, key, event, m: apply_account(ws, view, event, m, rules),
-    AccountInfo: lambda ws, view, rules, key, event, m: apply_account_info(ws, view, m),
-    AccountLost: lambda ws, view, rules, key, event, m: apply_account_lost(ws, view, m),
-    AccountVisit: lambda ws, view, rules, key, event, m: apply_account_visit(
-        ws, view, event, m, rules
+    Forget: _writes(lambda view, rules, key, event, m: on_forget(view, event, m, key)),
+    AccountTouch: _writes(
+        lambda view, rules, key, event, m: on_account_touch(view, event, m, rules)
+    ),
+    AccountInfo: _writes(lambda view, rules, key, event, m: on_account_info(m)),
+    AccountLost: _writes(lambda view, rules, key, event, m: on_account_lost(view, m)),
+    AccountVisit: _writes(
+        lambda view, rules, key, event, m: on_account_visit(view, event, m, rules)
     ),
     Stale: lambda ws, view, rules, key, event, m: apply_stale(ws, view, event, m, rules),
 }

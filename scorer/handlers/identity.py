@@ -28,14 +28,15 @@ import orjson
 
 from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
 from leadpulse.kernel.schema import EventEnvelope, Identity
-from scorer.storage.view import Outbound, PartitionView, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import DropIdentity, Effect, Effects, Forward, Publish, RemoveLead
+from scorer.storage.view import Outbound, PartitionView
 
 __all__ = [
     "claim_message",
     "control_message",
     "forget_message",
     "merge_message",
+    "on_claim",
     "stable_id",
 ]
 
@@ -70,34 +71,33 @@ def forget_message(key: str, parent: str, t: float) -> Outbound:
     return control_message(stable_id("forget", key, parent), key, t, Forget(cascade=True))
 
 
-def apply_claim(ws: WriteSet, view: PartitionView, event: EventEnvelope, claim: Claim) -> None:
-    from scorer.handlers.summary import remove_lead
-
+def on_claim(view: PartitionView, event: EventEnvelope, claim: Claim) -> Effects:
+    """Hand the claimed identity to its survivor, with the lead it named here (if any)."""
     claimed = claim.claimed
     survivor = claim.survivor
     survivor_lead = claim.survivor_lead
     t = event.timestamp.timestamp()
     if not claimed or not survivor or claimed in view.forwards:
-        return
+        return Effects()
     lead_id = view.identities.get(claimed)
     if lead_id == survivor_lead:
-        return  # the survivor lives on this partition and already holds the identity
+        return Effects()  # the survivor lives on this partition and already holds the identity
     state = view.leads.get(lead_id) if lead_id else None
-    view.forwards[claimed] = survivor
-    ws.hset(view.pk.fwd, claimed, survivor)
+    effects: list[Effect] = [Forward(claimed, survivor)]
     if lead_id and view.identities.get(claimed) == lead_id:
-        ws.hdel(view.pk.identities, claimed)
-        view.identities.pop(claimed, None)
+        effects.append(DropIdentity(claimed))
     if state is None:
-        return
+        return Effects(tuple(effects))
     entries = view.timelines.get(state.lead_id, []) + view.added.get(state.lead_id, [])
     timeline = [entry.decode() for entry in entries]
     snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=tuple(timeline))
-    for key in state.keys:
-        if key != claimed and view.identities.get(key) == state.lead_id:
-            view.forwards[key] = survivor
-            ws.hset(view.pk.fwd, key, survivor)
+    effects += [
+        Forward(key, survivor)
+        for key in state.keys
+        if key != claimed and view.identities.get(key) == state.lead_id
+    ]
     # The funnel counts of its stage history travel with the snapshot: the merge takes
     # them back when it counts the joined history (`restage`).
-    remove_lead(ws, view, state)
-    queue_outbound(view, ws, merge_message(event.event_id, survivor, t, snapshot))
+    effects.append(RemoveLead(state))
+    effects.append(Publish(merge_message(event.event_id, survivor, t, snapshot)))
+    return Effects(tuple(effects))

@@ -19,13 +19,24 @@ from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
 from scorer.handlers.identity import forget_message, merge_message
 from scorer.handlers.restage import restage
-from scorer.handlers.summary import remove_lead, write_lead
+from scorer.handlers.summary import write_lead
+from scorer.storage.effects import (
+    CountExit,
+    DropForward,
+    DropIdentity,
+    Effect,
+    Effects,
+    FireGroup,
+    KeepGroup,
+    Publish,
+    RemoveLead,
+    Suppress,
+)
 from scorer.storage.funnel import record_exit
-from scorer.storage.keys import suppression_digest
 from scorer.storage.view import Outbound, PartitionView, push_timeline, queue_outbound
 from scorer.storage.writes import WriteSet
 
-__all__ = ["apply_account", "apply_forget", "apply_merge"]
+__all__ = ["apply_merge", "on_account_touch", "on_forget"]
 
 
 def t_of(event: EventEnvelope) -> float:
@@ -126,53 +137,48 @@ def apply_merge(
     write_lead(ws, view, state, rules)
 
 
-def apply_forget(
-    ws: WriteSet, view: PartitionView, event: EventEnvelope, forget: Forget, key: str
-) -> None:
+def on_forget(view: PartitionView, event: EventEnvelope, forget: Forget, key: str) -> Effects:
     """Forget a person: state, identities, timeline here; cascade to identities elsewhere."""
     t = event.timestamp.timestamp()
     keys = {key, *event.identity.keys(), *forget.identities}
     lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
     state = view.leads.get(lead_id) if lead_id else None
+    effects: list[Effect] = []
+    removed: set[str] = set()  # identities removing the lead drops with it
     if state is not None:
         keys |= set(state.keys)
-        record_exit(ws, view.pk, t, state.stage)
-        remove_lead(ws, view, state)
+        effects += [CountExit(t, state.stage), RemoveLead(state)]
+        removed = {k for k in state.keys if view.identities.get(k) == state.lead_id}
     for k in sorted(keys):
-        view.suppress.append(suppression_digest(k))
-        view.suppressed.add(suppression_digest(k))
+        effects.append(Suppress(k))
         if k in view.forwards:
-            ws.hdel(view.pk.fwd, k)
-            view.forwards.pop(k)
-        if view.identities.get(k) is not None:
-            ws.hdel(view.pk.identities, k)
-            view.identities.pop(k)
+            effects.append(DropForward(k))
+        if view.identities.get(k) is not None and k not in removed:
+            effects.append(DropIdentity(k))
         if not forget.cascade and k != key:
-            queue_outbound(view, ws, forget_message(k, event.event_id, t))
+            effects.append(Publish(forget_message(k, event.event_id, t)))
+    return Effects(tuple(effects))
 
 
-def apply_account(
-    ws: WriteSet, view: PartitionView, event: EventEnvelope, touch: AccountTouch, rules: Rules
-) -> None:
+def on_account_touch(
+    view: PartitionView, event: EventEnvelope, touch: AccountTouch, rules: Rules
+) -> Effects:
     """A person of an account engaged: keep the account's engaged set; maybe a buying group."""
     account = touch.account
     lead_id = touch.lead_id
     at = touch.at
     if not account or not lead_id:
-        return
+        return Effects()
     group_cfg = rules.config.accounts.buying_group
     since = at - group_cfg.days * DAY
-    group = view.groups.setdefault(account, {})
+    group = dict(view.groups.get(account, {}))
     group[lead_id] = max(group.get(lead_id, at), at)
     for member in [m for m, seen in group.items() if seen < since]:
         del group[member]
-    ws.zadd(view.pk.buying_group(account), group[lead_id], lead_id)
-    ws.zcut(view.pk.buying_group(account), since)
+    kept = KeepGroup(account, group, lead_id, since)
     fired = view.group_fired.get(account)
     if len(group) < group_cfg.people or (fired is not None and at - fired < group_cfg.days * DAY):
-        return
-    view.group_fired[account] = at
-    ws.set(view.pk.buying_group_fired(account), repr(at))
+        return Effects((kept,))
     lead = AlertLead.model_validate(touch.lead or {"lead_id": lead_id, "stage": "lead", "score": 0})
     alert = account_alert(
         AlertType.BUYING_GROUP,
@@ -183,4 +189,5 @@ def apply_account(
         reason=f"{len(group)} engaged people at {account} in {group_cfg.days:g} days",
         t=event.timestamp.timestamp(),
     )
-    queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", account, encode(alert)))
+    message = Outbound(alert.alert_id, "alerts", account, encode(alert))
+    return Effects((kept, FireGroup(account, at), Publish(message)))

@@ -15,11 +15,11 @@ from scorer.core.content import lead_consideration, top_interests
 from scorer.core.state import LeadState
 from scorer.handlers.crm_changes import queue_lead_change
 from scorer.predict.summary import predict_summary
-from scorer.storage.list_index import list_lead, unlist_lead
+from scorer.storage.list_index import list_lead
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 
-__all__ = ["flush_leads", "remove_lead", "summary_of", "write_lead"]
+__all__ = ["flush_leads", "summary_of", "write_lead"]
 
 
 def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
@@ -64,25 +64,3 @@ def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
         if state.account:
             ws.hset(view.pk.account(state.account), state.lead_id, summary)
     view.dirty.clear()
-
-
-def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
-    """Delete every key and entry this partition keeps for the lead."""
-    pk = view.pk
-    view.leads[state.lead_id] = None
-    view.dirty.pop(state.lead_id, None)
-    view.timelines.pop(state.lead_id, None)
-    view.added.pop(state.lead_id, None)
-    ws.delete(pk.lead(state.lead_id))
-    ws.delete(pk.timeline(state.lead_id))
-    ws.delete(pk.score_history(state.lead_id))
-    ws.hdel(pk.index, state.lead_id)
-    unlist_lead(ws, pk, state)
-    if state.account:
-        ws.hdel(pk.account(state.account), state.lead_id)
-    if state.sla_member:
-        ws.zrem(pk.sla, state.sla_member)
-    for key in state.keys:
-        if view.identities.get(key) == state.lead_id:
-            ws.hdel(pk.identities, key)
-            view.identities.pop(key, None)
