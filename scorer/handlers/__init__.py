@@ -1,8 +1,8 @@
 """One module per message kind, applied to a partition's view: `dispatch.apply_message` is
-the entry point; `event` (behavior and CRM events), `identity` (claims), `merge` (merges,
-forgets, account touches), `account_info`, `account_returns` and `stale` are the kinds;
-`stage_moves`, `stage_effects`, `restage`, `summary`, `crm_changes` and `horizon` are the
-steps they share.
+the entry point; `event` (behavior and CRM events), `identity` (claims), `merge`,
+`forget`, `account_touch`, `account_info`, `account_returns` (losses and visits) and
+`stale` are the kinds; `stage_moves`, `stage_effects`, `restage`, `summary`,
+`crm_changes` and `horizon` are the steps they share.
 
 A handler reads the view and returns `storage.effects.Effects`, which `dispatch` hands to
 `apply_effects` (claims, forgets, account touches, info, losses and visits so far); merges,

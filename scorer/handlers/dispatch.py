@@ -36,9 +36,11 @@ from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.handlers.account_info import on_account_info
 from scorer.handlers.account_returns import on_account_lost, on_account_visit
+from scorer.handlers.account_touch import on_account_touch
 from scorer.handlers.event import apply_event
+from scorer.handlers.forget import on_forget
 from scorer.handlers.identity import claim_message, on_claim, stable_id
-from scorer.handlers.merge import apply_merge, on_account_touch, on_forget
+from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
 from scorer.storage.effects import Effects, apply_effects
 from scorer.storage.funnel import record_entry

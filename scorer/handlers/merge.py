@@ -1,4 +1,4 @@
-"""Receiving side of identity work: merges into a survivor, forgetting, account touches."""
+"""A merge: the lead a claimed identity named elsewhere, folded into its survivor here."""
 
 from __future__ import annotations
 
@@ -6,37 +6,22 @@ from typing import Any
 
 import orjson
 
-from leadpulse.kernel.domain import AlertType
-from leadpulse.kernel.messages import AccountTouch, Forget, Merge
-from leadpulse.kernel.schema import AlertLead, EventEnvelope, encode
+from leadpulse.kernel.messages import Merge
+from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.accounts import fit_traits
-from scorer.core.alerts import account_alert
 from scorer.core.config import Rules
-from scorer.core.decay import DAY
 from scorer.core.scoring import merge_model, refresh_fit
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
-from scorer.handlers.identity import forget_message, merge_message
+from scorer.handlers.identity import merge_message
 from scorer.handlers.restage import restage
 from scorer.handlers.summary import write_lead
-from scorer.storage.effects import (
-    CountExit,
-    DropForward,
-    DropIdentity,
-    Effect,
-    Effects,
-    FireGroup,
-    KeepGroup,
-    Publish,
-    RemoveLead,
-    Suppress,
-)
 from scorer.storage.funnel import record_exit
-from scorer.storage.view import Outbound, PartitionView, push_timeline, queue_outbound
+from scorer.storage.view import PartitionView, push_timeline, queue_outbound
 from scorer.storage.writes import WriteSet
 
-__all__ = ["apply_merge", "on_account_touch", "on_forget"]
+__all__ = ["apply_merge"]
 
 
 def t_of(event: EventEnvelope) -> float:
@@ -135,59 +120,3 @@ def apply_merge(
     else:
         restage(ws, view, state, rules, old)
     write_lead(ws, view, state, rules)
-
-
-def on_forget(view: PartitionView, event: EventEnvelope, forget: Forget, key: str) -> Effects:
-    """Forget a person: state, identities, timeline here; cascade to identities elsewhere."""
-    t = event.timestamp.timestamp()
-    keys = {key, *event.identity.keys(), *forget.identities}
-    lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
-    state = view.leads.get(lead_id) if lead_id else None
-    effects: list[Effect] = []
-    removed: set[str] = set()  # identities removing the lead drops with it
-    if state is not None:
-        keys |= set(state.keys)
-        effects += [CountExit(t, state.stage), RemoveLead(state)]
-        removed = {k for k in state.keys if view.identities.get(k) == state.lead_id}
-    for k in sorted(keys):
-        effects.append(Suppress(k))
-        if k in view.forwards:
-            effects.append(DropForward(k))
-        if view.identities.get(k) is not None and k not in removed:
-            effects.append(DropIdentity(k))
-        if not forget.cascade and k != key:
-            effects.append(Publish(forget_message(k, event.event_id, t)))
-    return Effects(tuple(effects))
-
-
-def on_account_touch(
-    view: PartitionView, event: EventEnvelope, touch: AccountTouch, rules: Rules
-) -> Effects:
-    """A person of an account engaged: keep the account's engaged set; maybe a buying group."""
-    account = touch.account
-    lead_id = touch.lead_id
-    at = touch.at
-    if not account or not lead_id:
-        return Effects()
-    group_cfg = rules.config.accounts.buying_group
-    since = at - group_cfg.days * DAY
-    group = dict(view.groups.get(account, {}))
-    group[lead_id] = max(group.get(lead_id, at), at)
-    for member in [m for m, seen in group.items() if seen < since]:
-        del group[member]
-    kept = KeepGroup(account, group, lead_id, since)
-    fired = view.group_fired.get(account)
-    if len(group) < group_cfg.people or (fired is not None and at - fired < group_cfg.days * DAY):
-        return Effects((kept,))
-    lead = AlertLead.model_validate(touch.lead or {"lead_id": lead_id, "stage": "lead", "score": 0})
-    alert = account_alert(
-        AlertType.BUYING_GROUP,
-        account,
-        lead,
-        transition="group",
-        trigger=event.event_id,
-        reason=f"{len(group)} engaged people at {account} in {group_cfg.days:g} days",
-        t=event.timestamp.timestamp(),
-    )
-    message = Outbound(alert.alert_id, "alerts", account, encode(alert))
-    return Effects((kept, FireGroup(account, at), Publish(message)))

@@ -9,7 +9,9 @@ from leadpulse.kernel.schema import Alert, EventEnvelope, decode
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import Entry
-from scorer.handlers.merge import apply_merge, on_account_touch, on_forget
+from scorer.handlers.account_touch import on_account_touch
+from scorer.handlers.forget import on_forget
+from scorer.handlers.merge import apply_merge
 from scorer.storage.effects import apply_effects
 from scorer.storage.funnel import count_history
 from scorer.storage.keys import suppression_digest
