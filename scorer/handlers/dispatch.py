@@ -31,7 +31,7 @@ from leadpulse.kernel.messages import (
 )
 from leadpulse.kernel.schema import EventEnvelope, lead_id_for
 from scorer.core.config import Rules
-from scorer.core.facts import facts_of
+from scorer.core.facts import EventFacts, facts_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.handlers.account_info import on_account_info
@@ -42,10 +42,9 @@ from scorer.handlers.forget import on_forget
 from scorer.handlers.identity import claim_message, on_claim, stable_id
 from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
-from scorer.storage.effects import Effects, apply_effects
-from scorer.storage.funnel import record_entry
+from scorer.storage.effects import CountNew, Effect, Effects, MapIdentity, Publish, apply_effects
 from scorer.storage.keys import suppression_digest
-from scorer.storage.view import Outbound, PartitionView, queue_outbound
+from scorer.storage.view import Outbound, PartitionView
 from scorer.storage.writes import WriteSet
 
 __all__ = ["HANDLERS", "Outcome", "apply_message"]
@@ -150,30 +149,11 @@ def _apply_behavior(
         # One id per hop: a copy passed on again from this partition is another message.
         msg_id = stable_id("fwd", event.event_id, survivor)
         forward = Outbound(msg_id, "events", survivor, _raw(event))
-        queue_outbound(view, ws, forward)
+        apply_effects(Effects((Publish(forward),)), view, ws)
         return "forwarded"
     facts = facts_of(event)
-    lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
-    state = view.leads.get(lead_id) if lead_id else None
-    if state is None:
-        lead_id = lead_id or lead_id_for(key)
-        state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
-        identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
-        state.stage = "lead" if identified else "visitor"
-        entry = Entry(state.stage, facts.t, "new", event.event_id)
-        state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
-        record_entry(ws, view.pk, facts.t, state.stage, None, facts.utm_source, facts.utm_campaign)
-    may_merge = facts.verified or not rules.config.require_verified_merge
-    for k in keys:
-        owner = view.identities.get(k)
-        if owner == state.lead_id:
-            continue
-        if owner is None:
-            view.identities[k] = state.lead_id
-            ws.hset(view.pk.identities, k, state.lead_id)
-        if k != key and not forwarded_in and may_merge and k not in view.forwards:
-            claim = claim_message(k, key, state.lead_id, state.stage, facts.t, event.event_id)
-            queue_outbound(view, ws, claim)
+    state, effects = _lead_of(view, rules, key, event, facts, keys, forwarded_in)
+    apply_effects(effects, view, ws)
     apply_event(ws, view, state, rules, event, facts, keys)
     return "applied"
 
@@ -182,3 +162,38 @@ def _raw(event: EventEnvelope) -> bytes:
     from leadpulse.kernel.schema import encode
 
     return encode(event)
+
+
+def _lead_of(
+    view: PartitionView,
+    rules: Rules,
+    key: str,
+    event: EventEnvelope,
+    facts: EventFacts,
+    keys: list[str],
+    forwarded_in: bool,
+) -> tuple[LeadState, Effects]:
+    """The lead an event's identities name here (a new one if none), and what knowing it
+    does: its identities mapped to it, claims sent for those that may live elsewhere."""
+    lead_id = next((view.identities[k] for k in keys if k in view.identities), None)
+    state = view.leads.get(lead_id) if lead_id else None
+    effects: list[Effect] = []
+    if state is None:
+        lead_id = lead_id or lead_id_for(key)
+        state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
+        identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
+        state.stage = "lead" if identified else "visitor"
+        entry = Entry(state.stage, facts.t, "new", event.event_id)
+        state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
+        effects.append(CountNew(facts.t, state.stage, facts.utm_source, facts.utm_campaign))
+    may_merge = facts.verified or not rules.config.require_verified_merge
+    for k in keys:
+        owner = view.identities.get(k)
+        if owner == state.lead_id:
+            continue
+        if owner is None:
+            effects.append(MapIdentity(k, state.lead_id))
+        if k != key and not forwarded_in and may_merge and k not in view.forwards:
+            claim = claim_message(k, key, state.lead_id, state.stage, facts.t, event.event_id)
+            effects.append(Publish(claim))
+    return state, Effects(tuple(effects))

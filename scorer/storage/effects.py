@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from scorer.core.state import LeadState
-from scorer.storage.funnel import record_exit
+from scorer.storage.funnel import record_entry, record_exit
 from scorer.storage.keys import suppression_digest
 from scorer.storage.list_index import unlist_lead
 from scorer.storage.view import Outbound, PartitionView, queue_outbound
@@ -25,6 +25,7 @@ from scorer.storage.writes import WriteSet
 
 __all__ = [
     "CountExit",
+    "CountNew",
     "DropForward",
     "DropIdentity",
     "Effect",
@@ -34,6 +35,7 @@ __all__ = [
     "Forward",
     "KeepGroup",
     "KeepLostDeal",
+    "MapIdentity",
     "Publish",
     "RecordAccount",
     "RemoveLead",
@@ -57,6 +59,14 @@ class DropForward:
 
 
 @dataclass(frozen=True, slots=True)
+class MapIdentity:
+    """`identity` names the lead `lead_id` of this partition from now on."""
+
+    identity: str
+    lead_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class DropIdentity:
     """`identity` no longer names a lead of this partition."""
 
@@ -68,6 +78,16 @@ class RemoveLead:
     """Every key and entry this partition keeps for the lead goes."""
 
     state: LeadState
+
+
+@dataclass(frozen=True, slots=True)
+class CountNew:
+    """A new lead entered the funnel at `stage` at `t`, from its first touch's campaign."""
+
+    t: float
+    stage: str
+    source: str | None
+    campaign: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +158,10 @@ class FireGroup:
 Effect = (
     Forward
     | DropForward
+    | MapIdentity
     | DropIdentity
     | RemoveLead
+    | CountNew
     | CountExit
     | Suppress
     | Publish
@@ -172,11 +194,16 @@ def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:
             case DropForward(identity):
                 ws.hdel(pk.fwd, identity)
                 view.forwards.pop(identity, None)
+            case MapIdentity(identity, lead_id):
+                view.identities[identity] = lead_id
+                ws.hset(pk.identities, identity, lead_id)
             case DropIdentity(identity):
                 ws.hdel(pk.identities, identity)
                 view.identities.pop(identity, None)
             case RemoveLead(state):
                 remove_lead(ws, view, state)
+            case CountNew(t, stage, source, campaign):
+                record_entry(ws, pk, t, stage, None, source, campaign)
             case CountExit(t, stage):
                 record_exit(ws, pk, t, stage)
             case Suppress(identity):
