@@ -5,7 +5,7 @@
 Starts its own Valkey, scores `--leads` people through the scorer's apply path (pages,
 identify with traits, demo requests, CRM outcomes: varied stages, fits, considerations and
 times), then for each query times the first page read from the list index
-(`scorer.store.list_leads`) and the bare baseline: HGETALL of every partition's summaries,
+(`scorer.read.store.list_leads`) and the bare baseline: HGETALL of every partition's summaries,
 decayed, filtered and sorted in Python (what the list did before its index). Each figure is
 the median of 5 runs; both must return the same page and total, or the bench fails.
 """
@@ -33,13 +33,13 @@ from leadpulse.dev.embedded import EmbeddedValkey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.schema import EventEnvelope  # noqa: E402
 from leadpulse.kernel.valkey import valkey_at  # noqa: E402
-from scorer import store  # noqa: E402
-from scorer.batch import Message, apply_batch  # noqa: E402
-from scorer.context import Rules  # noqa: E402
-from scorer.keys import META, PartitionKeys  # noqa: E402
-from scorer.lead_list import sort_rows  # noqa: E402
-from scorer.lead_walk import summary_row  # noqa: E402
-from scorer.scripts import Scripts  # noqa: E402
+from scorer.core.config import Rules  # noqa: E402
+from scorer.read import store  # noqa: E402
+from scorer.read.list_page import sort_rows  # noqa: E402
+from scorer.read.list_walk import summary_row  # noqa: E402
+from scorer.runtime.batch import Message, apply_batch  # noqa: E402
+from scorer.storage.keys import META, PartitionKeys  # noqa: E402
+from scorer.storage.scripts import Scripts  # noqa: E402
 
 PARTITIONS = 12
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@
 
 Applies bench/scorer.py's journeys the way `logic_only` there does (decode, apply, flush per
 run of RUN_MAX, script arguments; no I/O), with the horizon's per-message step as
-`scorer.batch` takes it. `--mode off`: no model; `live`: a live model over the features the
+`scorer.runtime.batch` takes it. `--mode off`: no model; `live`: a live model over the features the
 trainer learns (every prediction computed); `unwatched`: no model and no horizon step;
 `none`: the events are built and encoded but not applied (the fixed cost, to subtract).
 Prints seconds and µs per event, best of `--repeat`. For instruction counts, run each mode
@@ -27,16 +27,17 @@ sys.path.insert(0, str(ROOT))
 from bench.scorer import journey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.schema import encode  # noqa: E402
-from scorer.batch import RUN_MAX  # noqa: E402
-from scorer.consumer import decode_message  # noqa: E402
-from scorer.context import PartitionView, Rules  # noqa: E402
-from scorer.engine import apply_message  # noqa: E402
-from scorer.keys import PartitionKeys  # noqa: E402
-from scorer.predict import horizon  # noqa: E402
+from scorer.core.config import Rules  # noqa: E402
+from scorer.handlers import horizon  # noqa: E402
+from scorer.handlers.dispatch import apply_message  # noqa: E402
+from scorer.handlers.summary import flush_leads  # noqa: E402
 from scorer.predict.live import live_models  # noqa: E402
 from scorer.predict.weights import LinearModel  # noqa: E402
-from scorer.summary import flush_leads  # noqa: E402
-from scorer.writes import WriteSet  # noqa: E402
+from scorer.runtime.batch import RUN_MAX  # noqa: E402
+from scorer.runtime.consumer import decode_message  # noqa: E402
+from scorer.storage.keys import PartitionKeys  # noqa: E402
+from scorer.storage.view import PartitionView  # noqa: E402
+from scorer.storage.writes import WriteSet  # noqa: E402
 
 PARTITIONS = 6
 

@@ -39,17 +39,18 @@ from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.kafka import ensure_topics, producer_options  # noqa: E402
 from leadpulse.kernel.schema import EventEnvelope, encode  # noqa: E402
 from leadpulse.kernel.settings import Settings  # noqa: E402
-from scorer.batch import RUN_MAX  # noqa: E402
-from scorer.consumer import ScorerLoop, decode_message  # noqa: E402
-from scorer.context import PartitionView, Rules  # noqa: E402
-from scorer.engine import apply_message  # noqa: E402
-from scorer.keys import PartitionKeys  # noqa: E402
-from scorer.lead_index import parse_slot  # noqa: E402
-from scorer.outbox import Outbox  # noqa: E402
-from scorer.service import consumer_options, open_redis, settle_heap  # noqa: E402
-from scorer.state import LeadState  # noqa: E402
-from scorer.summary import flush_leads  # noqa: E402
-from scorer.writes import WriteSet  # noqa: E402
+from scorer.core.config import Rules  # noqa: E402
+from scorer.core.state import LeadState  # noqa: E402
+from scorer.handlers.dispatch import apply_message  # noqa: E402
+from scorer.handlers.summary import flush_leads  # noqa: E402
+from scorer.runtime.batch import RUN_MAX  # noqa: E402
+from scorer.runtime.consumer import ScorerLoop, decode_message  # noqa: E402
+from scorer.runtime.outbox import Outbox  # noqa: E402
+from scorer.runtime.service import consumer_options, open_redis, settle_heap  # noqa: E402
+from scorer.storage.keys import PartitionKeys  # noqa: E402
+from scorer.storage.list_index import parse_slot  # noqa: E402
+from scorer.storage.view import PartitionView  # noqa: E402
+from scorer.storage.writes import WriteSet  # noqa: E402
 
 BARE_LUA = """
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -151,7 +152,7 @@ async def run_scorer(settings: Settings, expected: int) -> tuple[float, int]:
     )
     consumer.subscribe([settings.topics.events], listener=loop.listener)
     await consumer.start()
-    settle_heap()  # as scorer.service.run does once started
+    settle_heap()  # as scorer.runtime.service.run does once started
     try:
         while not loop.partitions:
             await loop.step(timeout_ms=100)

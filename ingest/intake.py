@@ -17,7 +17,7 @@ from ingest.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED
 from ingest.outgoing import Outgoing
 from ingest.segment import Received
 from leadpulse.kernel.schema import EventEnvelope, Source
-from scorer.store import is_suppressed
+from scorer.read.store import is_suppressed
 
 __all__ = ["accept_events", "accept_outgoing", "received_for", "request_ip"]
 

@@ -1,6 +1,6 @@
 """The read API (secret key): leads, accounts, funnel; forgetting a person.
 
-Reads go through `scorer.store` (read-only). Forgetting publishes a `forget` event keyed to
+Reads go through `scorer.read.store` (read-only). Forgetting publishes a `forget` event keyed to
 the person's lead, so the scorer owning it deletes state, identities and timeline in order
 with the person's other events, and puts every identity on the suppression list.
 """
@@ -18,7 +18,7 @@ from ingest.auth import require_secret_key
 from ingest.errors import BadInput, IngestError
 from leadpulse.kernel.messages import Forget, payload
 from leadpulse.kernel.schema import STAGES, EventEnvelope, Identity
-from scorer import store
+from scorer.read import store
 
 __all__ = ["router"]
 

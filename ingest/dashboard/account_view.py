@@ -1,5 +1,5 @@
 """The dashboard's account page (its people and buying group) and the live activity feed
-every page polls, from `scorer.read`'s typed models."""
+every page polls, from `scorer.read.facade`'s typed models."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ingest.dashboard.layout import esc, page, when
 from ingest.dashboard.lead_views import pill
-from scorer import read
-from scorer.read import BuyingGroup
+from scorer.read import facade as read
+from scorer.read.facade import BuyingGroup
 
 __all__ = ["router"]
 

@@ -1,6 +1,6 @@
 """The dashboard as its own FastAPI app, mounted by ingest at `/dashboard`.
 
-It reads only through the read facades (`scorer.read`, `router.read`) with the Valkey
+It reads only through the read facades (`scorer.read.facade`, `router.read`) with the Valkey
 client ingest already holds, and every page but the login form sits behind one login
 dependency. It shares ingest's state (settings, config, the Valkey client its lifespan
 opens), so it opens no client of its own.

@@ -6,7 +6,7 @@ from typing import Any
 
 from ingest.dashboard.layout import esc, when
 from leadpulse.kernel.domain import AlertType
-from scorer.read import LeadAlert
+from scorer.read.facade import LeadAlert
 
 __all__ = ["alerts_table", "kind_cell"]
 

@@ -1,4 +1,4 @@
-"""The dashboard's leads: the filtered list and one lead's page, from `scorer.read`'s
+"""The dashboard's leads: the filtered list and one lead's page, from `scorer.read.facade`'s
 typed models (the numbers `GET /v1/leads` answers), with its CRM records from `router.read`."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from ingest.dashboard.layout import esc, page, when
 from ingest.dashboard.lead_alerts import alerts_table
 from leadpulse.kernel.domain import Stage
 from router import read as router_read
-from scorer import read
-from scorer.read import LeadView, TimelineEntry
+from scorer.read import facade as read
+from scorer.read.facade import LeadView, TimelineEntry
 
 __all__ = ["account_link", "pill", "router"]
 

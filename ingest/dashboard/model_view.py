@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ingest.dashboard.layout import esc, page
-from scorer import store
+from scorer.read import store
 
 __all__ = ["router"]
 

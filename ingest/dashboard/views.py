@@ -1,6 +1,6 @@
 """The dashboard's funnel page: flow, balance, conversion rates and new leads per period.
 
-It reads through `scorer.store` (read-only) and renders HTML with inline SVG on the
+It reads through `scorer.read.store` (read-only) and renders HTML with inline SVG on the
 server; the numbers are the same ones `GET /v1/funnel` answers.
 """
 
@@ -16,7 +16,7 @@ from ingest.dashboard.charts import MAIN, bottleneck, funnel_svg
 from ingest.dashboard.layout import esc, page
 from ingest.dashboard.periods import Grain, buckets, parse_period
 from leadpulse.kernel.domain import Stage
-from scorer import store
+from scorer.read import store
 
 __all__ = ["router"]
 

@@ -22,7 +22,7 @@ from ingest.responses import FastJSON
 from ingest.segment_fields import has_control
 from leadpulse.kernel.domain import CrmOutcome
 from leadpulse.kernel.schema import EventContext, EventEnvelope, EventFlags, Identity, Source
-from scorer.store import lead_identities
+from scorer.read.store import lead_identities
 
 __all__ = ["CrmEvent", "WebinarEvent", "crm_envelope", "router"]
 

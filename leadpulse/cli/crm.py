@@ -50,7 +50,7 @@ def _connectors(settings: Settings, config: LeadPulseConfig) -> list[Any]:
 async def _lead(settings: Settings, ref: str | None) -> dict[str, Any] | None:
     if not settings.redis_url:
         return None
-    from scorer.store import get_lead, list_leads
+    from scorer.read.store import get_lead, list_leads
 
     redis = connect_valkey(settings)
     try:
@@ -114,7 +114,7 @@ async def _backfill(settings: Settings, config: LeadPulseConfig, page_size: int)
 
     from leadpulse.kernel.kafka import ensure_topics, producer_options
     from router.crm.backfill import BackfillQueue, change_from_lead
-    from scorer.store import get_lead, list_leads
+    from scorer.read.store import get_lead, list_leads
 
     names = [c.name for c in _connectors(settings, config)]
     assert settings.redis_url is not None

@@ -21,7 +21,7 @@ console = Console(stderr=True)
 def list_command() -> None:
     """List parked events: partition:offset on the events topic, reason, when, detail."""
     from leadpulse.cli.main import load_for_command
-    from scorer.dead_letters import list_parked
+    from scorer.runtime.dead_letters import list_parked
 
     settings, _ = load_for_command(needs=("kafka_bootstrap",))
     parked = asyncio.run(list_parked(settings))
@@ -38,7 +38,7 @@ def replay_command(
 ) -> None:
     """Put parked events back on the events topic unchanged (after fixing their cause)."""
     from leadpulse.cli.main import load_for_command
-    from scorer.dead_letters import replay_parked
+    from scorer.runtime.dead_letters import replay_parked
 
     settings, _ = load_for_command(needs=("kafka_bootstrap",))
     count = asyncio.run(replay_parked(settings, ids or None))

@@ -3,7 +3,7 @@
 The scorer knows a lead's alert intents (mql, lost_deal_returned) from its state; the router
 alone knows every alert it handled about the lead (sla_breach and buying_group included)
 and what each destination made of it. The router writes that here, keyed by lead, and
-`scorer.store` reads it for `GET /v1/leads/{id}`: the two never import each other, they
+`scorer.read.store` reads it for `GET /v1/leads/{id}`: the two never import each other, they
 share this layout. No I/O here.
 
     lp:alerts:{<lead_id>}  hash, one per lead (one hash slot), refreshed TTL:

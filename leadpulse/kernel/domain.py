@@ -111,7 +111,7 @@ class AlertType(StrEnum):
 
 class CrmOutcome(StrEnum):
     """What sales did, as `POST /v1/crm/events` and the CRM connectors say it; `stage` is
-    where it moves the lead (a `dead_end` is never recycled: see scorer.stages)."""
+    where it moves the lead (a `dead_end` is never recycled: see scorer.core.stages)."""
 
     stage: Stage
 

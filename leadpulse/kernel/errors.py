@@ -1,7 +1,7 @@
 """The root of every service's error tree, and whether trying again can help.
 
 Each service keeps its own small tree under `LeadPulseError` (`ingest.errors`,
-`scorer.errors`, `router.errors`); a class says with `retriable` whether the same operation
+`scorer.runtime.errors`, `router.errors`); a class says with `retriable` whether the same operation
 may succeed later (a server down, a broker electing a leader) or will fail the same way
 (bad input, a poison message, a bad config), as `KafkaError.retriable` does in aiokafka.
 """

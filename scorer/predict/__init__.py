@@ -3,9 +3,10 @@
 Life of an outcome:
 1. `outcomes.note_stage_move` (called by `stage_moves.move_stage`): entering a decision
    stage (`predict.decision_stages`) starts the decision's horizon timer (`decisions`); a
-   CRM outcome, or the partition's event time passing the horizon first (`horizon`), turns
-   the lead's features at the decision (`features`, `profile`) into one `examples.Example`
-   for the lead's model (`segments`) in the partition's outbox -> `leadpulse.outcomes`.
+   CRM outcome, or the partition's event time passing the horizon first
+   (`scorer.handlers.horizon`), turns the lead's features at the decision (`features`,
+   `profile`) into one `examples.Example` for the lead's model (`segments`) in the
+   partition's outbox -> `leadpulse.outcomes`.
    `published.sync` keeps what a lead published equal to what its walked history says:
    a merge or a late event that moves a decision replaces or retracts its example.
 2. `trainer.run_trainer` (one per scorer process, one active: the topic has one

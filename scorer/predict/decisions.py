@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from scorer.context import PartitionView, Rules
-from scorer.decay import DAY
+from scorer.core.config import Rules
+from scorer.core.decay import DAY
+from scorer.core.state import LeadState
+from scorer.core.steps import Entry
 from scorer.predict.examples import NEGATIVE, POSITIVE
-from scorer.state import LeadState
-from scorer.steps import Entry
-from scorer.writes import WriteSet
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 
 __all__ = [
     "NO_OUTCOME",

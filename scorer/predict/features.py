@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 
-from scorer.context import Rules
-from scorer.decay import DAY
+from scorer.core.config import Rules
+from scorer.core.decay import DAY
+from scorer.core.state import LeadState
 from scorer.predict.profile import band, profile_at, profile_of
-from scorer.state import LeadState
 
 __all__ = ["features_of", "score_at"]
 

@@ -16,12 +16,12 @@ from typing import Any
 import msgspec
 
 from leadpulse.kernel.valkey import Valkey
-from scorer.context import Rules
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
 from scorer.predict.features import features_of
 from scorer.predict.registry import DEFAULT_MODEL, read_model, read_pointers
 from scorer.predict.segments import model_for
 from scorer.predict.weights import LinearModel, Prediction, predict
-from scorer.state import LeadState
 
 __all__ = ["LiveModels", "Pair", "live_models", "predict_lead", "prediction_data", "refresh"]
 

@@ -16,14 +16,15 @@ stage (`summary.predict_summary`).
 
 from __future__ import annotations
 
-from scorer.context import PartitionView, Rules
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
 from scorer.predict.decisions import OUTCOMES_TOPIC, decision_at, watch
 from scorer.predict.examples import NEGATIVE, POSITIVE
 from scorer.predict.live import predict_lead
 from scorer.predict.published import sync
 from scorer.predict.summary import identified
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 
 __all__ = ["OUTCOMES_TOPIC", "note_outcome", "note_stage_move"]
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scorer.context import Rules
-from scorer.rules import email_domain
-from scorer.state import LeadState
+from scorer.core.config import Rules
+from scorer.core.rules import email_domain
+from scorer.core.state import LeadState
 
 __all__ = ["PROFILE", "band", "profile_at", "profile_of", "profile_to_record"]
 

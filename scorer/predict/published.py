@@ -24,7 +24,8 @@ import hashlib
 
 import msgspec
 
-from scorer.context import Outbound, PartitionView, Rules, queue_outbound
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
 from scorer.predict.decisions import (
     NO_OUTCOME,
     OUTCOMES_TOPIC,
@@ -38,8 +39,8 @@ from scorer.predict.decisions import (
 from scorer.predict.examples import POSITIVE, Example, Snapshot, encode_example
 from scorer.predict.features import features_of, score_at
 from scorer.predict.segments import model_for
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.storage.view import Outbound, PartitionView, queue_outbound
+from scorer.storage.writes import WriteSet
 
 __all__ = ["example_of", "sync", "wanted"]
 

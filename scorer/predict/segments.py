@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scorer.context import Rules
-from scorer.state import LeadState
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
 
 __all__ = ["model_for"]
 

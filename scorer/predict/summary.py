@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
-from scorer.context import Rules
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
 from scorer.predict.live import live_models, predict_lead
 from scorer.predict.segments import model_for
-from scorer.state import LeadState
 
 __all__ = ["REPREDICT_EVERY", "identified", "predict_summary"]
 

@@ -16,7 +16,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.exceptions import RedisError
 
-from scorer.keys import PartitionKeys
+from scorer.storage.keys import PartitionKeys
 
 __all__ = ["Pipeline", "read_records", "read_topic"]
 

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from scorer import store
+from scorer.read import store
 from tests.soak.receiver import Delivery
 
 __all__ = ["AlertCounts", "Report", "alert_counts", "lead_counts", "timeline_counts"]

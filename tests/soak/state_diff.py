@@ -1,6 +1,6 @@
 """Oracle (b): the live state equals a clean `leadpulse rescore` of the same topic into a
 fresh Valkey, compared lead by lead through the read path (the functions the read API
-serves: `scorer.store.list_leads`, `get_lead`, `get_funnel`), both read at one instant.
+serves: `scorer.read.store.list_leads`, `get_lead`, `get_funnel`), both read at one instant.
 
 Alerts are compared as the scorer recorded them (type, id, time): the router's delivery log
 beside them is not part of what a rescore rebuilds (oracle (c) checks the deliveries).
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scorer import store
+from scorer.read import store
 
 __all__ = ["LeadsView", "diff_views", "read_view", "run_rescore"]
 

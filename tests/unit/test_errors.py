@@ -10,7 +10,7 @@ from ingest.errors import BadInput, IngestError, PublishUnavailable, SpoolFull
 from leadpulse.kernel.config import ConfigError
 from leadpulse.kernel.errors import AlreadyStarted, LeadPulseError, ServiceStopped
 from router.errors import DeliveryError, PermanentFailure, RateLimited, RetriableFailure
-from scorer.errors import (
+from scorer.runtime.errors import (
     ApplyError,
     BrokerUnavailable,
     GaveUp,

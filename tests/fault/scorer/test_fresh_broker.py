@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey
 from leadpulse.kernel.kafka import ensure_topics
-from scorer import store
+from scorer.read import store
 from tests.conftest import SettingsFactory
 from tests.fault.scorer.conftest import RunScorer
 from tests.integration.scorer.conftest import Producer, wait_for

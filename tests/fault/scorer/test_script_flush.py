@@ -9,11 +9,11 @@ from prometheus_client import REGISTRY
 
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer import store
-from scorer.context import Rules
-from scorer.keys import PartitionKeys
-from scorer.scripts import Scripts
-from scorer.sla import fire_due_timers
+from scorer.core.config import Rules
+from scorer.read import store
+from scorer.runtime.sla import fire_due_timers
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.scripts import Scripts
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import at, page, track
 

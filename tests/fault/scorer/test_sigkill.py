@@ -18,8 +18,8 @@ from leadpulse.dev.embedded import EmbeddedValkey, free_port
 from leadpulse.kernel.kafka import ensure_topics, producer_options
 from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
-from scorer import store
-from scorer.keys import PartitionKeys
+from scorer.read import store
+from scorer.storage.keys import PartitionKeys
 from tests.conftest import SettingsFactory
 from tests.unit.scorer.events import at, identify, page, track
 

@@ -14,7 +14,7 @@ from leadpulse.dev.embedded import EmbeddedValkey
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.kafka import ensure_topics
 from leadpulse.kernel.settings import Settings
-from scorer import store
+from scorer.read import store
 from tests.conftest import SettingsFactory
 from tests.fault.scorer.conftest import RunScorer
 from tests.fault.scorer.test_script_flush import applied

@@ -12,8 +12,8 @@ from aiokafka.structs import ConsumerRecord
 
 from leadpulse.kernel.kafka import ensure_topics, producer_options
 from leadpulse.kernel.settings import Settings
-from scorer.dead_letters import DeadLetters
-from scorer.errors import Undecodable
+from scorer.runtime.dead_letters import DeadLetters
+from scorer.runtime.errors import Undecodable
 from tests.conftest import SettingsFactory
 
 

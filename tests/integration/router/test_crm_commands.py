@@ -21,7 +21,7 @@ from leadpulse.kernel.kafka import ensure_topics, producer_options
 from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
 from scorer import run as run_scorer
-from scorer.store import list_leads
+from scorer.read.store import list_leads
 from tests.integration.router.crm_support import hubspot_config, hubspot_settings
 from tests.integration.router.support import RunningRouter, wait_for
 from tests.unit.scorer.events import identify, track

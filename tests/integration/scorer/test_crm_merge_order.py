@@ -9,7 +9,8 @@ from typing import Any
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.settings import Settings
-from scorer import rescore, store
+from scorer import rescore
+from scorer.read import store
 from tests.integration.scorer.conftest import Producer, ScorerStarter, wait_for
 from tests.unit.scorer.events import at, crm, identify, page
 

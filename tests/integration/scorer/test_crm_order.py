@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadpulse.dev.journeys import CHROME_UA
-from scorer import store
+from scorer.read import store
 from tests.integration.scorer.conftest import SECRET, WRITE, Edge, ScorerStarter, wait_for
 
 

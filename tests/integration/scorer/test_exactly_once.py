@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from leadpulse.kernel.settings import Settings
-from scorer import store
-from scorer.keys import PartitionKeys
+from scorer.read import store
+from scorer.storage.keys import PartitionKeys
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import at, page, track
 

@@ -18,7 +18,8 @@ from ingest.publisher import _partition_for
 from leadpulse.dev.journeys import CHROME_UA
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer import rescore, store
+from scorer import rescore
+from scorer.read import store
 from tests.integration.scorer.conftest import SECRET, WRITE, Edge, ScorerStarter, wait_for
 
 CASES = {

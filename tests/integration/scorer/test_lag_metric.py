@@ -11,8 +11,8 @@ from prometheus_client import REGISTRY
 
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer.consumer import ScorerLoop
-from scorer.service import open_loop
+from scorer.runtime.consumer import ScorerLoop
+from scorer.runtime.service import open_loop
 from tests.integration.scorer.conftest import wait_for
 from tests.unit.scorer.events import at, page
 

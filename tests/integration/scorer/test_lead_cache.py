@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadpulse.kernel.config import load_config
-from scorer import store
-from scorer.batch import Message, apply_batch
-from scorer.context import Rules
-from scorer.keys import META
-from scorer.lead_cache import LeadCache
-from scorer.scripts import Scripts
+from scorer.core.config import Rules
+from scorer.read import store
+from scorer.runtime.batch import Message, apply_batch
+from scorer.runtime.lead_cache import LeadCache
+from scorer.storage.keys import META
+from scorer.storage.scripts import Scripts
 from tests.unit.scorer.events import page
 
 RULES = Rules.from_config(load_config().scoring)

@@ -17,14 +17,15 @@ from leadpulse.kernel.config import LeadPulseConfig, load_config
 from leadpulse.kernel.schema import STAGES, EventEnvelope, decode
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import valkey_at
-from scorer import rescore, store
-from scorer.batch import Message, apply_batch
-from scorer.context import Rules
-from scorer.decay import DAY
-from scorer.keys import META, PartitionKeys
-from scorer.lead_index import parse_slot, slot
-from scorer.lead_walk import summary_row
-from scorer.scripts import Scripts
+from scorer import rescore
+from scorer.core.config import Rules
+from scorer.core.decay import DAY
+from scorer.read import store
+from scorer.read.list_walk import summary_row
+from scorer.runtime.batch import Message, apply_batch
+from scorer.storage.keys import META, PartitionKeys
+from scorer.storage.list_index import parse_slot, slot
+from scorer.storage.scripts import Scripts
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import crm, forget, identify, page, track
 

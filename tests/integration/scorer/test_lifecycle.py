@@ -9,7 +9,7 @@ from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.messages import Forget, Stale, payload
 from leadpulse.kernel.schema import EventEnvelope, Identity
 from leadpulse.kernel.settings import Settings
-from scorer import store
+from scorer.read import store
 from tests.integration.scorer.conftest import ScorerStarter, read_alerts, wait_for
 from tests.unit.scorer.events import at, crm, identify, page, track
 

@@ -7,9 +7,9 @@ from typing import Any
 from structlog.testing import capture_logs
 
 from leadpulse.kernel.settings import Settings
-from scorer import store
-from scorer.keys import PartitionKeys
-from scorer.scripts import Scripts
+from scorer.read import store
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.scripts import Scripts
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import at, page
 

@@ -13,7 +13,8 @@ from leadpulse.dev.journeys import CHROME_UA, make_journeys
 from leadpulse.dev.simulate import send_steps
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer import rescore, store
+from scorer import rescore
+from scorer.read import store
 from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.scorer.conftest import Edge, ScorerStarter, read_alerts, wait_for
 

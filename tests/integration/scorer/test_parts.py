@@ -7,7 +7,7 @@ import pytest
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.errors import AlreadyStarted
 from leadpulse.kernel.settings import Settings
-from scorer.service import ScorerParts
+from scorer.runtime.service import ScorerParts
 
 
 async def test_scorer_parts_start_once_and_stop_any_number_of_times(

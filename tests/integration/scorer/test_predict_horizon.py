@@ -10,11 +10,11 @@ import pytest
 
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.schema import EventEnvelope
-from scorer.batch import Message, apply_batch
-from scorer.context import Rules
-from scorer.keys import META, PartitionKeys
+from scorer.core.config import Rules
 from scorer.predict.examples import Example, decode_example
-from scorer.scripts import Scripts
+from scorer.runtime.batch import Message, apply_batch
+from scorer.storage.keys import META, PartitionKeys
+from scorer.storage.scripts import Scripts
 from tests.unit.scorer.events import at, crm, page, track
 
 CONFIG = load_config()

@@ -8,10 +8,10 @@ import pytest
 
 from leadpulse.kernel.schema import lead_id_for
 from leadpulse.kernel.settings import Settings
-from scorer import store
-from scorer.keys import PartitionKeys
 from scorer.predict.examples import canonical
 from scorer.predict.trainer import read_examples
+from scorer.read import store
+from scorer.storage.keys import PartitionKeys
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
 from tests.unit.scorer.events import at, crm, identify, page, track
 

@@ -9,8 +9,9 @@ from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.kafka import ensure_topics
 from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.settings import Settings
-from scorer import rescore, store
-from scorer.rescore import wipe_state
+from scorer import rescore
+from scorer.read import store
+from scorer.runtime.rescore import wipe_state
 from tests.integration.scorer.conftest import Producer, ScorerStarter, wait_for
 from tests.unit.scorer.events import at, crm, forget, identify, page, track
 

@@ -12,10 +12,11 @@ from leadpulse.dev.journeys import make_journeys
 from leadpulse.dev.simulate import send_steps
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer import rescore, store
-from scorer.keys import PartitionKeys
+from scorer import rescore
 from scorer.predict.examples import Example, canonical
 from scorer.predict.trainer import read_examples
+from scorer.read import store
+from scorer.storage.keys import PartitionKeys
 from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.scorer.conftest import Edge, ScorerStarter, wait_for
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from scorer import store
-from scorer.keys import META, PartitionKeys
-from scorer.state import LeadState
+from scorer.core.state import LeadState
+from scorer.read import store
+from scorer.storage.keys import META, PartitionKeys
 
 # One atomic write as apply.lua makes them: the lead's state and a timeline entry together.
 WRITE = """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scorer.keys import PartitionKeys
-from scorer.scripts import Scripts
-from scorer.writes import WriteSet
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.scripts import Scripts
+from scorer.storage.writes import WriteSet
 
 
 async def _run(redis: Any, ws: WriteSet, expected: int) -> list[Any]:

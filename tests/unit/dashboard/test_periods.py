@@ -65,7 +65,7 @@ def test_dashboard_names_periods_as_the_funnel_report_does(grain: str) -> None:
     from datetime import timedelta
 
     from ingest.dashboard.views import _period_key
-    from scorer.funnel_report import period_key
+    from scorer.read.funnel_report import period_key
 
     for offset in range(400):
         day = date(2026, 1, 1) + timedelta(days=offset)

@@ -6,11 +6,12 @@ from collections import Counter
 from typing import Any
 
 from leadpulse.kernel.config import load_config
-from scorer.context import PartitionView, Rules
-from scorer.keys import PartitionKeys
-from scorer.state import LeadState
-from scorer.steps import Step
-from scorer.writes import WriteSet
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
+from scorer.core.steps import Step
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.events import at
 
 RULES = Rules.from_config(load_config().scoring)

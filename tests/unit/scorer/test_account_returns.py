@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import AccountLost, AccountVisit, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
-from scorer.account_returns import (
-    apply_account_lost,
-    apply_account_visit,
+from scorer.core.facts import EventFacts, facts_of
+from scorer.handlers.account_returns import (
     notify_lost,
     notify_visit,
+    on_account_lost,
+    on_account_visit,
 )
-from scorer.context import PartitionView
-from scorer.facts import EventFacts, facts_of
-from scorer.writes import WriteSet
+from scorer.storage.effects import apply_effects
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, lead, t, view
 from tests.unit.scorer.events import at, page, track
 
@@ -68,12 +69,16 @@ def _visit(v: PartitionView, who: str, minutes: float = 0, days: float = 0) -> l
         at=when.timestamp(),
         lead={"lead_id": who, "stage": "lead", "score": 0},
     )
-    apply_account_visit(WriteSet(v.pk), v, page(anon=who, when=when), visit, RULES)
+    apply_effects(on_account_visit(v, page(anon=who, when=when), visit, RULES), v, WriteSet(v.pk))
     return [decode(Alert, m.value) for m in v.outbound if m.topic == "alerts"]
 
 
 def _lost(v: PartitionView, who: str = "ld_ann", minutes: float = 0) -> None:
-    apply_account_lost(WriteSet(v.pk), v, AccountLost(account=ACCOUNT, lead_id=who, at=t(minutes)))
+    apply_effects(
+        on_account_lost(v, AccountLost(account=ACCOUNT, lead_id=who, at=t(minutes))),
+        v,
+        WriteSet(v.pk),
+    )
 
 
 def test_three_visits_by_other_people_after_the_loss_raise_one_alert() -> None:
@@ -119,3 +124,20 @@ def test_a_late_visit_counts_only_with_the_visits_within_the_window_of_it() -> N
 def test_a_visit_to_an_account_without_a_lost_deal_is_ignored() -> None:
     v = view()
     assert _visit(v, "ld_bob", 10) == [] and v.lost_records == {}
+
+
+def test_a_visit_is_decided_without_touching_the_record_the_view_holds() -> None:
+    """Counting a visit returns the record to keep; the view's record changes when applied."""
+    v = view()
+    _lost(v)
+    held = v.lost_records[ACCOUNT]
+    assert held is not None
+    when = at(10)
+    visit = AccountVisit(
+        account=ACCOUNT, lead_id="ld_bob", at=when.timestamp(), lead={"lead_id": "ld_bob"}
+    )
+    effects = on_account_visit(v, page(anon="ld_bob", when=when), visit, RULES)
+    assert held["visits"] == [] and v.lost_records[ACCOUNT] is held
+    apply_effects(effects, v, WriteSet(v.pk))
+    kept = v.lost_records[ACCOUNT]
+    assert kept is not None and kept["visits"] == [when.timestamp()]

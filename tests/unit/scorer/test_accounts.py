@@ -11,10 +11,11 @@ import pytest
 from leadpulse.kernel import messages
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.accounts import AccountInfo, account_traits, normalize_domain
-from scorer.context import PartitionView, Rules
-from scorer.engine import apply_message
-from scorer.keys import PartitionKeys
+from scorer.core.accounts import AccountInfo, account_traits, normalize_domain
+from scorer.core.config import Rules
+from scorer.handlers.dispatch import apply_message
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import PartitionView
 from tests.unit.scorer.events import at, envelope, identify, track
 
 RULES = Rules.from_config(load_config().scoring)

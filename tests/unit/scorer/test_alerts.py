@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scorer.alerts import alert_id, lead_summary
-from scorer.state import LeadState, ModelState
+from scorer.core.alerts import alert_id, lead_summary
+from scorer.core.state import LeadState, ModelState
 from tests.unit.scorer.effects import RULES, lead, t
 
 MODELS = RULES.compiled.models

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadpulse.kernel.config import load_config
-from scorer.content import ContentMap, lead_consideration, top_interests
+from scorer.core.content import ContentMap, lead_consideration, top_interests
 
 CONTENT = ContentMap(load_config().scoring.content)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from leadpulse.kernel.schema import EventEnvelope
-from scorer.state import LeadState
+from scorer.core.state import LeadState
 from tests.unit.scorer.events import at, crm, identify, page
 from tests.unit.scorer.test_merge_stages import Pair
 

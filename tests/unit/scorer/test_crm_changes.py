@@ -7,11 +7,12 @@ import pytest
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.lead_change import LeadChange
 from leadpulse.kernel.schema import decode
-from scorer.context import PartitionView, Rules
-from scorer.crm_changes import change_id, due_causes, queue_lead_change
-from scorer.keys import PartitionKeys
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
+from scorer.handlers.crm_changes import change_id, due_causes, queue_lead_change
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.events import at
 
 SENT = [3, 40.0, "lead", "al_1"]

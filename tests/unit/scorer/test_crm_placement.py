@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scorer.stage_walk import Placed, opens_known, place
-from scorer.steps import Step
+from scorer.core.stage_walk import Placed, opens_known, place
+from scorer.core.steps import Step
 
 
 def _step(t: float, flags: str, outcome: str | None = None) -> Step:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from scorer.days import PerDay
+from scorer.core.days import PerDay
 from tests.unit.scorer.effects import DAY
 
 MIDNIGHT = datetime(2026, 3, 3, tzinfo=UTC).timestamp()

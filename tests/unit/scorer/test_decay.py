@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from scorer.decay import DAY, at_anchor, rebase_factor, value_at
+from scorer.core.decay import DAY, at_anchor, rebase_factor, value_at
 
 
 def test_points_halve_after_one_half_life() -> None:

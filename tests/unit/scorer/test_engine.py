@@ -7,11 +7,12 @@ import orjson
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.messages import KINDS, Claim, Merge, message_of
 from leadpulse.kernel.schema import Alert, AlertLead, EventEnvelope, Identity, decode, lead_id_for
-from scorer.alerts import lead_summary, lead_summary_data
-from scorer.context import PartitionView, Rules
-from scorer.decay import value_at
-from scorer.engine import HANDLERS, apply_message
-from scorer.keys import PartitionKeys
+from scorer.core.alerts import lead_summary, lead_summary_data
+from scorer.core.config import Rules
+from scorer.core.decay import value_at
+from scorer.handlers.dispatch import HANDLERS, apply_message
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import PartitionView
 from tests.unit.scorer.events import at, crm, identify, page, track
 
 RULES = Rules.from_config(load_config().scoring)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from scorer.funnel import count_history, day_of, record_entry, record_exit
-from scorer.keys import PartitionKeys
-from scorer.steps import Entry
-from scorer.writes import WriteSet
+from scorer.core.steps import Entry
+from scorer.storage.funnel import count_history, day_of, record_entry, record_exit
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import funnel, t
 
 PK = PartitionKeys(0)

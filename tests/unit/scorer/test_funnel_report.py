@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scorer.funnel_report import funnel_report, period_key
+from scorer.read.funnel_report import funnel_report, period_key
 
 
 def test_shards_sum_and_balance_counts_everything_up_to_the_end() -> None:

@@ -6,16 +6,17 @@ import orjson
 
 from leadpulse.kernel.messages import Claim, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.context import Outbound, PartitionView
-from scorer.identity import (
-    apply_claim,
+from scorer.core.state import LeadState
+from scorer.handlers.identity import (
     claim_message,
     forget_message,
     merge_message,
+    on_claim,
     stable_id,
 )
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.storage.effects import DropIdentity, Forward, Publish, RemoveLead, apply_effects
+from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import t, view
 
 SURVIVOR = "email:ann@initech.example"
@@ -89,7 +90,7 @@ def test_a_claimed_lead_is_handed_over_whole_and_its_identities_forwarded() -> N
     v = _anonymous_lead_here()
     ws = WriteSet(v.pk)
     message = _claim()
-    apply_claim(ws, v, *_deliver(message))
+    apply_effects(on_claim(v, *_deliver(message)), v, ws)
     assert v.forwards == {"anon:b1": SURVIVOR, "anon:b9": SURVIVOR}
     assert v.leads["ld_a"] is None and "anon:b1" not in v.identities
     (sent,) = v.outbound
@@ -103,10 +104,10 @@ def test_a_claimed_lead_is_handed_over_whole_and_its_identities_forwarded() -> N
 def test_the_first_claim_of_a_shared_browser_keeps_it() -> None:
     """A second person identifying on the same browser does not take its history."""
     v = _anonymous_lead_here()
-    apply_claim(WriteSet(v.pk), v, *_deliver(_claim()))
+    apply_effects(on_claim(v, *_deliver(_claim())), v, WriteSet(v.pk))
     before = (dict(v.forwards), list(v.outbound))
     other = claim_message("anon:b1", "email:bob@initech.example", "ld_bob", "lead", t(5), "e9")
-    apply_claim(WriteSet(v.pk), v, *_deliver(other))
+    apply_effects(on_claim(v, *_deliver(other)), v, WriteSet(v.pk))
     assert (v.forwards, v.outbound) == before
 
 
@@ -114,11 +115,28 @@ def test_a_claim_of_an_identity_the_survivor_already_holds_here_changes_nothing(
     v = view()
     v.leads["ld_ann"] = LeadState("ld_ann", t(0), keys=[SURVIVOR, "anon:b1"])
     v.identities.update({SURVIVOR: "ld_ann", "anon:b1": "ld_ann"})
-    apply_claim(WriteSet(v.pk), v, *_deliver(_claim()))
+    apply_effects(on_claim(v, *_deliver(_claim())), v, WriteSet(v.pk))
     assert v.forwards == {} and v.outbound == [] and v.identities["anon:b1"] == "ld_ann"
 
 
 def test_a_claim_of_an_identity_never_seen_here_forwards_its_later_events() -> None:
     v = view()
-    apply_claim(WriteSet(v.pk), v, *_deliver(_claim()))
+    apply_effects(on_claim(v, *_deliver(_claim())), v, WriteSet(v.pk))
     assert v.forwards == {"anon:b1": SURVIVOR} and v.outbound == []
+
+
+def test_a_claim_is_decided_as_effects_and_nothing_changes_until_they_are_applied() -> None:
+    """The handler reads the view and returns its decision; `apply_effects` alone writes."""
+    v = _anonymous_lead_here()
+    before = (dict(v.forwards), dict(v.identities), dict(v.leads), list(v.outbound))
+    effects = on_claim(v, *_deliver(_claim()))
+    assert (dict(v.forwards), dict(v.identities), dict(v.leads), list(v.outbound)) == before
+    assert effects.items[:3] == (
+        Forward("anon:b1", SURVIVOR),
+        DropIdentity("anon:b1"),
+        Forward("anon:b9", SURVIVOR),
+    )
+    assert [type(e) for e in effects.items[3:]] == [RemoveLead, Publish]
+    ws = WriteSet(v.pk)
+    apply_effects(effects, v, ws)
+    assert v.forwards == {"anon:b1": SURVIVOR, "anon:b9": SURVIVOR} and v.leads["ld_a"] is None

@@ -12,10 +12,11 @@ import pytest
 
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.context import PartitionView, Rules
-from scorer.engine import apply_message
-from scorer.keys import PartitionKeys
-from scorer.writes import WriteSet
+from scorer.core.config import Rules
+from scorer.handlers.dispatch import apply_message
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.events import at, crm, identify, page
 
 RULES = Rules.from_config(load_config().scoring)

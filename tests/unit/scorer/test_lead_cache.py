@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scorer.lead_cache import LeadCache
-from scorer.state import LeadState
+from scorer.core.state import LeadState
+from scorer.runtime.lead_cache import LeadCache
 
 
 def _leads(*ids: str) -> dict[str, LeadState | None]:

@@ -6,11 +6,11 @@ import orjson
 
 from leadpulse.kernel.messages import AccountTouch, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
-from scorer.context import PartitionView
-from scorer.facts import facts_of
-from scorer.lead_events import apply_event
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.core.facts import facts_of
+from scorer.core.state import LeadState
+from scorer.handlers.event import apply_event
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, lead, step, t, view
 from tests.unit.scorer.events import at, crm, identify, page, track
 

@@ -7,8 +7,8 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
-from scorer.decay import DAY, value_at
-from scorer.lead_index import engagement_at, engagement_key, key_margin, key_of, micros
+from scorer.core.decay import DAY, value_at
+from scorer.storage.list_index import engagement_at, engagement_key, key_margin, key_of, micros
 
 NOW = 1_780_000_000.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scorer.lead_list import ListQuery, sort_rows
+from scorer.read.list_page import ListQuery, sort_rows
 
 
 def _row(lead_id: str, score: float, last_seen: str | None = None, **extra: Any) -> dict[str, Any]:

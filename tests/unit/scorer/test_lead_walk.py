@@ -6,9 +6,9 @@ import itertools
 
 import orjson
 
-from scorer.keys import PartitionKeys
-from scorer.lead_index import engagement_key
-from scorer.lead_walk import ROUNDING, Cursor, Part, member_text, summary_row
+from scorer.read.list_walk import ROUNDING, Cursor, Part, member_text, summary_row
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.list_index import engagement_key
 from tests.unit.scorer.effects import t
 
 FIT = 15.0

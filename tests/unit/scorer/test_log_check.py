@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scorer.batch import Message
-from scorer.log_check import Pending, judge
-from scorer.service import retry_delay
+from scorer.runtime.batch import Message
+from scorer.runtime.log_check import Pending, judge
+from scorer.runtime.service import retry_delay
 from tests.unit.scorer.events import page
 
 

@@ -6,14 +6,17 @@ import orjson
 
 from leadpulse.kernel.messages import AccountTouch, Forget, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
-from scorer.context import PartitionView
-from scorer.funnel import count_history
-from scorer.keys import suppression_digest
-from scorer.merges import apply_account, apply_forget, apply_merge
-from scorer.stage_walk import entries_of
-from scorer.state import LeadState, ModelState
-from scorer.steps import Entry
-from scorer.writes import WriteSet
+from scorer.core.stage_walk import entries_of
+from scorer.core.state import LeadState, ModelState
+from scorer.core.steps import Entry
+from scorer.handlers.account_touch import on_account_touch
+from scorer.handlers.forget import on_forget
+from scorer.handlers.merge import apply_merge
+from scorer.storage.effects import apply_effects
+from scorer.storage.funnel import count_history
+from scorer.storage.keys import suppression_digest
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, funnel, lead, step, t, view
 from tests.unit.scorer.events import at, forget, page
 
@@ -143,7 +146,7 @@ def test_forgetting_a_person_removes_them_and_keeps_them_out() -> None:
     v.forwards["anon:b7"] = SURVIVOR
     ws = WriteSet(v.pk)
     request = forget("ann@initech.example", when=at(60))
-    apply_forget(ws, v, request, Forget(identities=("anon:b7",)), SURVIVOR)
+    apply_effects(on_forget(v, request, Forget(identities=("anon:b7",)), SURVIVOR), v, ws)
     assert v.leads["ld_ann"] is None and v.identities == {} and v.forwards == {}
     keys = {SURVIVOR, "anon:b1", "anon:b7"}
     assert v.suppressed == {suppression_digest(k) for k in keys}
@@ -153,14 +156,18 @@ def test_forgetting_a_person_removes_them_and_keeps_them_out() -> None:
 
 def test_a_forget_sent_on_by_another_partition_is_not_sent_on_again() -> None:
     v = view()
-    apply_forget(WriteSet(v.pk), v, forget("x@initech.example"), Forget(cascade=True), "anon:b1")
+    apply_effects(
+        on_forget(v, forget("x@initech.example"), Forget(cascade=True), "anon:b1"),
+        v,
+        WriteSet(v.pk),
+    )
     assert v.outbound == [] and suppression_digest("anon:b1") in v.suppressed
 
 
 def _touch(v: PartitionView, person: str, days: float) -> list[Alert]:
     event = page(anon=person, when=at(days=days))
     touch = AccountTouch(account="initech.example", lead_id=person, at=t(days=days))
-    apply_account(WriteSet(v.pk), v, event, touch, RULES)
+    apply_effects(on_account_touch(v, event, touch, RULES), v, WriteSet(v.pk))
     return [decode(Alert, m.value) for m in v.outbound if m.topic == "alerts"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import re2
 
-from scorer.patterns import compile_glob, compile_regex
+from scorer.core.patterns import compile_glob, compile_regex
 
 
 def _hits(glob: str, *paths: str) -> list[str]:

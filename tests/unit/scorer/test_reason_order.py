@@ -3,9 +3,9 @@ see two rules of equal weight fire in another order than live did."""
 
 from __future__ import annotations
 
-from scorer.scoring import model_score, ranked
-from scorer.state import LeadState, ModelState
-from scorer.store import score_view
+from scorer.core.scoring import model_score, ranked
+from scorer.core.state import LeadState, ModelState
+from scorer.read.store import score_view
 from tests.unit.scorer.events import at
 
 T = at().timestamp()

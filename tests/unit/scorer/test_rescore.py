@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.identity import claim_message, control_message
-from scorer.rescore import _derived
+from scorer.handlers.identity import claim_message, control_message
+from scorer.runtime.rescore import _derived
 from tests.unit.scorer.effects import t
 from tests.unit.scorer.events import identify, page
 

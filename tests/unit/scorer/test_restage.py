@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.kernel.schema import Alert, decode
-from scorer.funnel import count_history
-from scorer.restage import restage
-from scorer.stage_effects import mql_alert_id, sla_member
-from scorer.stage_walk import entries_of
-from scorer.state import LeadState
-from scorer.steps import Entry
-from scorer.writes import WriteSet
+from scorer.core.stage_walk import entries_of
+from scorer.core.state import LeadState
+from scorer.core.steps import Entry
+from scorer.handlers.restage import restage
+from scorer.handlers.stage_effects import mql_alert_id, sla_member
+from scorer.storage.funnel import count_history
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, funnel, lead, step, t, view, zops
 
 DAY1, DAY2 = "2026-03-02", "2026-03-03"

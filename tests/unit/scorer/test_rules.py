@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from leadpulse.kernel.config import load_config
-from scorer.facts import facts_of
-from scorer.rules import compile_rules, disqualified_by, fit_points, period_bucket
-from scorer.scoring import model_score, score_event
-from scorer.state import ModelState
+from scorer.core.facts import facts_of
+from scorer.core.rules import compile_rules, disqualified_by, fit_points, period_bucket
+from scorer.core.scoring import model_score, score_event
+from scorer.core.state import ModelState
 from tests.unit.scorer.events import at, page, track
 
 RULES = compile_rules(load_config().scoring)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
-from scorer.sla import due_messages
-from scorer.stage_effects import set_sla
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.core.state import LeadState
+from scorer.handlers.stage_effects import set_sla
+from scorer.runtime.sla import due_messages
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, lead, rules_with, t, view, zops
 
 STALE = rules_with(sla={"recycle_when_stale": True})

@@ -6,10 +6,16 @@ import orjson
 import pytest
 
 from leadpulse.kernel.schema import Alert, decode
-from scorer.context import RECENT_MAX, PartitionView
-from scorer.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla, sla_member
-from scorer.state import LeadState
-from scorer.writes import WriteSet
+from scorer.core.state import LeadState
+from scorer.handlers.stage_effects import (
+    mql_alert,
+    mql_alert_id,
+    push_activity,
+    set_sla,
+    sla_member,
+)
+from scorer.storage.view import RECENT_MAX, PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, lead, t, view, zops
 
 

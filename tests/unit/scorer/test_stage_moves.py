@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import AccountLost, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.facts import EventFacts, facts_of
-from scorer.stage_moves import move_stage, signals_of, take_step
-from scorer.stages import Signals
-from scorer.state import LeadState
-from scorer.steps import HISTORY_KEPT, Entry
-from scorer.writes import WriteSet
+from scorer.core.facts import EventFacts, facts_of
+from scorer.core.stages import Signals
+from scorer.core.state import LeadState
+from scorer.core.steps import HISTORY_KEPT, Entry
+from scorer.handlers.stage_moves import move_stage, signals_of, take_step
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, funnel, lead, step, t, view
 from tests.unit.scorer.events import at, page, track
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scorer.stage_walk import entries_of, walk
-from scorer.steps import Entry
+from scorer.core.stage_walk import entries_of, walk
+from scorer.core.steps import Entry
 from tests.unit.scorer.effects import DAY, RULES, step, t
 
 EMAIL = "ann@initech.example"

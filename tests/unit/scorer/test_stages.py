@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scorer.stages import Signals, transitions
+from scorer.core.stages import Signals, transitions
 
 T = 1_000_000.0
 

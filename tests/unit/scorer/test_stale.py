@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.context import PartitionView, Rules
-from scorer.identity import control_message
-from scorer.stale import apply_stale
-from scorer.state import LeadState
-from scorer.steps import Entry
-from scorer.writes import WriteSet
+from scorer.core.config import Rules
+from scorer.core.state import LeadState
+from scorer.core.steps import Entry
+from scorer.handlers.identity import control_message
+from scorer.handlers.stale import apply_stale
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, funnel, lead, rules_with, step, t, view
 
 STALE = rules_with(sla={"recycle_when_stale": True})

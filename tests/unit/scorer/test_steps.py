@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scorer.steps import STEPS_KEPT, Entry, insert_step, stage_entry
+from scorer.core.steps import STEPS_KEPT, Entry, insert_step, stage_entry
 from tests.unit.scorer.effects import step, t
 
 

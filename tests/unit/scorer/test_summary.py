@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import orjson
 
-from scorer.lead_walk import summary_row
-from scorer.stage_effects import sla_member
-from scorer.state import LeadState, ModelState
-from scorer.summary import flush_leads, remove_lead, summary_of, write_lead
-from scorer.writes import WriteSet
+from scorer.core.state import LeadState, ModelState
+from scorer.handlers.stage_effects import sla_member
+from scorer.handlers.summary import flush_leads, summary_of, write_lead
+from scorer.read.list_walk import summary_row
+from scorer.storage.effects import remove_lead
+from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, lead, t, view, zops
 
 

@@ -1,0 +1,6 @@
+"""The decision core: facts, rules, decay, stages, content, scores and alert decisions.
+
+Values in, decisions out: no I/O, no Valkey keys, no Kafka. A change to *what* the scorer
+decides (a rule kind, a stage transition, an alert's content) goes here. Imports nothing
+from the rest of the scorer (`scorer.metrics` aside).
+"""

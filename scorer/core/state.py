@@ -1,0 +1,100 @@
+"""A lead's state as the scorer keeps it in Valkey: one compact JSON value per lead.
+
+Times are UTC epoch seconds (floats). Per score model, engagement is kept per rule as a value
+at the lead's anchor time (see `decay`), so the breakdown always sums to the score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+__all__ = ["AccountTouch", "LeadState", "ModelState"]
+
+
+@dataclass(slots=True)
+class ModelState:
+    anchor: float
+    half_life_days: float = 30.0
+    # rule -> [value at anchor, last time it scored]
+    engagement: dict[str, list[float]] = field(default_factory=dict)
+    # rule -> {period bucket -> points awarded in it}
+    caps: dict[str, dict[str, float]] = field(default_factory=dict)
+    # fit rule -> points (no decay)
+    fit: dict[str, float] = field(default_factory=dict)
+    fit_at: float = 0.0
+
+
+@dataclass(slots=True)
+class LeadState:
+    lead_id: str
+    created: float
+    stage: str = "visitor"
+    stage_at: float = 0.0
+    keys: list[str] = field(default_factory=list)
+    email: str | None = None
+    # stage entries (`steps.Entry`): [stage, at, reason, trigger, source, campaign, ...]
+    history: list[list[Any]] = field(default_factory=list)
+    last_seen: float = 0.0
+    last_page: float | None = None
+    traits: dict[str, Any] = field(default_factory=dict)
+    account: str | None = None
+    # the account's traits from `group` (scorer.handlers.account_info), and when they were told
+    account_traits: dict[str, Any] = field(default_factory=dict)
+    account_at: float = 0.0
+    owner: str | None = None
+    verified: bool = False
+    models: dict[str, ModelState] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+    consideration: dict[str, int] = field(default_factory=dict)
+    last_consideration: str | None = None
+    paused_until: float | None = None
+    lost: bool = False
+    lost_returned: bool = False
+    visits_since_lost: list[float] = field(default_factory=list)
+    sla_member: str | None = None
+    alerts: list[list[Any]] = field(default_factory=list)  # [type, alert_id, at]
+    # when this person last told its account's scorer it engaged (at most once a day)
+    touched_at: float | None = None
+    # every event's stage-relevant record, in event-time order (`steps.Step`)
+    steps: list[list[Any]] = field(default_factory=list)
+    # a fast-pass event taken while anonymous, counted when the lead is identified
+    held: str | None = None
+    # where the list index (`lead_index.list_lead`) holds the lead on this partition
+    listed: str | None = None
+    # what the last lead change for CRM connectors carried (`crm_changes`)
+    crm: list[Any] | None = None
+    # the live model's prediction as of the lead's last change (`scorer.predict.live`)
+    prediction: dict[str, Any] | None = None
+    # what that prediction was made on: [version, stage, traits digest, changes since]
+    predicted: list[Any] | None = None
+    # the decisions (their times) whose horizon passed without an outcome (`scorer.predict`)
+    horizon_closed: list[float] = field(default_factory=list)
+    # the examples this lead has on the outcomes topic: [id, digest, model] (`published`)
+    examples: list[list[Any]] = field(default_factory=list)
+    # how many example messages this lead (and those merged into it) published
+    example_rev: int = 0
+
+    def dumps(self) -> bytes:
+        return orjson.dumps(self)
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> LeadState:
+        data = orjson.loads(raw)
+        models = {name: ModelState(**value) for name, value in data.pop("models", {}).items()}
+        closed = data.pop("horizon_closed", None)  # one time, or none, before merges kept all
+        if not isinstance(closed, list):
+            closed = [] if closed is None else [closed]
+        return cls(models=models, horizon_closed=closed, **data)
+
+
+@dataclass(slots=True)
+class AccountTouch:
+    """What an account's scorer learns about one engaged person."""
+
+    account: str
+    lead_id: str
+    at: float
+    summary: dict[str, Any]

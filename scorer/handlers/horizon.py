@@ -1,0 +1,118 @@
+"""Horizon negatives: a decision with no outcome within the horizon, in event time.
+
+Each partition keeps an event-time watermark (`pk.watermark`): the newest time of the
+events from outside that its log has applied (`event_time`: the scorer's own control
+messages do not count, and no event counts later than ingest received it). Before each
+message is applied, the watermark takes that message's time, and every open decision whose
+deadline (`decisions.deadline_of`) it has passed ends in its horizon's example, in the
+same run's WriteSet as the message (one apply.lua call writes the example's outbox entry,
+the lead's `horizon_closed`, the timer's removal and the watermark together). That depends
+on the partition's log alone, never on the clock or on how the log was batched: replaying
+the topic closes the same decisions at the same places. A quiet partition's watermark does
+not move: its decisions wait for its next event.
+
+Each batch reads the earliest `PENDING_READ` timers of a partition with its watermark
+(`read_plan`, in the batch's first round trip); the leads of those due in the batch are read
+with the others (`due_leads`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from leadpulse.kernel.schema import EventEnvelope
+from scorer.core.config import Rules
+from scorer.handlers.summary import write_lead
+from scorer.predict.decisions import deadline_of, decision_at, unwatch, watch
+from scorer.predict.published import sync
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
+
+__all__ = [
+    "PENDING_READ",
+    "due_leads",
+    "event_time",
+    "pass_time",
+    "read_plan",
+    "store_watermark",
+    "take_plan",
+]
+
+PENDING_READ = 500
+
+
+def event_time(event: EventEnvelope | None) -> float | None:
+    """The time an event moves the watermark to; None for the scorer's own messages.
+
+    Never later than when ingest received it: a client clock ahead (ingest takes up to
+    `collect.max_clock_skew_days`) must not close decisions early; a backfill of past
+    events moves it by their own times."""
+    if event is None or event.source == "scorer":
+        return None
+    return min(event.timestamp, event.received_at).timestamp()
+
+
+def read_plan(pipe: Any, pk: PartitionKeys) -> None:
+    """Queue the two reads `take_plan` takes the replies of."""
+    pipe.get(pk.watermark)
+    pipe.zrange(pk.horizon, 0, PENDING_READ - 1, withscores=True)
+
+
+def take_plan(view: PartitionView, watermark: Any, pending: list[tuple[Any, Any]]) -> None:
+    view.watermark = float(watermark) if watermark is not None else -math.inf
+    view.horizons = {(m.decode() if isinstance(m, bytes) else str(m)): float(s) for m, s in pending}
+    view.horizon_next = min(view.horizons.values(), default=math.inf)
+
+
+def due_leads(view: PartitionView, events: list[EventEnvelope | None]) -> set[str]:
+    """Leads whose timers the batch's events may fire."""
+    times = [t for t in map(event_time, events) if t is not None]
+    mark = max([view.watermark, *times])
+    return {m.rsplit("|", 1)[0] for m, deadline in view.horizons.items() if deadline < mark}
+
+
+def pass_time(ws: WriteSet, view: PartitionView, rules: Rules, event: EventEnvelope | None) -> None:
+    """Move the watermark to `event`'s time (if later) and end every decision whose horizon
+    it passed: also one a late event re-walked into the past, at the message after it."""
+    t = event_time(event)
+    if t is not None and t > view.watermark:
+        view.watermark = t
+    mark = view.watermark
+    if view.horizon_next >= mark:
+        return  # the common case: no deadline passed (a lower bound, kept on every add)
+    view.horizon_next = min(view.horizons.values(), default=math.inf)
+    if view.horizon_next >= mark:
+        return
+    for member, deadline in sorted(view.horizons.items(), key=lambda kv: (kv[1], kv[0])):
+        if deadline >= mark:
+            break
+        _expire(ws, view, rules, member)
+
+
+def store_watermark(ws: WriteSet, view: PartitionView) -> None:
+    """Once per run, after its messages: the watermark goes with the run's other writes."""
+    if view.watermark > -math.inf:
+        ws.set(view.pk.watermark, repr(view.watermark))
+
+
+def _expire(ws: WriteSet, view: PartitionView, rules: Rules, member: str) -> None:
+    """The timer ran out: the lead's decision as it stands now (a merge or a late event may
+    have moved it since) ends in its horizon's example, or waits for its own deadline."""
+    lead_id, at = member.rsplit("|", 1)
+    if lead_id not in view.leads:
+        return  # not read in this batch (more were due than read): the next one will
+    unwatch(ws, view, member)
+    state = view.leads[lead_id]
+    if state is None:
+        return  # merged away or forgotten
+    decided = decision_at(state, rules.predict.decision_stages)
+    if decided is None or decided[0] in state.horizon_closed:
+        return  # an outcome came first, or this decision is closed already
+    if decided[0] != float(at) and deadline_of(decided[0], rules) >= view.watermark:
+        watch(ws, view, state, decided[0], rules)
+        return
+    state.horizon_closed = [*state.horizon_closed, decided[0]]
+    sync(ws, view, state, rules)
+    write_lead(ws, view, state, rules)

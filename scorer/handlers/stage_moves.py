@@ -1,0 +1,211 @@
+"""One event's stage decision: its signals, its step, and the moves it makes.
+
+An event newer than every step the lead holds decides here and now (`move_stage`). One
+older than the latest step (it came late), or one that identifies a lead holding an
+anonymous fast pass, has the lead's stages walked again (`restage`), so the history stays
+in event-time order and equals the walk over the lead's steps.
+
+A CRM outcome's place is a function of the lead's steps, never of arrival order
+(`stage_walk.place`): it takes effect at its own date, walked in event-time order like any
+late event, except that one dated before the lead's first own step as a known person (its
+first identified step that is not a CRM outcome) takes effect right after that step, at its
+time, and keeps its own date as `reported`. So a `won` dated 100 days back does not precede
+the lead, stage histories stay in time order whatever date a CRM sends, and a merge that
+brings the lead's anonymous steps before or after the outcome ends in the same history. A
+lead holding CRM outcomes only takes them at their dates; its first known step then walks
+it again (`opens_known`).
+"""
+
+from __future__ import annotations
+
+from leadpulse.kernel.domain import CrmOutcome, Stage
+from leadpulse.kernel.schema import CRM_OUTCOMES, EventEnvelope
+from scorer.core.config import Rules
+from scorer.core.decay import DAY
+from scorer.core.facts import EventFacts
+from scorer.core.rules import disqualified_by, email_domain
+from scorer.core.scoring import model_total
+from scorer.core.stage_walk import entries_of, opens_known
+from scorer.core.stages import Signals, transitions
+from scorer.core.state import LeadState
+from scorer.core.steps import HISTORY_KEPT, Entry, Step, insert_step
+from scorer.handlers.account_returns import notify_lost
+from scorer.handlers.restage import restage
+from scorer.handlers.stage_effects import mql_alert, push_activity, set_sla
+from scorer.predict.outcomes import note_outcome, note_stage_move
+from scorer.predict.profile import profile_to_record
+from scorer.storage.funnel import record_entry
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
+
+__all__ = ["move_stage", "signals_of", "take_step"]
+
+
+def move_stage(
+    ws: WriteSet,
+    view: PartitionView,
+    state: LeadState,
+    rules: Rules,
+    *,
+    to: str,
+    reason: str,
+    facts: EventFacts,
+    model: str | None = None,
+) -> None:
+    """Enter a stage: funnel, history, timers, pause, and the mql alert.
+
+    A second recycle (lost or not now again) restarts the pause: no new entry."""
+    t = facts.t
+    previous = state.stage
+    note_stage_move(ws, view, state, rules, to, reason, t)
+    if to == Stage.RECYCLE:
+        state.paused_until = t + rules.config.stages.pause_days * DAY
+        state.lost = reason == "crm:lost"
+        if state.lost:
+            notify_lost(ws, view, state, facts)
+        state.lost_returned = False
+        state.visits_since_lost = []
+        if previous == Stage.RECYCLE:
+            return
+    elif previous == Stage.RECYCLE:
+        state.paused_until = None
+    record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
+    state.stage, state.stage_at = to, t
+    entry = Entry(to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model)
+    state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
+    note_outcome(ws, view, state, rules, reason)
+    set_sla(ws, view, state, rules, t)
+    push_activity(ws, view, state, t, previous, to, reason)
+    if to == Stage.MQL:
+        mql_alert(
+            view,
+            ws,
+            state,
+            rules,
+            t=t,
+            previous=previous,
+            trigger=facts.event_id,
+            reason=reason,
+            model=model,
+        )
+
+
+def signals_of(
+    state: LeadState,
+    facts: EventFacts,
+    rules: Rules,
+    event: EventEnvelope,
+    traits_changed: bool,
+    earned: float,
+) -> tuple[Signals, str | None]:
+    stages = rules.config.stages
+    identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
+    return_visit = (
+        facts.is_page
+        and state.last_page is not None
+        and facts.t - state.last_page >= stages.return_visit_after_minutes * 60
+    )
+    domain = email_domain(state.email)
+    target = domain is not None and domain in rules.compiled.lists["target_accounts"]
+    fast_pass = facts.name in stages.fast_pass_events or (
+        stages.target_account_event_fast_pass and target and facts.name == "Webinar Attended"
+    )
+    crossed: str | None = None
+    at = max(facts.t, state.last_seen)
+    for model in rules.compiled.models:
+        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
+        if total >= model.model.threshold:
+            crossed = model.name
+            break
+    is_crm = event.type == "crm" and facts.name in CRM_OUTCOMES
+    signals = Signals(
+        t=facts.t,
+        identified=identified,
+        # A visit, or behaviour that earned points: an unsubscribe re-engages nobody.
+        engaging=facts.is_page or (event.type in ("track", "webinar") and earned > 0),
+        nurturing=return_visit or facts.name in stages.nurturing_events,
+        fast_pass=fast_pass,
+        over_threshold=crossed is not None,
+        crm_outcome=facts.name if is_crm else None,
+        # Unchanged traits cannot newly disqualify: a disqualified lead already left.
+        disqualified=disqualified_by(rules.compiled, state.traits, state.email)
+        if traits_changed
+        else None,
+        paused_until=state.paused_until,
+    )
+    return signals, crossed
+
+
+def _flags(facts: EventFacts, rules: Rules, signals: Signals) -> str:
+    stages = rules.config.stages
+    checks = (
+        ("k", facts.names_person),
+        ("p", facts.is_page),
+        ("e", signals.engaging),
+        ("n", facts.name in stages.nurturing_events),
+        ("f", facts.name in stages.fast_pass_events),
+        ("w", facts.name == "Webinar Attended"),
+        ("c", signals.crm_outcome is not None),
+        ("d", signals.crm_outcome is None and signals.disqualified is not None),
+    )
+    return "".join(flag for flag, on in checks if on)
+
+
+def take_step(
+    ws: WriteSet,
+    view: PartitionView,
+    state: LeadState,
+    rules: Rules,
+    facts: EventFacts,
+    signals: Signals,
+    crossed: str | None,
+    points: dict[str, float],
+    traits_changed: bool = False,
+    *,
+    noise: bool = False,
+) -> None:
+    """Record the event's step and make its stage moves. A noise step (a bot-flagged event)
+    carries only whether its event named a person."""
+    flags = ("k" if facts.names_person else "") if noise else _flags(facts, rules, signals)
+    extra: object = None
+    if "c" in flags:
+        extra = [signals.crm_outcome, None]  # None: the walk places it (`stage_walk.place`)
+    elif "d" in flags:
+        extra = signals.disqualified
+    fit = None
+    if signals.identified:
+        fit = {name: sum(ms.fit.values()) for name, ms in state.models.items()}
+    profile = None
+    if signals.identified:
+        profile = profile_to_record(state, rules, facts.t, traits_changed)
+    step = Step(
+        facts.t,
+        facts.event_id,
+        flags,
+        points,
+        fit,
+        facts.utm_source,
+        facts.utm_campaign,
+        extra,
+        profile,
+    )
+    last = insert_step(state.steps, step)
+    if not last or (state.held and signals.identified) or opens_known(state.steps):
+        restage(ws, view, state, rules, [entries_of(state.history)])
+        if signals.crm_outcome == CrmOutcome.LOST and state.stage == Stage.RECYCLE and state.lost:
+            notify_lost(ws, view, state, facts)  # the account hears of the loss either way
+        return
+    if signals.fast_pass and not signals.identified:
+        state.held = state.held or facts.event_id
+    for to, reason in transitions(state.stage, signals):
+        model = crossed if reason == "score_threshold" else None
+        move_stage(
+            ws,
+            view,
+            state,
+            rules,
+            to=to,
+            reason=reason,
+            facts=facts,
+            model=model,
+        )

@@ -1,0 +1,82 @@
+"""A partition's view while a batch applies: its state as read, updated as messages apply, and
+the messages it owes Kafka (`Outbound`), kept in its outbox until published."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from scorer.core.state import LeadState
+from scorer.storage.keys import PartitionKeys
+from scorer.storage.writes import WriteSet
+
+__all__ = ["Outbound", "PartitionView", "push_timeline", "queue_outbound"]
+
+SCORE_HISTORY_MAX = 100
+RECENT_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message the scorer owes Kafka; kept in the partition's outbox until published."""
+
+    msg_id: str
+    topic: str  # "events", "alerts" or "lead_changes"
+    key: str
+    value: bytes
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value.decode()})
+
+    @classmethod
+    def loads(cls, msg_id: str, raw: bytes | str) -> Outbound:
+        data = orjson.loads(raw)
+        return cls(msg_id, data["topic"], data["key"], data["value"].encode())
+
+
+@dataclass(slots=True)
+class PartitionView:
+    """One partition's state as read at the start of a batch, updated as messages apply."""
+
+    pk: PartitionKeys
+    stored_offset: int
+    seen: set[str] = field(default_factory=set)
+    identities: dict[str, str] = field(default_factory=dict)
+    forwards: dict[str, str] = field(default_factory=dict)
+    leads: dict[str, LeadState | None] = field(default_factory=dict)
+    # leads changed in the current run, written once at its end
+    dirty: dict[str, LeadState] = field(default_factory=dict)
+    # oldest first: what Valkey held before the batch (read for claims) + what it added
+    timelines: dict[str, list[bytes]] = field(default_factory=dict)
+    added: dict[str, list[bytes]] = field(default_factory=dict)
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    group_fired: dict[str, float | None] = field(default_factory=dict)
+    suppressed: set[str] = field(default_factory=set)
+    # accounts with a lost deal not yet back, as of the last tick: account -> lost at
+    lost_accounts: Mapping[str, float] = field(default_factory=dict)
+    # accounts described by `group` calls, by id and domain, as of the last tick
+    accounts: Mapping[str, Any] = field(default_factory=dict)
+    # this partition's lost-deal records of the accounts its messages name
+    lost_records: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    outbound: list[Outbound] = field(default_factory=list)
+    suppress: list[str] = field(default_factory=list)
+    # the newest outside event time applied, and the open decisions' deadlines
+    # (`scorer.handlers.horizon`)
+    watermark: float = -math.inf
+    horizons: dict[str, float] = field(default_factory=dict)
+    horizon_next: float = math.inf  # at most the earliest of those deadlines
+
+
+def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:
+    """Add a timeline entry, and remember it: a claim later in the batch snapshots it too."""
+    ws.lpush(view.pk.timeline(lead_id), entry, keep)
+    view.added.setdefault(lead_id, []).append(entry)
+
+
+def queue_outbound(view: PartitionView, ws: WriteSet, message: Outbound) -> None:
+    ws.hset(view.pk.outbox, message.msg_id, message.dumps())
+    view.outbound.append(message)

@@ -1,0 +1,180 @@
+"""The effects of a run of messages, as the op list `lua/apply.lua` executes atomically.
+
+A run's messages are applied in one script call, all or nothing, so only each key's final
+state matters: ops are coalesced per key as they are recorded (the last SET of a lead wins,
+counter increments add up, pushes to one list become one LPUSH). Ops on different keys
+commute, so the order between keys is free; the order on one key is kept.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from scorer.storage.keys import PartitionKeys
+
+__all__ = ["WriteSet"]
+
+Arg = str | bytes | int | float
+Op = list[str | int | float]
+
+
+class _KeyOps:
+    """What a run does to one key, reduced to its net effect."""
+
+    __slots__ = ("deleted", "fields", "increments", "keep", "pushes", "value", "zops")
+
+    def __init__(self) -> None:
+        self.deleted = False
+        self.value: str | None = None
+        # field -> final hset value, or None for hdel
+        self.fields: dict[str, str | None] = {}
+        # field -> increment applied after the field's hset/hdel (if any)
+        self.increments: dict[str, int] = {}
+        self.pushes: list[str] = []
+        self.keep = 0
+        self.zops: list[Op] = []
+
+    def reset(self, deleted: bool) -> None:
+        self.deleted = deleted
+        self.value = None
+        self.fields = {}
+        self.increments = {}
+        self.pushes = []
+        self.zops = []
+
+    def emit(self, k: int, ops: list[Op]) -> None:
+        if self.deleted:
+            ops.append(["del", k])
+        if self.value is not None:
+            ops.append(["set", k, self.value])
+        if self.fields:
+            hset: Op = ["hset", k]
+            hdel: Op = ["hdel", k]
+            for field, value in self.fields.items():
+                if value is None:
+                    hdel.append(field)
+                else:
+                    hset += [field, value]
+            if len(hdel) > 2:
+                ops.append(hdel)
+            if len(hset) > 2:
+                ops.append(hset)
+        for field, by in self.increments.items():
+            if by:
+                ops.append(["hincr", k, field, by])
+        if self.pushes:
+            ops.append(["lpush", k, self.keep, *self.pushes])
+        if self.zops:
+            ops += self.zops
+
+
+class WriteSet:
+    """Coalesced ops on one partition's keys for a run of messages, plus their offsets.
+
+    `note` records each message of the run (its offset, and the event id the partition's
+    dedupe set remembers); `script_args` gives the run's apply.lua call.
+    """
+
+    __slots__ = ("_keys", "event_ids", "last_id", "offset", "pk")
+
+    def __init__(self, pk: PartitionKeys) -> None:
+        self.pk = pk
+        self.offset = -1
+        self.event_ids: list[tuple[int, str]] = []
+        # the event id of the message at `offset` ("" when it had none): the log's mark
+        self.last_id = ""
+        self._keys: dict[str, _KeyOps] = {}
+
+    def note(self, offset: int, event_id: str | None, *, dedupe: bool = True) -> None:
+        """A message of the run: the stored offset moves to it; its id is remembered, in the
+        dedupe set too unless `dedupe` is False (an event passed on unapplied)."""
+        self.offset = offset
+        self.last_id = event_id or ""
+        if event_id and dedupe:
+            self.event_ids.append((offset, event_id))
+
+    def remember(self, offset: int, message_id: str) -> None:
+        """Put another id of the message at `offset` in the dedupe set."""
+        self.event_ids.append((offset, message_id))
+
+    def _on(self, key: str) -> _KeyOps:
+        ops = self._keys.get(key)
+        if ops is None:
+            ops = self._keys[key] = _KeyOps()
+        return ops
+
+    def set(self, key: str, value: str | bytes) -> None:
+        ops = self._keys.get(key)
+        if ops is None:
+            ops = self._keys[key] = _KeyOps()
+        else:
+            ops.reset(deleted=False)
+        ops.value = _text(value)
+
+    def delete(self, key: str) -> None:
+        self._on(key).reset(deleted=True)
+
+    def hset(self, key: str, field: str, value: str | bytes) -> None:
+        ops = self._on(key)
+        ops.fields[field] = _text(value)
+        ops.increments.pop(field, None)
+
+    def hdel(self, key: str, field: str) -> None:
+        ops = self._on(key)
+        ops.fields[field] = None
+        ops.increments.pop(field, None)
+
+    def hincr(self, key: str, field: str, by: int) -> None:
+        increments = self._on(key).increments
+        increments[field] = increments.get(field, 0) + by
+
+    def lpush(self, key: str, value: str | bytes, keep: int) -> None:
+        ops = self._on(key)
+        ops.pushes.append(_text(value))
+        ops.keep = keep
+        if len(ops.pushes) > 2 * keep:
+            del ops.pushes[:-keep]  # trimmed away by the LTRIM after the push anyway
+
+    def zadd(self, key: str, score: float, member: str) -> None:
+        zops = self._on(key).zops
+        if zops and zops[-1][0] == "zadd":
+            zops[-1] += [repr(float(score)), member]  # one ZADD for consecutive adds
+        else:
+            zops.append(["zadd", 0, repr(float(score)), member])
+
+    def zrem(self, key: str, member: str) -> None:
+        self._on(key).zops.append(["zrem", 0, member])
+
+    def zcut(self, key: str, max_score: float) -> None:
+        self._on(key).zops.append(["zcut", 0, repr(float(max_score))])
+
+    def ops(self) -> tuple[list[str], list[Op]]:
+        """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once."""
+        keys = [self.pk.offset, self.pk.seen]
+        ops: list[Op] = []
+        for key, key_ops in self._keys.items():
+            keys.append(key)
+            k = len(keys)
+            for z in key_ops.zops:
+                z[1] = k
+            key_ops.emit(k, ops)
+        return keys, ops
+
+    def script_args(self, expected: int, dedupe_window: int) -> tuple[list[str], list[Arg]]:
+        """(KEYS, ARGV) of this run's apply.lua call."""
+        keys, ops = self.ops()
+        seen: list[int | str] = []
+        for offset, event_id in self.event_ids:
+            seen += [offset, event_id]
+        args: list[Arg] = [
+            expected,
+            dedupe_window,
+            self.offset,
+            orjson.dumps(seen),
+            orjson.dumps(ops),
+        ]
+        return keys, args
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
