@@ -17,7 +17,7 @@ from leadpulse.dev.journeys import Population, make_population
 from leadpulse.dev.simulate import send_steps
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer.predict.examples import Example
+from scorer.predict.examples import Example, canonical
 from scorer.predict.learn import train
 from scorer.predict.registry import read_model, read_pointers
 from scorer.predict.report import backtest
@@ -141,13 +141,19 @@ def _short_horizon(config: LeadPulseConfig, days: float) -> LeadPulseConfig:
 
 
 def _ends(examples: list[Example]) -> dict[str, tuple[str, int, float]]:
-    """example id -> how its decision ended; fails if one decision ended two ways."""
+    """example id -> how its decision ended; fails if one decision ended two ways. A
+    retraction is no ending: a merge or a late event walked the lead again and the decision
+    moved (its example is published again under the id of its new time)."""
     found: dict[str, set[tuple[str, int, float]]] = {}
     for e in examples:
-        found.setdefault(e.example_id, set()).add((e.outcome, e.label, e.outcome_at))
+        if not e.retracted:
+            found.setdefault(e.example_id, set()).add((e.outcome, e.label, e.outcome_at))
     twice = {example_id: ends for example_id, ends in found.items() if len(ends) > 1}
     assert not twice
-    return {example_id: next(iter(ends)) for example_id, ends in found.items()}
+    kept = {e.example_id for e in canonical(examples)}
+    return {
+        example_id: next(iter(ends)) for example_id, ends in found.items() if example_id in kept
+    }
 
 
 @pytest.mark.timeout(600)
