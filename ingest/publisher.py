@@ -242,7 +242,10 @@ class Publisher(Lifecycle):
         assert self._producer is not None
         client = self._producer.client
         try:
-            await asyncio.wait_for(client.force_metadata_update(), _TOPIC_CHECK_SECONDS)
+            # False when no broker answered: the metadata kept is from before the outage
+            # and still lists the topic the restarted broker lost.
+            if not await asyncio.wait_for(client.force_metadata_update(), _TOPIC_CHECK_SECONDS):
+                return False
             if client.cluster.partitions_for_topic(self._topic):
                 return True
             log.warning("events_topic_missing", topic=self._topic)

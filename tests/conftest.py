@@ -17,6 +17,12 @@ from pydantic import SecretStr
 
 from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey, EmbeddedValkeyCluster
 from leadpulse.kernel.settings import Settings
+from tests.scheduling import (
+    WHOLE_STACK_GROUP,
+    StackGroupScheduling,
+    in_whole_stack_group,
+    start_rank,
+)
 
 WRITE_KEY = "wk_test_public"
 SECRET_KEY = "sk_test_secret"
@@ -110,12 +116,17 @@ def settings_factory(broker: EmbeddedBroker, tmp_path: Path) -> SettingsFactory:
 
 
 # Tests that start a whole `leadpulse dev` stack (or hold its default ports) run one after
-# another on one worker when the suite runs in parallel (`-n N --dist loadgroup`).
-_WHOLE_STACK = ("tests/e2e/", "tests/integration/cli/test_dev", "tests/deploy/test_exported")
-
-
+# another on one worker when the suite runs in parallel (`-n N --dist loadgroup`), and the
+# slowest tests start first (tests/scheduling.py).
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        path = item.path.as_posix()
-        if any(f"/{part}" in path for part in _WHOLE_STACK):
-            item.add_marker(pytest.mark.xdist_group("whole_stack"))
+        if in_whole_stack_group(item.nodeid):
+            item.add_marker(pytest.mark.xdist_group(WHOLE_STACK_GROUP))
+    items.sort(key=start_rank)  # stable: the others keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> StackGroupScheduling | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return StackGroupScheduling(config, log)
