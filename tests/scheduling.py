@@ -20,7 +20,6 @@ SLOW_FIRST = (
     "tests/integration/scorer/test_predict_population.py::test_p_convert_learned",  # 200
     "tests/soak/test_soak.py::",  # 80
     "tests/fault/router/test_crm_crash.py::test_sigkill_mid_batch",  # 37
-    "tests/integration/scorer/test_http_acceptance.py::test_the_books_funnel",  # 2 x 30
     "tests/fault/router/test_router_crash.py::test_sigkill_mid_delivery",  # 28
     "tests/integration/scorer/test_exactly_once.py::test_valkey_losing_its_last_writes",  # 2 x 25
     "tests/fault/scorer/test_sigkill.py::test_sigkill_mid_stream",  # 25
