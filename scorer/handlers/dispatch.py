@@ -182,12 +182,10 @@ def _lead_of(
 ) -> tuple[LeadState, Effects]:
     """The lead an event's identities name here (a new one if none), and what knowing it
     does: its identities mapped to it, claims sent for those that may live elsewhere."""
-    lead_id = view.identities.get(key) or next(
-        (view.identities[k] for k in keys if k in view.identities), None
-    )
+    own = view.identities.get(key)
+    lead_id = own or next((view.identities[k] for k in keys if k in view.identities), None)
     state = view.leads.get(lead_id) if lead_id else None
-    found_elsewhere = lead_id != view.identities.get(key) and not forwarded_in
-    if state is not None and found_elsewhere and outranks(key, state.keys):
+    if state is not None and lead_id != own and not forwarded_in and outranks(key, state.keys):
         # A stronger identity than the lead found through a weaker one of the event's
         # (living on this partition too): a lead of its own, which claims the weaker one
         # as it would on any other partition. So the lead and its id do not depend on

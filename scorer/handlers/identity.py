@@ -102,6 +102,7 @@ def on_claim(view: PartitionView, event: EventEnvelope, claim: Claim) -> Effects
     state = view.leads.get(lead_id) if lead_id else None
     others = [k for k in state.keys if k != survivor] if state is not None else []
     if state is not None and not outranks(survivor, others):
+        # The claimed lead is the stronger: it claims the survivor instead.
         strongest = min(others, key=_rank)
         answer = claim_message(survivor, strongest, state.lead_id, state.stage, t, event.event_id)
         return Effects((Publish(answer),))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Claim, decode
 from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.schema import decode as decode_envelope
 from scorer.handlers.identity import outranks
 from scorer.storage.view import PartitionView
 from tests.unit.scorer.events import at, crm, identify, page
@@ -28,8 +29,6 @@ def _claim_for(view: PartitionView, claimed: str) -> EventEnvelope:
 
 
 def decode_event(raw: bytes) -> EventEnvelope:
-    from leadpulse.kernel.schema import decode as decode_envelope
-
     return decode_envelope(EventEnvelope, raw)
 
 
