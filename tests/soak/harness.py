@@ -52,7 +52,11 @@ def say(text: str) -> None:
 
 async def run_soak(options: Options) -> Report:
     """One whole soak; the stack is always stopped and its files removed at the end."""
-    receiver = WebhookReceiver(WEBHOOK_SECRET, hang_seconds=READ_TIMEOUT_SECONDS + 2)
+    receiver = WebhookReceiver(
+        WEBHOOK_SECRET,
+        hang_seconds=READ_TIMEOUT_SECONDS + 2,
+        read_timeout_seconds=READ_TIMEOUT_SECONDS,
+    )
     receiver.start()
     stack = Stack(options.root, receiver.url, lead_cache=options.lead_cache)
     try:
@@ -94,7 +98,7 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
     alerts = [value for _, _, _, value in alert_records]
     records = {a["alert_id"]: await pipeline.router_record(a["alert_id"]) for a in alerts}
     dead = await read_topic(stack.bootstrap, DLQ_TOPIC)
-    deliveries = list(receiver.deliveries)
+    deliveries = await asyncio.to_thread(receiver.deliveries)
     counts = alert_counts(alerts, dead, records, deliveries, runner.router_kills)
     for alert_id in counts.dupe_ids[:5]:
         got = [f"+{d.at - t0:.1f}s {d.status}" for d in deliveries if d.webhook_id == alert_id]
@@ -120,7 +124,7 @@ async def _soak(options: Options, stack: Stack, receiver: WebhookReceiver) -> Re
         f"{intake.connection_errors}, rejected {intake.rejected}"
     )
     answered = Counter(d.status for d in deliveries)
-    say(f"soak: receiver answered {dict(answered)} (0: hung past the router's timeout)")
+    say(f"soak: receiver answered {dict(answered)} (0: hung or answered past the router's timeout)")
     say("soak: liveness (s): " + ", ".join(f"{k} {v:.1f}" for k, v in runner.liveness))
     for line in [*lines[:15], *report.lines(), *(sampler.lines() if options.drift else [])]:
         say(line[:600])

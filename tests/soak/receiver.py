@@ -2,15 +2,22 @@
 delivery by webhook-id, and answers as the fault schedule says (200, 500, 429 with
 Retry-After, 410, or a hang past the router's read timeout).
 
-It serves from its own thread and event loop, so a busy harness never makes it slow.
+It serves from a process of its own: a receiver sharing the harness's interpreter stalls
+whenever the harness is busy, the router's read timeout fires on requests it has not
+answered yet, and answers it sends later (to a router that gave up) would look like
+deliveries. For the same reason an answer later than the router's read timeout after the
+attempt was signed is recorded as 0, like a hang: the router never saw it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import json
+import multiprocessing
 import time
-from dataclasses import dataclass
+import urllib.request
+from dataclasses import asdict, dataclass
+from multiprocessing.sharedctypes import Synchronized
 from typing import Literal
 
 import uvicorn
@@ -18,72 +25,108 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from leadpulse.dev.embedded import free_port
+from leadpulse.dev.embedded import free_port, wait_for_port
 
 __all__ = ["Delivery", "Mode", "WebhookReceiver"]
 
 Mode = Literal["ok", "500", "429", "410", "hang"]
+MODES: tuple[Mode, ...] = ("ok", "500", "429", "410", "hang")
 _STATUS: dict[Mode, int] = {"ok": 200, "500": 500, "429": 429, "410": 410, "hang": 504}
+# webhook-timestamp has whole seconds: an attempt was signed up to 1 s after it.
+_STAMP_SLACK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class Delivery:
     webhook_id: str
-    status: int  # what was answered; a hang is recorded as 0 (the router gave up first)
-    at: float  # time.monotonic() on arrival
+    status: int  # what the router saw: 0 if it had given up (a hang, or a late answer)
+    at: float  # time.monotonic() on arrival (system-wide, so comparable across processes)
     signed: bool  # the signature verified against the shared secret
 
 
 class WebhookReceiver:
-    """A real HTTP server on 127.0.0.1; `mode` is switched by the fault schedule."""
+    """A real HTTP server on 127.0.0.1 in a child process; `mode` is switched by the
+    fault schedule through shared memory."""
 
-    def __init__(self, secret: str, hang_seconds: float) -> None:
+    def __init__(self, secret: str, hang_seconds: float, read_timeout_seconds: float) -> None:
         self.port = free_port()
-        self.mode: Mode = "ok"
-        self.deliveries: list[Delivery] = []
-        self._verifier = Webhook(secret)
-        self._hang = hang_seconds
-        app = Starlette(routes=[Route("/hooks", self._handle, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        context = multiprocessing.get_context("spawn")
+        self._mode: Synchronized[int] = context.Value("i", 0)
+        self._process = context.Process(
+            target=_serve,
+            args=(self.port, secret, hang_seconds, read_timeout_seconds, self._mode),
+            name="soak-webhook-receiver",
+            daemon=True,
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
+    @property
+    def mode(self) -> Mode:
+        return MODES[self._mode.value]
+
+    @mode.setter
+    def mode(self, mode: Mode) -> None:
+        self._mode.value = MODES.index(mode)
+
     def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the webhook receiver did not start")
-            time.sleep(0.02)
+        self._process.start()
+        wait_for_port(self.port, timeout=20)
+
+    def deliveries(self) -> list[Delivery]:
+        """Every request received so far, in arrival order."""
+        url = f"http://127.0.0.1:{self.port}/deliveries"
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return [Delivery(**row) for row in json.loads(answer.read())]
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self._process.terminate()
+        self._process.join(10)
 
-    async def _handle(self, request: Request) -> Response:
+
+def _serve(
+    port: int,
+    secret: str,
+    hang_seconds: float,
+    read_timeout_seconds: float,
+    mode: Synchronized[int],
+) -> None:
+    verifier = Webhook(secret)
+    deliveries: list[Delivery] = []
+
+    async def hooks(request: Request) -> Response:
         body = await request.body()
         arrived = time.monotonic()
-        mode = self.mode
-        try:
-            self._verifier.verify(body, dict(request.headers))
-            signed = True
-        except WebhookVerificationError:
-            signed = False
+        answer_mode = MODES[mode.value]
         webhook_id = request.headers.get("webhook-id", "")
-        if not signed:
-            self.deliveries.append(Delivery(webhook_id, 400, arrived, signed))
+        try:
+            verifier.verify(body, dict(request.headers))
+        except WebhookVerificationError:
+            deliveries.append(Delivery(webhook_id, 400, arrived, signed=False))
             return Response("bad signature", status_code=400)
-        if mode == "hang":
-            self.deliveries.append(Delivery(webhook_id, 0, arrived, signed))
-            await asyncio.sleep(self._hang)
-            return Response("late", status_code=_STATUS[mode])
-        self.deliveries.append(Delivery(webhook_id, _STATUS[mode], arrived, signed))
-        headers = {"Retry-After": "1"} if mode == "429" else {}
-        return Response(mode, status_code=_STATUS[mode], headers=headers)
+        signed_at = int(request.headers["webhook-timestamp"])
+        late = time.time() - signed_at > read_timeout_seconds + _STAMP_SLACK_SECONDS
+        if answer_mode == "hang":
+            deliveries.append(Delivery(webhook_id, 0, arrived, signed=True))
+            await asyncio.sleep(hang_seconds)
+            return Response("late", status_code=_STATUS[answer_mode])
+        status = _STATUS[answer_mode]
+        deliveries.append(Delivery(webhook_id, 0 if late else status, arrived, signed=True))
+        headers = {"Retry-After": "1"} if answer_mode == "429" else {}
+        return Response(answer_mode, status_code=status, headers=headers)
+
+    async def listing(_: Request) -> Response:
+        return JSONResponse([asdict(delivery) for delivery in deliveries])
+
+    app = Starlette(
+        routes=[
+            Route("/hooks", hooks, methods=["POST"]),
+            Route("/deliveries", listing, methods=["GET"]),
+        ]
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
