@@ -19,7 +19,6 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.exceptions import RedisError
 
 from ingest.cors import WriteCors
 from ingest.crm_inbound import crm_inbound_routers, hubspot_resolver
@@ -32,7 +31,7 @@ from leadpulse.kernel.config import LeadPulseConfig, load_config
 from leadpulse.kernel.kafka import ensure_topics
 from leadpulse.kernel.logs import configure_logging
 from leadpulse.kernel.settings import Settings, with_dev_keys
-from leadpulse.kernel.valkey import connect_valkey
+from leadpulse.kernel.valkey import VALKEY_FAILED, connect_valkey
 
 __all__ = ["create_app", "create_app_from_env", "write_paths"]
 
@@ -123,7 +122,7 @@ async def _readyz(request: Request) -> Response:
 async def _valkey_ready(request: Request) -> bool:
     try:
         return bool(await asyncio.wait_for(request.app.state.redis.ping(), 2.0))
-    except (RedisError, OSError, TimeoutError):
+    except VALKEY_FAILED:  # wait_for's TimeoutError is an OSError
         return False
 
 

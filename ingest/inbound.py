@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import structlog
 from fastapi import Request
-from redis.exceptions import RedisError
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from ingest.auth import Caller, require_secret_key
 from ingest.body import parse_json, read_body
 from ingest.errors import Forbidden, IngestError, PublishUnavailable, Unauthorized
-from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.valkey import VALKEY_FAILED, Valkey
 
 __all__ = ["Replayed", "forget_webhook_id", "require_secret_or_signature"]
 
@@ -55,7 +54,7 @@ async def require_secret_or_signature(request: Request) -> Caller:
 async def _refuse_replay(redis: Valkey, webhook_id: str) -> None:
     try:
         first = await redis.set(f"lp:edge:whid:{webhook_id}", b"1", nx=True, ex=_SEEN_TTL_SECONDS)
-    except RedisError as exc:
+    except VALKEY_FAILED as exc:
         log.warning("webhook_replay_check_unavailable", error=type(exc).__name__)
         raise PublishUnavailable("cannot check the webhook id now") from exc
     if not first:
@@ -69,5 +68,5 @@ async def forget_webhook_id(request: Request) -> None:
         return
     try:
         await request.app.state.redis.delete(f"lp:edge:whid:{webhook_id}")
-    except RedisError as exc:
+    except VALKEY_FAILED as exc:
         log.warning("webhook_id_not_released", error=type(exc).__name__)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from fastapi import Request
-from redis.exceptions import RedisError
 
 from ingest.enrich import anonymize_ip, client_ip, consent_from_headers, parse_agent
 from ingest.errors import PublishUnavailable
@@ -17,6 +16,7 @@ from ingest.metrics import EVENTS_ACCEPTED, EVENTS_DROPPED
 from ingest.outgoing import Outgoing
 from ingest.segment import Received
 from leadpulse.kernel.schema import EventEnvelope, Source
+from leadpulse.kernel.valkey import VALKEY_FAILED
 from scorer.read.store import is_suppressed
 
 __all__ = ["accept_events", "accept_outgoing", "received_for", "request_ip"]
@@ -65,7 +65,7 @@ async def _suppressed(request: Request, events: Sequence[Outgoing]) -> list[bool
         if not await is_suppressed(redis, every_key):
             return [False] * len(events)
         return [await is_suppressed(redis, list(event.keys)) for event in events]
-    except (RedisError, OSError) as exc:
+    except VALKEY_FAILED as exc:
         # Forgetting is a promise: without the list we cannot keep it, so refuse for now.
         log.warning("suppression_check_unavailable", error=type(exc).__name__)
         raise PublishUnavailable("the suppression list cannot be checked") from exc

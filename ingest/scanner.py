@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from redis.exceptions import RedisError
 
 from leadpulse.kernel.config.collect import ScannerConfig
-from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.valkey import VALKEY_FAILED, Valkey
 
 __all__ = ["ActivityFacts", "EmailActivity", "is_prefetch", "scanner_reason"]
 
@@ -96,7 +95,7 @@ class EmailActivity:
             await self._redis.set(
                 f"{self._tag(email, campaign)}:open", repr(now), ex=_STATE_TTL_SECONDS
             )
-        except RedisError as exc:
+        except VALKEY_FAILED as exc:
             log.warning("email_activity_unavailable", error=type(exc).__name__)
         return facts
 
@@ -114,7 +113,7 @@ class EmailActivity:
                 pipe.zcard(clicks)
                 pipe.expire(clicks, _STATE_TTL_SECONDS)
                 opened, _, _, distinct, _ = await pipe.execute()
-        except RedisError as exc:
+        except VALKEY_FAILED as exc:
             log.warning("email_activity_unavailable", error=type(exc).__name__)
             return ActivityFacts(seconds_since_send=now - sent_at)
         since_open = now - float(opened) if opened is not None else None

@@ -18,9 +18,9 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from redis.exceptions import RedisClusterException, RedisError, ResponseError
+from redis.exceptions import ResponseError
 
-from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.valkey import VALKEY_FAILED, Valkey
 from router import metrics
 from router.dlq import put_back
 from router.dlq_index import (
@@ -40,7 +40,7 @@ log = structlog.get_logger(__name__)
 CLAIM_IDLE_MS = 30_000
 _BLOCK_MS = 500
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-_PASSING = (RedisError, RedisClusterException, KafkaError, OSError)
+_PASSING = (*VALKEY_FAILED, KafkaError)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 

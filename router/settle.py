@@ -17,9 +17,9 @@ from typing import Literal
 
 import structlog
 from aiokafka.errors import KafkaError
-from redis.exceptions import RedisClusterException, RedisError
 
 from leadpulse.kernel.schema import DeadLetter
+from leadpulse.kernel.valkey import VALKEY_FAILED
 from router import metrics
 
 __all__ = ["Known", "KnownOutcomes", "until_done"]
@@ -32,7 +32,7 @@ Outcome = Literal["delivered", "dead"]
 RECORD_RETRY_SECONDS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 # Valkey or Kafka away (OSError covers refused connections and timeouts); anything else is
 # a bug, and retrying it forever would hide it.
-_PASSING = (RedisError, RedisClusterException, KafkaError, OSError)
+_PASSING = (*VALKEY_FAILED, KafkaError)
 
 
 @dataclass

@@ -17,10 +17,9 @@ import hashlib
 from collections.abc import Sequence
 
 import structlog
-from redis.exceptions import RedisError
 
 from ingest.errors import PublishUnavailable
-from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.valkey import VALKEY_FAILED, Valkey
 
 __all__ = ["claim_deliveries", "is_newest", "release_deliveries"]
 
@@ -43,7 +42,7 @@ async def claim_deliveries(redis: Valkey, vendor: str, ids: Sequence[str]) -> li
             for delivery_id in ids:
                 pipe.set(_claim_key(vendor, delivery_id), b"1", nx=True, ex=_CLAIM_TTL_SECONDS)
             answers = await pipe.execute()
-    except RedisError as exc:
+    except VALKEY_FAILED as exc:
         log.warning("crm_delivery_claim_unavailable", vendor=vendor, error=type(exc).__name__)
         raise PublishUnavailable("cannot check for redelivery now") from exc
     return [bool(answer) for answer in answers]
@@ -55,7 +54,7 @@ async def release_deliveries(redis: Valkey, vendor: str, ids: Sequence[str]) -> 
         return
     try:
         await redis.delete(*[_claim_key(vendor, delivery_id) for delivery_id in ids])
-    except RedisError as exc:
+    except VALKEY_FAILED as exc:
         log.warning("crm_delivery_claims_not_released", vendor=vendor, error=type(exc).__name__)
 
 
@@ -75,7 +74,7 @@ async def is_newest(redis: Valkey, vendor: str, person: str, at_ms: int) -> bool
             pipe.zscore(key, "t")
             pipe.expire(key, _ORDER_TTL_SECONDS)
             _, newest, _ = await pipe.execute()
-    except RedisError as exc:
+    except VALKEY_FAILED as exc:
         log.warning("crm_order_check_unavailable", vendor=vendor, error=type(exc).__name__)
         raise PublishUnavailable("cannot check the order of CRM outcomes now") from exc
     return newest is None or float(newest) <= at_ms

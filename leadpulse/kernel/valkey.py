@@ -10,12 +10,27 @@ from typing import TypeAlias
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ClusterDownError, RedisClusterException, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from leadpulse.kernel.settings import Settings
 
-__all__ = ["Valkey", "connect_valkey", "text", "valkey_at"]
+__all__ = ["VALKEY_AWAY", "VALKEY_FAILED", "Valkey", "connect_valkey", "text", "valkey_at"]
 
 Valkey: TypeAlias = Redis | RedisCluster
+
+# What redis-py raises while Valkey is away: down, loading, failing over, or a cluster with
+# no reachable node. RedisClusterException is not a RedisError, so it is named here.
+VALKEY_AWAY: tuple[type[Exception], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterDownError,
+    RedisClusterException,
+    OSError,
+)
+# Any failed Valkey call, for an edge that answers 503 rather than guess which it was.
+VALKEY_FAILED: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
 
 # How long a command waits for a free pooled connection before it fails (retriably).
 POOL_WAIT_SECONDS = 10.0

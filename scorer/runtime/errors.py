@@ -10,14 +10,11 @@ answers an error.
 from __future__ import annotations
 
 from aiokafka.errors import KafkaError
-from redis.exceptions import ClusterDownError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from leadpulse.kernel.errors import LeadPulseError, ServiceStopped
+from leadpulse.kernel.valkey import VALKEY_AWAY
 
 __all__ = [
-    "VALKEY_UNREACHABLE",
     "ApplyError",
     "BrokerUnavailable",
     "GaveUp",
@@ -29,9 +26,6 @@ __all__ = [
     "is_retriable",
     "translate",
 ]
-
-# What redis-py raises when Valkey is down, restarting or failing over.
-VALKEY_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, OSError)
 
 
 class ScorerError(LeadPulseError):
@@ -95,7 +89,7 @@ def is_retriable(exc: BaseException) -> bool:
     """Whether the same step may succeed later: our retriable errors and Valkey away."""
     if isinstance(exc, LeadPulseError):
         return exc.retriable
-    return isinstance(exc, VALKEY_UNREACHABLE)
+    return isinstance(exc, VALKEY_AWAY)
 
 
 def translate(exc: Exception) -> Exception:
@@ -105,7 +99,7 @@ def translate(exc: Exception) -> Exception:
     if isinstance(exc, LeadPulseError):
         return exc
     ours: ScorerError
-    if isinstance(exc, VALKEY_UNREACHABLE):
+    if isinstance(exc, VALKEY_AWAY):
         ours = ValkeyUnavailable(type(exc).__name__)
     elif isinstance(exc, KafkaError) and exc.retriable:
         ours = BrokerUnavailable(type(exc).__name__)
