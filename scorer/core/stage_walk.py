@@ -33,7 +33,7 @@ from leadpulse.kernel.domain import Stage
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.rules import email_domain
-from scorer.core.stages import Signals, transitions
+from scorer.core.stages import SALES_STAGES, Signals, transitions
 from scorer.core.steps import Entry, Step
 
 __all__ = ["Placed", "Walk", "opens_known", "place", "walk"]
@@ -153,6 +153,8 @@ def _enter(
             return  # the pause restarts; the lead did not enter recycle again
     elif w.stage == Stage.RECYCLE:
         w.paused_until = None
+    if to in SALES_STAGES:
+        w.lost = False  # sales has the deal again (or won it): nothing to return from
     w.history.append(
         Entry(to, p.at, reason, trigger, step.source, step.campaign, model, p.reported)
     )

@@ -26,7 +26,7 @@ from scorer.core.facts import EventFacts
 from scorer.core.rules import disqualified_by, email_domain
 from scorer.core.scoring import model_total
 from scorer.core.stage_walk import entries_of, opens_known
-from scorer.core.stages import Signals, transitions
+from scorer.core.stages import SALES_STAGES, Signals, transitions
 from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry, Step, insert_step
 from scorer.handlers.account_returns import notify_lost
@@ -69,6 +69,8 @@ def move_stage(
             return
     elif previous == Stage.RECYCLE:
         state.paused_until = None
+    if to in SALES_STAGES:
+        state.lost = False  # sales has the deal again (or won it): nothing to return from
     record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
     state.stage, state.stage_at = to, t
     entry = Entry(to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model)

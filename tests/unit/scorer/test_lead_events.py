@@ -49,6 +49,25 @@ def test_a_lost_lead_visiting_three_times_in_two_weeks_alerts_sales_once() -> No
     assert len(_alerts(v, "lost_deal_returned")) == 1
 
 
+def test_a_deal_won_after_it_was_lost_has_no_lost_deal_to_return_from() -> None:
+    v, state = _new()
+    _apply(v, state, crm("lost", email=EMAIL, when=at(5)))
+    _apply(v, state, crm("won", email=EMAIL, when=at(0, days=1)))
+    assert state.stage == "customer"
+    _apply(v, state, *[page(email=EMAIL, when=at(0, days=d)) for d in (2, 3, 4)])
+    assert _alerts(v, "lost_deal_returned") == []
+
+
+def test_a_loss_reported_late_before_the_win_leaves_no_lost_deal_either() -> None:
+    """The walk's view: `lost` arrives after `won` but is dated before it."""
+    v, state = _new()
+    _apply(v, state, crm("won", email=EMAIL, when=at(0, days=1)))
+    _apply(v, state, crm("lost", email=EMAIL, when=at(0, days=0.5)))
+    assert [entry[0] for entry in state.history][-2:] == ["recycle", "customer"]
+    _apply(v, state, *[page(email=EMAIL, when=at(0, days=d)) for d in (2, 3, 4)])
+    assert _alerts(v, "lost_deal_returned") == []
+
+
 def test_visits_spread_wider_than_the_window_are_no_return() -> None:
     v, state = _new()
     _apply(v, state, crm("lost", email=EMAIL, when=at(5)))
