@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from leadpulse.kernel.errors import AlreadyStarted
 from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.lifecycle import StopRequested, unless_stopped
 from leadpulse.kernel.schema import Alert, decode
 from leadpulse.kernel.settings import Settings
 from router import metrics
@@ -80,8 +81,8 @@ class AlertConsumer:
         self._fetch = fetch = Contiguous(consumer)
         listener = LetGoOnRevoke(self, "partitions_assigned")
         consumer.subscribe([self._settings.topics.alerts], listener=listener)
-        await consumer.start()
         try:
+            await unless_stopped(consumer.start(), self._stop)
             while not self._stop.is_set():
                 await self._make_room()
                 batch = await fetch.getmany(timeout_ms=200)
@@ -92,6 +93,8 @@ class AlertConsumer:
             log.info("router_draining", in_flight=len(self._tasks))
             await self._drain(set(self._tasks), self._drain_seconds)
             await self._commit()
+        except StopRequested:
+            return  # stopped while joining the group: nothing was taken
         finally:
             await consumer.stop()
             self._consumer = None

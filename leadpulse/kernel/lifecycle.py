@@ -8,12 +8,16 @@ stopped at once, so `_stop()` must cope with a part only partly opened.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from types import TracebackType
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 
 from leadpulse.kernel.errors import AlreadyStarted
 
-__all__ = ["Lifecycle"]
+__all__ = ["Lifecycle", "StopRequested", "unless_stopped"]
+
+T = TypeVar("T")
 
 
 class Lifecycle:
@@ -57,3 +61,29 @@ class Lifecycle:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+class StopRequested(Exception):
+    """`stop` was set while a part was still starting: it was given up, nothing is open."""
+
+
+async def unless_stopped(starting: Awaitable[T], stop: asyncio.Event) -> T:
+    """Await `starting` (a part's start), or cancel it as soon as `stop` is set.
+
+    Joining a consumer group can take seconds (the broker waits for other members); a
+    service asked to stop meanwhile should not sit that out. A start cancelled half way
+    closes what it opened (`Lifecycle.start`); then this raises `StopRequested`.
+    """
+    task = asyncio.ensure_future(starting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.wait({task})
+    if task.cancelled():
+        raise StopRequested
+    return task.result()  # it finished just as it was cancelled

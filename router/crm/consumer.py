@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.lead_change import LeadChange
+from leadpulse.kernel.lifecycle import StopRequested, unless_stopped
 from leadpulse.kernel.schema import decode
 from leadpulse.kernel.settings import Settings
 from router import metrics
@@ -83,8 +84,8 @@ class LeadChangeConsumer:
         self._fetch = fetch = Contiguous(consumer)
         listener = LetGoOnRevoke(self, "crm_partitions_assigned")
         consumer.subscribe([self._settings.topics.lead_changes], listener=listener)
-        await consumer.start()
         try:
+            await unless_stopped(consumer.start(), self._stop)
             while not self._stop.is_set():
                 if len(self._remaining) >= self._max_unsettled:
                     # The CRMs are behind (rate limits): stop reading until they catch up.
@@ -97,6 +98,8 @@ class LeadChangeConsumer:
                         self._offer(tp, record)
                 await self._commit()
             await self._commit()
+        except StopRequested:
+            return  # stopped while joining the group: nothing was taken
         finally:
             await consumer.stop()
             self._consumer = None

@@ -20,6 +20,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 
 from leadpulse.kernel.config.predict import PredictConfig
 from leadpulse.kernel.fetch import Contiguous
+from leadpulse.kernel.lifecycle import StopRequested, unless_stopped
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey
 from scorer.predict.examples import Example, canonical, decode_example
@@ -145,8 +146,8 @@ async def run_trainer(
     # No record past a hole in a partition's offsets (see `leadpulse.kernel.fetch`).
     fetch = Contiguous(consumer)
     consumer.subscribe([settings.topics.outcomes], listener=_Rewind(consumer, examples, fetch))
-    await consumer.start()
     try:
+        await unless_stopped(consumer.start(), stop)
         trained: dict[str, list[tuple[str, int]]] = {}
         next_at, read = 0.0, -1
         while not stop.is_set():
@@ -168,5 +169,7 @@ async def run_trainer(
                     )
                     trained[name] = basis
                     next_at = time.monotonic() + RETRAIN_SECONDS
+    except StopRequested:
+        return  # stopped while joining its group
     finally:
         await consumer.stop()

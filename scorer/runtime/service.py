@@ -23,7 +23,7 @@ from redis.typing import EncodableT
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.health import HealthServer
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.lifecycle import Lifecycle
+from leadpulse.kernel.lifecycle import Lifecycle, StopRequested, unless_stopped
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey, connect_valkey
 from scorer.core.config import Rules
@@ -180,11 +180,12 @@ class ScorerParts(Lifecycle):
             cache=LeadCache(settings.scorer_lead_cache),
             dead_letters=DeadLetters(producer, settings.topics.events_dlq),
         )
-        await producer.start()
         self._stack.push_async_callback(producer.stop)
+        await producer.start()
         consumer.subscribe([settings.topics.events], listener=loop.listener)
-        await consumer.start()
+        # Stopped even if its start (which waits to join the group) is cut short.
         self._stack.push_async_callback(consumer.stop)
+        await consumer.start()
 
     async def _stop(self) -> None:
         await self._stack.aclose()
@@ -213,7 +214,13 @@ async def run(settings: Settings, config: LeadPulseConfig, stop: asyncio.Event) 
     async with contextlib.AsyncExitStack() as stack:
         await health.start()
         stack.push_async_callback(health.stop)
-        loop = await stack.enter_async_context(open_loop(settings, config))
+        try:
+            loop = await unless_stopped(
+                stack.enter_async_context(open_loop(settings, config)), stop
+            )
+        except StopRequested:
+            log.info("scorer_stopped_while_starting")
+            return
         started.append(loop)
         await refresh_models(
             loop.redis, names=config.predict.names, force=True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from leadpulse.kernel.errors import AlreadyStarted
 from leadpulse.kernel.health import HealthServer
-from leadpulse.kernel.lifecycle import Lifecycle
+from leadpulse.kernel.lifecycle import Lifecycle, StopRequested, unless_stopped
 
 
 class Part(Lifecycle):
@@ -76,3 +78,42 @@ async def test_a_failed_start_releases_what_it_opened() -> None:
         await part.start()
     assert part.calls == ["start", "stop"]
     assert not part.started
+
+
+class SlowPart(Lifecycle):
+    """Starts like a consumer joining its group: opens a connection, then waits to join."""
+
+    def __init__(self, joined: asyncio.Event) -> None:
+        self.calls: list[str] = []
+        self._joined = joined
+
+    async def _start(self) -> None:
+        self.calls.append("connect")
+        await self._joined.wait()
+        self.calls.append("joined")
+
+    async def _stop(self) -> None:
+        self.calls.append("close")
+
+
+async def test_a_stop_during_a_slow_start_gives_the_start_up_and_closes_what_it_opened() -> None:
+    joined, stop = asyncio.Event(), asyncio.Event()
+    part = SlowPart(joined)
+    starting = asyncio.create_task(unless_stopped(part.start(), stop))
+    await asyncio.sleep(0)
+    stop.set()
+    with pytest.raises(StopRequested):
+        await starting
+    assert part.calls == ["connect", "close"]
+    assert not part.started
+
+
+async def test_a_start_that_finishes_gives_its_result_and_leaves_the_part_running() -> None:
+    joined, stop = asyncio.Event(), asyncio.Event()
+    part = SlowPart(joined)
+    joined.set()
+    await unless_stopped(part.start(), stop)
+    assert part.calls == ["connect", "joined"]
+    assert part.started
+    assert await unless_stopped(asyncio.sleep(0, result="value"), stop) == "value"
+    await part.stop()
