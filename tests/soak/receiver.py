@@ -24,7 +24,7 @@ import uvicorn
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -97,7 +97,10 @@ def _serve(
     deliveries: list[Delivery] = []
 
     async def hooks(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            return Response(status_code=400)  # the router went (killed) mid-request: no answer
         arrived = time.monotonic()
         answer_mode = MODES[mode.value]
         webhook_id = request.headers.get("webhook-id", "")
