@@ -18,6 +18,8 @@ letters a person saw, never a newer failure of the same alert, and no clock is c
 
 If Valkey loses these keys the topic still has every letter: `leadpulse dlq list` and
 `leadpulse dlq replay` read it (and mark what they replay), and new letters are indexed.
+The index keeps a letter as long as the router keeps its delivery records (30 days after
+it failed); `prune_letters` drops older ones, which the topic and the CLI still show.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "named",
     "note_requested",
     "pair",
+    "prune_letters",
     "requested_letters",
 ]
 
@@ -132,3 +135,23 @@ def requested_letters(fields: dict[bytes, bytes]) -> set[tuple[str, str, str]]:
         return {(str(a), str(d), str(t)) for a, d, t in names}
     except (TypeError, ValueError) as exc:
         raise ValueError("unreadable replay request") from exc
+
+
+async def prune_letters(redis: Valkey, failed_before: datetime, chunk: int = 500) -> int:
+    """Drop the letters that failed before `failed_before` from the index and their
+    requested/replayed marks; return how many. Read in chunks (HSCAN): never all at once."""
+    old: list[str] = []
+    async for raw_pair, raw in redis.hscan_iter(LETTERS_KEY, count=chunk):
+        try:
+            failed_at = datetime.fromisoformat(orjson.loads(raw)["letter"]["failed_at"])
+        except (ValueError, KeyError, TypeError):
+            continue  # unreadable: `indexed_letters` names it, the topic keeps the letter
+        if failed_at < failed_before:
+            old.append(text(raw_pair))
+    for start in range(0, len(old), chunk):
+        names = old[start : start + chunk]
+        async with redis.pipeline(transaction=False) as pipe:
+            for key in (LETTERS_KEY, REQUESTED_KEY, REPLAYED_KEY):
+                pipe.hdel(key, *names)
+            await pipe.execute()
+    return len(old)

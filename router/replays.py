@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -28,9 +30,10 @@ from router.dlq_index import (
     REQUESTS_STREAM,
     indexed_letters,
     named,
+    prune_letters,
     requested_letters,
 )
-from router.store import RouterStore
+from router.store import RECORD_TTL_SECONDS, RouterStore
 
 __all__ = ["ReplayRequests"]
 
@@ -41,6 +44,8 @@ CLAIM_IDLE_MS = 30_000
 _BLOCK_MS = 500
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 _PASSING = (*VALKEY_FAILED, KafkaError)
+# The dead-letter index drops letters older than the delivery records this often.
+PRUNE_EVERY_SECONDS = 3600.0
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
@@ -64,11 +69,15 @@ class ReplayRequests:
         """Carry out requests until `stop` is set; Valkey or Kafka away is waited out."""
         failures = 0
         grouped = False
+        prune_at = 0.0
         while not self._stop.is_set():
             try:
                 if not grouped:
                     await self._ensure_group()
                     grouped = True
+                if time.monotonic() >= prune_at:
+                    await self._prune()
+                    prune_at = time.monotonic() + PRUNE_EVERY_SECONDS
                 for entry_id, fields in await self._next():
                     await self._carry_out(fields)
                     await self._redis.xack(REQUESTS_STREAM, REQUESTS_GROUP, entry_id)
@@ -82,6 +91,12 @@ class ReplayRequests:
                 failures += 1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=delay)
+
+    async def _prune(self) -> None:
+        before = datetime.now(UTC) - timedelta(seconds=RECORD_TTL_SECONDS)
+        pruned = await prune_letters(self._redis, before)
+        if pruned:
+            log.info("dead_letter_index_pruned", letters=pruned)
 
     async def _ensure_group(self) -> None:
         try:
