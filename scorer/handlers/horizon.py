@@ -81,12 +81,11 @@ def pass_time(view: PartitionView, rules: Rules, event: EventEnvelope | None) ->
     if upcoming < mark:
         # a lower bound, kept on every add: computed again only when it may have passed
         upcoming = min(view.horizons.values(), default=math.inf)
-    if (mark, upcoming) == (view.watermark, view.horizon_next):
-        return Effects()  # the common case: no deadline passed
     log = EffectLog()
-    log.add(MoveWatermark(mark, upcoming))
+    if (mark, upcoming) != (view.watermark, view.horizon_next):
+        log.add(MoveWatermark(mark, upcoming))
     if upcoming >= mark:
-        return log.effects()
+        return log.effects()  # the common case: no deadline passed
     for member, deadline in sorted(view.horizons.items(), key=lambda kv: (kv[1], kv[0])):
         if deadline >= mark:
             break
