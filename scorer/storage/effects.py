@@ -130,35 +130,67 @@ def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:
     """Write `effects` into the run's WriteSet and the partition's view, in order."""
     pk = view.pk
     for effect in effects.items:
-        match effect:
+        match effect:  # the most frequent first: the cases are tried in order
+            case PushTimeline(lead_id, entry, keep):
+                push_timeline(view, ws, lead_id, entry, keep)
+            case PushScore(lead_id, point):
+                ws.lpush(pk.score_history(lead_id), point, SCORE_HISTORY_MAX)
+            case KeepLead(state):
+                view.leads[state.lead_id] = state
+                view.dirty[state.lead_id] = state
+            case SaveLead(state, summary):
+                save_lead(ws, view, state, summary)
+            case Publish(message):
+                queue_outbound(view, ws, message)
+            case CountEntry(t, stage, previous, source, campaign):
+                record_entry(ws, pk, t, stage, previous, source, campaign)
+            case MapIdentity(identity, lead_id):
+                view.identities[identity] = lead_id
+                ws.hset(pk.identities, identity, lead_id)
+            case CountNew(t, stage, source, campaign):
+                record_entry(ws, pk, t, stage, None, source, campaign)
+            case SetSlaTimer(member, deadline):
+                ws.zadd(pk.sla, deadline, member)
+            case ClearSlaTimer(member):
+                ws.zrem(pk.sla, member)
+            case PushActivity(activity):
+                ws.lpush(pk.recent, activity, RECENT_MAX)
+            case WatchDecision(member, deadline):
+                if view.horizons.get(member) != deadline:
+                    view.horizons[member] = deadline
+                    view.horizon_next = min(view.horizon_next, deadline)
+                    ws.zadd(pk.horizon, deadline, member)
+            case UnwatchDecision(member):
+                view.horizons.pop(member, None)
+                ws.zrem(pk.horizon, member)
+            case MoveWatermark(at, next_deadline):
+                view.watermark, view.horizon_next = at, next_deadline
+            case StoreWatermark(at):
+                ws.set(pk.watermark, repr(at))
+            case CountHistory(history, by):
+                count_history(ws, pk, history, by)
+            case LeaveAccount(account, lead_id):
+                ws.hdel(pk.account(account), lead_id)
+            case Seen(offset, message_id):
+                view.seen.add(message_id)
+                ws.remember(offset, message_id)
             case Forward(identity, survivor):
                 view.forwards[identity] = survivor
                 ws.hset(pk.fwd, identity, survivor)
             case DropForward(identity):
                 ws.hdel(pk.fwd, identity)
                 view.forwards.pop(identity, None)
-            case MapIdentity(identity, lead_id):
-                view.identities[identity] = lead_id
-                ws.hset(pk.identities, identity, lead_id)
             case DropIdentity(identity):
                 ws.hdel(pk.identities, identity)
                 view.identities.pop(identity, None)
             case RemoveLead(state):
                 remove_lead(ws, view, state)
-            case CountNew(t, stage, source, campaign):
-                record_entry(ws, pk, t, stage, None, source, campaign)
-            case CountEntry(t, stage, previous, source, campaign):
-                record_entry(ws, pk, t, stage, previous, source, campaign)
-            case CountHistory(history, by):
-                count_history(ws, pk, history, by)
             case CountExit(t, stage):
                 record_exit(ws, pk, t, stage)
             case Suppress(identity):
                 digest = suppression_digest(identity)
                 view.suppress.append(digest)
                 view.suppressed.add(digest)
-            case Publish(message):
-                queue_outbound(view, ws, message)
             case RecordAccount(names, record, changed):
                 for name in names:
                     ws.hset(pk.accounts, name, record)
@@ -176,35 +208,3 @@ def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:
             case FireGroup(account, at):
                 view.group_fired[account] = at
                 ws.set(pk.buying_group_fired(account), repr(at))
-            case PushTimeline(lead_id, entry, keep):
-                push_timeline(view, ws, lead_id, entry, keep)
-            case PushScore(lead_id, point):
-                ws.lpush(pk.score_history(lead_id), point, SCORE_HISTORY_MAX)
-            case PushActivity(activity):
-                ws.lpush(pk.recent, activity, RECENT_MAX)
-            case SetSlaTimer(member, deadline):
-                ws.zadd(pk.sla, deadline, member)
-            case ClearSlaTimer(member):
-                ws.zrem(pk.sla, member)
-            case WatchDecision(member, deadline):
-                if view.horizons.get(member) != deadline:
-                    view.horizons[member] = deadline
-                    view.horizon_next = min(view.horizon_next, deadline)
-                    ws.zadd(pk.horizon, deadline, member)
-            case UnwatchDecision(member):
-                view.horizons.pop(member, None)
-                ws.zrem(pk.horizon, member)
-            case KeepLead(state):
-                view.leads[state.lead_id] = state
-                view.dirty[state.lead_id] = state
-            case SaveLead(state, summary):
-                save_lead(ws, view, state, summary)
-            case LeaveAccount(account, lead_id):
-                ws.hdel(pk.account(account), lead_id)
-            case MoveWatermark(at, next_deadline):
-                view.watermark, view.horizon_next = at, next_deadline
-            case StoreWatermark(at):
-                ws.set(pk.watermark, repr(at))
-            case Seen(offset, message_id):
-                view.seen.add(message_id)
-                ws.remember(offset, message_id)
