@@ -97,7 +97,9 @@ HANDLERS: dict[type[Message], Handler] = {
     AccountVisit: _writes(
         lambda view, rules, key, event, m: on_account_visit(view, event, m, rules)
     ),
-    Stale: _writes(lambda view, rules, key, event, m: apply_stale(view, event, m, rules)),
+    Stale: _writes(
+        lambda view, rules, key, event, m: apply_stale(view.leads.get(m.lead_id), event, m, rules)
+    ),
 }
 
 

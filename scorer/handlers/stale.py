@@ -8,25 +8,27 @@ from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
 from scorer.core.facts import EventFacts
 from scorer.core.stage_walk import entries_of
+from scorer.core.state import LeadState
 from scorer.core.steps import Step, insert_step
 from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import sla_member
 from scorer.handlers.stage_moves import move_stage
 from scorer.storage.effects import EffectLog, Effects, KeepLead
-from scorer.storage.view import PartitionView
 
 __all__ = ["apply_stale"]
 
 
-def apply_stale(view: PartitionView, event: EventEnvelope, stale: Stale, rules: Rules) -> Effects:
+def apply_stale(
+    state: LeadState | None, event: EventEnvelope, stale: Stale, rules: Rules
+) -> Effects:
     """Recycle the lead if it still sits in the stage, since the time, the timer was set for.
 
     A lead that moved on (accepted by sales, lost, merged away) since the timer fired keeps
-    its stage: the message only ever recycles the exact stay that went stale.
+    its stage: the message only ever recycles the exact stay that went stale. `state`: the
+    lead the timer names, as the partition holds it (None: gone).
     """
     if not rules.config.stages.sla.recycle_when_stale:
         return Effects()  # turned off since the timer fired
-    state = view.leads.get(stale.lead_id)
     if state is None:
         return Effects()
     try:

@@ -45,7 +45,7 @@ def _stale(
         EventEnvelope, control_message("stale:x", "email:ann@initech.example", at, stale).value
     )
     ws = WriteSet(v.pk)
-    apply_effects(apply_stale(v, event, stale, rules), v, ws)
+    apply_effects(apply_stale(v.leads.get(lead_id), event, stale, rules), v, ws)
     return ws
 
 
