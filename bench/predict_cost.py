@@ -28,13 +28,13 @@ from bench.scorer import journey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.schema import encode  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
-from scorer.handlers import horizon  # noqa: E402
-from scorer.handlers.dispatch import apply_message  # noqa: E402
+from scorer.handlers.dispatch import apply_message, apply_time, end_run  # noqa: E402
 from scorer.handlers.summary import flush_leads  # noqa: E402
 from scorer.predict.live import live_models  # noqa: E402
 from scorer.predict.weights import LinearModel  # noqa: E402
 from scorer.runtime.batch import RUN_MAX  # noqa: E402
 from scorer.runtime.consumer import decode_message  # noqa: E402
+from scorer.storage.effects import apply_effects  # noqa: E402
 from scorer.storage.keys import PartitionKeys  # noqa: E402
 from scorer.storage.view import PartitionView  # noqa: E402
 from scorer.storage.writes import WriteSet  # noqa: E402
@@ -79,11 +79,12 @@ def run(leads: int, per_lead: int, mode: str) -> float:
             for offset, (key, value) in enumerate(records[first : first + RUN_MAX], first):
                 name, event = decode_message(key, value)
                 if mode != "unwatched":
-                    horizon.pass_time(ws, view, rules, event)
+                    apply_time(ws, view, rules, event)
                 apply_message(view, rules, name, offset, event, ws)
             if mode != "unwatched":
-                horizon.store_watermark(ws, view)
-            flush_leads(ws, view, rules)
+                end_run(ws, view, rules)
+            else:
+                apply_effects(flush_leads(view.dirty.values(), rules), view, ws)
             ws.script_args(first - 1, rules.dedupe_window)
             view.outbound.clear()
     return time.perf_counter() - start

@@ -47,6 +47,7 @@ from scorer.runtime.batch import RUN_MAX  # noqa: E402
 from scorer.runtime.consumer import ScorerLoop, decode_message  # noqa: E402
 from scorer.runtime.outbox import Outbox  # noqa: E402
 from scorer.runtime.service import consumer_options, open_redis, settle_heap  # noqa: E402
+from scorer.storage.effects import apply_effects  # noqa: E402
 from scorer.storage.keys import PartitionKeys  # noqa: E402
 from scorer.storage.list_index import parse_slot  # noqa: E402
 from scorer.storage.view import PartitionView  # noqa: E402
@@ -224,7 +225,7 @@ def logic_only(events: list[EventEnvelope], partitions: int) -> float:
             for offset, (key, value) in enumerate(records[first : first + RUN_MAX], first):
                 name, event = decode_message(key, value)
                 apply_message(view, rules, name, offset, event, ws)
-            flush_leads(ws, view, rules)
+            apply_effects(flush_leads(view.dirty.values(), rules), view, ws)
             ws.script_args(first - 1, rules.dedupe_window)
             view.outbound.clear()
     return time.perf_counter() - start

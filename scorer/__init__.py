@@ -11,13 +11,16 @@ contract), and one message goes through them in this order:
 - `handlers`: what a message does. `dispatch.apply_message` is the entry point: a behavior or
   CRM event goes to `event`, each scorer message (claim, merge, forget, account touch, info,
   lost, visit, stale) to the handler of its kind; they share `stage_moves`,
-  `stage_effects`, `restage`, `summary`, `crm_changes` and `horizon`.
+  `stage_effects`, `restage`, `summary`, `crm_changes` and `horizon`. Handlers read the view
+  and decide `storage.effects.Effects` (a stage walk adds them to an `EffectLog` as it
+  goes); none writes: `dispatch` applies each message's effects.
 - `read` (beside `handlers`, never imported by it): `store` and `facade` for ingest's read
   API and dashboard, the leads list (`list_page`, `list_walk`), `funnel_report`, `accounts`.
 - `predict`: the learned conversion score (decisions, examples, live models, the trainer).
 - `storage`: where things live in Valkey. `keys`, `writes.WriteSet` (the op list apply.lua
-  runs), `view.PartitionView` (a partition's state while a batch applies), `funnel` and
-  `list_index` writes, `scripts` and `lua/`.
+  runs), `view.PartitionView` (a partition's state while a batch applies), `effects` (the
+  effect records and `apply_effects`, the one code that turns them into writes), `funnel`,
+  `list_index` and `lead_writes`, `scripts` and `lua/`.
 - `core`: the decisions, values in and out, no I/O: `facts`, `config.Rules`, `rules`,
   `patterns`, `decay`, `scoring`, `content`, `stages`, `steps`, `stage_walk`, `alerts`,
   `accounts`, `state` (a lead's state and its JSON codec).

@@ -16,6 +16,8 @@ is moved onto the account and fits by its traits on that lead's next event.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -24,9 +26,8 @@ from leadpulse.kernel.schema import Identity
 from scorer.core.accounts import account_traits
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
-from scorer.storage.effects import Effects, RecordAccount
-from scorer.storage.view import Outbound, PartitionView, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, Effects, LeaveAccount, Publish, RecordAccount
+from scorer.storage.view import Outbound
 
 __all__ = ["absorb_account", "on_account_info"]
 
@@ -36,41 +37,45 @@ def _account_id(value: str) -> str:
 
 
 def absorb_account(
-    ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts, before: str | None
+    log: EffectLog,
+    accounts: Mapping[str, Any],
+    state: LeadState,
+    facts: EventFacts,
+    before: str | None,
 ) -> bool:
     """Join the account a `group` names, or the one the directory knows this lead's by;
     True when the lead's account or account traits changed (its fit must be refreshed)."""
     was = (state.account, dict(state.account_traits))  # `before`: the account before the event
     if facts.kind == "group" and facts.account_id:
         account = state.account = _account_id(facts.account_id)
-        known = view.accounts.get(account)
+        known = accounts.get(account)
         base = dict(known.traits) if known is not None else {}
         if before == account:
             base |= state.account_traits
         state.account_traits = base | account_traits(facts.group_traits)
         state.account_at = facts.t
         if state.account_traits != was[1] or known is None:
-            _tell_account(ws, view, state, facts)
+            _tell_account(log, state, facts)
     elif state.account:
         if state.account != before:
             # another account named by the event (account_id): the old traits are not its
             state.account_traits, state.account_at = {}, 0.0
-        known = view.accounts.get(state.account)
+        known = accounts.get(state.account)
         if known is not None and (known.at > state.account_at or known.account != state.account):
             state.account = known.account
             state.account_traits = dict(known.traits)
             state.account_at = known.at
     if before and before != state.account:
-        ws.hdel(view.pk.account(before), state.lead_id)
+        log.add(LeaveAccount(before, state.lead_id))
     return (state.account, state.account_traits) != (before, was[1])
 
 
-def _tell_account(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:
+def _tell_account(log: EffectLog, state: LeadState, facts: EventFacts) -> None:
     assert state.account is not None
     told = messages.AccountInfo(account=state.account, info=state.account_traits, at=facts.t)
     event_id = f"acctinfo:{facts.event_id}"
     value = messages.encode(told, event_id, Identity(), facts.t)
-    queue_outbound(view, ws, Outbound(event_id, "events", f"account:{state.account}", value))
+    log.add(Publish(Outbound(event_id, "events", f"account:{state.account}", value)))
 
 
 def on_account_info(told: messages.AccountInfo) -> Effects:

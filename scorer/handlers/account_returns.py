@@ -13,6 +13,8 @@ seconds stale at most) and, for a page view by a person of such an account, send
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from leadpulse.kernel import messages
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountLost, AccountVisit
@@ -22,9 +24,8 @@ from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
-from scorer.storage.effects import Effects, EndLostDeal, KeepLostDeal, Publish
-from scorer.storage.view import Outbound, PartitionView, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, Effects, EndLostDeal, KeepLostDeal, Publish
+from scorer.storage.view import Outbound, PartitionView
 
 __all__ = [
     "account_message",
@@ -53,20 +54,24 @@ def account_message(
     return Outbound(event_id, "events", f"account:{message.account}", value)
 
 
-def notify_lost(ws: WriteSet, view: PartitionView, state: LeadState, facts: EventFacts) -> None:
+def notify_lost(log: EffectLog, state: LeadState, facts: EventFacts) -> None:
     """This person's deal was lost: tell the account's partition."""
     if not state.account:
         return
     lost = AccountLost(account=state.account, lead_id=state.lead_id, at=facts.t)
     event_id = f"acct-lost:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, account_message(event_id, facts.t, lost))
+    log.add(Publish(account_message(event_id, facts.t, lost)))
 
 
 def notify_visit(
-    ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, facts: EventFacts
+    log: EffectLog,
+    lost_accounts: Mapping[str, float],
+    state: LeadState,
+    rules: Rules,
+    facts: EventFacts,
 ) -> None:
     """A page view by a person of an account that lost a deal: tell the account's partition."""
-    lost_at = view.lost_accounts.get(state.account or "")
+    lost_at = lost_accounts.get(state.account or "")
     if lost_at is None or facts.t < lost_at or not facts.is_page or facts.noise:
         return
     assert state.account is not None
@@ -77,7 +82,7 @@ def notify_visit(
         lead=lead_summary_data(state, rules.compiled.models, facts.t),
     )
     event_id = f"acct-visit:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, account_message(event_id, facts.t, visit))
+    log.add(Publish(account_message(event_id, facts.t, visit)))
 
 
 def on_account_lost(view: PartitionView, lost: AccountLost) -> Effects:

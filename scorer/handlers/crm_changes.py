@@ -21,8 +21,8 @@ from scorer.core.config import Rules
 from scorer.core.content import lead_consideration, top_interests
 from scorer.core.scoring import model_total, ranked
 from scorer.core.state import LeadState
-from scorer.storage.view import Outbound, PartitionView, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, Publish
+from scorer.storage.view import Outbound
 
 __all__ = ["change_id", "due_causes", "queue_lead_change"]
 
@@ -51,7 +51,8 @@ def due_causes(
     return causes
 
 
-def queue_lead_change(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules) -> None:
+def queue_lead_change(log: EffectLog, state: LeadState, rules: Rules) -> None:
+    """Publish the change due for the lead, if one is, and note it as sent in its state."""
     step = rules.crm_score_step
     if step is None or not state.email:
         return
@@ -86,4 +87,4 @@ def queue_lead_change(ws: WriteSet, view: PartitionView, state: LeadState, rules
         p_convert=state.prediction["p_convert"] if state.prediction else None,
     )
     message = Outbound(change.change_id, "lead_changes", state.lead_id, encode(change))
-    queue_outbound(view, ws, message)
+    log.add(Publish(message))

@@ -1,7 +1,10 @@
 """Apply one Kafka message to its partition's view: the single entry point of the logic.
 
-Records the message's effects in its run's WriteSet, which `lua/apply.lua` executes
-atomically with the partition's offset and dedupe set. Every message moves the stored
+Every handler decides the message's `Effects`; `apply_effects` records them in the run's
+WriteSet, which `lua/apply.lua` executes atomically with the partition's offset and dedupe
+set, and in the view, which the batch's later messages read. `apply_time` (before each
+message: decisions whose horizon passed) and `end_run` (after a run: the watermark, the
+leads it changed) are applied the same way. Every message moves the stored
 offset on; a duplicate event id, a suppressed identity or an unreadable message writes
 nothing else. An event forwarded to a merged identity's survivor is remembered as seen
 where its copy is applied, not here. A scorer's own message (`leadpulse.kernel.messages`)
@@ -39,15 +42,26 @@ from scorer.handlers.account_returns import on_account_lost, on_account_visit
 from scorer.handlers.account_touch import on_account_touch
 from scorer.handlers.event import apply_event
 from scorer.handlers.forget import on_forget
+from scorer.handlers.horizon import pass_time, store_watermark
 from scorer.handlers.identity import claim_message, on_claim, outranks, stable_id
 from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
-from scorer.storage.effects import CountNew, Effect, Effects, MapIdentity, Publish, apply_effects
+from scorer.handlers.summary import flush_leads
+from scorer.storage.effects import (
+    CountNew,
+    Effect,
+    EffectLog,
+    Effects,
+    MapIdentity,
+    Publish,
+    Seen,
+    apply_effects,
+)
 from scorer.storage.keys import suppression_digest
 from scorer.storage.view import Outbound, PartitionView
 from scorer.storage.writes import WriteSet
 
-__all__ = ["HANDLERS", "Outcome", "apply_message"]
+__all__ = ["HANDLERS", "Outcome", "apply_message", "apply_time", "end_run"]
 
 log = structlog.get_logger(__name__)
 
@@ -71,10 +85,9 @@ def _writes(decide: Decide) -> Handler:
     return handler
 
 
-# Merges and stale timers still write as they go: the stage walk they share writes in place.
 HANDLERS: dict[type[Message], Handler] = {
     Claim: _writes(lambda view, rules, key, event, m: on_claim(view, event, m)),
-    Merge: lambda ws, view, rules, key, event, m: apply_merge(ws, view, event, m, rules),
+    Merge: _writes(lambda view, rules, key, event, m: apply_merge(view, event, m, rules)),
     Forget: _writes(lambda view, rules, key, event, m: on_forget(view, event, m, key)),
     AccountTouch: _writes(
         lambda view, rules, key, event, m: on_account_touch(view, event, m, rules)
@@ -84,8 +97,23 @@ HANDLERS: dict[type[Message], Handler] = {
     AccountVisit: _writes(
         lambda view, rules, key, event, m: on_account_visit(view, event, m, rules)
     ),
-    Stale: lambda ws, view, rules, key, event, m: apply_stale(ws, view, event, m, rules),
+    Stale: _writes(
+        lambda view, rules, key, event, m: apply_stale(view.leads.get(m.lead_id), event, m, rules)
+    ),
 }
+
+
+def apply_time(
+    ws: WriteSet, view: PartitionView, rules: Rules, event: EventEnvelope | None
+) -> None:
+    """Before a message: its time passes, closing the decisions whose horizon it passed."""
+    apply_effects(pass_time(view, rules, event), view, ws)
+
+
+def end_run(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
+    """After a run's messages: its watermark, and every lead it changed, saved once."""
+    apply_effects(store_watermark(view.watermark), view, ws)
+    apply_effects(flush_leads(view.dirty.values(), rules), view, ws)
 
 
 def apply_message(
@@ -105,7 +133,8 @@ def apply_message(
         ws.note(offset, None)
         return ws, "duplicate"
     if event.type not in MESSAGE_TYPES:
-        outcome = _apply_behavior(ws, view, rules, key, event, offset)
+        outcome, effects = _apply_behavior(view, rules, key, event, offset)
+        apply_effects(effects, view, ws)
         # A forwarded event is seen where its copy is applied, which may be this partition.
         forwarded = outcome in ("forwarded", "looped")
         ws.note(offset, event.event_id, dedupe=not forwarded)
@@ -136,11 +165,11 @@ def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
 
 
 def _apply_behavior(
-    ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope, offset: int
-) -> Outcome:
+    view: PartitionView, rules: Rules, key: str, event: EventEnvelope, offset: int
+) -> tuple[Outcome, Effects]:
     keys = _identity_keys(key, event)
     if view.suppressed and any(suppression_digest(k) in view.suppressed for k in keys):
-        return "suppressed"
+        return "suppressed", Effects()
     identities = event.identity.keys()
     forwarded_in = key not in identities and key != event.previous_id
     # Also for an event forwarded here: a survivor merged into a stronger one passes it on.
@@ -152,17 +181,16 @@ def _apply_behavior(
             # Passed on to this survivor once already and back again: forwards that form a
             # cycle (which merges only into stronger identities prevent) stop here.
             log.error("forward_loop", event_id=event.event_id, partition=view.pk.partition)
-            return "looped"
-        view.seen.add(msg_id)
-        ws.remember(offset, msg_id)
+            return "looped", Effects()
         forward = Outbound(msg_id, "events", survivor, _raw(event))
-        apply_effects(Effects((Publish(forward),)), view, ws)
-        return "forwarded"
+        return "forwarded", Effects((Seen(offset, msg_id), Publish(forward)))
     facts = facts_of(event)
-    state, effects = _lead_of(view, rules, key, event, facts, keys, forwarded_in)
-    apply_effects(effects, view, ws)
-    apply_event(ws, view, state, rules, event, facts, keys)
-    return "applied"
+    state, known = _lead_of(view, rules, key, event, facts, keys, forwarded_in)
+    effects = EffectLog()
+    effects.extend(known)
+    accounts, lost = view.accounts, view.lost_accounts
+    apply_event(effects, state, rules, event, facts, keys, accounts=accounts, lost_accounts=lost)
+    return "applied", effects.effects()
 
 
 def _raw(event: EventEnvelope) -> bytes:

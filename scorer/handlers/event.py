@@ -1,11 +1,12 @@
 """Apply one behavior or CRM event to one lead: scores, content, stage moves, alerts.
 
-Pure apart from recording its effects in a WriteSet and the partition's outbox list.
+Changes the lead's state and adds what the event does beyond it to an `EffectLog`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -27,9 +28,7 @@ from scorer.handlers.account_info import absorb_account
 from scorer.handlers.account_returns import account_message, came_back, notify_visit
 from scorer.handlers.stage_effects import queue_alert, sla_member
 from scorer.handlers.stage_moves import move_stage, signals_of, take_step
-from scorer.handlers.summary import write_lead
-from scorer.storage.view import SCORE_HISTORY_MAX, PartitionView, push_timeline, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
 
 __all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
 _TRAITS_KEPT = 40
@@ -81,9 +80,7 @@ def _lost_at(state: LeadState) -> float:
     return next((e.at for e in entries if e.reason == "crm:lost"), -math.inf)
 
 
-def _lost_deal_check(
-    ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, facts: EventFacts
-) -> None:
+def _lost_deal_check(log: EffectLog, state: LeadState, rules: Rules, facts: EventFacts) -> None:
     if not (state.lost and not state.lost_returned and facts.is_page):
         return
     if facts.t < _lost_at(state):
@@ -104,22 +101,25 @@ def _lost_deal_check(
         trigger=facts.event_id,
         reason=f"{window.visits} visits in {window.days:g} days after a lost deal",
     )
-    queue_alert(view, ws, alert, state)
+    queue_alert(log, alert, state)
 
 
 def apply_event(
-    ws: WriteSet,
-    view: PartitionView,
+    log: EffectLog,
     state: LeadState,
     rules: Rules,
     event: EventEnvelope,
     facts: EventFacts,
     keys: list[str],
+    *,
+    accounts: Mapping[str, Any],
+    lost_accounts: Mapping[str, float],
 ) -> None:
+    """`accounts` and `lost_accounts`: the directory as of the last tick."""
     before = (state.email, len(state.traits))
     account_before = state.account
     _absorb_identity(state, facts, rules, keys)
-    account_changed = absorb_account(ws, view, state, facts, account_before)
+    account_changed = absorb_account(log, accounts, state, facts, account_before)
     traits_changed = (
         bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
     )
@@ -148,12 +148,12 @@ def apply_event(
             )
             for topic in page.topics:
                 state.topics[topic] = state.topics.get(topic, 0) + 1
-        _lost_deal_check(ws, view, state, rules, facts)
-        if view.lost_accounts and state.account in view.lost_accounts:
-            notify_visit(ws, view, state, rules, facts)
+        _lost_deal_check(log, state, rules, facts)
+        if lost_accounts and state.account in lost_accounts:
+            notify_visit(log, lost_accounts, state, rules, facts)
         earned = sum(p for _, p in awarded)
         signals, crossed = signals_of(state, facts, rules, event, traits_changed, earned)
-        take_step(ws, view, state, rules, facts, signals, crossed, points, traits_changed)
+        take_step(log, state, rules, facts, signals, crossed, points, traits_changed)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
     else:
@@ -167,31 +167,29 @@ def apply_event(
             over_threshold=signals.over_threshold,
             paused_until=signals.paused_until,
         )
-        take_step(ws, view, state, rules, facts, quiet, crossed, {}, noise=True)
+        take_step(log, state, rules, facts, quiet, crossed, {}, noise=True)
     state.last_seen = max(state.last_seen, facts.t)
     entry = _timeline_entry(facts, awarded)
-    push_timeline(view, ws, state.lead_id, entry, rules.config.timeline_max)
+    log.add(PushTimeline(state.lead_id, entry, rules.config.timeline_max))
     if awarded:
         primary = rules.compiled.models[0]
         total = model_total(
             state.models.get(primary.name), primary.model.half_life_days, state.last_seen
         )
         point = [state.last_seen, round(total, 2)]
-        ws.lpush(view.pk.score_history(state.lead_id), orjson.dumps(point), SCORE_HISTORY_MAX)
+        log.add(PushScore(state.lead_id, orjson.dumps(point)))
         every = rules.config.accounts.buying_group.days * DAY / 4
         fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every
         if state.account and fresh and sum(p for _, p in awarded) > 0:
             state.touched_at = facts.t
-            _touch_account(ws, view, state, rules, facts)
-    write_lead(ws, view, state, rules)
+            _touch_account(log, state, rules, facts)
+    log.add(KeepLead(state))
 
 
-def _touch_account(
-    ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, facts: EventFacts
-) -> None:
+def _touch_account(log: EffectLog, state: LeadState, rules: Rules, facts: EventFacts) -> None:
     """Tell the account's scorer that this person engaged (buying group signal)."""
     assert state.account is not None
     summary = lead_summary_data(state, rules.compiled.models, facts.t)
     touch = AccountTouch(account=state.account, lead_id=state.lead_id, at=facts.t, lead=summary)
     event_id = f"acct:{facts.event_id}:{state.lead_id}"
-    queue_outbound(view, ws, account_message(event_id, facts.t, touch))
+    log.add(Publish(account_message(event_id, facts.t, touch)))

@@ -5,7 +5,7 @@ events from outside that its log has applied (`event_time`: the scorer's own con
 messages do not count, and no event counts later than ingest received it). Before each
 message is applied, the watermark takes that message's time, and every open decision whose
 deadline (`decisions.deadline_of`) it has passed ends in its horizon's example, in the
-same run's WriteSet as the message (one apply.lua call writes the example's outbox entry,
+same run as the message (one apply.lua call writes the example's outbox entry,
 the lead's `horizon_closed`, the timer's removal and the watermark together). That depends
 on the partition's log alone, never on the clock or on how the log was batched: replaying
 the topic closes the same decisions at the same places. A quiet partition's watermark does
@@ -23,12 +23,11 @@ from typing import Any
 
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
-from scorer.handlers.summary import write_lead
 from scorer.predict.decisions import deadline_of, decision_at, unwatch, watch
 from scorer.predict.published import sync
+from scorer.storage.effects import EffectLog, Effects, KeepLead, MoveWatermark, StoreWatermark
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
 
 __all__ = [
     "PENDING_READ",
@@ -73,46 +72,48 @@ def due_leads(view: PartitionView, events: list[EventEnvelope | None]) -> set[st
     return {m.rsplit("|", 1)[0] for m, deadline in view.horizons.items() if deadline < mark}
 
 
-def pass_time(ws: WriteSet, view: PartitionView, rules: Rules, event: EventEnvelope | None) -> None:
+def pass_time(view: PartitionView, rules: Rules, event: EventEnvelope | None) -> Effects:
     """Move the watermark to `event`'s time (if later) and end every decision whose horizon
     it passed: also one a late event re-walked into the past, at the message after it."""
     t = event_time(event)
-    if t is not None and t > view.watermark:
-        view.watermark = t
-    mark = view.watermark
-    if view.horizon_next >= mark:
-        return  # the common case: no deadline passed (a lower bound, kept on every add)
-    view.horizon_next = min(view.horizons.values(), default=math.inf)
-    if view.horizon_next >= mark:
-        return
+    mark = t if t is not None and t > view.watermark else view.watermark
+    upcoming = view.horizon_next
+    if upcoming < mark:
+        # a lower bound, kept on every add: computed again only when it may have passed
+        upcoming = min(view.horizons.values(), default=math.inf)
+    log = EffectLog()
+    if (mark, upcoming) != (view.watermark, view.horizon_next):
+        log.add(MoveWatermark(mark, upcoming))
+    if upcoming >= mark:
+        return log.effects()  # the common case: no deadline passed
     for member, deadline in sorted(view.horizons.items(), key=lambda kv: (kv[1], kv[0])):
         if deadline >= mark:
             break
-        _expire(ws, view, rules, member)
+        _expire(log, view, rules, member, mark)
+    return log.effects()
 
 
-def store_watermark(ws: WriteSet, view: PartitionView) -> None:
+def store_watermark(watermark: float) -> Effects:
     """Once per run, after its messages: the watermark goes with the run's other writes."""
-    if view.watermark > -math.inf:
-        ws.set(view.pk.watermark, repr(view.watermark))
+    return Effects((StoreWatermark(watermark),)) if watermark > -math.inf else Effects()
 
 
-def _expire(ws: WriteSet, view: PartitionView, rules: Rules, member: str) -> None:
+def _expire(log: EffectLog, view: PartitionView, rules: Rules, member: str, mark: float) -> None:
     """The timer ran out: the lead's decision as it stands now (a merge or a late event may
     have moved it since) ends in its horizon's example, or waits for its own deadline."""
     lead_id, at = member.rsplit("|", 1)
     if lead_id not in view.leads:
         return  # not read in this batch (more were due than read): the next one will
-    unwatch(ws, view, member)
+    unwatch(log, member)
     state = view.leads[lead_id]
     if state is None:
         return  # merged away or forgotten
     decided = decision_at(state, rules.predict.decision_stages)
     if decided is None or decided[0] in state.horizon_closed:
         return  # an outcome came first, or this decision is closed already
-    if decided[0] != float(at) and deadline_of(decided[0], rules) >= view.watermark:
-        watch(ws, view, state, decided[0], rules)
+    if decided[0] != float(at) and deadline_of(decided[0], rules) >= mark:
+        watch(log, state, decided[0], rules)
         return
     state.horizon_closed = [*state.horizon_closed, decided[0]]
-    sync(ws, view, state, rules)
-    write_lead(ws, view, state, rules)
+    sync(log, state, rules)
+    log.add(KeepLead(state))

@@ -16,10 +16,16 @@ from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
 from scorer.handlers.identity import merge_message
 from scorer.handlers.restage import restage
-from scorer.handlers.summary import write_lead
-from scorer.storage.funnel import record_exit
-from scorer.storage.view import PartitionView, push_timeline, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import (
+    CountExit,
+    EffectLog,
+    Effects,
+    KeepLead,
+    MapIdentity,
+    Publish,
+    PushTimeline,
+)
+from scorer.storage.view import PartitionView
 
 __all__ = ["apply_merge"]
 
@@ -89,9 +95,7 @@ def _join_steps(dst: LeadState, src: LeadState) -> None:
     dst.held = dst.held or src.held
 
 
-def apply_merge(
-    ws: WriteSet, view: PartitionView, event: EventEnvelope, merge: Merge, rules: Rules
-) -> None:
+def apply_merge(view: PartitionView, event: EventEnvelope, merge: Merge, rules: Rules) -> Effects:
     """Join a merged-away lead into the survivor; its stages are walked again from both."""
     survivor = merge.survivor
     lead_id = view.identities.get(survivor)
@@ -100,31 +104,30 @@ def apply_merge(
     if state is None and survivor in view.forwards:
         # The survivor was itself merged into a stronger identity: pass the history on.
         onward = view.forwards[survivor]
-        queue_outbound(view, ws, merge_message(event.event_id, onward, t_of(event), snapshot))
-        return
+        return Effects((Publish(merge_message(event.event_id, onward, t_of(event), snapshot)),))
     src = _load_snapshot(snapshot.lead)
     if state is None:
         # The survivor was forgotten meanwhile: its merged history goes with it.
-        record_exit(ws, view.pk, t_of(event), src.stage)
-        return
+        return Effects((CountExit(t_of(event), src.stage),))
     # A lead stored before steps were kept cannot be walked: it keeps its stage, and the
     # merged-away side leaves the funnel (rescore rebuilds both exactly).
     legacy = any(lead.history and not lead.steps for lead in (state, src))
     old = [entries_of(state.history), entries_of(src.history)]
     _fold(state, src, rules)
     _join_steps(state, src)
-    for key in src.keys:
+    log = EffectLog()
+    for key in dict.fromkeys(src.keys):
         if key not in view.identities:
-            view.identities[key] = state.lead_id
-            ws.hset(view.pk.identities, key, state.lead_id)
+            log.add(MapIdentity(key, state.lead_id))
     entries = sorted(
         (orjson.loads(entry) for entry in snapshot.timeline),
         key=lambda e: e.get("at", 0),
     )
     for entry in entries:
-        push_timeline(view, ws, state.lead_id, orjson.dumps(entry), rules.config.timeline_max)
+        log.add(PushTimeline(state.lead_id, orjson.dumps(entry), rules.config.timeline_max))
     if legacy:
-        record_exit(ws, view.pk, t_of(event), src.stage)
+        log.add(CountExit(t_of(event), src.stage))
     else:
-        restage(ws, view, state, rules, old)
-    write_lead(ws, view, state, rules)
+        restage(log, state, rules, old)
+    log.add(KeepLead(state))
+    return log.effects()

@@ -20,16 +20,12 @@ from scorer.core.steps import HISTORY_KEPT, Entry, Step
 from scorer.handlers.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla
 from scorer.predict.decisions import decision_at, watch
 from scorer.predict.published import sync
-from scorer.storage.funnel import count_history
-from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import CountHistory, EffectLog
 
 __all__ = ["restage"]
 
 
-def restage(
-    ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, old: list[list[Entry]]
-) -> None:
+def restage(log: EffectLog, state: LeadState, rules: Rules, old: list[list[Entry]]) -> None:
     """Re-walk `state.steps`; `old` are the histories the funnel counted so far."""
     steps = [Step.of(raw) for raw in state.steps]
     first = steps[0].t if steps else math.inf
@@ -38,26 +34,26 @@ def restage(
     if w.stage is None:
         return
     for history in old:
-        count_history(ws, view.pk, history, -1)
-    count_history(ws, view.pk, w.history, 1)
+        log.add(CountHistory(tuple(history), -1))
+    log.add(CountHistory(tuple(w.history), 1))
     stay = (state.stage, state.stage_at)
     state.stage, state.stage_at = w.stage, w.stage_at
     state.history = [e.raw() for e in w.history][-HISTORY_KEPT:]
     state.paused_until, state.lost, state.held = w.paused_until, w.lost, w.held
     decided = decision_at(state, rules.predict.decision_stages)
     if decided is not None:
-        watch(ws, view, state, decided[0], rules)  # the walk may have moved the decision
-    sync(ws, view, state, rules)  # and the examples: retracted, replaced or new
+        watch(log, state, decided[0], rules)  # the walk may have moved the decision
+    sync(log, state, rules)  # and the examples: retracted, replaced or new
     if stay != (w.stage, w.stage_at):
         if w.stage == Stage.RECYCLE:
             state.lost_returned, state.visits_since_lost = False, []
-        set_sla(ws, view, state, rules, w.stage_at)
+        set_sla(log, state, rules, w.stage_at)
     known = {(e.stage, e.at, e.trigger) for history in old for e in history}
     wanted: dict[str, tuple[str, Entry]] = {}
     previous: str | None = None
     for e in w.history:
         if previous is not None and (e.stage, e.at, e.trigger) not in known:
-            push_activity(ws, view, state, e.at, previous, e.stage, e.reason or "")
+            push_activity(log, state, e.at, previous, e.stage, e.reason or "")
         if e.stage == Stage.MQL and previous is not None and e.trigger:
             wanted[mql_alert_id(state.lead_id, previous, e.trigger)] = (previous, e)
         previous = e.stage
@@ -67,8 +63,7 @@ def restage(
         if aid not in have:
             assert e.trigger is not None
             mql_alert(
-                view,
-                ws,
+                log,
                 state,
                 rules,
                 t=e.at,

@@ -12,16 +12,16 @@ from scorer.core.alerts import alert_id, build_alert
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.state import LeadState
-from scorer.storage.view import RECENT_MAX, Outbound, PartitionView, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import ClearSlaTimer, EffectLog, Publish, PushActivity, SetSlaTimer
+from scorer.storage.view import Outbound
 
 __all__ = ["mql_alert", "mql_alert_id", "push_activity", "queue_alert", "set_sla", "sla_member"]
 
 _SLA_STAGES = (Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
 
 
-def queue_alert(view: PartitionView, ws: WriteSet, alert: Alert, state: LeadState) -> None:
-    queue_outbound(view, ws, Outbound(alert.alert_id, "alerts", state.lead_id, encode(alert)))
+def queue_alert(log: EffectLog, alert: Alert, state: LeadState) -> None:
+    log.add(Publish(Outbound(alert.alert_id, "alerts", state.lead_id, encode(alert))))
     state.alerts = [*state.alerts, [alert.type, alert.alert_id, alert.occurred_at.timestamp()]][
         -20:
     ]
@@ -32,10 +32,10 @@ def sla_member(lead_id: str, stage: str, since: float) -> str:
     return f"{lead_id}|{stage}|{since:.3f}"
 
 
-def set_sla(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, t: float) -> None:
+def set_sla(log: EffectLog, state: LeadState, rules: Rules, t: float) -> None:
     """Time the lead's current stay (entered at `t`), replacing any previous timer."""
     if state.sla_member:
-        ws.zrem(view.pk.sla, state.sla_member)
+        log.add(ClearSlaTimer(state.sla_member))
         state.sla_member = None
     sla = rules.config.stages.sla
     if state.stage == Stage.MQL:
@@ -45,12 +45,11 @@ def set_sla(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, t
     else:
         return
     state.sla_member = sla_member(state.lead_id, state.stage, t)
-    ws.zadd(view.pk.sla, deadline, state.sla_member)
+    log.add(SetSlaTimer(state.sla_member, deadline))
 
 
 def push_activity(
-    ws: WriteSet,
-    view: PartitionView,
+    log: EffectLog,
     state: LeadState,
     t: float,
     previous: str,
@@ -65,7 +64,7 @@ def push_activity(
         "to": to,
         "reason": reason,
     }
-    ws.lpush(view.pk.recent, orjson.dumps(activity), RECENT_MAX)
+    log.add(PushActivity(orjson.dumps(activity)))
 
 
 def mql_alert_id(lead_id: str, previous: str, trigger: str) -> str:
@@ -73,8 +72,7 @@ def mql_alert_id(lead_id: str, previous: str, trigger: str) -> str:
 
 
 def mql_alert(
-    view: PartitionView,
-    ws: WriteSet,
+    log: EffectLog,
     state: LeadState,
     rules: Rules,
     *,
@@ -94,4 +92,4 @@ def mql_alert(
         reason=reason,
         model=model,
     )
-    queue_alert(view, ws, alert, state)
+    queue_alert(log, alert, state)

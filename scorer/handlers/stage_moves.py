@@ -34,16 +34,13 @@ from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import mql_alert, push_activity, set_sla
 from scorer.predict.outcomes import note_outcome, note_stage_move
 from scorer.predict.profile import profile_to_record
-from scorer.storage.funnel import record_entry
-from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import CountEntry, EffectLog
 
 __all__ = ["move_stage", "signals_of", "take_step"]
 
 
 def move_stage(
-    ws: WriteSet,
-    view: PartitionView,
+    log: EffectLog,
     state: LeadState,
     rules: Rules,
     *,
@@ -57,12 +54,12 @@ def move_stage(
     A second recycle (lost or not now again) restarts the pause: no new entry."""
     t = facts.t
     previous = state.stage
-    note_stage_move(ws, view, state, rules, to, reason, t)
+    note_stage_move(log, state, rules, to, reason, t)
     if to == Stage.RECYCLE:
         state.paused_until = t + rules.config.stages.pause_days * DAY
         state.lost = reason == "crm:lost"
         if state.lost:
-            notify_lost(ws, view, state, facts)
+            notify_lost(log, state, facts)
         state.lost_returned = False
         state.visits_since_lost = []
         if previous == Stage.RECYCLE:
@@ -71,17 +68,16 @@ def move_stage(
         state.paused_until = None
     if to in SALES_STAGES:
         state.lost = False  # sales has the deal again (or won it): nothing to return from
-    record_entry(ws, view.pk, t, to, previous, facts.utm_source, facts.utm_campaign)
+    log.add(CountEntry(t, to, previous, facts.utm_source, facts.utm_campaign))
     state.stage, state.stage_at = to, t
     entry = Entry(to, t, reason, facts.event_id, facts.utm_source, facts.utm_campaign, model)
     state.history = [*state.history, entry.raw()][-HISTORY_KEPT:]
-    note_outcome(ws, view, state, rules, reason)
-    set_sla(ws, view, state, rules, t)
-    push_activity(ws, view, state, t, previous, to, reason)
+    note_outcome(log, state, rules, reason)
+    set_sla(log, state, rules, t)
+    push_activity(log, state, t, previous, to, reason)
     if to == Stage.MQL:
         mql_alert(
-            view,
-            ws,
+            log,
             state,
             rules,
             t=t,
@@ -154,8 +150,7 @@ def _flags(facts: EventFacts, rules: Rules, signals: Signals) -> str:
 
 
 def take_step(
-    ws: WriteSet,
-    view: PartitionView,
+    log: EffectLog,
     state: LeadState,
     rules: Rules,
     facts: EventFacts,
@@ -193,17 +188,16 @@ def take_step(
     )
     last = insert_step(state.steps, step)
     if not last or (state.held and signals.identified) or opens_known(state.steps):
-        restage(ws, view, state, rules, [entries_of(state.history)])
+        restage(log, state, rules, [entries_of(state.history)])
         if signals.crm_outcome == CrmOutcome.LOST and state.stage == Stage.RECYCLE and state.lost:
-            notify_lost(ws, view, state, facts)  # the account hears of the loss either way
+            notify_lost(log, state, facts)  # the account hears of the loss either way
         return
     if signals.fast_pass and not signals.identified:
         state.held = state.held or facts.event_id
     for to, reason in transitions(state.stage, signals):
         model = crossed if reason == "score_threshold" else None
         move_stage(
-            ws,
-            view,
+            log,
             state,
             rules,
             to=to,

@@ -8,40 +8,41 @@ from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
 from scorer.core.facts import EventFacts
 from scorer.core.stage_walk import entries_of
+from scorer.core.state import LeadState
 from scorer.core.steps import Step, insert_step
 from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import sla_member
 from scorer.handlers.stage_moves import move_stage
-from scorer.handlers.summary import write_lead
-from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, Effects, KeepLead
 
 __all__ = ["apply_stale"]
 
 
 def apply_stale(
-    ws: WriteSet, view: PartitionView, event: EventEnvelope, stale: Stale, rules: Rules
-) -> None:
+    state: LeadState | None, event: EventEnvelope, stale: Stale, rules: Rules
+) -> Effects:
     """Recycle the lead if it still sits in the stage, since the time, the timer was set for.
 
     A lead that moved on (accepted by sales, lost, merged away) since the timer fired keeps
-    its stage: the message only ever recycles the exact stay that went stale.
+    its stage: the message only ever recycles the exact stay that went stale. `state`: the
+    lead the timer names, as the partition holds it (None: gone).
     """
     if not rules.config.stages.sla.recycle_when_stale:
-        return  # turned off since the timer fired
-    state = view.leads.get(stale.lead_id)
+        return Effects()  # turned off since the timer fired
     if state is None:
-        return
+        return Effects()
     try:
         named = sla_member(state.lead_id, stale.stage, float(stale.since))
     except ValueError:
-        return  # names no stay a timer was ever set for
+        return Effects()  # names no stay a timer was ever set for
     t = event.timestamp.timestamp()
     step = Step(t, event.event_id, "s", {}, None, None, None, [stale.stage, stale.since])
     old = entries_of(state.history)
+    log = EffectLog()
     if not insert_step(state.steps, step):
-        restage(ws, view, state, rules, [old])  # a step newer than the timer came first
+        restage(log, state, rules, [old])  # a step newer than the timer came first
     elif named == sla_member(state.lead_id, state.stage, state.stage_at):
         facts = EventFacts(event_id=event.event_id, kind="stale", name=None, t=t)
-        move_stage(ws, view, state, rules, to=Stage.RECYCLE.value, reason="sla:stale", facts=facts)
-    write_lead(ws, view, state, rules)
+        move_stage(log, state, rules, to=Stage.RECYCLE.value, reason="sla:stale", facts=facts)
+    log.add(KeepLead(state))
+    return log.effects()

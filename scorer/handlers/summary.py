@@ -6,20 +6,17 @@ the read path can decay it to "now" without loading the full state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
-
-import orjson
 
 from scorer.core.config import Rules
 from scorer.core.content import lead_consideration, top_interests
 from scorer.core.state import LeadState
 from scorer.handlers.crm_changes import queue_lead_change
 from scorer.predict.summary import predict_summary
-from scorer.storage.list_index import list_lead
-from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, Effects, SaveLead
 
-__all__ = ["flush_leads", "summary_of", "write_lead"]
+__all__ = ["flush_leads", "summary_of"]
 
 
 def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
@@ -43,24 +40,15 @@ def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
     }
 
 
-def write_lead(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules) -> None:
-    """The lead changed: it is written once, at the end of its run (`flush_leads`)."""
-    view.leads[state.lead_id] = state
-    view.dirty[state.lead_id] = state
-
-
-def flush_leads(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
-    """Write every lead the run changed: state, and its summary in the index and account."""
-    for state in view.dirty.values():
+def flush_leads(changed: Iterable[LeadState], rules: Rules) -> Effects:
+    """Save every lead the run changed (`KeepLead`): state, and its summary in the index and
+    account."""
+    log = EffectLog()
+    for state in changed:
         fields = summary_of(state, rules)
         predict_summary(state, rules, fields)
         # After the prediction (the change carries it), before the state is dumped (it notes
         # what it sent there).
-        queue_lead_change(ws, view, state, rules)
-        list_lead(ws, view.pk, state, fields)  # before the state is dumped: it notes the stage
-        ws.set(view.pk.lead(state.lead_id), state.dumps())
-        summary = orjson.dumps(fields)
-        ws.hset(view.pk.index, state.lead_id, summary)
-        if state.account:
-            ws.hset(view.pk.account(state.account), state.lead_id, summary)
-    view.dirty.clear()
+        queue_lead_change(log, state, rules)
+        log.add(SaveLead(state, fields))
+    return log.effects()

@@ -19,8 +19,7 @@ from scorer.core.decay import DAY
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.predict.examples import NEGATIVE, POSITIVE
-from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, UnwatchDecision, WatchDecision
 
 __all__ = [
     "NO_OUTCOME",
@@ -81,17 +80,12 @@ def deadline_of(at: float, rules: Rules) -> float:
     return at + rules.predict.horizon_days * DAY
 
 
-def watch(ws: WriteSet, view: PartitionView, state: LeadState, at: float, rules: Rules) -> None:
+def watch(log: EffectLog, state: LeadState, at: float, rules: Rules) -> None:
     """Start the timer of the lead's decision at `at` (again: the same member, no change)."""
     if at in state.horizon_closed:
         return
-    member, deadline = member_of(state.lead_id, at), deadline_of(at, rules)
-    if view.horizons.get(member) != deadline:
-        view.horizons[member] = deadline
-        view.horizon_next = min(view.horizon_next, deadline)
-        ws.zadd(view.pk.horizon, deadline, member)
+    log.add(WatchDecision(member_of(state.lead_id, at), deadline_of(at, rules)))
 
 
-def unwatch(ws: WriteSet, view: PartitionView, member: str) -> None:
-    view.horizons.pop(member, None)
-    ws.zrem(view.pk.horizon, member)
+def unwatch(log: EffectLog, member: str) -> None:
+    log.add(UnwatchDecision(member))

@@ -23,15 +23,13 @@ from scorer.predict.examples import NEGATIVE, POSITIVE
 from scorer.predict.live import predict_lead
 from scorer.predict.published import sync
 from scorer.predict.summary import identified
-from scorer.storage.view import PartitionView
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog
 
 __all__ = ["OUTCOMES_TOPIC", "note_outcome", "note_stage_move"]
 
 
 def note_stage_move(
-    ws: WriteSet,
-    view: PartitionView,
+    log: EffectLog,
     state: LeadState,
     rules: Rules,
     to: str,
@@ -43,16 +41,14 @@ def note_stage_move(
     stages = rules.predict.decision_stages
     outcome = reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE
     if not outcome and to in stages and decision_at(state, stages) is None:
-        watch(ws, view, state, t, rules)  # this move is the decision
+        watch(log, state, t, rules)  # this move is the decision
     if to == "mql" and identified(state):
         state.prediction = predict_lead(state, rules, t)  # the mql alert carries it
     state.predicted = None  # the run's end predicts again, on the new stage
 
 
-def note_outcome(
-    ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules, reason: str
-) -> None:
+def note_outcome(log: EffectLog, state: LeadState, rules: Rules, reason: str) -> None:
     """After the lead entered a stage for `reason`: a CRM outcome ends its decision in an
     example."""
     if reason.startswith("crm:") and reason.removeprefix("crm:") in POSITIVE | NEGATIVE:
-        sync(ws, view, state, rules)
+        sync(log, state, rules)

@@ -6,8 +6,8 @@ horizon (`state.horizon_closed`); each snapshot from the lead's steps up to the 
 (`features.features_of`). The stage history is the walk of the lead's steps in event-time
 order, so a merge or a late event that walks it again may move a decision or change what
 was known at it. `sync` therefore compares what the lead should have published with what it
-has (`state.examples`: id, digest, model) and queues the difference in the same WriteSet as
-the state: a new or changed example, and a retraction of one it no longer makes (an id
+has (`state.examples`: id, digest, model) and queues the difference with the state's own
+effects: a new or changed example, and a retraction of one it no longer makes (an id
 merged away with its lead, a decision the walk moved). Each message carries the lead's next
 revision (`state.example_rev`, carried over by a merge), and the trainer keeps the newest
 revision of each id (`examples.canonical`). So the examples the trainer keeps depend on the
@@ -39,8 +39,8 @@ from scorer.predict.decisions import (
 from scorer.predict.examples import POSITIVE, Example, Snapshot, encode_example
 from scorer.predict.features import features_of, score_at
 from scorer.predict.segments import model_for
-from scorer.storage.view import Outbound, PartitionView, queue_outbound
-from scorer.storage.writes import WriteSet
+from scorer.storage.effects import EffectLog, Publish
+from scorer.storage.view import Outbound
 
 __all__ = ["example_of", "sync", "wanted"]
 
@@ -108,11 +108,11 @@ def _kept_from(state: LeadState) -> float:
     return max(starts, default=float("-inf"))
 
 
-def _queue(ws: WriteSet, view: PartitionView, state: LeadState, example: Example) -> None:
+def _queue(log: EffectLog, state: LeadState, example: Example) -> None:
     state.example_rev += 1
     sent = msgspec.structs.replace(example, rev=state.example_rev)
     message = Outbound(f"ex:{sent.example_id}", OUTCOMES_TOPIC, state.lead_id, encode_example(sent))
-    queue_outbound(view, ws, message)
+    log.add(Publish(message))
 
 
 def _retraction(example_id: str, model: str) -> Example:
@@ -129,7 +129,7 @@ def _retraction(example_id: str, model: str) -> Example:
     )
 
 
-def sync(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules) -> None:
+def sync(log: EffectLog, state: LeadState, rules: Rules) -> None:
     """Publish what changed in the lead's examples since it last published them."""
     floor = _kept_from(state)
     held = {str(e[0]): (str(e[1]), str(e[2])) for e in state.examples}
@@ -140,9 +140,9 @@ def sync(ws: WriteSet, view: PartitionView, state: LeadState, rules: Rules) -> N
         digest = _digest(example)
         now[example.example_id] = (digest, example.model)
         if held.get(example.example_id, ("", ""))[0] != digest:
-            _queue(ws, view, state, example)
-            unwatch(ws, view, member_of(state.lead_id, example.snapshot.at))
+            _queue(log, state, example)
+            unwatch(log, member_of(state.lead_id, example.snapshot.at))
     for example_id, (_, model) in sorted(held.items()):
         if example_id not in now:
-            _queue(ws, view, state, _retraction(example_id, model))
+            _queue(log, state, _retraction(example_id, model))
     state.examples = [[k, d, m] for k, (d, m) in sorted(now.items())]

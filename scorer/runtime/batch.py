@@ -41,8 +41,7 @@ from leadpulse.kernel.valkey import Valkey
 from scorer.core.config import Rules
 from scorer.core.state import LeadState
 from scorer.handlers import horizon
-from scorer.handlers.dispatch import apply_message
-from scorer.handlers.summary import flush_leads
+from scorer.handlers.dispatch import apply_message, apply_time, end_run
 from scorer.runtime.errors import (
     ApplyError,
     HandlerFailed,
@@ -303,7 +302,7 @@ async def _apply_once(
                     continue
                 else:
                     try:
-                        horizon.pass_time(ws, view, rules, message.event)
+                        apply_time(ws, view, rules, message.event)
                         _, outcome = apply_message(
                             view, rules, message.key, message.offset, message.event, ws
                         )
@@ -316,8 +315,7 @@ async def _apply_once(
                 result.outcomes[outcome] += 1
             if poisons and isinstance(poisons[-1], HandlerFailed):
                 break
-            horizon.store_watermark(ws, view)
-            flush_leads(ws, view, rules)
+            end_run(ws, view, rules)
             runs.append(ws)
         if poisons:
             # Nothing of this partition is written: the view may hold half a message.

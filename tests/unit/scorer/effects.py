@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from leadpulse.kernel.config import load_config
 from scorer.core.config import Rules
 from scorer.core.state import LeadState
 from scorer.core.steps import Step
+from scorer.storage.effects import EffectLog, apply_effects
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
@@ -68,3 +70,13 @@ def step(
 ) -> Step:
     """One event's stage record, with its points for the default model."""
     return Step(at_, event_id, flags, {"default": points}, {"default": fit}, None, None, extra)
+
+
+def applied(
+    v: PartitionView, ws: WriteSet, decide: Callable[..., object], *args: Any, **kw: Any
+) -> WriteSet:
+    """Run `decide(log, *args, **kw)` and apply the effects it logged to `v` and `ws`."""
+    log = EffectLog()
+    decide(log, *args, **kw)
+    apply_effects(log.effects(), v, ws)
+    return ws

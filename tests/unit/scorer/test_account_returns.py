@@ -14,7 +14,7 @@ from scorer.handlers.account_returns import (
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
-from tests.unit.scorer.effects import RULES, lead, t, view
+from tests.unit.scorer.effects import RULES, applied, lead, t, view
 from tests.unit.scorer.events import at, page, track
 
 ACCOUNT = "initech.example"
@@ -29,8 +29,8 @@ def test_a_lost_deal_is_told_to_the_accounts_partition_once_per_loss() -> None:
     state = lead()
     state.account = ACCOUNT
     facts = EventFacts(event_id="l1", kind="crm", name="lost", t=t(5))
-    notify_lost(WriteSet(v.pk), v, state, facts)
-    notify_lost(WriteSet(v.pk), v, state, facts)
+    applied(v, WriteSet(v.pk), notify_lost, state, facts)
+    applied(v, WriteSet(v.pk), notify_lost, state, facts)
     assert _sent(v) == [AccountLost(account=ACCOUNT, lead_id="ld_1", at=t(5))] * 2
     assert v.outbound[0].key == f"account:{ACCOUNT}"
     assert v.outbound[0].msg_id == v.outbound[1].msg_id  # a replay dedupes
@@ -38,7 +38,13 @@ def test_a_lost_deal_is_told_to_the_accounts_partition_once_per_loss() -> None:
 
 def test_a_lead_without_an_account_tells_nobody() -> None:
     v = view()
-    notify_lost(WriteSet(v.pk), v, lead(), EventFacts(event_id="l1", kind="crm", name="lost", t=0))
+    applied(
+        v,
+        WriteSet(v.pk),
+        notify_lost,
+        lead(),
+        EventFacts(event_id="l1", kind="crm", name="lost", t=0),
+    )
     assert v.outbound == []
 
 
@@ -53,9 +59,17 @@ def test_only_a_real_page_view_after_the_loss_counts_as_a_visit() -> None:
         track("Email Opened", email=email, when=at(20)),
         page(email=email, when=at(20), bot=True),
     ):
-        notify_visit(WriteSet(v.pk), v, state, RULES, facts_of(event))
+        applied(v, WriteSet(v.pk), notify_visit, v.lost_accounts, state, RULES, facts_of(event))
     assert v.outbound == []
-    notify_visit(WriteSet(v.pk), v, state, RULES, facts_of(page(email=email, when=at(20))))
+    applied(
+        v,
+        WriteSet(v.pk),
+        notify_visit,
+        v.lost_accounts,
+        state,
+        RULES,
+        facts_of(page(email=email, when=at(20))),
+    )
     (visit,) = _sent(v)
     assert isinstance(visit, AccountVisit)
     assert (visit.account, visit.lead_id, visit.at) == (ACCOUNT, "ld_bob", t(20))

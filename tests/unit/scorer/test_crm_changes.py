@@ -13,6 +13,7 @@ from scorer.handlers.crm_changes import change_id, due_causes, queue_lead_change
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
+from tests.unit.scorer.effects import applied
 from tests.unit.scorer.events import at
 
 SENT = [3, 40.0, "lead", "al_1"]
@@ -54,7 +55,7 @@ def test_the_change_carries_the_leads_prediction() -> None:
     view = PartitionView(PartitionKeys(0), -1)
     state = LeadState("ld_1", at().timestamp(), email="ann@initech.example", stage="mql")
     state.prediction = {"p_convert": 0.62, "tier": 1}
-    queue_lead_change(WriteSet(view.pk), view, state, rules)
+    applied(view, WriteSet(view.pk), queue_lead_change, state, rules)
     (message,) = view.outbound
     change = decode(LeadChange, message.value)
     assert (message.topic, change.p_convert, change.stage) == ("lead_changes", 0.62, "mql")

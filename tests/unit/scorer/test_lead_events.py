@@ -11,7 +11,7 @@ from scorer.core.state import LeadState
 from scorer.handlers.event import apply_event
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
-from tests.unit.scorer.effects import RULES, lead, step, t, view
+from tests.unit.scorer.effects import RULES, applied, lead, step, t, view
 from tests.unit.scorer.events import at, crm, identify, page, track
 
 EMAIL = "ann@initech.example"
@@ -20,7 +20,18 @@ EMAIL = "ann@initech.example"
 def _apply(v: PartitionView, state: LeadState, *events: EventEnvelope) -> WriteSet:
     ws = WriteSet(v.pk)
     for event in events:
-        apply_event(ws, v, state, RULES, event, facts_of(event), [event.key])
+        applied(
+            v,
+            ws,
+            apply_event,
+            state,
+            RULES,
+            event,
+            facts_of(event),
+            [event.key],
+            accounts=v.accounts,
+            lost_accounts=v.lost_accounts,
+        )
     return ws
 
 

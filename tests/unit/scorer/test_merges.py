@@ -54,7 +54,9 @@ def _merge(v: PartitionView, src: LeadState, *timeline: dict[str, object]) -> Wr
     )
     merge = Merge(survivor=SURVIVOR, snapshot=snapshot)
     ws = WriteSet(v.pk)
-    apply_merge(ws, v, page(email="ann@initech.example", when=at(6)), merge, RULES)
+    apply_effects(
+        apply_merge(v, page(email="ann@initech.example", when=at(6)), merge, RULES), v, ws
+    )
     return ws
 
 

@@ -12,7 +12,7 @@ from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import mql_alert_id, sla_member
 from scorer.storage.funnel import count_history
 from scorer.storage.writes import WriteSet
-from tests.unit.scorer.effects import RULES, funnel, lead, step, t, view, zops
+from tests.unit.scorer.effects import RULES, applied, funnel, lead, step, t, view, zops
 
 DAY1, DAY2 = "2026-03-02", "2026-03-03"
 LATE = t(days=1)
@@ -39,7 +39,7 @@ def _mql_by_a_later_demo() -> LeadState:
 def test_an_older_event_moves_the_entry_and_the_funnel_by_retraction() -> None:
     v, state = view(), _mql_by_a_later_demo()
     ws = WriteSet(v.pk)
-    restage(ws, v, state, RULES, [entries_of(state.history)])
+    applied(v, ws, restage, state, RULES, [entries_of(state.history)])
     assert [(e[0], e[1], e[3]) for e in state.history] == [
         ("lead", t(0), "e0"),
         ("mql", t(10), "early"),
@@ -54,7 +54,7 @@ def test_an_older_event_moves_the_entry_and_the_funnel_by_retraction() -> None:
 def test_the_mql_alert_follows_the_walk() -> None:
     """The alert of an mql entry the walk no longer has leaves the lead; the new one is raised."""
     v, state = view(), _mql_by_a_later_demo()
-    restage(WriteSet(v.pk), v, state, RULES, [entries_of(state.history)])
+    applied(v, WriteSet(v.pk), restage, state, RULES, [entries_of(state.history)])
     (message,) = v.outbound
     alert = decode(Alert, message.value)
     assert alert.trigger_event_id == "early" and alert.occurred_at.timestamp() == t(10)
@@ -64,7 +64,7 @@ def test_the_mql_alert_follows_the_walk() -> None:
 def test_the_sla_timer_and_the_activity_follow_the_new_stay() -> None:
     v, state = view(), _mql_by_a_later_demo()
     ws = WriteSet(v.pk)
-    restage(ws, v, state, RULES, [entries_of(state.history)])
+    applied(v, ws, restage, state, RULES, [entries_of(state.history)])
     assert zops(ws, v.pk.sla) == [
         ["zrem", sla_member("ld_1", "mql", LATE)],
         ["zadd", repr(t(10) + 24 * 3600), sla_member("ld_1", "mql", t(10))],
@@ -84,7 +84,7 @@ def test_a_walk_that_agrees_with_the_stored_history_changes_nothing_sales_see() 
     state.alerts = [["mql", mql_alert_id("ld_1", "lead", "d"), t(10)]]
     state.steps = [step(t(0), "e0").raw(), step(t(10), "d", "if", 50).raw()]
     ws = WriteSet(v.pk)
-    restage(ws, v, state, RULES, [entries_of(state.history)])
+    applied(v, ws, restage, state, RULES, [entries_of(state.history)])
     assert funnel(ws) == {} and v.outbound == [] and zops(ws, v.pk.sla) == []
     assert state.alerts == [["mql", mql_alert_id("ld_1", "lead", "d"), t(10)]]
 
@@ -101,7 +101,7 @@ def test_merged_histories_are_counted_once_as_the_walk_over_both_sides() -> None
     ws = WriteSet(v.pk)
     for history in (visitor, known):
         count_history(ws, v.pk, history, 1)  # what the two leads counted so far
-    restage(ws, v, state, RULES, [visitor, known])
+    applied(v, ws, restage, state, RULES, [visitor, known])
     expected = WriteSet(v.pk)
     count_history(expected, v.pk, entries_of(state.history), 1)
     assert funnel(ws) == funnel(expected)
@@ -111,5 +111,5 @@ def test_merged_histories_are_counted_once_as_the_walk_over_both_sides() -> None
 def test_a_lead_with_nothing_to_walk_is_left_as_it_is() -> None:
     v, state = view(), lead()
     ws = WriteSet(v.pk)
-    restage(ws, v, state, RULES, [])
+    applied(v, ws, restage, state, RULES, [])
     assert state.stage == "visitor" and funnel(ws) == {} and ws.ops()[1] == []

@@ -8,7 +8,7 @@ from scorer.core.state import LeadState
 from scorer.handlers.stage_effects import set_sla
 from scorer.runtime.sla import due_messages
 from scorer.storage.writes import WriteSet
-from tests.unit.scorer.effects import DAY, RULES, lead, rules_with, t, view, zops
+from tests.unit.scorer.effects import DAY, RULES, applied, lead, rules_with, t, view, zops
 
 STALE = rules_with(sla={"recycle_when_stale": True})
 
@@ -18,7 +18,7 @@ def _timed(stage: str, since: float) -> tuple[LeadState, float]:
     state = lead()
     state.stage, state.stage_at = stage, since
     ws = WriteSet(view().pk)
-    set_sla(ws, view(), state, RULES, since)
+    applied(view(), ws, set_sla, state, RULES, since)
     ((_, deadline, _),) = zops(ws, view().pk.sla)
     return state, float(deadline)
 

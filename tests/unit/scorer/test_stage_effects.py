@@ -16,14 +16,14 @@ from scorer.handlers.stage_effects import (
 )
 from scorer.storage.view import RECENT_MAX, PartitionView
 from scorer.storage.writes import WriteSet
-from tests.unit.scorer.effects import DAY, RULES, lead, t, view, zops
+from tests.unit.scorer.effects import DAY, RULES, applied, lead, t, view, zops
 
 
 def _enter(state: LeadState, stage: str, at: float) -> WriteSet:
     v = view()
     ws = WriteSet(v.pk)
     state.stage, state.stage_at = stage, at
-    set_sla(ws, v, state, RULES, at)
+    applied(v, ws, set_sla, state, RULES, at)
     return ws
 
 
@@ -70,7 +70,7 @@ def test_a_timer_names_the_exact_stay_so_a_later_stay_in_the_same_stage_is_anoth
 def test_the_activity_feed_shows_each_move_and_keeps_the_latest() -> None:
     v = view()
     ws = WriteSet(v.pk)
-    push_activity(ws, v, lead(), t(0), "lead", "mql", "fast_pass")
+    applied(v, ws, push_activity, lead(), t(0), "lead", "mql", "fast_pass")
     keys, ops = ws.ops()
     (push,) = [op for op in ops if op[0] == "lpush"]
     assert keys[int(push[1]) - 1] == v.pk.recent and push[2] == RECENT_MAX
@@ -86,8 +86,17 @@ def test_the_activity_feed_shows_each_move_and_keeps_the_latest() -> None:
 
 def _mql(v: PartitionView, state: LeadState, at: float, trigger: str) -> None:
     ws = WriteSet(v.pk)
-    mql_alert(
-        v, ws, state, RULES, t=at, previous="lead", trigger=trigger, reason="fast_pass", model=None
+    applied(
+        v,
+        ws,
+        mql_alert,
+        state,
+        RULES,
+        t=at,
+        previous="lead",
+        trigger=trigger,
+        reason="fast_pass",
+        model=None,
     )
 
 

@@ -10,7 +10,7 @@ from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry
 from scorer.handlers.stage_moves import move_stage, signals_of, take_step
 from scorer.storage.writes import WriteSet
-from tests.unit.scorer.effects import DAY, RULES, funnel, lead, step, t, view
+from tests.unit.scorer.effects import DAY, RULES, applied, funnel, lead, step, t, view
 from tests.unit.scorer.events import at, page, track
 
 EMAIL = "ann@initech.example"
@@ -34,7 +34,7 @@ def test_entering_mql_records_the_move_times_sales_and_alerts_them() -> None:
     ws = WriteSet(v.pk)
     state = _new_lead()
     facts = _facts("demo", t(5), "track", "Demo Requested")
-    move_stage(ws, v, state, RULES, to="mql", reason="fast_pass", facts=facts)
+    applied(v, ws, move_stage, state, RULES, to="mql", reason="fast_pass", facts=facts)
     assert (state.stage, state.stage_at) == ("mql", t(5))
     assert state.history[-1][:4] == ["mql", t(5), "fast_pass", "demo"]
     assert funnel(ws)[f"tr|{TODAY}|lead|mql"] == 1
@@ -48,8 +48,12 @@ def test_a_crm_lost_on_a_lead_already_in_recycle_is_no_new_recycle_entry() -> No
     v = view()
     ws = WriteSet(v.pk)
     state = _new_lead()
-    move_stage(ws, v, state, RULES, to="recycle", reason="crm:lost", facts=_facts("l1", t(5)))
-    move_stage(ws, v, state, RULES, to="recycle", reason="crm:lost", facts=_facts("l2", t(9)))
+    applied(
+        v, ws, move_stage, state, RULES, to="recycle", reason="crm:lost", facts=_facts("l1", t(5))
+    )
+    applied(
+        v, ws, move_stage, state, RULES, to="recycle", reason="crm:lost", facts=_facts("l2", t(9))
+    )
     assert [e[0] for e in state.history] == ["lead", "recycle"]
     assert state.history[-1][3] == "l1" and state.stage_at == t(5)
     assert funnel(ws)[f"flow|{TODAY}|recycle"] == 1
@@ -62,7 +66,16 @@ def test_each_loss_is_told_to_the_account_even_on_a_recycled_lead() -> None:
     state.account = "initech.example"
     for n, event_id in enumerate(("l1", "l2")):
         facts = _facts(event_id, t(5 + n))
-        move_stage(WriteSet(v.pk), v, state, RULES, to="recycle", reason="crm:lost", facts=facts)
+        applied(
+            v,
+            WriteSet(v.pk),
+            move_stage,
+            state,
+            RULES,
+            to="recycle",
+            reason="crm:lost",
+            facts=facts,
+        )
     losses = [message_of(decode(EventEnvelope, m.value)) for m in v.outbound]
     assert [(x.account, x.at) for x in losses if isinstance(x, AccountLost)] == [
         ("initech.example", t(5)),
@@ -75,8 +88,15 @@ def test_not_now_recycles_without_counting_as_a_lost_deal() -> None:
     v = view()
     state = _new_lead()
     state.account = "initech.example"
-    move_stage(
-        WriteSet(v.pk), v, state, RULES, to="recycle", reason="crm:not_now", facts=_facts("n", t(5))
+    applied(
+        v,
+        WriteSet(v.pk),
+        move_stage,
+        state,
+        RULES,
+        to="recycle",
+        reason="crm:not_now",
+        facts=_facts("n", t(5)),
     )
     assert state.stage == "recycle" and not state.lost and v.outbound == []
 
@@ -84,11 +104,25 @@ def test_not_now_recycles_without_counting_as_a_lost_deal() -> None:
 def test_leaving_recycle_ends_the_pause() -> None:
     v = view()
     state = _new_lead()
-    move_stage(
-        WriteSet(v.pk), v, state, RULES, to="recycle", reason="crm:lost", facts=_facts("l", t(5))
+    applied(
+        v,
+        WriteSet(v.pk),
+        move_stage,
+        state,
+        RULES,
+        to="recycle",
+        reason="crm:lost",
+        facts=_facts("l", t(5)),
     )
-    move_stage(
-        WriteSet(v.pk), v, state, RULES, to="sal", reason="crm:accepted", facts=_facts("a", t(9))
+    applied(
+        v,
+        WriteSet(v.pk),
+        move_stage,
+        state,
+        RULES,
+        to="sal",
+        reason="crm:accepted",
+        facts=_facts("a", t(9)),
     )
     assert state.paused_until is None and state.stage == "sal"
 
@@ -98,8 +132,15 @@ def test_a_lead_keeps_its_latest_stage_entries() -> None:
     state = _new_lead()
     for n in range(HISTORY_KEPT + 10):
         to = "sal" if n % 2 else "sql"
-        move_stage(
-            WriteSet(v.pk), v, state, RULES, to=to, reason="crm:x", facts=_facts(f"c{n}", t(n))
+        applied(
+            v,
+            WriteSet(v.pk),
+            move_stage,
+            state,
+            RULES,
+            to=to,
+            reason="crm:x",
+            facts=_facts(f"c{n}", t(n)),
         )
     assert len(state.history) == HISTORY_KEPT
     assert state.history[-1][3] == f"c{HISTORY_KEPT + 9}"
@@ -144,12 +185,14 @@ def test_a_late_event_is_walked_into_its_place_in_the_history() -> None:
     v = view()
     ws = WriteSet(v.pk)
     state = _new_lead()
-    move_stage(ws, v, state, RULES, to="sal", reason="crm:accepted", facts=_facts("ok", t(9)))
+    applied(
+        v, ws, move_stage, state, RULES, to="sal", reason="crm:accepted", facts=_facts("ok", t(9))
+    )
     state.steps.append(step(t(9), "ok", "ic", extra=["accepted", None]).raw())
     demo = track("Demo Requested", email=EMAIL, when=at(5), event_id="demo")
     facts = facts_of(demo)
     signals, crossed = signals_of(state, facts, RULES, demo, False, 50)
-    take_step(ws, v, state, RULES, facts, signals, crossed, {"default": 50.0}, None)
+    applied(v, ws, take_step, state, RULES, facts, signals, crossed, {"default": 50.0}, None)
     assert [(e[0], e[1]) for e in state.history] == [("lead", t(0)), ("mql", t(5)), ("sal", t(9))]
     assert state.stage == "sal"
     counts = funnel(ws)

@@ -9,6 +9,7 @@ from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.handlers.identity import control_message
 from scorer.handlers.stale import apply_stale
+from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, funnel, lead, rules_with, step, t, view
@@ -44,7 +45,7 @@ def _stale(
         EventEnvelope, control_message("stale:x", "email:ann@initech.example", at, stale).value
     )
     ws = WriteSet(v.pk)
-    apply_stale(ws, v, event, stale, rules)
+    apply_effects(apply_stale(v.leads.get(lead_id), event, stale, rules), v, ws)
     return ws
 
 

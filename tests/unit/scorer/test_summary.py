@@ -6,9 +6,9 @@ import orjson
 
 from scorer.core.state import LeadState, ModelState
 from scorer.handlers.stage_effects import sla_member
-from scorer.handlers.summary import flush_leads, summary_of, write_lead
+from scorer.handlers.summary import flush_leads, summary_of
 from scorer.read.list_walk import summary_row
-from scorer.storage.effects import remove_lead
+from scorer.storage.effects import Effects, KeepLead, apply_effects, remove_lead
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, lead, t, view, zops
 
@@ -57,10 +57,9 @@ def test_a_changed_lead_is_written_once_at_the_end_of_its_run() -> None:
     v = view()
     state = _scored()
     ws = WriteSet(v.pk)
-    write_lead(ws, v, state, RULES)
-    write_lead(ws, v, state, RULES)
+    apply_effects(Effects((KeepLead(state), KeepLead(state))), v, ws)
     assert ws.ops()[1] == [] and v.dirty == {"ld_1": state}
-    flush_leads(ws, v, RULES)
+    apply_effects(flush_leads(v.dirty.values(), RULES), v, ws)
     keys, ops = ws.ops()
     written = {keys[int(op[1]) - 1] for op in ops if op[0] in ("set", "hset")}
     assert {v.pk.lead("ld_1"), v.pk.index, v.pk.account("initech.example")} <= written

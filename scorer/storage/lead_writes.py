@@ -1,0 +1,52 @@
+"""A lead's own keys: saved at the end of its run, or every key and entry of it removed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from scorer.core.state import LeadState
+from scorer.storage.list_index import list_lead, unlist_lead
+from scorer.storage.view import PartitionView
+from scorer.storage.writes import WriteSet
+
+__all__ = ["remove_lead", "save_lead"]
+
+
+def save_lead(
+    ws: WriteSet, view: PartitionView, state: LeadState, summary: Mapping[str, Any]
+) -> None:
+    """Write the lead's listing (before its state is dumped: it notes where it is listed),
+    its state, and its summary in the index and its account."""
+    pk = view.pk
+    list_lead(ws, pk, state, dict(summary))
+    ws.set(pk.lead(state.lead_id), state.dumps())
+    raw = orjson.dumps(dict(summary))
+    ws.hset(pk.index, state.lead_id, raw)
+    if state.account:
+        ws.hset(pk.account(state.account), state.lead_id, raw)
+    view.dirty.pop(state.lead_id, None)
+
+
+def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
+    """Delete every key and entry this partition keeps for the lead."""
+    pk = view.pk
+    view.leads[state.lead_id] = None
+    view.dirty.pop(state.lead_id, None)
+    view.timelines.pop(state.lead_id, None)
+    view.added.pop(state.lead_id, None)
+    ws.delete(pk.lead(state.lead_id))
+    ws.delete(pk.timeline(state.lead_id))
+    ws.delete(pk.score_history(state.lead_id))
+    ws.hdel(pk.index, state.lead_id)
+    unlist_lead(ws, pk, state)
+    if state.account:
+        ws.hdel(pk.account(state.account), state.lead_id)
+    if state.sla_member:
+        ws.zrem(pk.sla, state.sla_member)
+    for key in state.keys:
+        if view.identities.get(key) == state.lead_id:
+            ws.hdel(pk.identities, key)
+            view.identities.pop(key, None)
