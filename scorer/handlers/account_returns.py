@@ -25,7 +25,7 @@ from scorer.core.decay import DAY
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
 from scorer.storage.effects import EffectLog, Effects, EndLostDeal, KeepLostDeal, Publish
-from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.view import Outbound, PartitionReads
 
 __all__ = [
     "account_message",
@@ -85,7 +85,7 @@ def notify_visit(
     log.add(Publish(account_message(event_id, facts.t, visit)))
 
 
-def on_account_lost(view: PartitionView, lost: AccountLost) -> Effects:
+def on_account_lost(view: PartitionReads, lost: AccountLost) -> Effects:
     """On the account's partition: record a loss."""
     record = view.lost_records.get(lost.account)
     # another person of the account losing too: all of them are the lost deal's people
@@ -94,7 +94,7 @@ def on_account_lost(view: PartitionView, lost: AccountLost) -> Effects:
 
 
 def on_account_visit(
-    view: PartitionView, event: EventEnvelope, visit: AccountVisit, rules: Rules
+    view: PartitionReads, event: EventEnvelope, visit: AccountVisit, rules: Rules
 ) -> Effects:
     """On the account's partition: count a visit after a loss and maybe alert."""
     account, at = visit.account, visit.at

@@ -10,13 +10,13 @@ from scorer.core.alerts import account_alert
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.storage.effects import Effects, FireGroup, KeepGroup, Publish
-from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.view import Outbound, PartitionReads
 
 __all__ = ["on_account_touch"]
 
 
 def on_account_touch(
-    view: PartitionView, event: EventEnvelope, touch: AccountTouch, rules: Rules
+    view: PartitionReads, event: EventEnvelope, touch: AccountTouch, rules: Rules
 ) -> Effects:
     """A person of an account engaged: keep the account's engaged set; maybe a buying group."""
     account = touch.account

@@ -16,12 +16,12 @@ from scorer.storage.effects import (
     RemoveLead,
     Suppress,
 )
-from scorer.storage.view import PartitionView
+from scorer.storage.view import PartitionReads
 
 __all__ = ["on_forget"]
 
 
-def on_forget(view: PartitionView, event: EventEnvelope, forget: Forget, key: str) -> Effects:
+def on_forget(view: PartitionReads, event: EventEnvelope, forget: Forget, key: str) -> Effects:
     """Forget a person: state, identities, timeline here; cascade to identities elsewhere."""
     t = event.timestamp.timestamp()
     keys = {key, *event.identity.keys(), *forget.identities}

@@ -27,7 +27,7 @@ from scorer.predict.decisions import deadline_of, decision_at, unwatch, watch
 from scorer.predict.published import sync
 from scorer.storage.effects import EffectLog, Effects, KeepLead, MoveWatermark, StoreWatermark
 from scorer.storage.keys import PartitionKeys
-from scorer.storage.view import PartitionView
+from scorer.storage.view import PartitionReads, PartitionView
 
 __all__ = [
     "PENDING_READ",
@@ -65,14 +65,14 @@ def take_plan(view: PartitionView, watermark: Any, pending: list[tuple[Any, Any]
     view.horizon_next = min(view.horizons.values(), default=math.inf)
 
 
-def due_leads(view: PartitionView, events: list[EventEnvelope | None]) -> set[str]:
+def due_leads(view: PartitionReads, events: list[EventEnvelope | None]) -> set[str]:
     """Leads whose timers the batch's events may fire."""
     times = [t for t in map(event_time, events) if t is not None]
     mark = max([view.watermark, *times])
     return {m.rsplit("|", 1)[0] for m, deadline in view.horizons.items() if deadline < mark}
 
 
-def pass_time(view: PartitionView, rules: Rules, event: EventEnvelope | None) -> Effects:
+def pass_time(view: PartitionReads, rules: Rules, event: EventEnvelope | None) -> Effects:
     """Move the watermark to `event`'s time (if later) and end every decision whose horizon
     it passed: also one a late event re-walked into the past, at the message after it."""
     t = event_time(event)
@@ -98,7 +98,7 @@ def store_watermark(watermark: float) -> Effects:
     return Effects((StoreWatermark(watermark),)) if watermark > -math.inf else Effects()
 
 
-def _expire(log: EffectLog, view: PartitionView, rules: Rules, member: str, mark: float) -> None:
+def _expire(log: EffectLog, view: PartitionReads, rules: Rules, member: str, mark: float) -> None:
     """The timer ran out: the lead's decision as it stands now (a merge or a late event may
     have moved it since) ends in its horizon's example, or waits for its own deadline."""
     lead_id, at = member.rsplit("|", 1)

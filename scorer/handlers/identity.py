@@ -36,7 +36,7 @@ import orjson
 from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
 from leadpulse.kernel.schema import EventEnvelope, Identity, identity_precedence
 from scorer.storage.effects import DropIdentity, Effect, Effects, Forward, Publish, RemoveLead
-from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.view import Outbound, PartitionReads
 
 __all__ = [
     "claim_message",
@@ -88,7 +88,7 @@ def outranks(key: str, keys: list[str]) -> bool:
     return all(_rank(key) < _rank(k) for k in keys)
 
 
-def on_claim(view: PartitionView, event: EventEnvelope, claim: Claim) -> Effects:
+def on_claim(view: PartitionReads, event: EventEnvelope, claim: Claim) -> Effects:
     """Hand the claimed identity to its survivor, with the lead it named here (if any)."""
     claimed = claim.claimed
     survivor = claim.survivor
@@ -111,7 +111,7 @@ def on_claim(view: PartitionView, event: EventEnvelope, claim: Claim) -> Effects
         effects.append(DropIdentity(claimed))
     if state is None:
         return Effects(tuple(effects))
-    entries = view.timelines.get(state.lead_id, []) + view.added.get(state.lead_id, [])
+    entries = [*view.timelines.get(state.lead_id, ()), *view.added.get(state.lead_id, ())]
     timeline = [entry.decode() for entry in entries]
     snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=tuple(timeline))
     effects += [

@@ -25,7 +25,7 @@ from scorer.storage.effects import (
     Publish,
     PushTimeline,
 )
-from scorer.storage.view import PartitionView
+from scorer.storage.view import PartitionReads
 
 __all__ = ["apply_merge"]
 
@@ -95,7 +95,7 @@ def _join_steps(dst: LeadState, src: LeadState) -> None:
     dst.held = dst.held or src.held
 
 
-def apply_merge(view: PartitionView, event: EventEnvelope, merge: Merge, rules: Rules) -> Effects:
+def apply_merge(view: PartitionReads, event: EventEnvelope, merge: Merge, rules: Rules) -> Effects:
     """Join a merged-away lead into the survivor; its stages are walked again from both."""
     survivor = merge.survivor
     lead_id = view.identities.get(survivor)

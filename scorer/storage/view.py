@@ -4,9 +4,9 @@ the messages it owes Kafka (`Outbound`), kept in its outbox until published."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -14,7 +14,7 @@ from scorer.core.state import LeadState
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.writes import WriteSet
 
-__all__ = ["Outbound", "PartitionView", "push_timeline", "queue_outbound"]
+__all__ = ["Outbound", "PartitionReads", "PartitionView", "push_timeline", "queue_outbound"]
 
 SCORE_HISTORY_MAX = 100
 RECENT_MAX = 200
@@ -69,6 +69,46 @@ class PartitionView:
     watermark: float = -math.inf
     horizons: dict[str, float] = field(default_factory=dict)
     horizon_next: float = math.inf  # at most the earliest of those deadlines
+
+
+class PartitionReads(Protocol):
+    """What a handler may read of its partition's view, and nothing it could write: a
+    handler's changes are `Effects`, which `storage.effects.apply_effects` applies to the
+    `PartitionView` that satisfies this. (The leads themselves are the values a handler
+    decides on and changes; `KeepLead` has them saved.)"""
+
+    @property
+    def pk(self) -> PartitionKeys: ...
+    @property
+    def seen(self) -> Set[str]: ...
+    @property
+    def identities(self) -> Mapping[str, str]: ...
+    @property
+    def forwards(self) -> Mapping[str, str]: ...
+    @property
+    def leads(self) -> Mapping[str, LeadState | None]: ...
+    @property
+    def timelines(self) -> Mapping[str, Sequence[bytes]]: ...
+    @property
+    def added(self) -> Mapping[str, Sequence[bytes]]: ...
+    @property
+    def groups(self) -> Mapping[str, Mapping[str, float]]: ...
+    @property
+    def group_fired(self) -> Mapping[str, float | None]: ...
+    @property
+    def suppressed(self) -> Set[str]: ...
+    @property
+    def lost_accounts(self) -> Mapping[str, float]: ...
+    @property
+    def accounts(self) -> Mapping[str, Any]: ...
+    @property
+    def lost_records(self) -> Mapping[str, Mapping[str, Any] | None]: ...
+    @property
+    def watermark(self) -> float: ...
+    @property
+    def horizons(self) -> Mapping[str, float]: ...
+    @property
+    def horizon_next(self) -> float: ...
 
 
 def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:
