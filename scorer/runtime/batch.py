@@ -327,9 +327,7 @@ async def _apply_once(
         expected = view.stored_offset
         offsets: list[int] = []
         for ws in runs:
-            keys, args = ws.script_args(expected, rules.dedupe_window)
-            keys.append(view.pk.mark)
-            args.append(_fingerprint(ws))
+            keys, args = ws.script_args(expected, rules.dedupe_window, _fingerprint(ws))
             pipe.execute_command("EVALSHA", scripts.apply, len(keys), *keys, *args)
             expected = ws.offset
             offsets.append(expected)

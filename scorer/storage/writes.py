@@ -160,19 +160,25 @@ class WriteSet:
             key_ops.emit(k, ops)
         return keys, ops
 
-    def script_args(self, expected: int, dedupe_window: int) -> tuple[list[str], list[Arg]]:
-        """(KEYS, ARGV) of this run's apply.lua call."""
+    def script_args(
+        self, expected: int, dedupe_window: int, mark: str = ""
+    ) -> tuple[list[str], list[Arg]]:
+        """(KEYS, ARGV) of this run's apply.lua call; `mark` (the run's last offset and event
+        id) is stored under the partition's mark key, added as the last KEYS entry.
+
+        Each op goes as its own arguments (opcode, key index, count, values), never as JSON
+        inside JSON: a lead's state is sent as it is, not escaped into a list, and the
+        script reads it without decoding."""
         keys, ops = self.ops()
         seen: list[int | str] = []
         for offset, event_id in self.event_ids:
             seen += [offset, event_id]
-        args: list[Arg] = [
-            expected,
-            dedupe_window,
-            self.offset,
-            orjson.dumps(seen),
-            orjson.dumps(ops),
-        ]
+        args: list[Arg] = [expected, dedupe_window, self.offset, orjson.dumps(seen), mark]
+        for op in ops:
+            args += [op[0], op[1], len(op) - 2]
+            args += op[2:]
+        if mark:
+            keys.append(self.pk.mark)
         return keys, args
 
 

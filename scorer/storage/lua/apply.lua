@@ -11,13 +11,15 @@ ARGV[1] = expected stored offset: the offset of the message applied just before 
 ARGV[2] = dedupe window: how many event ids the seen set keeps
 ARGV[3] = the run's last offset: the stored offset after this call
 ARGV[4] = JSON [offset, event id, offset, event id, ...]: the ids the run applied
-ARGV[5] = JSON list of ops, each [opcode, k, args...] where KEYS[k] is the key:
-  ["set",k,v] ["del",k] ["hset",k,f,v,f,v...] ["hdel",k,f,f...] ["hincr",k,f,n]
-  ["lpush",k,max,v,v...] (then LTRIM to max) ["zadd",k,score,m,score,m...] ["zrem",k,m]
-  ["zcut",k,maxscore] (ZREMRANGEBYSCORE -inf maxscore)
-ARGV[6] = optional: "<last offset> <event id>" of the run's last message, stored in the last
-          KEYS entry (lp:{pN}:mark) with the offset, so a scorer resuming the partition can
-          tell the log it reads is the one these offsets came from (scorer/runtime/log_check.py)
+ARGV[5] = "<last offset> <event id>" of the run's last message, stored in the last KEYS
+          entry (lp:{pN}:mark) with the offset, so a scorer resuming the partition can tell
+          the log it reads is the one these offsets came from (scorer/runtime/log_check.py);
+          "" for none (then no mark key is given)
+ARGV[6..] = the ops, each as: opcode, k, n, then n values, where KEYS[k] is the key:
+  set k 1 v | del k 0 | hset k 2m f v f v... | hdel k n f... | hincr k 2 f by
+  lpush k n max v v... (then LTRIM to max) | zadd k 2m score m score m... | zrem k 1 m
+  zcut k 1 maxscore (ZREMRANGEBYSCORE -inf maxscore)
+  Values go as they are (a lead's JSON state too): no JSON inside JSON to escape or decode.
 
 The caller computed the ops from state it read together with the stored offset, deduping
 event ids against the seen set it read then; the offset check proves nothing changed since,
@@ -27,7 +29,7 @@ before anything is written.
 Returns {1, last offset} applied; {0, stored} conflict (nothing written).
 
 Example: EVALSHA <sha> 3 lp:{p0}:offset lp:{p0}:seen lp:{p0}:lead:ld_1 \
-           41 500000 43 '[42,"evt_9"]' '[["set",3,"{\"stage\":\"lead\"}"]]'
+           41 500000 43 '[42,"evt_9"]' '' set 3 1 '{"stage":"lead"}'
 ]==]
 local stored = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if stored ~= tonumber(ARGV[1]) then
@@ -35,59 +37,64 @@ if stored ~= tonumber(ARGV[1]) then
 end
 local known = {set = true, del = true, hset = true, hdel = true, hincr = true, lpush = true,
                zadd = true, zrem = true, zcut = true}
-local ops = cjson.decode(ARGV[5])
-for _, o in ipairs(ops) do
-  if not known[o[1]] then
-    return redis.error_reply('apply.lua: unknown op ' .. tostring(o[1]))
+local FIRST_OP = 6
+local i = FIRST_OP
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 2])
+  if not known[ARGV[i]] or not tonumber(ARGV[i + 1]) or not n then
+    return redis.error_reply('apply.lua: bad op ' .. tostring(ARGV[i]) .. ' at argument ' .. i)
   end
+  i = i + 3 + n
 end
 
--- One command with a long argument list, in slices unpack() can hold.
-local function call_with(command, key, head, values, first)
+-- One command with a long argument list (ARGV[first..last]), in slices unpack() can hold.
+local function call_with(command, key, first, last)
   local slice = 2000
-  for start = first, #values, slice do
-    local args = {}
-    for i = 1, #head do args[#args + 1] = head[i] end
-    for i = start, math.min(start + slice - 1, #values) do args[#args + 1] = values[i] end
-    redis.call(command, key, unpack(args))
+  for start = first, last, slice do
+    redis.call(command, key, unpack(ARGV, start, math.min(start + slice - 1, last)))
   end
 end
 
-for _, o in ipairs(ops) do
-  local op = o[1]
-  local key = KEYS[o[2]]
+i = FIRST_OP
+while i <= #ARGV do
+  local op = ARGV[i]
+  local key = KEYS[tonumber(ARGV[i + 1])]
+  local first, last = i + 3, i + 2 + tonumber(ARGV[i + 2])
   if op == 'set' then
-    redis.call('SET', key, o[3])
+    redis.call('SET', key, ARGV[first])
   elseif op == 'del' then
     redis.call('DEL', key)
   elseif op == 'hset' then
-    call_with('HSET', key, {}, o, 3)
+    call_with('HSET', key, first, last)
   elseif op == 'hdel' then
-    call_with('HDEL', key, {}, o, 3)
+    call_with('HDEL', key, first, last)
   elseif op == 'hincr' then
-    redis.call('HINCRBY', key, o[3], o[4])
+    redis.call('HINCRBY', key, ARGV[first], ARGV[first + 1])
   elseif op == 'lpush' then
-    call_with('LPUSH', key, {}, o, 4)
-    redis.call('LTRIM', key, 0, o[3] - 1)
+    call_with('LPUSH', key, first + 1, last)
+    redis.call('LTRIM', key, 0, tonumber(ARGV[first]) - 1)
   elseif op == 'zadd' then
-    call_with('ZADD', key, {}, o, 3)
+    call_with('ZADD', key, first, last)
   elseif op == 'zrem' then
-    redis.call('ZREM', key, o[3])
+    redis.call('ZREM', key, ARGV[first])
   else
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', o[3])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[first])
   end
+  i = last + 1
 end
 
 local seen = cjson.decode(ARGV[4])
 if #seen > 0 then
-  call_with('ZADD', KEYS[2], {}, seen, 1)
+  for start = 1, #seen, 2000 do
+    redis.call('ZADD', KEYS[2], unpack(seen, start, math.min(start + 1999, #seen)))
+  end
   local window = tonumber(ARGV[2])
   if redis.call('ZCARD', KEYS[2]) > window then
     redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -window - 1)
   end
 end
 redis.call('SET', KEYS[1], ARGV[3])
-if ARGV[6] then
-  redis.call('SET', KEYS[#KEYS], ARGV[6])
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[#KEYS], ARGV[5])
 end
 return {1, tonumber(ARGV[3])}
