@@ -222,6 +222,27 @@ async def _all_summaries(
     return [summary_row(raw, at) for shard in await pipe.execute() for raw in shard.values()]
 
 
+async def _account_summaries(
+    redis: Valkey, account: str, now: float | None = None
+) -> list[dict[str, Any]]:
+    """The summaries of an account's people: its hash names them per partition, the
+    partition's index holds each summary (two round trips, whatever the partitions)."""
+    parts = await _partitions(redis)
+    if not parts:
+        return []
+    pipe = redis.pipeline(transaction=False)
+    for pk in parts:
+        pipe.hkeys(pk.account(account))
+    members = await pipe.execute()
+    pipe = redis.pipeline(transaction=False)
+    asked = [(pk, ids) for pk, ids in zip(parts, members, strict=True) if ids]
+    for pk, ids in asked:
+        pipe.hmget(pk.index, ids)
+    at = time.time() if now is None else now
+    rows = await pipe.execute() if asked else []
+    return [summary_row(raw, at) for shard in rows for raw in shard if raw is not None]
+
+
 async def list_leads(
     redis: Valkey,
     *,
@@ -253,7 +274,7 @@ async def list_leads(
     elif account is not None:
         # An account's people have their own hash: read those, not every lead.
         wanted = account.lower()
-        rows = await _all_summaries(redis, lambda pk: pk.account(wanted), at)
+        rows = await _account_summaries(redis, wanted, at)
         rows = [r for r in rows if r["account"] == wanted and query.keeps(r)]
         sort_rows(rows, sort)
         page, total = rows[offset : offset + limit], len(rows)
@@ -280,7 +301,7 @@ async def get_account(redis: Valkey, account_id: str) -> dict[str, Any] | None:
         account = info.account
     people = []
     for name in names:
-        people += await _all_summaries(redis, lambda pk, name=name: pk.account(name))
+        people += await _account_summaries(redis, name)
     people = list({p["lead_id"]: p for p in people}.values())
     if not people and info is None:
         return None

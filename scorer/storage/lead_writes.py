@@ -12,21 +12,24 @@ from scorer.storage.list_index import list_lead, unlist_lead
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 
-__all__ = ["remove_lead", "save_lead"]
+__all__ = ["ACCOUNT_MEMBER", "remove_lead", "save_lead"]
+
+# An account's hash names its people; their summaries are in the partition's index.
+ACCOUNT_MEMBER = "1"
 
 
 def save_lead(
     ws: WriteSet, view: PartitionView, state: LeadState, summary: Mapping[str, Any]
 ) -> None:
     """Write the lead's listing (before its state is dumped: it notes where it is listed),
-    its state, and its summary in the index and its account."""
+    its state, its summary in the index, and its membership of its account (the summary is
+    written once: the account's readers take it from the index)."""
     pk = view.pk
     list_lead(ws, pk, state, dict(summary))
     ws.set(pk.lead(state.lead_id), state.dumps())
-    raw = orjson.dumps(dict(summary))
-    ws.hset(pk.index, state.lead_id, raw)
+    ws.hset(pk.index, state.lead_id, orjson.dumps(dict(summary)))
     if state.account:
-        ws.hset(pk.account(state.account), state.lead_id, raw)
+        ws.hset(pk.account(state.account), state.lead_id, ACCOUNT_MEMBER)
     view.dirty.pop(state.lead_id, None)
 
 
