@@ -2,20 +2,28 @@
 
 Times are UTC epoch seconds (floats). Per score model, engagement is kept per rule as a value
 at the lead's anchor time (see `decay`), so the breakdown always sums to the score.
+
+The states are msgspec structs: a field still at its default is left out of the stored JSON
+(most of a lead's fields, most of the time), and a stored value is decoded straight into
+the struct.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 
 __all__ = ["AccountTouch", "LeadState", "ModelState"]
 
 
-@dataclass(slots=True)
-class ModelState:
+def field(*, default_factory: Any) -> Any:
+    return msgspec.field(default_factory=default_factory)
+
+
+class ModelState(msgspec.Struct, omit_defaults=True):
     anchor: float
     half_life_days: float = 30.0
     # rule -> [value at anchor, last time it scored]
@@ -27,8 +35,7 @@ class ModelState:
     fit_at: float = 0.0
 
 
-@dataclass(slots=True)
-class LeadState:
+class LeadState(msgspec.Struct, omit_defaults=True):
     lead_id: str
     created: float
     stage: str = "visitor"
@@ -78,16 +85,23 @@ class LeadState:
     example_rev: int = 0
 
     def dumps(self) -> bytes:
-        return orjson.dumps(self)
+        return _ENCODER.encode(self)
 
     @classmethod
     def loads(cls, raw: bytes | str) -> LeadState:
+        try:
+            return _DECODER.decode(raw)
+        except msgspec.ValidationError:
+            return cls._loads_legacy(raw)
+
+    @classmethod
+    def _loads_legacy(cls, raw: bytes | str) -> LeadState:
+        """A state stored before merges kept every closed horizon (one time, or none)."""
         data = orjson.loads(raw)
-        models = {name: ModelState(**value) for name, value in data.pop("models", {}).items()}
-        closed = data.pop("horizon_closed", None)  # one time, or none, before merges kept all
+        closed = data.get("horizon_closed")
         if not isinstance(closed, list):
-            closed = [] if closed is None else [closed]
-        return cls(models=models, horizon_closed=closed, **data)
+            data["horizon_closed"] = [] if closed is None else [closed]
+        return msgspec.convert(data, cls)
 
 
 @dataclass(slots=True)
@@ -98,3 +112,7 @@ class AccountTouch:
     lead_id: str
     at: float
     summary: dict[str, Any]
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(LeadState)
