@@ -1,0 +1,170 @@
+"""`leadpulse scorer` processes on a preloaded topic: how long until every message is applied.
+
+Each run gets a topic of its own preloaded with the same events, a Valkey database of its
+own and a consumer group of its own, and starts N `python -m leadpulse scorer` processes at
+once (as tests/soak/stack.py starts services). It polls, every 0.2 s, each process's
+/readyz (it holds partitions) until all are ready, and the stored offsets, the topic's end
+and the outboxes: done when the stored offsets reach the topic's end, with every event
+applied and no outbox holding a message, on two polls in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from redis.asyncio import Redis
+
+from bench.scorer_load import TopicEnd, outbox_total, produce, progress, stored_total
+from leadpulse.dev.embedded import die_with_parent, free_port
+from leadpulse.kernel.kafka import ensure_topics
+from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.settings import Settings
+
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    processes: int
+    messages: int  # events and the scorers' own messages, all applied
+    ready_after: float  # seconds from spawn until every process held partitions
+    done_after: float  # seconds from spawn until everything was applied
+    applied_when_ready: int  # messages applied before every process held partitions
+
+    @property
+    def window(self) -> float:
+        return self.done_after - self.ready_after
+
+    @property
+    def window_rate(self) -> float:
+        """Messages per second while every process held partitions."""
+        return (self.messages - self.applied_when_ready) / max(self.window, 1e-9)
+
+
+def db_url(settings: Settings, db: int) -> str:
+    return (settings.redis_url or "").rpartition("/")[0] + f"/{db}"
+
+
+def _env(settings: Settings, data: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LP_")}
+    env |= {
+        "LP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
+        "LP_KAFKA_PARTITIONS": str(settings.kafka_partitions),
+        "LP_REDIS_URL": settings.redis_url or "",
+        "LP_TOPIC_EVENTS": settings.topic_events,
+        "LP_SCORER_GROUP": settings.scorer_group,
+        "LP_SCORER_HEALTH_PORT": str(port),
+        "LP_DATA_DIR": str(data),
+        "LP_LOG_FORMAT": "json",
+        "LP_LOG_LEVEL": "warning",
+    }
+    return env
+
+
+async def _all_ready(client: httpx.AsyncClient, ports: list[int]) -> bool:
+    for port in ports:
+        try:
+            answer = await client.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+        except httpx.HTTPError:
+            return False
+        if answer.status_code != 200:
+            return False
+    return True
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _spawn(
+    settings: Settings, root: Path, ports: list[int], logs: list[Path]
+) -> list[subprocess.Popen[bytes]]:
+    """One `python -m leadpulse scorer` per health port, each logging under `root`."""
+    procs = []
+    for n, port in enumerate(ports):
+        data = root / f"scorer-{len(ports)}-{n}"
+        data.mkdir(parents=True, exist_ok=True)
+        logs.append(data / "scorer.log")
+        with logs[-1].open("ab") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "leadpulse", "scorer"],
+                    env=_env(settings, data, port),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent,
+                )
+            )
+    return procs
+
+
+async def run_processes(
+    settings: Settings, events: list[EventEnvelope], processes: int, db: int, root: Path
+) -> ProcessRun:
+    settings = settings.model_copy(
+        update={
+            "topic_events": f"bench.procs{processes}",
+            "redis_url": db_url(settings, db),
+            "scorer_group": f"bench-procs-{uuid.uuid4().hex}",
+        }
+    )
+    await ensure_topics(settings)
+    await produce(settings, settings.topic_events, events)
+    ports = [free_port() for _ in range(processes)]
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+    redis = Redis.from_url(settings.redis_url or "")
+    partitions = settings.kafka_partitions
+    try:
+        spawned = time.perf_counter()
+        procs += _spawn(settings, root, ports, logs)
+        ready_at: float | None = None
+        when_ready = 0
+        candidate: tuple[int, float] | None = None
+        reported = spawned
+        async with httpx.AsyncClient() as client, TopicEnd(settings, settings.topic_events) as end:
+            while True:
+                await asyncio.sleep(POLL_SECONDS)
+                for proc, log_path in zip(procs, logs, strict=True):
+                    if proc.poll() is not None:
+                        tail = log_path.read_text(errors="replace")[-2000:]
+                        raise RuntimeError(f"a scorer exited with {proc.returncode}:\n{tail}")
+                now = time.perf_counter()
+                if ready_at is None and await _all_ready(client, ports):
+                    ready_at, when_ready = now, await stored_total(redis, partitions)
+                    progress(f"{processes} scorer(s) hold partitions after {now - spawned:.1f} s")
+                pending = await outbox_total(redis, partitions)
+                topic_end = await end.total()
+                applied = await stored_total(redis, partitions)
+                caught_up = applied >= max(topic_end, len(events)) and pending == 0
+                if caught_up and candidate is not None and candidate[0] == applied:
+                    done, done_at = candidate
+                    break
+                candidate = (applied, now) if caught_up else None
+                if now - reported >= 5:
+                    reported = now
+                    progress(f"{processes} scorer(s): {applied:,} of {topic_end:,} applied")
+        if ready_at is None:  # all applied before the last process held a partition
+            ready_at, when_ready = done_at, done
+        return ProcessRun(processes, done, ready_at - spawned, done_at - spawned, when_ready)
+    finally:
+        _stop(procs)
+        await redis.aclose()
