@@ -1,5 +1,5 @@
 """What bench/scorer.py sends and how it sees progress: the journeys, producing them, the
-stored offsets in Valkey, the topic's end offsets, and its progress lines."""
+stored offsets and outboxes in Valkey, and its progress lines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from leadpulse.kernel.kafka import producer_options
 from leadpulse.kernel.schema import EventEnvelope, encode
@@ -110,24 +110,3 @@ async def outbox_total(redis: Any, partitions: int) -> int:
     for p in range(partitions):
         pipe.hlen(PartitionKeys(p).outbox)
     return sum(int(n) for n in await pipe.execute())
-
-
-class TopicEnd:
-    """The sum of a topic's end offsets: every message it holds, the scorers' own included."""
-
-    def __init__(self, settings: Settings, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
-        )
-        self._tps = [TopicPartition(topic, p) for p in range(settings.kafka_partitions)]
-
-    async def __aenter__(self) -> TopicEnd:
-        await self._consumer.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._consumer.stop()
-
-    async def total(self) -> int:
-        ends = await self._consumer.end_offsets(self._tps)
-        return int(sum(ends.values()))
