@@ -26,8 +26,9 @@ interleaved in event-time order as live traffic arrives, to its topics. Then, in
    With `--callgrind`, the pass over `--callgrind-leads` journeys again under callgrind in
    a subprocess (bench/scorer_callgrind.py): instructions per event beside µs.
 4. `leadpulse scorer` processes on a preloaded topic (bench/scorer_procs.py), one then two:
-   seconds until every message is applied, from spawn and once all hold partitions, and
-   the ratio (the issue's goal: two processes at least 1.6x one).
+   seconds until every message is applied, from spawn and once all hold partitions, the
+   cores the scorers used meanwhile (/proc), and the ratio (the issue's goal: two processes
+   at least 1.6x one).
 5. The Valkey bytes of one lead with 50 events (MEMORY USAGE summed over its keys, plus its
    share of the partition hashes and list index sets it appears in).
 

@@ -7,6 +7,8 @@ once (as tests/soak/stack.py starts services). It polls, every 0.2 s, each proce
 done at the poll that saw the stored offsets' last move, once every event is applied, no
 outbox holds a message and nothing moved for a second. (Not the topic's end offsets: the
 embedded broker answers ListOffsets with less than the log holds.)
+The scorers' CPU time (/proc/<pid>/stat) is read at the same polls: how many cores they
+used while all held partitions.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class ProcessRun:
     ready_after: float  # seconds from spawn until every process held partitions
     done_after: float  # seconds from spawn until everything was applied
     applied_when_ready: int  # messages applied before every process held partitions
+    # user + system seconds of the scorer processes from the moment all held partitions
+    # until done (the polls that saw them)
+    cpu_seconds: float
 
     @property
     def window(self) -> float:
@@ -82,6 +87,18 @@ async def _all_ready(client: httpx.AsyncClient, ports: list[int]) -> bool:
         if answer.status_code != 200:
             return False
     return True
+
+
+def _cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system seconds the processes used so far (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for proc in procs:
+        try:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -140,8 +157,8 @@ async def run_processes(
         spawned = time.perf_counter()
         procs += _spawn(settings, root, ports, logs)
         ready_at: float | None = None
-        when_ready = 0
-        last, last_change = -1, spawned
+        when_ready, cpu_ready = 0, 0.0
+        last, last_change, cpu_change = -1, spawned, 0.0
         reported = spawned
         async with httpx.AsyncClient() as client:
             while True:
@@ -153,11 +170,12 @@ async def run_processes(
                 now = time.perf_counter()
                 if ready_at is None and await _all_ready(client, ports):
                     ready_at, when_ready = now, await stored_total(redis, partitions)
+                    cpu_ready = _cpu_seconds(procs)
                     progress(f"{processes} scorer(s) hold partitions after {now - spawned:.1f} s")
                 pending = await outbox_total(redis, partitions)
                 applied = await stored_total(redis, partitions)
                 if applied != last:
-                    last, last_change = applied, now
+                    last, last_change, cpu_change = applied, now, _cpu_seconds(procs)
                 elif applied >= len(events) and not pending and now - last_change >= QUIET:
                     done, done_at = applied, last_change
                     break
@@ -165,8 +183,9 @@ async def run_processes(
                     reported = now
                     progress(f"{processes} scorer(s): {applied:,} messages applied")
         if ready_at is None:  # all applied before the last process held a partition
-            ready_at, when_ready = done_at, done
-        return ProcessRun(processes, done, ready_at - spawned, done_at - spawned, when_ready)
+            ready_at, when_ready, cpu_ready = done_at, done, cpu_change
+        cpu = cpu_change - cpu_ready
+        return ProcessRun(processes, done, ready_at - spawned, done_at - spawned, when_ready, cpu)
     finally:
         _stop(procs)
         await redis.aclose()

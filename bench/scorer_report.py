@@ -96,7 +96,8 @@ def _processes(f: Figures) -> None:
             f" {run.done_after:.1f} s after spawn ({f.process_events / run.done_after:,.0f}"
             f" events/s); all held partitions after {run.ready_after:.1f} s,"
             f" {run.applied_when_ready:,} applied by then; then {run.window_rate:,.0f}"
-            f" messages/s for {run.window:.1f} s"
+            f" messages/s for {run.window:.1f} s, using"
+            f" {run.cpu_seconds / max(run.window, 1e-9):.2f} cores"
         )
     if len(f.processes) == 2:
         one, two = f.processes
