@@ -2,11 +2,12 @@
 
     python bench/predict_cost.py [--leads 500] [--events-per-lead 10] [--mode live] [--repeat 5]
 
-Applies bench/scorer.py's journeys the way `logic_only` there does (decode, apply, flush per
-run of RUN_MAX, script arguments; no I/O), with the horizon's per-message step as
-`scorer.runtime.batch` takes it. `--mode off`: no model; `live`: a live model over the features the
-trainer learns (every prediction computed); `unwatched`: no model and no horizon step;
-`none`: the events are built and encoded but not applied (the fixed cost, to subtract).
+Applies bench/scorer_load.py's journeys (decode, apply, flush per run of RUN_MAX, script
+arguments; no I/O, no control messages fed back: bench/scorer_logic.py does that), with the
+horizon's per-message step as `scorer.runtime.batch` takes it. `--mode off`: no model;
+`live`: a live model over the features the trainer learns (every prediction computed);
+`unwatched`: no model and no horizon step; `none`: the events are built and encoded but not
+applied (the fixed cost, to subtract).
 Prints seconds and µs per event, best of `--repeat`. For instruction counts, run each mode
 under `valgrind --tool=callgrind --callgrind-out-file=/dev/null` with `--repeat 1` and
 compare the totals it prints: `live` - `off` is the prediction's, `off` - `unwatched` the
@@ -24,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.scorer import journey  # noqa: E402
+from bench.scorer_load import journey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.schema import encode  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
