@@ -24,6 +24,7 @@ __all__ = [
     "ranked",
     "refresh_fit",
     "score_event",
+    "told",
 ]
 
 _BUCKETS_KEPT = 4
@@ -82,15 +83,21 @@ def refresh_fit(
     traits: Mapping[str, Any],
     email: str | None,
     lists: Mapping[str, frozenset[str]],
-    t: float,
 ) -> bool:
-    """Recompute fit from the lead's traits; return whether it changed."""
+    """Recompute fit from the lead's traits; return whether it changed. When it was last
+    told is `told`'s business: it must not depend on the order traits arrived in."""
     fit = fit_points(model, traits, email, lists)
     if fit == state.fit:
         return False
     state.fit = fit
-    state.fit_at = t
     return True
+
+
+def told(state: ModelState, t: float) -> None:
+    """The lead's traits or email were told at `t`: the fit rows' time is the newest such
+    time of the lead's own events (and of the leads merged into it), a max, so the same
+    events give the same time in any order."""
+    state.fit_at = max(state.fit_at, t)
 
 
 def ranked(breakdown: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:

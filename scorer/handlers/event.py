@@ -20,7 +20,7 @@ from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.facts import EventFacts
 from scorer.core.rules import email_domain
-from scorer.core.scoring import model_total, refresh_fit, score_event
+from scorer.core.scoring import model_total, refresh_fit, score_event, told
 from scorer.core.stages import Signals
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import Entry
@@ -138,9 +138,9 @@ def apply_event(
             awarded += earned_here
             # Fit depends only on traits and email: recomputed when they change.
             if traits_changed or new_model:
-                refresh_fit(
-                    ms, model, fit_traits(state), state.email, rules.compiled.lists, facts.t
-                )
+                refresh_fit(ms, model, fit_traits(state), state.email, rules.compiled.lists)
+            if facts.traits or facts.email:
+                told(ms, facts.t)
         page = rules.content.page(facts.path) if facts.is_page else None
         if page is not None:
             state.consideration[page.consideration] = (

@@ -10,7 +10,7 @@ from leadpulse.kernel.messages import Merge
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.accounts import fit_traits
 from scorer.core.config import Rules
-from scorer.core.scoring import merge_model, refresh_fit
+from scorer.core.scoring import merge_model, refresh_fit, told
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
@@ -74,13 +74,13 @@ def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
         )
         merge_model(mine, theirs, model)
         if not mine.fit and theirs.fit:
-            mine.fit, mine.fit_at = dict(theirs.fit), theirs.fit_at
+            mine.fit = dict(theirs.fit)
+        told(mine, theirs.fit_at)
     # Fit follows traits and email, which the fold may have combined.
     for model in rules.compiled.models:
         ms = dst.models.get(model.name)
         if ms is not None:
-            traits = fit_traits(dst)
-            refresh_fit(ms, model, traits, dst.email, rules.compiled.lists, dst.last_seen)
+            refresh_fit(ms, model, fit_traits(dst), dst.email, rules.compiled.lists)
 
 
 def _alert_at(alert: list[Any]) -> tuple[float, str]:
