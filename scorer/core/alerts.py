@@ -17,6 +17,7 @@ __all__ = [
     "account_alert",
     "alert_id",
     "build_alert",
+    "lead_alert_id",
     "lead_summary",
     "lead_summary_data",
     "primary_score",
@@ -27,9 +28,19 @@ _ATTRIBUTES = ("country", "region", "company", "company_size", "industry", "titl
 
 
 def alert_id(kind: str, subject: str, transition: str, trigger: str) -> str:
-    """Same lead (or account), same transition, same triggering event -> same id."""
+    """Same subject, same transition, same triggering event -> same id."""
     raw = f"{kind}|{subject}|{transition}|{trigger}".encode()
     return "al_" + hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+# A lead alert's subject: its triggering event names the person, whatever lead holds them.
+_LEAD = "lead"
+
+
+def lead_alert_id(kind: str, transition: str, trigger: str) -> str:
+    """A lead alert's id, without the lead's id: the same alert whether the lead that raised
+    it was merged into another before or after (a merge keeps it; it is not sent twice)."""
+    return alert_id(kind, _LEAD, transition, trigger)
 
 
 def _utc(t: float) -> datetime:
@@ -107,7 +118,7 @@ def build_alert(
     model: str | None = None,
 ) -> Alert:
     return Alert(
-        alert_id=alert_id(kind, state.lead_id, transition, trigger),
+        alert_id=lead_alert_id(kind, transition, trigger),
         type=kind,
         occurred_at=_utc(t),
         lead=lead_summary(state, models, t, model),

@@ -17,7 +17,13 @@ from scorer.core.config import Rules
 from scorer.core.stage_walk import walk
 from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry, Step
-from scorer.handlers.stage_effects import mql_alert, mql_alert_id, push_activity, set_sla
+from scorer.handlers.stage_effects import (
+    legacy_mql_alert_id,
+    mql_alert,
+    mql_alert_id,
+    push_activity,
+    set_sla,
+)
 from scorer.predict.decisions import decision_at, watch
 from scorer.predict.published import sync
 from scorer.storage.effects import CountHistory, EffectLog
@@ -50,15 +56,20 @@ def restage(log: EffectLog, state: LeadState, rules: Rules, old: list[list[Entry
         set_sla(log, state, rules, w.stage_at)
     known = {(e.stage, e.at, e.trigger) for history in old for e in history}
     wanted: dict[str, tuple[str, Entry]] = {}
+    legacy: dict[str, str] = {}  # an id as stored before, -> the id it has now
     previous: str | None = None
     for e in w.history:
         if previous is not None and (e.stage, e.at, e.trigger) not in known:
             push_activity(log, state, e.at, previous, e.stage, e.reason or "")
         if e.stage == Stage.MQL and previous is not None and e.trigger:
-            wanted[mql_alert_id(state.lead_id, previous, e.trigger)] = (previous, e)
+            aid = mql_alert_id(previous, e.trigger)
+            wanted[aid] = (previous, e)
+            legacy[legacy_mql_alert_id(state.lead_id, previous, e.trigger)] = aid
         previous = e.stage
-    state.alerts = [a for a in state.alerts if a[0] != AlertType.MQL or a[1] in wanted]
-    have = {a[1] for a in state.alerts}
+    state.alerts = [
+        a for a in state.alerts if a[0] != AlertType.MQL or a[1] in wanted or a[1] in legacy
+    ]
+    have = {legacy.get(a[1], a[1]) for a in state.alerts}
     for aid, (before, e) in wanted.items():
         if aid not in have:
             assert e.trigger is not None

@@ -8,14 +8,22 @@ import orjson
 
 from leadpulse.kernel.domain import AlertType, Stage
 from leadpulse.kernel.schema import Alert, encode
-from scorer.core.alerts import alert_id, build_alert
+from scorer.core.alerts import alert_id, build_alert, lead_alert_id
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.state import LeadState
 from scorer.storage.effects import ClearSlaTimer, EffectLog, Publish, PushActivity, SetSlaTimer
 from scorer.storage.view import Outbound
 
-__all__ = ["mql_alert", "mql_alert_id", "push_activity", "queue_alert", "set_sla", "sla_member"]
+__all__ = [
+    "legacy_mql_alert_id",
+    "mql_alert",
+    "mql_alert_id",
+    "push_activity",
+    "queue_alert",
+    "set_sla",
+    "sla_member",
+]
 
 _SLA_STAGES = (Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
 
@@ -67,7 +75,12 @@ def push_activity(
     log.add(PushActivity(orjson.dumps(activity)))
 
 
-def mql_alert_id(lead_id: str, previous: str, trigger: str) -> str:
+def mql_alert_id(previous: str, trigger: str) -> str:
+    return lead_alert_id(AlertType.MQL, f"{previous}>mql", trigger)
+
+
+def legacy_mql_alert_id(lead_id: str, previous: str, trigger: str) -> str:
+    """The id an mql alert had when lead alert ids named the lead (states stored then)."""
     return alert_id(AlertType.MQL, lead_id, f"{previous}>mql", trigger)
 
 

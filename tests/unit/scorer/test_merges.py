@@ -12,6 +12,7 @@ from scorer.core.steps import Entry
 from scorer.handlers.account_touch import on_account_touch
 from scorer.handlers.forget import on_forget
 from scorer.handlers.merge import apply_merge
+from scorer.handlers.stage_effects import mql_alert_id
 from scorer.storage.effects import apply_effects
 from scorer.storage.funnel import count_history
 from scorer.storage.keys import suppression_digest
@@ -202,3 +203,22 @@ def test_alerts_the_merged_away_lead_raised_stay_on_the_survivor() -> None:
     _merge(v, src)
     assert [a[1] for a in state.alerts][:2] == ["al_back", "al_own"]  # then the new mql
     assert state.lost_returned
+
+
+def test_an_mql_the_merged_away_lead_already_alerted_is_not_alerted_again() -> None:
+    """Ann's email lead reached mql on her demo request and sales was alerted; then it merged
+    into the lead of her user id. The walk over both reaches mql on the same demo: the same
+    alert, kept, not a second one."""
+    v = view()
+    state = _survivor(v)
+    src = LeadState("ld_mail", t(1), keys=["email:ann@mail.example"], stage="mql", stage_at=t(2))
+    src.history = [
+        Entry("lead", t(1), "new", "e0").raw(),
+        Entry("mql", t(2), "fast_pass", "demo").raw(),
+    ]
+    src.steps = [step(t(1), "e0", "k").raw(), step(t(2), "demo", "kf", 50).raw()]
+    src.alerts = [["mql", mql_alert_id("lead", "demo"), t(2)]]
+    _merge(v, src)
+    assert [(e[0], e[3]) for e in state.history] == [("lead", "e0"), ("mql", "demo")]
+    assert [m for m in v.outbound if m.topic == "alerts"] == []
+    assert [a[1] for a in state.alerts] == [mql_alert_id("lead", "demo")]

@@ -9,7 +9,7 @@ from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.handlers.restage import restage
-from scorer.handlers.stage_effects import mql_alert_id, sla_member
+from scorer.handlers.stage_effects import legacy_mql_alert_id, mql_alert_id, sla_member
 from scorer.storage.funnel import count_history
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, applied, funnel, lead, step, t, view, zops
@@ -26,7 +26,7 @@ def _mql_by_a_later_demo() -> LeadState:
         Entry("lead", t(0), "new", "e0").raw(),
         Entry("mql", LATE, "fast_pass", "late").raw(),
     ]
-    state.alerts = [["mql", mql_alert_id("ld_1", "lead", "late"), LATE]]
+    state.alerts = [["mql", mql_alert_id("lead", "late"), LATE]]
     state.sla_member = sla_member("ld_1", "mql", LATE)
     state.steps = [
         step(t(0), "e0").raw(),
@@ -58,7 +58,7 @@ def test_the_mql_alert_follows_the_walk() -> None:
     (message,) = v.outbound
     alert = decode(Alert, message.value)
     assert alert.trigger_event_id == "early" and alert.occurred_at.timestamp() == t(10)
-    assert state.alerts == [["mql", mql_alert_id("ld_1", "lead", "early"), t(10)]]
+    assert state.alerts == [["mql", mql_alert_id("lead", "early"), t(10)]]
 
 
 def test_the_sla_timer_and_the_activity_follow_the_new_stay() -> None:
@@ -81,12 +81,29 @@ def test_a_walk_that_agrees_with_the_stored_history_changes_nothing_sales_see() 
         Entry("lead", t(0), "new", "e0").raw(),
         Entry("mql", t(10), "fast_pass", "d").raw(),
     ]
-    state.alerts = [["mql", mql_alert_id("ld_1", "lead", "d"), t(10)]]
+    state.alerts = [["mql", mql_alert_id("lead", "d"), t(10)]]
     state.steps = [step(t(0), "e0").raw(), step(t(10), "d", "if", 50).raw()]
     ws = WriteSet(v.pk)
     applied(v, ws, restage, state, RULES, [entries_of(state.history)])
     assert funnel(ws) == {} and v.outbound == [] and zops(ws, v.pk.sla) == []
-    assert state.alerts == [["mql", mql_alert_id("ld_1", "lead", "d"), t(10)]]
+    assert state.alerts == [["mql", mql_alert_id("lead", "d"), t(10)]]
+
+
+def test_an_mql_alert_stored_under_its_former_id_is_not_sent_again() -> None:
+    """States stored when lead alert ids named the lead keep their alert through a walk."""
+    v, state = view(), lead()
+    state.stage, state.stage_at = "mql", t(10)
+    state.history = [
+        Entry("lead", t(0), "new", "e0").raw(),
+        Entry("mql", t(10), "fast_pass", "d").raw(),
+    ]
+    former = legacy_mql_alert_id(state.lead_id, "lead", "d")
+    state.alerts = [["mql", former, t(10)]]
+    state.steps = [step(t(0), "e0").raw(), step(t(10), "d", "if", 50).raw()]
+    ws = WriteSet(v.pk)
+    applied(v, ws, restage, state, RULES, [entries_of(state.history)])
+    assert v.outbound == []
+    assert state.alerts == [["mql", former, t(10)]]
 
 
 def test_merged_histories_are_counted_once_as_the_walk_over_both_sides() -> None:

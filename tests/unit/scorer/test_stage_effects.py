@@ -107,7 +107,7 @@ def test_an_mql_alert_has_the_id_its_replay_would_have_and_is_noted_on_the_lead(
     _mql(v, state, t(5), "demo")
     (message,) = v.outbound
     alert = decode(Alert, message.value)
-    assert alert.alert_id == mql_alert_id("ld_1", "lead", "demo") == message.msg_id
+    assert alert.alert_id == mql_alert_id("lead", "demo") == message.msg_id
     assert (alert.type, alert.reason, alert.trigger_event_id) == ("mql", "fast_pass", "demo")
     assert (alert.owner, message.topic, message.key) == ("rep@initech.example", "alerts", "ld_1")
     assert state.alerts == [["mql", alert.alert_id, t(5)]]
@@ -119,4 +119,4 @@ def test_a_lead_remembers_its_last_twenty_alerts() -> None:
     for n in range(25):
         _mql(v, state, t(n), f"e{n}")
     assert len(state.alerts) == 20
-    assert state.alerts[-1][1] == mql_alert_id("ld_1", "lead", "e24")
+    assert state.alerts[-1][1] == mql_alert_id("lead", "e24")
