@@ -48,7 +48,7 @@ from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
 from scorer.handlers.summary import flush_leads
 from scorer.storage.effects import (
-    CountNew,
+    CountEntry,
     Effect,
     EffectLog,
     Effects,
@@ -227,7 +227,7 @@ def _lead_of(
         state.stage = "lead" if identified else "visitor"
         entry = Entry(state.stage, facts.t, "new", event.event_id)
         state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
-        effects.append(CountNew(facts.t, state.stage, facts.utm_source, facts.utm_campaign))
+        effects.append(CountEntry(facts.t, state.stage, None, facts.utm_source, facts.utm_campaign))
     may_merge = facts.verified or not rules.config.require_verified_merge
     for k in keys:
         owner = view.identities.get(k)

@@ -15,7 +15,6 @@ __all__ = [
     "CountEntry",
     "CountExit",
     "CountHistory",
-    "CountNew",
     "DropForward",
     "DropIdentity",
     "Effect",
@@ -77,16 +76,6 @@ class RemoveLead:
     """Every key and entry this partition keeps for the lead goes."""
 
     state: LeadState
-
-
-@dataclass(frozen=True, slots=True)
-class CountNew:
-    """A new lead entered the funnel at `stage` at `t`, from its first touch's campaign."""
-
-    t: float
-    stage: str
-    source: str | None
-    campaign: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +145,12 @@ class FireGroup:
 
 @dataclass(frozen=True, slots=True)
 class CountEntry:
-    """A lead moved from `previous` into `stage` at `t`, by the moving event's campaign."""
+    """A lead moved from `previous` (None: a new lead entering the funnel) into `stage` at
+    `t`, by the moving event's campaign."""
 
     t: float
     stage: str
-    previous: str
+    previous: str | None
     source: str | None
     campaign: str | None
 
@@ -267,7 +257,6 @@ Effect = (
     | MapIdentity
     | DropIdentity
     | RemoveLead
-    | CountNew
     | CountExit
     | Suppress
     | Publish

@@ -20,7 +20,6 @@ from scorer.storage.effect_records import (
     CountEntry,
     CountExit,
     CountHistory,
-    CountNew,
     DropForward,
     DropIdentity,
     Effect,
@@ -64,7 +63,6 @@ __all__ = [
     "CountEntry",
     "CountExit",
     "CountHistory",
-    "CountNew",
     "DropForward",
     "DropIdentity",
     "Effect",
@@ -147,8 +145,6 @@ def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:
             case MapIdentity(identity, lead_id):
                 view.identities[identity] = lead_id
                 ws.hset(pk.identities, identity, lead_id)
-            case CountNew(t, stage, source, campaign):
-                record_entry(ws, pk, t, stage, None, source, campaign)
             case SetSlaTimer(member, deadline):
                 ws.zadd(pk.sla, deadline, member)
             case ClearSlaTimer(member):
