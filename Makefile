@@ -9,7 +9,7 @@ TEST_WORKERS ?= 3
 CHROMIUM := /usr/bin/chromium
 SDKS := tests/sdk
 
-.PHONY: run test lint typecheck unit bench soak chromium deploy-tools sdks clean
+.PHONY: run test lint typecheck unit bench soak chromium deploy-tools sdks valgrind clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,9 +55,15 @@ typecheck: $(STAMP)
 test: $(STAMP) chromium deploy-tools sdks lint typecheck
 	$(VENV)/bin/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
-bench: $(STAMP)
+# Instruction counts (`bench/scorer.py --callgrind`): Debian's valgrind, installed if missing.
+valgrind:
+	@command -v valgrind >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; fi; }
+
+bench: $(STAMP) valgrind
 	$(PY) bench/ingest.py
-	$(PY) bench/scorer.py
+	$(PY) bench/scorer.py --callgrind
 	$(PY) bench/alerts.py
 	$(PY) bench/leads_list.py
 	$(PY) bench/crm.py

@@ -24,7 +24,9 @@ interleaved in event-time order as live traffic arrives, to its topics. Then, in
    itself sends (claims, merges, account touches, forwards), each applied on the partition
    its key goes to; µs per event, the share of control messages, and decoding's part.
    With `--callgrind`, the pass over `--callgrind-leads` journeys again under callgrind in
-   a subprocess (bench/scorer_callgrind.py): instructions per event beside µs.
+   a subprocess (bench/scorer_callgrind.py): instructions per event beside µs; and Valkey
+   under callgrind while the batched bare consumer, then the scorer, apply those journeys
+   (bench/scorer_valkey.py): Valkey's instructions per event for each, and their ratio.
 4. `leadpulse scorer` processes on a preloaded topic (bench/scorer_procs.py), one then two:
    seconds until every message is applied, from spawn and once all hold partitions, the
    cores the scorers used meanwhile (/proc), and the ratio (the issue's goal: two processes
@@ -53,6 +55,7 @@ from bench.scorer_load import journeys, produce, progress  # noqa: E402
 from bench.scorer_logic import Record, decode_only, logic_pass, scorer_rules  # noqa: E402
 from bench.scorer_procs import db_url, run_processes  # noqa: E402
 from bench.scorer_report import Figures, report  # noqa: E402
+from bench.scorer_valkey import count_valkey  # noqa: E402
 from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey  # noqa: E402
 from leadpulse.kernel.kafka import ensure_topics  # noqa: E402
 from leadpulse.kernel.logs import configure_logging  # noqa: E402
@@ -107,6 +110,8 @@ async def measure(args: argparse.Namespace, f: Figures, tmp: Path) -> None:
         )
         progress(f"rescore: {f.rescore[1] / f.rescore[0]:,.0f} events/s")
         _logic(args, events, f)
+        if args.callgrind:
+            f.valkey = await count_valkey(journeys(args.callgrind_leads, args.events_per_lead))
         if args.processes:
             loaded = journeys(args.process_leads, args.events_per_lead, seed=43)
             f.process_events = len(loaded)
@@ -123,6 +128,7 @@ def _logic(args: argparse.Namespace, events: list[EventEnvelope], f: Figures) ->
     f.logic = logic_pass(records_of(events), 6, scorer_rules())
     f.decoding = decode_only(f.logic.applied)
     progress(f"logic only: {f.logic.seconds / f.logic.events * 1e6:,.1f} us per event")
+    f.logic.bytes_sent = logic_pass(records_of(events), 6, scorer_rules(), sizes=True).bytes_sent
     if not args.callgrind:
         return
     from bench.scorer_callgrind import count

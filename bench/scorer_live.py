@@ -29,6 +29,12 @@ class ScorerRun:
     seconds: float  # from assignment until every event and what it caused is applied
     messages: int  # events plus the scorer's own messages it applied
     lead_bytes: int  # Valkey bytes of one lead with 50 events
+    valkey_cpu: float  # seconds of CPU Valkey used meanwhile (INFO cpu, user + system)
+
+
+async def valkey_cpu(redis: Any) -> float:
+    info = await redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 async def _drain(loop: ScorerLoop, redis: Any, settings: Settings, expected: int) -> float:
@@ -69,15 +75,16 @@ async def run_scorer(settings: Settings, expected: int) -> ScorerRun:
     try:
         while not loop.partitions:
             await loop.step(timeout_ms=100)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), await valkey_cpu(redis)
         # Claims and merges the scorer writes to its own topic are part of the work.
         elapsed = await _drain(loop, redis, settings, expected) - start
+        cpu = await valkey_cpu(redis) - cpu_start
         messages = await stored_total(redis, settings.kafka_partitions)
         lead = journey(999_999, 50, random.Random(7))
         await produce(settings, settings.topics.events, lead)
         await _drain(loop, redis, settings, messages + len(lead))
         lead_bytes = await bytes_of_lead(redis, "email:buyer999999@company99.example")
-        return ScorerRun(elapsed, messages, lead_bytes)
+        return ScorerRun(elapsed, messages, lead_bytes, cpu)
     finally:
         await consumer.stop()
         await producer.stop()

@@ -65,6 +65,8 @@ class PassResult:
     outcomes: Counter[str] = field(default_factory=Counter)
     # control messages applied, by envelope type (claim, merge, account, ...)
     controls: Counter[str] = field(default_factory=Counter)
+    # bytes of the apply.lua calls' KEYS and ARGV: what the scorer sends Valkey to write
+    bytes_sent: int = 0
     applied: list[Record] = field(default_factory=list)
 
     @property
@@ -72,8 +74,11 @@ class PassResult:
         return len(self.applied)
 
 
-def apply_run(view: PartitionView, rules: Rules, run: list[Record], first: int) -> Counter[str]:
-    """One run as `scorer.runtime.batch` applies it; the only place that calls the scorer."""
+def apply_run(
+    view: PartitionView, rules: Rules, run: list[Record], first: int, sizes: bool
+) -> tuple[Counter[str], int]:
+    """One run as `scorer.runtime.batch` applies it (the only place that calls the scorer):
+    its outcomes, and with `sizes` the bytes of its apply.lua call (else 0)."""
     outcomes: Counter[str] = Counter()
     ws = WriteSet(view.pk)
     for offset, (key, value) in enumerate(run, first):
@@ -84,12 +89,21 @@ def apply_run(view: PartitionView, rules: Rules, run: list[Record], first: int) 
         if outcome == "control" and event is not None:
             outcomes[f"control:{event.type}"] += 1
     end_run(ws, view, rules)
-    ws.script_args(first - 1, rules.dedupe_window)
-    return outcomes
+    keys, args = ws.script_args(first - 1, rules.dedupe_window)
+    return outcomes, sum(map(_size, keys)) + sum(map(_size, args)) if sizes else 0
 
 
-def logic_pass(records: list[Record], partitions: int, rules: Rules) -> PassResult:
-    """Apply `records` (the events, in topic order) and every message they cause."""
+def _size(arg: str | bytes | int | float) -> int:
+    if isinstance(arg, str):
+        return len(arg.encode())
+    return len(arg) if isinstance(arg, bytes) else len(repr(arg))
+
+
+def logic_pass(
+    records: list[Record], partitions: int, rules: Rules, sizes: bool = False
+) -> PassResult:
+    """Apply `records` (the events, in topic order) and every message they cause; with
+    `sizes`, add up the bytes each run sends Valkey (which takes time of its own)."""
     result = PassResult(events=len(records))
     queues: dict[int, deque[Record]] = {p: deque() for p in range(partitions)}
     for record in records:
@@ -105,7 +119,9 @@ def logic_pass(records: list[Record], partitions: int, rules: Rules) -> PassResu
             view = views[p]
             for first in range(0, len(taken), RUN_MAX):
                 run = taken[first : first + RUN_MAX]
-                result.outcomes += apply_run(view, rules, run, next_offset[p])
+                outcomes, sent = apply_run(view, rules, run, next_offset[p], sizes)
+                result.outcomes += outcomes
+                result.bytes_sent += sent
                 next_offset[p] += len(run)
             result.applied += taken
             for message in view.outbound:

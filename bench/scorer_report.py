@@ -11,6 +11,7 @@ from bench.scorer_callgrind import Counts
 from bench.scorer_live import ScorerRun
 from bench.scorer_logic import PassResult
 from bench.scorer_procs import ProcessRun
+from bench.scorer_valkey import ValkeyCounts
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Figures:
     subset: PassResult | None = None  # the pass over the journeys callgrind counts
     subset_decoding: float = 0.0
     counts: Counts | None = None
+    valkey: ValkeyCounts | None = None  # Valkey's instructions under each consumer
     process_events: int = 0
     processes: list[ProcessRun] = field(default_factory=list)
 
@@ -57,6 +59,10 @@ def _logic(f: Figures, scorer_rate: float, batched: float) -> None:
         f" ({logic.seconds / logic.messages * 1e6:.1f} us per message),"
         f" of which decoding {f.decoding / logic.events * 1e6:.1f} us"
     )
+    print(
+        f"  sent to Valkey:        {logic.bytes_sent / logic.events:,.0f} bytes per event"
+        " (the apply.lua calls' keys and arguments; goal <= 600)"
+    )
     ceiling = logic.events / logic.seconds
     print(
         f"  ceiling:               {ceiling:,.0f} events/s for one process:"
@@ -79,6 +85,18 @@ def _logic(f: Figures, scorer_rate: float, batched: float) -> None:
         f" for the pass ({us:.1f} us on the same events here), of which logic after decoding"
         f" {counts.logic / counts.events / 1e3:,.0f} k, decoding"
         f" {counts.decoding / counts.events / 1e3:,.0f} k ({dec:.1f} us)"
+    )
+
+
+def _valkey(f: Figures) -> None:
+    counts = f.valkey
+    if counts is None:
+        return
+    scorer, batched = counts.scorer_per_event, counts.batched_per_event
+    print(
+        f"  Valkey under callgrind, {counts.events:,} events: {scorer / 1e3:,.0f} k"
+        f" instructions per event under the scorer, {batched / 1e3:,.1f} k under the batched"
+        f" bare consumer ({scorer / batched:.1f}x)"
     )
 
 
@@ -137,10 +155,15 @@ def report(f: Figures, args: argparse.Namespace) -> None:
     print(f"  ratio batched bare/bare:          {batched / bare:.2f}")
     print(f"  ratio rescore/scorer:             {applied / seconds / rate:.2f}")
     print(
+        f"  Valkey CPU under the scorer:      {scorer.valkey_cpu / f.events * 1e6:.1f} us"
+        " per event (INFO cpu, user + system; goal <= 15)"
+    )
+    print(
         f"  per event:                        bare {1e6 / bare:.1f} us, batched bare"
         f" {1e6 / batched:.1f} us, scorer {1e6 / rate:.1f} us"
     )
     _logic(f, rate, batched)
+    _valkey(f)
     _processes(f)
     print()
     print(f"Valkey bytes for a lead with 50 events: {scorer.lead_bytes:,}")
