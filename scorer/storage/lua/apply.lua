@@ -17,7 +17,7 @@ ARGV[5] = "<last offset> <event id>" of the run's last message, stored in the la
           "" for none (then no mark key is given)
 ARGV[6..] = the ops, each as: opcode, k, n, then n values, where KEYS[k] is the key:
   set k 1 v | del k 0 | hset k 2m f v f v... | hdel k n f... | hincr k 2 f by
-  lpush k n max v v... (then LTRIM to max) | zadd k 2m score m score m... | zrem k 1 m
+  lpush k n max v v... (then LTRIM to max, when the push made it longer) | zadd k 2m score m score m... | zrem k 1 m
   zcut k 1 maxscore (ZREMRANGEBYSCORE -inf maxscore)
   Values go as they are (a lead's JSON state too): no JSON inside JSON to escape or decode.
 
@@ -37,29 +37,35 @@ if stored ~= tonumber(ARGV[1]) then
 end
 local known = {set = true, del = true, hset = true, hdel = true, hincr = true, lpush = true,
                zadd = true, zrem = true, zcut = true}
-local FIRST_OP = 6
-local i = FIRST_OP
-while i <= #ARGV do
-  local n = tonumber(ARGV[i + 2])
-  if not known[ARGV[i]] or not tonumber(ARGV[i + 1]) or not n then
+-- Each op's position, key and last argument, parsed once: the second loop only executes.
+local argc = #ARGV
+local starts, keys, lasts = {}, {}, {}
+local i = 6
+while i <= argc do
+  local k, n = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  if not known[ARGV[i]] or not k or not n then
     return redis.error_reply('apply.lua: bad op ' .. tostring(ARGV[i]) .. ' at argument ' .. i)
   end
+  local at = #starts + 1
+  starts[at], keys[at], lasts[at] = i, KEYS[k], i + 2 + n
   i = i + 3 + n
 end
 
--- One command with a long argument list (ARGV[first..last]), in slices unpack() can hold.
+-- One command with a long argument list (ARGV[first..last]), in slices unpack() can hold;
+-- the last slice's reply.
 local function call_with(command, key, first, last)
   local slice = 2000
+  local reply
   for start = first, last, slice do
-    redis.call(command, key, unpack(ARGV, start, math.min(start + slice - 1, last)))
+    reply = redis.call(command, key, unpack(ARGV, start, math.min(start + slice - 1, last)))
   end
+  return reply
 end
 
-i = FIRST_OP
-while i <= #ARGV do
-  local op = ARGV[i]
-  local key = KEYS[tonumber(ARGV[i + 1])]
-  local first, last = i + 3, i + 2 + tonumber(ARGV[i + 2])
+for at = 1, #starts do
+  local op = ARGV[starts[at]]
+  local key = keys[at]
+  local first, last = starts[at] + 3, lasts[at]
   if op == 'set' then
     redis.call('SET', key, ARGV[first])
   elseif op == 'del' then
@@ -71,8 +77,10 @@ while i <= #ARGV do
   elseif op == 'hincr' then
     redis.call('HINCRBY', key, ARGV[first], ARGV[first + 1])
   elseif op == 'lpush' then
-    call_with('LPUSH', key, first + 1, last)
-    redis.call('LTRIM', key, 0, tonumber(ARGV[first]) - 1)
+    local max = tonumber(ARGV[first])
+    if call_with('LPUSH', key, first + 1, last) > max then
+      redis.call('LTRIM', key, 0, max - 1)
+    end
   elseif op == 'zadd' then
     call_with('ZADD', key, first, last)
   elseif op == 'zrem' then
@@ -80,7 +88,6 @@ while i <= #ARGV do
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[first])
   end
-  i = last + 1
 end
 
 local seen = cjson.decode(ARGV[4])

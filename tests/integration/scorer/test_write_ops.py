@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from redis.exceptions import ResponseError
+
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.scripts import Scripts
 from scorer.storage.writes import WriteSet
@@ -39,3 +42,34 @@ async def test_consecutive_zadds_are_one_command_and_order_with_removals_holds(
         (b"b", 4.0),
         (b"c", 5.0),
     ]
+
+
+async def test_a_pushed_list_keeps_its_newest_entries_up_to_its_cap(redis: Any) -> None:
+    """Runs push 3, then 4 more, then 1 onto a list capped at 5: the newest 5 stay."""
+    pk = PartitionKeys(4713)
+    key = pk.prefix + "ops-list"
+    await redis.delete(pk.offset, pk.seen, key)
+    expected = -1
+    for offset, entries in enumerate([["a", "b", "c"], ["d", "e", "f", "g"], ["h"]]):
+        ws = WriteSet(pk)
+        ws.note(offset, f"evt-list-{offset}")
+        for entry in entries:
+            ws.lpush(key, entry, 5)
+        assert await _run(redis, ws, expected) == [1, offset]
+        expected = offset
+    assert await redis.lrange(key, 0, -1) == [b"h", b"g", b"f", b"e", b"d"]
+    assert await redis.llen(key) == 5
+
+
+async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any) -> None:
+    """Every op is checked before any is executed: a good SET before a bad op is not done."""
+    pk = PartitionKeys(4714)
+    key = pk.prefix + "ops-bad"
+    await redis.delete(pk.offset, pk.seen, key)
+    scripts = Scripts()
+    await scripts.load(redis)
+    keys = [pk.offset, pk.seen, key]
+    args = [-1, 1000, 0, "[]", "", "set", 3, 1, "written", "frob", 3, 0]
+    with pytest.raises(ResponseError, match="bad op frob"):
+        await redis.evalsha(scripts.apply, len(keys), *keys, *args)
+    assert await redis.exists(key, pk.offset) == 0
