@@ -43,7 +43,6 @@ import argparse
 import asyncio
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,13 +50,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scorer_baselines import run_bare, run_batched  # noqa: E402
 from bench.scorer_live import run_rescore, run_scorer  # noqa: E402
-from bench.scorer_load import journeys, produce, progress  # noqa: E402
+from bench.scorer_load import journeys, load_topics, progress  # noqa: E402
 from bench.scorer_logic import Record, decode_only, logic_pass, scorer_rules  # noqa: E402
 from bench.scorer_procs import db_url, run_processes  # noqa: E402
 from bench.scorer_report import Figures, report  # noqa: E402
 from bench.scorer_valkey import count_valkey  # noqa: E402
 from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey  # noqa: E402
-from leadpulse.kernel.kafka import ensure_topics  # noqa: E402
 from leadpulse.kernel.logs import configure_logging  # noqa: E402
 from leadpulse.kernel.schema import EventEnvelope, encode  # noqa: E402
 from leadpulse.kernel.settings import Settings  # noqa: E402
@@ -90,19 +88,7 @@ async def measure(args: argparse.Namespace, f: Figures, tmp: Path) -> None:
     broker.start()
     valkey.start()
     try:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            kafka_bootstrap=broker.bootstrap,
-            redis_url=valkey.url,
-            kafka_partitions=6,
-            topic_events="bench.events",
-            scorer_group=f"bench-{uuid.uuid4().hex}",
-        )
-        await ensure_topics(settings)
-        await ensure_topics(settings.model_copy(update={"topic_events": "bench.bare"}))
-        progress(f"producing {len(events):,} events to two topics")
-        await produce(settings, "bench.events", events)
-        await produce(settings, "bench.bare", events)
+        settings = await load_topics(broker.bootstrap, valkey.url, events)
         await _throughput(settings, events, args.bare_runs, f)
         progress("rescore: starting, into Valkey database 1")
         f.rescore = await run_rescore(

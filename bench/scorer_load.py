@@ -14,7 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from leadpulse.kernel.kafka import producer_options
+from leadpulse.kernel.kafka import ensure_topics, producer_options
 from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
 from scorer.storage.keys import PartitionKeys
@@ -84,6 +84,25 @@ def journeys(leads: int, per_lead: int, seed: int = 42) -> list[EventEnvelope]:
     return sorted(
         (e for n in range(leads) for e in journey(n, per_lead, rng)), key=lambda e: e.timestamp
     )
+
+
+async def load_topics(bootstrap: str, redis_url: str, events: list[EventEnvelope]) -> Settings:
+    """Settings for a bench broker and Valkey, with `events` on both its topics: the
+    scorer's (`bench.events`) and the bare consumers' (`bench.bare`)."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        kafka_bootstrap=bootstrap,
+        redis_url=redis_url,
+        kafka_partitions=6,
+        topic_events="bench.events",
+        scorer_group=f"bench-{uuid.uuid4().hex}",
+    )
+    await ensure_topics(settings)
+    await ensure_topics(settings.model_copy(update={"topic_events": "bench.bare"}))
+    progress(f"producing {len(events):,} events to two topics")
+    await produce(settings, "bench.events", events)
+    await produce(settings, "bench.bare", events)
+    return settings
 
 
 async def produce(settings: Settings, topic: str, events: list[EventEnvelope]) -> None:

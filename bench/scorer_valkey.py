@@ -12,17 +12,14 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.scorer_baselines import run_batched
 from bench.scorer_live import run_scorer
-from bench.scorer_load import produce, progress
+from bench.scorer_load import load_topics, progress
 from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey
-from leadpulse.kernel.kafka import ensure_topics
 from leadpulse.kernel.schema import EventEnvelope
-from leadpulse.kernel.settings import Settings
 
 __all__ = ["ValkeyCounts", "count_valkey"]
 
@@ -84,18 +81,7 @@ async def count_valkey(events: list[EventEnvelope]) -> ValkeyCounts:
         broker.start()
         valkey.start(timeout=60.0)
         try:
-            settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
-                kafka_bootstrap=broker.bootstrap,
-                redis_url=valkey.url,
-                kafka_partitions=6,
-                topic_events="bench.events",
-                scorer_group=f"bench-{uuid.uuid4().hex}",
-            )
-            await ensure_topics(settings)
-            await ensure_topics(settings.model_copy(update={"topic_events": "bench.bare"}))
-            await produce(settings, "bench.events", events)
-            await produce(settings, "bench.bare", events)
+            settings = await load_topics(broker.bootstrap, valkey.url, events)
             progress("valkey under callgrind: the batched bare consumer")
             valkey.control("--zero")
             await run_batched(settings, "bench.bare", len(events))
