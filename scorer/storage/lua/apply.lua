@@ -17,8 +17,8 @@ ARGV[5] = "<last offset> <event id>" of the run's last message, stored in the la
           "" for none (then no mark key is given)
 ARGV[6..] = the ops, each as: opcode, k, n, then n values, where KEYS[k] is the key:
   set k 1 v | del k 0 | hset k 2m f v f v... | hdel k n f... | hincr k 2 f by
-  lpush k n max v v... (then LTRIM to max, when the push made it longer) | zadd k 2m score m score m... | zrem k 1 m
-  zcut k 1 maxscore (ZREMRANGEBYSCORE -inf maxscore)
+  lpush k n max v v... (then LTRIM to max, if the push made the list longer than that)
+  zadd k 2m score m score m... | zrem k 1 m | zcut k 1 maxscore (ZREMRANGEBYSCORE -inf max)
   Values go as they are (a lead's JSON state too): no JSON inside JSON to escape or decode.
 
 The caller computed the ops from state it read together with the stored offset, deduping
@@ -43,7 +43,7 @@ local starts, keys, lasts = {}, {}, {}
 local i = 6
 while i <= argc do
   local k, n = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  if not known[ARGV[i]] or not k or not n then
+  if not known[ARGV[i]] or not k or not n or (ARGV[i] == 'lpush' and n < 2) then
     return redis.error_reply('apply.lua: bad op ' .. tostring(ARGV[i]) .. ' at argument ' .. i)
   end
   local at = #starts + 1

@@ -61,7 +61,12 @@ async def test_a_pushed_list_keeps_its_newest_entries_up_to_its_cap(redis: Any) 
     assert await redis.llen(key) == 5
 
 
-async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [["frob", 3, 0], ["lpush", 3, 1, 5]],
+    ids=["an unknown opcode", "a push of nothing"],
+)
+async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any, bad: list[Any]) -> None:
     """Every op is checked before any is executed: a good SET before a bad op is not done."""
     pk = PartitionKeys(4714)
     key = pk.prefix + "ops-bad"
@@ -69,7 +74,7 @@ async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any) -> None:
     scripts = Scripts()
     await scripts.load(redis)
     keys = [pk.offset, pk.seen, key]
-    args = [-1, 1000, 0, "[]", "", "set", 3, 1, "written", "frob", 3, 0]
-    with pytest.raises(ResponseError, match="bad op frob"):
+    args = [-1, 1000, 0, "[]", "", "set", 3, 1, "written", *bad]
+    with pytest.raises(ResponseError, match=f"bad op {bad[0]}"):
         await redis.evalsha(scripts.apply, len(keys), *keys, *args)
     assert await redis.exists(key, pk.offset) == 0
