@@ -25,7 +25,7 @@ def save_lead(
     its state, its summary in the index, and its membership of its account (the summary is
     written once: the account's readers take it from the index)."""
     pk = view.pk
-    list_lead(ws, pk, state, dict(summary))
+    list_lead(ws, pk, state, summary)
     ws.set(pk.lead(state.lead_id), state.dumps())
     ws.hset(pk.index, state.lead_id, orjson.dumps(dict(summary)))
     if state.account:

@@ -22,6 +22,7 @@ fit moves its entries in the same atomic apply.lua call that writes the lead.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from scorer.core.decay import DAY
@@ -102,7 +103,9 @@ def parse_slot(field: str) -> tuple[str, str | None, float, float]:
     return stage, consideration or None, float(fit), float(half_life)
 
 
-def list_lead(ws: WriteSet, pk: PartitionKeys, state: LeadState, summary: dict[str, Any]) -> None:
+def list_lead(
+    ws: WriteSet, pk: PartitionKeys, state: LeadState, summary: Mapping[str, Any]
+) -> None:
     """List (or re-list) the lead under its stage and fit, leaving the place it was in.
 
     `LeadState.listed` is "<slot>|<created in us>": the created time rarely changes (a
