@@ -3,15 +3,15 @@
     python bench/predict_cost.py [--leads 500] [--events-per-lead 10] [--mode live] [--repeat 5]
 
 Applies bench/scorer_load.py's journeys (decode, apply, flush per run of RUN_MAX, script
-arguments; no I/O, no control messages fed back: bench/scorer_logic.py does that), with the
-horizon's per-message step as `scorer.runtime.batch` takes it. `--mode off`: no model;
-`live`: a live model over the features the trainer learns (every prediction computed);
-`unwatched`: no model and no horizon step; `none`: the events are built and encoded but not
-applied (the fixed cost, to subtract).
+arguments; no I/O, no control messages fed back: bench/scorer_logic.py does that), as
+`scorer.runtime.batch` applies them (each message's decision includes the time it passes).
+`--mode off`: no model; `live`: a live model over the features the trainer learns (every
+prediction computed); `none`: the events are built and encoded but not applied (the fixed
+cost, to subtract).
 Prints seconds and µs per event, best of `--repeat`. For instruction counts, run each mode
 under `valgrind --tool=callgrind --callgrind-out-file=/dev/null` with `--repeat 1` and
-compare the totals it prints: `live` - `off` is the prediction's, `off` - `unwatched` the
-horizon step's, `off` - `none` the scorer's.
+compare the totals it prints: `live` - `off` is the prediction's, `off` - `none` the
+scorer's.
 """
 
 from __future__ import annotations
@@ -29,13 +29,11 @@ from bench.scorer_load import journey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.schema import encode  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
-from scorer.handlers.dispatch import apply_message, apply_time, end_run  # noqa: E402
-from scorer.handlers.summary import flush_leads  # noqa: E402
+from scorer.handlers.dispatch import apply_message, end_run  # noqa: E402
 from scorer.predict.live import live_models  # noqa: E402
 from scorer.predict.weights import LinearModel  # noqa: E402
 from scorer.runtime.batch import RUN_MAX  # noqa: E402
 from scorer.runtime.consumer import decode_message  # noqa: E402
-from scorer.storage.effects import apply_effects  # noqa: E402
 from scorer.storage.keys import PartitionKeys  # noqa: E402
 from scorer.storage.view import PartitionView  # noqa: E402
 from scorer.storage.writes import WriteSet  # noqa: E402
@@ -79,13 +77,8 @@ def run(leads: int, per_lead: int, mode: str) -> float:
             ws = WriteSet(view.pk)
             for offset, (key, value) in enumerate(records[first : first + RUN_MAX], first):
                 name, event = decode_message(key, value)
-                if mode != "unwatched":
-                    apply_time(ws, view, rules, event)
                 apply_message(view, rules, name, offset, event, ws)
-            if mode != "unwatched":
-                end_run(ws, view, rules)
-            else:
-                apply_effects(flush_leads(view.dirty.values(), rules), view, ws)
+            end_run(ws, view, rules)
             ws.script_args(first - 1, rules.dedupe_window)
             view.outbound.clear()
     return time.perf_counter() - start
@@ -95,7 +88,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=500)
     parser.add_argument("--events-per-lead", type=int, default=10)
-    parser.add_argument("--mode", choices=["none", "unwatched", "off", "live"], default="live")
+    parser.add_argument("--mode", choices=["none", "off", "live"], default="live")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     events = args.leads * args.events_per_lead

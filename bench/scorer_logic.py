@@ -1,7 +1,7 @@
 """The scorer's own Python work with no I/O at all, control messages included.
 
 `logic_pass` applies the events the way `scorer.runtime.batch` does (per partition, runs of
-RUN_MAX: `apply_time`, `apply_message`, the run's `end_run` and its script
+RUN_MAX: `apply_message`, the run's `end_run` and its script
 arguments), partition after partition in rounds of one `getmany()` batch (1,000 messages
 shared out). Every message a run owes the events topic (claims, merges, account touches,
 forwarded events) is appended to the partition Kafka's default partitioner gives its key,
@@ -33,7 +33,7 @@ from aiokafka.partitioner import murmur2  # noqa: E402
 
 from leadpulse.kernel.config import load_config  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
-from scorer.handlers.dispatch import apply_message, apply_time, end_run  # noqa: E402
+from scorer.handlers.dispatch import apply_message, end_run  # noqa: E402
 from scorer.runtime.batch import RUN_MAX  # noqa: E402
 from scorer.runtime.consumer import decode_message  # noqa: E402
 from scorer.runtime.service import settle_heap  # noqa: E402
@@ -83,7 +83,6 @@ def apply_run(
     ws = WriteSet(view.pk)
     for offset, (key, value) in enumerate(run, first):
         name, event = decode_message(key, value)
-        apply_time(ws, view, rules, event)
         _, outcome = apply_message(view, rules, name, offset, event, ws)
         outcomes[outcome] += 1
         if outcome == "control" and event is not None:

@@ -1,20 +1,22 @@
 """Apply one Kafka message to its partition's view: the single entry point of the logic.
 
-Every handler decides the message's `Effects`; `apply_effects` records them in the run's
-WriteSet, which `lua/apply.lua` executes atomically with the partition's offset and dedupe
-set, and in the view, which the batch's later messages read. `apply_time` (before each
-message: decisions whose horizon passed) and `end_run` (after a run: the watermark, the
-leads it changed) are applied the same way. Every message moves the stored
-offset on; a duplicate event id, a suppressed identity or an unreadable message writes
-nothing else. An event forwarded to a merged identity's survivor is remembered as seen
-where its copy is applied, not here. A scorer's own message (`leadpulse.kernel.messages`)
-goes to the handler of its kind (`HANDLERS`); any other event is a behavior, applied to
-its lead.
+A message is decided first, then written. `decide` reads the view and returns the
+message's whole `Decision`: the time it passes (decisions whose horizon it passed), what its
+handler decides, and the move of the stored offset. Then one `apply_effects` records the
+effects in the run's WriteSet, which `lua/apply.lua` executes atomically with the
+partition's offset and dedupe set, and in the view, which the batch's later messages read.
+`end_run` (after a run: the watermark, the leads it changed) is decided and applied the same
+way. Every message moves the stored offset on; a duplicate event id, a suppressed identity
+or an unreadable message writes nothing else. An event forwarded to a merged identity's
+survivor is remembered as seen where its copy is applied, not here. A scorer's own message
+(`leadpulse.kernel.messages`) goes to the handler of its kind (`HANDLERS`); any other event
+is a behavior, applied to its lead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -53,15 +55,16 @@ from scorer.storage.effects import (
     EffectLog,
     Effects,
     MapIdentity,
+    MoveOffset,
     Publish,
     Seen,
     apply_effects,
 )
 from scorer.storage.keys import suppression_digest
-from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.view import Outbound, PartitionReads, PartitionView
 from scorer.storage.writes import WriteSet
 
-__all__ = ["HANDLERS", "Outcome", "apply_message", "apply_time", "end_run"]
+__all__ = ["HANDLERS", "Decision", "Outcome", "apply_message", "decide", "end_run"]
 
 log = structlog.get_logger(__name__)
 
@@ -69,51 +72,61 @@ log = structlog.get_logger(__name__)
 # skipped and parked (dead-lettered, see `batch`).
 Outcome = str
 
-# (ws, view, rules, key, event, message): the message is of the kind the handler is listed
-# under, so each handler takes its own record type.
-Handler = Callable[[WriteSet, PartitionView, Rules, str, EventEnvelope, Any], None]
-# (view, rules, key, event, message) -> what the message does, written by `apply_effects`
-Decide = Callable[[PartitionView, Rules, str, EventEnvelope, Any], Effects]
-
-
-def _writes(decide: Decide) -> Handler:
-    def handler(
-        ws: WriteSet, view: PartitionView, rules: Rules, key: str, event: EventEnvelope, m: Any
-    ) -> None:
-        apply_effects(decide(view, rules, key, event, m), view, ws)
-
-    return handler
-
+# (view, rules, key, event, message) -> what the message does; the message is of the kind
+# the handler is listed under, so each handler takes its own record type.
+Handler = Callable[[PartitionReads, Rules, str, EventEnvelope, Any], Effects]
 
 HANDLERS: dict[type[Message], Handler] = {
-    Claim: _writes(lambda view, rules, key, event, m: on_claim(view, event, m)),
-    Merge: _writes(lambda view, rules, key, event, m: apply_merge(view, event, m, rules)),
-    Forget: _writes(lambda view, rules, key, event, m: on_forget(view, event, m, key)),
-    AccountTouch: _writes(
-        lambda view, rules, key, event, m: on_account_touch(view, event, m, rules)
-    ),
-    AccountInfo: _writes(lambda view, rules, key, event, m: on_account_info(m)),
-    AccountLost: _writes(lambda view, rules, key, event, m: on_account_lost(view, m)),
-    AccountVisit: _writes(
-        lambda view, rules, key, event, m: on_account_visit(view, event, m, rules)
-    ),
-    Stale: _writes(
-        lambda view, rules, key, event, m: apply_stale(view.leads.get(m.lead_id), event, m, rules)
+    Claim: lambda view, rules, key, event, m: on_claim(view, event, m),
+    Merge: lambda view, rules, key, event, m: apply_merge(view, event, m, rules),
+    Forget: lambda view, rules, key, event, m: on_forget(view, event, m, key),
+    AccountTouch: lambda view, rules, key, event, m: on_account_touch(view, event, m, rules),
+    AccountInfo: lambda view, rules, key, event, m: on_account_info(m),
+    AccountLost: lambda view, rules, key, event, m: on_account_lost(view, m),
+    AccountVisit: lambda view, rules, key, event, m: on_account_visit(view, event, m, rules),
+    Stale: lambda view, rules, key, event, m: apply_stale(
+        view.leads.get(m.lead_id), event, m, rules
     ),
 }
 
 
-def apply_time(
-    ws: WriteSet, view: PartitionView, rules: Rules, event: EventEnvelope | None
-) -> None:
-    """Before a message: its time passes, closing the decisions whose horizon it passed."""
-    apply_effects(pass_time(view, rules, event), view, ws)
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one message does: how it ended, and its effects in the order decided."""
+
+    outcome: Outcome
+    effects: Effects
 
 
-def end_run(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
-    """After a run's messages: its watermark, and every lead it changed, saved once."""
-    apply_effects(store_watermark(view.watermark), view, ws)
-    apply_effects(flush_leads(view.dirty.values(), rules), view, ws)
+def decide(
+    view: PartitionReads,
+    rules: Rules,
+    key: str,
+    offset: int,
+    event: EventEnvelope | None,
+) -> Decision:
+    """One message's whole decision, writing nothing: the time it passes closes the
+    decisions whose horizon it passed (`horizon.pass_time`), then the message itself."""
+    passed = pass_time(view, rules, event)
+    if event is None:
+        return Decision("unreadable", passed + _moved(offset, None))
+    if event.event_id in view.seen:
+        return Decision("duplicate", passed + _moved(offset, None))
+    if event.type not in MESSAGE_TYPES:
+        outcome, effects = _apply_behavior(view, rules, key, event, offset)
+        # A forwarded event is seen where its copy is applied, which may be this partition.
+        forwarded = outcome in ("forwarded", "looped")
+        moved = _moved(offset, event.event_id, dedupe=not forwarded)
+        return Decision(outcome, passed + effects + moved)
+    moved = _moved(offset, event.event_id)
+    try:
+        message = decode(event)
+    except ValueError as exc:
+        # Applied as a no-op, as a message missing what its handler needs always was.
+        log.warning("message_unreadable", event_type=event.type, error=str(exc))
+        return Decision("control", passed + moved)
+    handled = HANDLERS[type(message)](view, rules, key, event, message)
+    return Decision("control", passed + moved + handled)
 
 
 def apply_message(
@@ -124,33 +137,22 @@ def apply_message(
     event: EventEnvelope | None,
     ws: WriteSet | None = None,
 ) -> tuple[WriteSet, Outcome]:
-    """Apply one message into `ws` (the run's WriteSet; a new one when None)."""
+    """Decide one message, then write its effects into `ws` (the run's WriteSet; a new one
+    when None) and the view, in one `apply_effects`."""
     ws = ws if ws is not None else WriteSet(view.pk)
-    if event is None:
-        ws.note(offset, None)
-        return ws, "unreadable"
-    if event.event_id in view.seen:
-        ws.note(offset, None)
-        return ws, "duplicate"
-    if event.type not in MESSAGE_TYPES:
-        outcome, effects = _apply_behavior(view, rules, key, event, offset)
-        apply_effects(effects, view, ws)
-        # A forwarded event is seen where its copy is applied, which may be this partition.
-        forwarded = outcome in ("forwarded", "looped")
-        ws.note(offset, event.event_id, dedupe=not forwarded)
-        if not forwarded:
-            view.seen.add(event.event_id)
-        return ws, outcome
-    ws.note(offset, event.event_id)
-    view.seen.add(event.event_id)
-    try:
-        message = decode(event)
-    except ValueError as exc:
-        # Applied as a no-op, as a message missing what its handler needs always was.
-        log.warning("message_unreadable", event_type=event.type, error=str(exc))
-    else:
-        HANDLERS[type(message)](ws, view, rules, key, event, message)
-    return ws, "control"
+    decision = decide(view, rules, key, offset, event)
+    apply_effects(decision.effects, view, ws)
+    return ws, decision.outcome
+
+
+def end_run(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
+    """After a run's messages: its watermark, and every lead it changed, saved once."""
+    effects = store_watermark(view.watermark) + flush_leads(view.dirty.values(), rules)
+    apply_effects(effects, view, ws)
+
+
+def _moved(offset: int, message_id: str | None, *, dedupe: bool = True) -> Effects:
+    return Effects((MoveOffset(offset, message_id, dedupe),))
 
 
 def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
@@ -165,7 +167,7 @@ def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
 
 
 def _apply_behavior(
-    view: PartitionView, rules: Rules, key: str, event: EventEnvelope, offset: int
+    view: PartitionReads, rules: Rules, key: str, event: EventEnvelope, offset: int
 ) -> tuple[Outcome, Effects]:
     keys = _identity_keys(key, event)
     if view.suppressed and any(suppression_digest(k) in view.suppressed for k in keys):
@@ -200,7 +202,7 @@ def _raw(event: EventEnvelope) -> bytes:
 
 
 def _lead_of(
-    view: PartitionView,
+    view: PartitionReads,
     rules: Rules,
     key: str,
     event: EventEnvelope,

@@ -41,7 +41,7 @@ from leadpulse.kernel.valkey import Valkey
 from scorer.core.config import Rules
 from scorer.core.state import LeadState
 from scorer.handlers import horizon
-from scorer.handlers.dispatch import apply_message, apply_time, end_run
+from scorer.handlers.dispatch import apply_message, end_run
 from scorer.runtime.errors import (
     ApplyError,
     HandlerFailed,
@@ -302,7 +302,6 @@ async def _apply_once(
                     continue
                 else:
                     try:
-                        apply_time(ws, view, rules, message.event)
                         _, outcome = apply_message(
                             view, rules, message.key, message.offset, message.event, ws
                         )

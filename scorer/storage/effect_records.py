@@ -26,6 +26,7 @@ __all__ = [
     "KeepLostDeal",
     "LeaveAccount",
     "MapIdentity",
+    "MoveOffset",
     "MoveWatermark",
     "Publish",
     "PushActivity",
@@ -251,6 +252,17 @@ class Seen:
     message_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class MoveOffset:
+    """The message at `offset` is applied: the stored offset moves to it. `message_id` goes
+    in the dedupe set unless None (a duplicate or unreadable message) or `dedupe` is False
+    (an event passed on unapplied: it is seen where its copy is applied)."""
+
+    offset: int
+    message_id: str | None
+    dedupe: bool = True
+
+
 Effect = (
     Forward
     | DropForward
@@ -280,4 +292,5 @@ Effect = (
     | MoveWatermark
     | StoreWatermark
     | Seen
+    | MoveOffset
 )

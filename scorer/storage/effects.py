@@ -31,6 +31,7 @@ from scorer.storage.effect_records import (
     KeepLostDeal,
     LeaveAccount,
     MapIdentity,
+    MoveOffset,
     MoveWatermark,
     Publish,
     PushActivity,
@@ -76,6 +77,7 @@ __all__ = [
     "KeepLostDeal",
     "LeaveAccount",
     "MapIdentity",
+    "MoveOffset",
     "MoveWatermark",
     "Publish",
     "PushActivity",
@@ -136,6 +138,10 @@ def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:
             case KeepLead(state):
                 view.leads[state.lead_id] = state
                 view.dirty[state.lead_id] = state
+            case MoveOffset(offset, message_id, dedupe):
+                ws.note(offset, message_id, dedupe=dedupe)
+                if message_id and dedupe:
+                    view.seen.add(message_id)
             case SaveLead(state, summary):
                 save_lead(ws, view, state, summary)
             case Publish(message):

@@ -1,9 +1,9 @@
-"""Horizons on the pure apply path: each message's time passes first (`apply_time`)."""
+"""Horizons on the pure apply path: each message's decision passes its time first."""
 
 from __future__ import annotations
 
 from leadpulse.kernel.schema import EventEnvelope
-from scorer.handlers.dispatch import apply_message, apply_time, end_run
+from scorer.handlers.dispatch import apply_message, end_run
 from scorer.predict.examples import Example, decode_example
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, view
@@ -17,7 +17,6 @@ def _examples(*events: EventEnvelope) -> list[Example]:
     v = view()
     ws = WriteSet(v.pk)
     for offset, event in enumerate(events):
-        apply_time(ws, v, RULES, event)
         apply_message(v, RULES, event.key, offset, event, ws)
     end_run(ws, v, RULES)
     return [decode_example(m.value) for m in v.outbound if m.topic == "outcomes"]
