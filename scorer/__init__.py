@@ -8,22 +8,24 @@ contract), and one message goes through them in this order:
   seek to Valkey's offsets, `log_check`), `batch` (two pipelined reads, then one apply.lua
   call per run of messages), `outbox` (publish, then delete), `sla` (the SLA tick),
   `dead_letters`, `errors`, `lead_cache`, `rescore`.
-- `handlers`: what a message does. `dispatch.apply_message` is the entry point: a behavior or
-  CRM event goes to `event`, each scorer message (claim, merge, forget, account touch, info,
-  lost, visit, stale) to the handler of its kind; they share `stage_moves`,
+- `handlers`: what a message does. `dispatch.apply_message` is the entry point: it decides
+  the whole message (`dispatch.decide`), then writes it with one `apply_effects`. A behavior
+  or CRM event goes to `event`, each scorer message (claim, merge, forget, account touch,
+  info, lost, visit, stale) to the handler of its kind; they share `stage_moves`,
   `stage_effects`, `restage`, `summary`, `crm_changes` and `horizon`. Handlers read the view
-  and decide `storage.effects.Effects` (a stage walk adds them to an `EffectLog` as it
-  goes); none writes: `dispatch` applies each message's effects.
+  and decide `core.effects.Effects` (a stage walk adds them to an `EffectLog` as it goes);
+  none writes.
 - `read` (beside `handlers`, never imported by it): `store` and `facade` for ingest's read
   API and dashboard, the leads list (`list_page`, `list_walk`), `funnel_report`, `accounts`.
 - `predict`: the learned conversion score (decisions, examples, live models, the trainer).
-- `storage`: where things live in Valkey. `keys`, `writes.WriteSet` (the op list apply.lua
-  runs), `view.PartitionView` (a partition's state while a batch applies), `effects` (the
-  effect records and `apply_effects`, the one code that turns them into writes), `funnel`,
-  `list_index` and `lead_writes`, `scripts` and `lua/`.
+- `storage` (beside `predict`; neither imports the other): where things live in Valkey.
+  `keys`, `writes.WriteSet` (the op list apply.lua runs), `view.PartitionView` (a
+  partition's state while a batch applies), `effects.apply_effects` (the one code that turns
+  effects into writes), `funnel`, `list_index` and `lead_writes`, `scripts` and `lua/`.
 - `core`: the decisions, values in and out, no I/O: `facts`, `config.Rules`, `rules`,
   `patterns`, `decay`, `scoring`, `content`, `stages`, `steps`, `stage_walk`, `alerts`,
-  `accounts`, `state` (a lead's state and its JSON codec).
+  `accounts`, `state` (a lead's state and its JSON codec), `effects` (what a handler can
+  decide: one record per kind of effect, `Effects`, `EffectLog`, `Outbound`).
 - `metrics`: every Prometheus metric, importable from anywhere.
 
 Decisions (details in each module's docstring):

@@ -4,10 +4,10 @@ the entry point; `event` (behavior and CRM events), `identity` (claims), `merge`
 `stale` are the kinds; `stage_moves`, `stage_effects`, `restage`, `summary`,
 `crm_changes` and `horizon` are the steps they share.
 
-A handler reads the view and returns `storage.effects.Effects`, which `dispatch` hands to
-`apply_effects` (claims, forgets, account touches, info, losses and visits, and which lead
-an event names, so far); merges, stale timers and an event's own scoring still write
-through the stage walk as they go.
+A handler reads the view (`storage.view.PartitionReads`) and returns `core.effects.Effects`;
+none writes. `dispatch.decide` puts one message's whole decision together (the time it
+passes, its handler's effects, the offset's move), and `dispatch.apply_message` hands it to
+`storage.effects.apply_effects` once.
 
 A change to what a message *does* goes here. May import `scorer.predict`, `scorer.storage`
 and `scorer.core`; never the read side or `scorer.runtime`.

@@ -24,10 +24,9 @@ import orjson
 from leadpulse.kernel import messages
 from leadpulse.kernel.schema import Identity
 from scorer.core.accounts import account_traits
+from scorer.core.effects import EffectLog, Effects, LeaveAccount, Outbound, Publish, RecordAccount
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
-from scorer.storage.effects import EffectLog, Effects, LeaveAccount, Publish, RecordAccount
-from scorer.storage.view import Outbound
 
 __all__ = ["absorb_account", "on_account_info"]
 

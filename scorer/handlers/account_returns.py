@@ -22,10 +22,10 @@ from leadpulse.kernel.schema import AlertLead, EventEnvelope, Identity, encode
 from scorer.core.alerts import account_alert, lead_summary_data
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
+from scorer.core.effects import EffectLog, Effects, EndLostDeal, KeepLostDeal, Outbound, Publish
 from scorer.core.facts import EventFacts
 from scorer.core.state import LeadState
-from scorer.storage.effects import EffectLog, Effects, EndLostDeal, KeepLostDeal, Publish
-from scorer.storage.view import Outbound, PartitionReads
+from scorer.storage.view import PartitionReads
 
 __all__ = [
     "account_message",

@@ -9,8 +9,8 @@ from leadpulse.kernel.schema import AlertLead, EventEnvelope, encode
 from scorer.core.alerts import account_alert
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
-from scorer.storage.effects import Effects, FireGroup, KeepGroup, Publish
-from scorer.storage.view import Outbound, PartitionReads
+from scorer.core.effects import Effects, FireGroup, KeepGroup, Outbound, Publish
+from scorer.storage.view import PartitionReads
 
 __all__ = ["on_account_touch"]
 

@@ -19,10 +19,9 @@ from leadpulse.kernel.schema import encode
 from scorer.core.alerts import primary_score
 from scorer.core.config import Rules
 from scorer.core.content import lead_consideration, top_interests
+from scorer.core.effects import EffectLog, Outbound, Publish
 from scorer.core.scoring import model_total, ranked
 from scorer.core.state import LeadState
-from scorer.storage.effects import EffectLog, Publish
-from scorer.storage.view import Outbound
 
 __all__ = ["change_id", "due_causes", "queue_lead_change"]
 

@@ -36,6 +36,17 @@ from leadpulse.kernel.messages import (
 )
 from leadpulse.kernel.schema import EventEnvelope, lead_id_for
 from scorer.core.config import Rules
+from scorer.core.effects import (
+    CountEntry,
+    Effect,
+    EffectLog,
+    Effects,
+    MapIdentity,
+    MoveOffset,
+    Outbound,
+    Publish,
+    Seen,
+)
 from scorer.core.facts import EventFacts, facts_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
@@ -49,19 +60,9 @@ from scorer.handlers.identity import claim_message, on_claim, outranks, stable_i
 from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
 from scorer.handlers.summary import flush_leads
-from scorer.storage.effects import (
-    CountEntry,
-    Effect,
-    EffectLog,
-    Effects,
-    MapIdentity,
-    MoveOffset,
-    Publish,
-    Seen,
-    apply_effects,
-)
+from scorer.storage.effects import apply_effects
 from scorer.storage.keys import suppression_digest
-from scorer.storage.view import Outbound, PartitionReads, PartitionView
+from scorer.storage.view import PartitionReads, PartitionView
 from scorer.storage.writes import WriteSet
 
 __all__ = ["HANDLERS", "Decision", "Outcome", "apply_message", "decide", "end_run"]

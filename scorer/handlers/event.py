@@ -18,6 +18,7 @@ from scorer.core.accounts import fit_traits
 from scorer.core.alerts import build_alert, lead_summary_data
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
+from scorer.core.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
 from scorer.core.facts import EventFacts
 from scorer.core.rules import email_domain
 from scorer.core.scoring import model_total, refresh_fit, score_event, told
@@ -28,7 +29,6 @@ from scorer.handlers.account_info import absorb_account
 from scorer.handlers.account_returns import account_message, came_back, notify_visit
 from scorer.handlers.stage_effects import queue_alert, sla_member
 from scorer.handlers.stage_moves import move_stage, signals_of, take_step
-from scorer.storage.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
 
 __all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
 _TRAITS_KEPT = 40

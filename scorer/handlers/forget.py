@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Forget
 from leadpulse.kernel.schema import EventEnvelope
-from scorer.handlers.identity import forget_message
-from scorer.storage.effects import (
+from scorer.core.effects import (
     CountExit,
     DropForward,
     DropIdentity,
@@ -16,6 +15,7 @@ from scorer.storage.effects import (
     RemoveLead,
     Suppress,
 )
+from scorer.handlers.identity import forget_message
 from scorer.storage.view import PartitionReads
 
 __all__ = ["on_forget"]

@@ -35,8 +35,16 @@ import orjson
 
 from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
 from leadpulse.kernel.schema import EventEnvelope, Identity, identity_precedence
-from scorer.storage.effects import DropIdentity, Effect, Effects, Forward, Publish, RemoveLead
-from scorer.storage.view import Outbound, PartitionReads
+from scorer.core.effects import (
+    DropIdentity,
+    Effect,
+    Effects,
+    Forward,
+    Outbound,
+    Publish,
+    RemoveLead,
+)
+from scorer.storage.view import PartitionReads
 
 __all__ = [
     "claim_message",

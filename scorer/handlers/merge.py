@@ -10,13 +10,7 @@ from leadpulse.kernel.messages import Merge
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.accounts import fit_traits
 from scorer.core.config import Rules
-from scorer.core.scoring import merge_model, refresh_fit, told
-from scorer.core.stage_walk import entries_of
-from scorer.core.state import LeadState, ModelState
-from scorer.core.steps import STEPS_KEPT, step_order
-from scorer.handlers.identity import merge_message
-from scorer.handlers.restage import restage
-from scorer.storage.effects import (
+from scorer.core.effects import (
     CountExit,
     EffectLog,
     Effects,
@@ -25,6 +19,12 @@ from scorer.storage.effects import (
     Publish,
     PushTimeline,
 )
+from scorer.core.scoring import merge_model, refresh_fit, told
+from scorer.core.stage_walk import entries_of
+from scorer.core.state import LeadState, ModelState
+from scorer.core.steps import STEPS_KEPT, step_order
+from scorer.handlers.identity import merge_message
+from scorer.handlers.restage import restage
 from scorer.storage.view import PartitionReads
 
 __all__ = ["apply_merge"]

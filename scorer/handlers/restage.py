@@ -14,6 +14,7 @@ import math
 
 from leadpulse.kernel.domain import AlertType, Stage
 from scorer.core.config import Rules
+from scorer.core.effects import CountHistory, EffectLog
 from scorer.core.stage_walk import walk
 from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry, Step
@@ -26,7 +27,6 @@ from scorer.handlers.stage_effects import (
 )
 from scorer.predict.decisions import decision_at, watch
 from scorer.predict.published import sync
-from scorer.storage.effects import CountHistory, EffectLog
 
 __all__ = ["restage"]
 

@@ -11,9 +11,15 @@ from leadpulse.kernel.schema import Alert, encode
 from scorer.core.alerts import alert_id, build_alert, lead_alert_id
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
+from scorer.core.effects import (
+    ClearSlaTimer,
+    EffectLog,
+    Outbound,
+    Publish,
+    PushActivity,
+    SetSlaTimer,
+)
 from scorer.core.state import LeadState
-from scorer.storage.effects import ClearSlaTimer, EffectLog, Publish, PushActivity, SetSlaTimer
-from scorer.storage.view import Outbound
 
 __all__ = [
     "legacy_mql_alert_id",

@@ -22,6 +22,7 @@ from leadpulse.kernel.domain import CrmOutcome, Stage
 from leadpulse.kernel.schema import CRM_OUTCOMES, EventEnvelope
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
+from scorer.core.effects import CountEntry, EffectLog
 from scorer.core.facts import EventFacts
 from scorer.core.rules import disqualified_by, email_domain
 from scorer.core.scoring import model_total
@@ -34,7 +35,6 @@ from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import mql_alert, push_activity, set_sla
 from scorer.predict.outcomes import note_outcome, note_stage_move
 from scorer.predict.profile import profile_to_record
-from scorer.storage.effects import CountEntry, EffectLog
 
 __all__ = ["move_stage", "signals_of", "take_step"]
 

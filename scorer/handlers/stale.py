@@ -6,6 +6,7 @@ from leadpulse.kernel.domain import Stage
 from leadpulse.kernel.messages import Stale
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
+from scorer.core.effects import EffectLog, Effects, KeepLead
 from scorer.core.facts import EventFacts
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState
@@ -13,7 +14,6 @@ from scorer.core.steps import Step, insert_step
 from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import sla_member
 from scorer.handlers.stage_moves import move_stage
-from scorer.storage.effects import EffectLog, Effects, KeepLead
 
 __all__ = ["apply_stale"]
 

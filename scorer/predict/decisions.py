@@ -16,10 +16,10 @@ from collections.abc import Collection
 
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
+from scorer.core.effects import EffectLog, UnwatchDecision, WatchDecision
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.predict.examples import NEGATIVE, POSITIVE
-from scorer.storage.effects import EffectLog, UnwatchDecision, WatchDecision
 
 __all__ = [
     "NO_OUTCOME",

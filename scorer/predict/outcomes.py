@@ -17,13 +17,13 @@ stage (`summary.predict_summary`).
 from __future__ import annotations
 
 from scorer.core.config import Rules
+from scorer.core.effects import EffectLog
 from scorer.core.state import LeadState
 from scorer.predict.decisions import OUTCOMES_TOPIC, decision_at, watch
 from scorer.predict.examples import NEGATIVE, POSITIVE
 from scorer.predict.live import predict_lead
 from scorer.predict.published import sync
 from scorer.predict.summary import identified
-from scorer.storage.effects import EffectLog
 
 __all__ = ["OUTCOMES_TOPIC", "note_outcome", "note_stage_move"]
 

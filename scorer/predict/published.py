@@ -25,6 +25,7 @@ import hashlib
 import msgspec
 
 from scorer.core.config import Rules
+from scorer.core.effects import EffectLog, Outbound, Publish
 from scorer.core.state import LeadState
 from scorer.predict.decisions import (
     NO_OUTCOME,
@@ -39,8 +40,6 @@ from scorer.predict.decisions import (
 from scorer.predict.examples import POSITIVE, Example, Snapshot, encode_example
 from scorer.predict.features import features_of, score_at
 from scorer.predict.segments import model_for
-from scorer.storage.effects import EffectLog, Publish
-from scorer.storage.view import Outbound
 
 __all__ = ["example_of", "sync", "wanted"]
 

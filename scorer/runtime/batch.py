@@ -39,6 +39,7 @@ from leadpulse.kernel.messages import (
 from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.valkey import Valkey
 from scorer.core.config import Rules
+from scorer.core.effects import Outbound
 from scorer.core.state import LeadState
 from scorer.handlers import horizon
 from scorer.handlers.dispatch import apply_message, end_run
@@ -52,7 +53,7 @@ from scorer.runtime.errors import (
 from scorer.runtime.lead_cache import LeadCache
 from scorer.storage.keys import SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.storage.scripts import Scripts
-from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 
 __all__ = [

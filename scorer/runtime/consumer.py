@@ -32,6 +32,7 @@ from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.schema import EventEnvelope, decode
 from leadpulse.kernel.valkey import Valkey
 from scorer.core.config import Rules
+from scorer.core.effects import Outbound
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
 from scorer.predict.live import refresh as refresh_models
 from scorer.read.accounts import AccountDirectory, read_lost_accounts
@@ -43,7 +44,6 @@ from scorer.runtime.log_check import LogCheck
 from scorer.runtime.outbox import Outbox
 from scorer.runtime.sla import fire_due_timers
 from scorer.storage.scripts import Scripts
-from scorer.storage.view import Outbound
 
 __all__ = ["ScorerLoop", "decode_message"]
 

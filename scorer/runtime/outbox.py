@@ -14,9 +14,9 @@ import orjson
 
 from leadpulse.kernel.schema import TopicNames
 from leadpulse.kernel.valkey import Valkey, text
+from scorer.core.effects import Outbound
 from scorer.metrics import ALERTS_QUEUED, OUTBOX_PUBLISHED
 from scorer.storage.keys import PartitionKeys
-from scorer.storage.view import Outbound
 
 __all__ = ["Outbox"]
 

@@ -1,28 +1,22 @@
-"""What a handler decided, as a value: `Effects`, and the one place that applies it.
+"""The one place that turns a handler's decision (`scorer.core.effects.Effects`) into writes.
 
-A handler reads the partition's view and returns `Effects`: an ordered tuple of records
-(`effect_records`), each a change to the partition's stored state, a message it owes Kafka
-or the view's own bookkeeping. A handler deep in a stage walk adds them to an `EffectLog`
-as it decides. `apply_effects` is the only code that turns them into writes: it records
-each in the run's `WriteSet` and updates the view the same way, so the batch's later
-messages see it. Applied in the order decided, so the WriteSet (and the apply.lua
-arguments) are what writing them in place gave.
+`apply_effects` records each effect in the run's `WriteSet` and updates the partition's view
+the same way, so the batch's later messages see it. Applied in the order decided, so the
+WriteSet (and the apply.lua arguments) are what writing them in place gave.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import orjson
 
-from scorer.storage.effect_records import (
+from scorer.core.effects import (
     ClearSlaTimer,
     CountEntry,
     CountExit,
     CountHistory,
     DropForward,
     DropIdentity,
-    Effect,
+    Effects,
     EndLostDeal,
     FireGroup,
     Forward,
@@ -59,71 +53,7 @@ from scorer.storage.view import (
 )
 from scorer.storage.writes import WriteSet
 
-__all__ = [
-    "ClearSlaTimer",
-    "CountEntry",
-    "CountExit",
-    "CountHistory",
-    "DropForward",
-    "DropIdentity",
-    "Effect",
-    "EffectLog",
-    "Effects",
-    "EndLostDeal",
-    "FireGroup",
-    "Forward",
-    "KeepGroup",
-    "KeepLead",
-    "KeepLostDeal",
-    "LeaveAccount",
-    "MapIdentity",
-    "MoveOffset",
-    "MoveWatermark",
-    "Publish",
-    "PushActivity",
-    "PushScore",
-    "PushTimeline",
-    "RecordAccount",
-    "RemoveLead",
-    "SaveLead",
-    "Seen",
-    "SetSlaTimer",
-    "StoreWatermark",
-    "Suppress",
-    "UnwatchDecision",
-    "WatchDecision",
-    "apply_effects",
-    "remove_lead",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class Effects:
-    """A handler's decision: its effects, in order. Empty: the message changes nothing."""
-
-    items: tuple[Effect, ...] = ()
-
-    def __add__(self, other: Effects) -> Effects:
-        return Effects(self.items + other.items)
-
-
-class EffectLog:
-    """Effects decided so far by a handler that decides in several places (a stage walk),
-    in order; append-only. `effects()` is the decision."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self) -> None:
-        self._items: list[Effect] = []
-
-    def add(self, effect: Effect) -> None:
-        self._items.append(effect)
-
-    def extend(self, effects: Effects) -> None:
-        self._items.extend(effects.items)
-
-    def effects(self) -> Effects:
-        return Effects(tuple(self._items))
+__all__ = ["apply_effects"]
 
 
 def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:

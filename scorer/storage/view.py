@@ -8,34 +8,15 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import orjson
-
+from scorer.core.effects import Outbound
 from scorer.core.state import LeadState
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.writes import WriteSet
 
-__all__ = ["Outbound", "PartitionReads", "PartitionView", "push_timeline", "queue_outbound"]
+__all__ = ["PartitionReads", "PartitionView", "push_timeline", "queue_outbound"]
 
 SCORE_HISTORY_MAX = 100
 RECENT_MAX = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Outbound:
-    """A message the scorer owes Kafka; kept in the partition's outbox until published."""
-
-    msg_id: str
-    topic: str  # "events", "alerts" or "lead_changes"
-    key: str
-    value: bytes
-
-    def dumps(self) -> bytes:
-        return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value.decode()})
-
-    @classmethod
-    def loads(cls, msg_id: str, raw: bytes | str) -> Outbound:
-        data = orjson.loads(raw)
-        return cls(msg_id, data["topic"], data["key"], data["value"].encode())
 
 
 @dataclass(slots=True)

@@ -15,8 +15,8 @@ from leadpulse.kernel.config.routing import Destination
 from leadpulse.kernel.lead_change import LeadChange
 from leadpulse.kernel.schema import decode
 from leadpulse.kernel.settings import Settings
+from scorer.core.effects import Outbound
 from scorer.runtime.outbox import Outbox
-from scorer.storage.view import Outbound
 from tests.integration.scorer.conftest import ScorerStarter, read_alerts
 from tests.unit.scorer.events import at, page, track
 

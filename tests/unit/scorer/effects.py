@@ -8,9 +8,10 @@ from typing import Any
 
 from leadpulse.kernel.config import load_config
 from scorer.core.config import Rules
+from scorer.core.effects import EffectLog
 from scorer.core.state import LeadState
 from scorer.core.steps import Step
-from scorer.storage.effects import EffectLog, apply_effects
+from scorer.storage.effects import apply_effects
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet

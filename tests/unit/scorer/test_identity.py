@@ -6,6 +6,7 @@ import orjson
 
 from leadpulse.kernel.messages import Claim, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
+from scorer.core.effects import DropIdentity, Forward, Outbound, Publish, RemoveLead
 from scorer.core.state import LeadState
 from scorer.handlers.identity import (
     claim_message,
@@ -14,8 +15,8 @@ from scorer.handlers.identity import (
     on_claim,
     stable_id,
 )
-from scorer.storage.effects import DropIdentity, Forward, Publish, RemoveLead, apply_effects
-from scorer.storage.view import Outbound, PartitionView
+from scorer.storage.effects import apply_effects
+from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import t, view
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import orjson
 
+from scorer.core.effects import Effects, KeepLead
 from scorer.core.state import LeadState, ModelState
 from scorer.handlers.stage_effects import sla_member
 from scorer.handlers.summary import flush_leads, summary_of
 from scorer.read.list_walk import summary_row
-from scorer.storage.effects import Effects, KeepLead, apply_effects, remove_lead
+from scorer.storage.effects import apply_effects
+from scorer.storage.lead_writes import remove_lead
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, lead, t, view, zops
 

@@ -1,4 +1,8 @@
-"""What a handler decides, record by record; `effects.apply_effects` writes them."""
+"""What a handler can decide, as values: one frozen record per kind of effect, `Effects` (a
+decision: its records in order) and `EffectLog` (a decision being made in several places).
+
+`scorer.storage.effects.apply_effects` is the one place that turns them into writes.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.storage.view import Outbound
 
 __all__ = [
     "ClearSlaTimer",
@@ -18,6 +23,8 @@ __all__ = [
     "DropForward",
     "DropIdentity",
     "Effect",
+    "EffectLog",
+    "Effects",
     "EndLostDeal",
     "FireGroup",
     "Forward",
@@ -28,6 +35,7 @@ __all__ = [
     "MapIdentity",
     "MoveOffset",
     "MoveWatermark",
+    "Outbound",
     "Publish",
     "PushActivity",
     "PushScore",
@@ -42,6 +50,24 @@ __all__ = [
     "UnwatchDecision",
     "WatchDecision",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message the scorer owes Kafka; kept in the partition's outbox until published."""
+
+    msg_id: str
+    topic: str  # "events", "alerts" or "lead_changes"
+    key: str
+    value: bytes
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value.decode()})
+
+    @classmethod
+    def loads(cls, msg_id: str, raw: bytes | str) -> Outbound:
+        data = orjson.loads(raw)
+        return cls(msg_id, data["topic"], data["key"], data["value"].encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +320,32 @@ Effect = (
     | Seen
     | MoveOffset
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Effects:
+    """A handler's decision: its effects, in order. Empty: the message changes nothing."""
+
+    items: tuple[Effect, ...] = ()
+
+    def __add__(self, other: Effects) -> Effects:
+        return Effects(self.items + other.items)
+
+
+class EffectLog:
+    """Effects decided so far by a handler that decides in several places (a stage walk),
+    in order; append-only. `effects()` is the decision."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: list[Effect] = []
+
+    def add(self, effect: Effect) -> None:
+        self._items.append(effect)
+
+    def extend(self, effects: Effects) -> None:
+        self._items.extend(effects.items)
+
+    def effects(self) -> Effects:
+        return Effects(tuple(self._items))
