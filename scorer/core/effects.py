@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 
@@ -60,14 +58,6 @@ class Outbound:
     topic: str  # "events", "alerts" or "lead_changes"
     key: str
     value: bytes
-
-    def dumps(self) -> bytes:
-        return orjson.dumps({"topic": self.topic, "key": self.key, "value": self.value.decode()})
-
-    @classmethod
-    def loads(cls, msg_id: str, raw: bytes | str) -> Outbound:
-        data = orjson.loads(raw)
-        return cls(msg_id, data["topic"], data["key"], data["value"].encode())
 
 
 @dataclass(frozen=True, slots=True)

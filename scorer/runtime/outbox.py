@@ -17,6 +17,7 @@ from leadpulse.kernel.valkey import Valkey, text
 from scorer.core.effects import Outbound
 from scorer.metrics import ALERTS_QUEUED, OUTBOX_PUBLISHED
 from scorer.storage.keys import PartitionKeys
+from scorer.storage.view import outbound_of
 
 __all__ = ["Outbox"]
 
@@ -68,7 +69,7 @@ class Outbox:
 
     async def pending(self, partition: int) -> list[Outbound]:
         raw = await self._redis.hgetall(PartitionKeys(partition).outbox)
-        return [Outbound.loads(text(k), v) for k, v in raw.items()]
+        return [outbound_of(text(k), v) for k, v in raw.items()]
 
     async def flush(self, partition: int) -> int:
         """Publish whatever a crash or a failed publish left in the outbox."""

@@ -25,6 +25,7 @@ from scorer.handlers.identity import control_message, stable_id
 from scorer.metrics import SLA_FIRED
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.scripts import Scripts
+from scorer.storage.view import outbox_entry
 
 __all__ = ["due_messages", "fire_due_timers"]
 
@@ -56,7 +57,7 @@ async def fire_due_timers(
             await redis.zrem(pk.sla, member)
             continue
         queued = due_messages(LeadState.loads(blob), member, rules, now)
-        args = [part for m in queued for part in (m.msg_id, m.dumps())]
+        args = [part for m in queued for part in (m.msg_id, outbox_entry(m))]
         done = await scripts.run(redis, scripts.sla, [pk.sla, pk.outbox], [member, *args])
         if int(done) == 1:
             SLA_FIRED.inc()

@@ -8,12 +8,21 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from scorer.core.effects import Outbound
 from scorer.core.state import LeadState
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.writes import WriteSet
 
-__all__ = ["PartitionReads", "PartitionView", "push_timeline", "queue_outbound"]
+__all__ = [
+    "PartitionReads",
+    "PartitionView",
+    "outbound_of",
+    "outbox_entry",
+    "push_timeline",
+    "queue_outbound",
+]
 
 SCORE_HISTORY_MAX = 100
 RECENT_MAX = 200
@@ -99,5 +108,17 @@ def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes,
 
 
 def queue_outbound(view: PartitionView, ws: WriteSet, message: Outbound) -> None:
-    ws.hset(view.pk.outbox, message.msg_id, message.dumps())
+    ws.hset(view.pk.outbox, message.msg_id, outbox_entry(message))
     view.outbound.append(message)
+
+
+def outbox_entry(message: Outbound) -> bytes:
+    """How `message` waits in the partition's outbox hash (field: its id)."""
+    value = message.value.decode()
+    return orjson.dumps({"topic": message.topic, "key": message.key, "value": value})
+
+
+def outbound_of(msg_id: str, entry: bytes | str) -> Outbound:
+    """The message an outbox entry holds."""
+    data = orjson.loads(entry)
+    return Outbound(msg_id, data["topic"], data["key"], data["value"].encode())
