@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from leadpulse.kernel.config.scoring import ContentRule
 from scorer.core.patterns import Pattern, compile_glob
+from scorer.core.state import LeadState
 
-__all__ = ["ContentMap", "Page", "lead_consideration", "top_interests"]
+__all__ = ["ContentMap", "Page", "lead_consideration", "read_page", "top_interests"]
 
 _ORDER = {"early": 0, "mid": 1, "late": 2}
 _CACHE_MAX = 10_000  # distinct paths remembered; a site has far fewer pages than events
@@ -54,3 +55,13 @@ def lead_consideration(counts: Mapping[str, int]) -> str | None:
 def top_interests(topics: Mapping[str, int], limit: int = 3) -> list[str]:
     ranked = sorted(topics.items(), key=lambda item: (-item[1], item[0]))
     return [topic for topic, _ in ranked[:limit]]
+
+
+def read_page(state: LeadState, content: ContentMap, path: str | None) -> None:
+    """The lead read the page at `path`: count its consideration stage and topics."""
+    page = content.page(path)
+    if page is None:
+        return
+    state.consideration[page.consideration] = state.consideration.get(page.consideration, 0) + 1
+    for topic in page.topics:
+        state.topics[topic] = state.topics.get(topic, 0) + 1

@@ -1,4 +1,5 @@
-"""Engagement and fit scores of one lead under one model: pure functions on ModelState.
+"""Engagement and fit scores of one lead under one model: pure functions on ModelState, and
+`score_lead`, one event scored on every model of a lead.
 
 Caps: a rule's positive points are capped per period bucket (day, ISO week, month, ever);
 negative points are never capped. Only the last few buckets per rule are kept, which is
@@ -7,14 +8,15 @@ enough for events arriving a little out of order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scorer.core.accounts import fit_traits
 from scorer.core.decay import DAY, MAX_EXPONENT, at_anchor, rebase_factor, value_at
 from scorer.core.facts import EventFacts
 from scorer.core.rules import CompiledModel, fit_points, matching_rules, period_bucket
-from scorer.core.state import ModelState
+from scorer.core.state import LeadState, ModelState
 
 __all__ = [
     "ModelScore",
@@ -24,6 +26,7 @@ __all__ = [
     "ranked",
     "refresh_fit",
     "score_event",
+    "score_lead",
     "told",
 ]
 
@@ -98,6 +101,36 @@ def told(state: ModelState, t: float) -> None:
     time of the lead's own events (and of the leads merged into it), a max, so the same
     events give the same time in any order."""
     state.fit_at = max(state.fit_at, t)
+
+
+def score_lead(
+    state: LeadState,
+    models: Sequence[CompiledModel],
+    facts: EventFacts,
+    lists: Mapping[str, frozenset[str]],
+    *,
+    refit: bool,
+) -> tuple[list[tuple[str, float]], dict[str, float]]:
+    """Score one event (not noise) on each model, in order: the points each rule awarded,
+    and each model's sum. Fit depends only on traits and email: recomputed when `refit`
+    (they changed) and for a model new to the lead."""
+    awarded: list[tuple[str, float]] = []
+    points: dict[str, float] = {}
+    for model in models:
+        ms = state.models.get(model.name)
+        new_model = ms is None
+        if ms is None:
+            ms = state.models[model.name] = ModelState(
+                anchor=state.created, half_life_days=model.model.half_life_days
+            )
+        earned = score_event(ms, model, facts)
+        points[model.name] = sum(p for _, p in earned)
+        awarded += earned
+        if refit or new_model:
+            refresh_fit(ms, model, fit_traits(state), state.email, lists)
+        if facts.traits or facts.email:
+            told(ms, facts.t)
+    return awarded, points
 
 
 def ranked(breakdown: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:

@@ -192,7 +192,7 @@ def _apply_behavior(
     effects = EffectLog()
     effects.extend(known)
     accounts, lost = view.accounts, view.lost_accounts
-    apply_event(effects, state, rules, event, facts, keys, accounts=accounts, lost_accounts=lost)
+    apply_event(effects, state, rules, facts, keys, accounts=accounts, lost_accounts=lost)
     return "applied", effects.effects()
 
 

@@ -13,22 +13,22 @@ import orjson
 
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountTouch
-from leadpulse.kernel.schema import EventEnvelope
-from scorer.core.accounts import fit_traits
 from scorer.core.alerts import build_alert, lead_summary_data
 from scorer.core.config import Rules
+from scorer.core.content import read_page
 from scorer.core.decay import DAY
 from scorer.core.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
 from scorer.core.facts import EventFacts
 from scorer.core.rules import email_domain
-from scorer.core.scoring import model_total, refresh_fit, score_event, told
+from scorer.core.scoring import model_total, score_lead
+from scorer.core.signals import signals_of
 from scorer.core.stages import Signals
-from scorer.core.state import LeadState, ModelState
+from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 from scorer.handlers.account_info import absorb_account
 from scorer.handlers.account_returns import account_message, came_back, notify_visit
 from scorer.handlers.stage_effects import queue_alert, sla_member
-from scorer.handlers.stage_moves import move_stage, signals_of, take_step
+from scorer.handlers.stage_moves import move_stage, take_step
 
 __all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
 _TRAITS_KEPT = 40
@@ -108,7 +108,6 @@ def apply_event(
     log: EffectLog,
     state: LeadState,
     rules: Rules,
-    event: EventEnvelope,
     facts: EventFacts,
     keys: list[str],
     *,
@@ -125,34 +124,15 @@ def apply_event(
     )
     awarded: list[tuple[str, float]] = []
     if not facts.noise:
-        points: dict[str, float] = {}
-        for model in rules.compiled.models:
-            ms = state.models.get(model.name)
-            new_model = ms is None
-            if ms is None:
-                ms = state.models[model.name] = ModelState(
-                    anchor=state.created, half_life_days=model.model.half_life_days
-                )
-            earned_here = score_event(ms, model, facts)
-            points[model.name] = sum(p for _, p in earned_here)
-            awarded += earned_here
-            # Fit depends only on traits and email: recomputed when they change.
-            if traits_changed or new_model:
-                refresh_fit(ms, model, fit_traits(state), state.email, rules.compiled.lists)
-            if facts.traits or facts.email:
-                told(ms, facts.t)
-        page = rules.content.page(facts.path) if facts.is_page else None
-        if page is not None:
-            state.consideration[page.consideration] = (
-                state.consideration.get(page.consideration, 0) + 1
-            )
-            for topic in page.topics:
-                state.topics[topic] = state.topics.get(topic, 0) + 1
+        models, lists = rules.compiled.models, rules.compiled.lists
+        awarded, points = score_lead(state, models, facts, lists, refit=traits_changed)
+        if facts.is_page:
+            read_page(state, rules.content, facts.path)
         _lost_deal_check(log, state, rules, facts)
         if lost_accounts and state.account in lost_accounts:
             notify_visit(log, lost_accounts, state, rules, facts)
         earned = sum(p for _, p in awarded)
-        signals, crossed = signals_of(state, facts, rules, event, traits_changed, earned)
+        signals, crossed = signals_of(state, facts, rules, traits_changed, earned)
         take_step(log, state, rules, facts, signals, crossed, points, traits_changed)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
@@ -160,7 +140,7 @@ def apply_event(
         # No points and no engagement, but a step all the same: a lead a bot-flagged event
         # created holds the stage entry it made, and every stage entry must come from a
         # step for a merge or a late event to walk the history again.
-        signals, crossed = signals_of(state, facts, rules, event, False, 0.0)
+        signals, crossed = signals_of(state, facts, rules, False, 0.0)
         quiet = Signals(
             t=signals.t,
             identified=signals.identified,

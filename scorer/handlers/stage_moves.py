@@ -19,13 +19,10 @@ it again (`opens_known`).
 from __future__ import annotations
 
 from leadpulse.kernel.domain import CrmOutcome, Stage
-from leadpulse.kernel.schema import CRM_OUTCOMES, EventEnvelope
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.effects import CountEntry, EffectLog
 from scorer.core.facts import EventFacts
-from scorer.core.rules import disqualified_by, email_domain
-from scorer.core.scoring import model_total
 from scorer.core.stage_walk import entries_of, opens_known
 from scorer.core.stages import SALES_STAGES, Signals, transitions
 from scorer.core.state import LeadState
@@ -36,7 +33,7 @@ from scorer.handlers.stage_effects import mql_alert, push_activity, set_sla
 from scorer.predict.outcomes import note_outcome, note_stage_move
 from scorer.predict.profile import profile_to_record
 
-__all__ = ["move_stage", "signals_of", "take_step"]
+__all__ = ["move_stage", "take_step"]
 
 
 def move_stage(
@@ -86,52 +83,6 @@ def move_stage(
             reason=reason,
             model=model,
         )
-
-
-def signals_of(
-    state: LeadState,
-    facts: EventFacts,
-    rules: Rules,
-    event: EventEnvelope,
-    traits_changed: bool,
-    earned: float,
-) -> tuple[Signals, str | None]:
-    stages = rules.config.stages
-    identified = state.email is not None or any(not k.startswith("anon:") for k in state.keys)
-    return_visit = (
-        facts.is_page
-        and state.last_page is not None
-        and facts.t - state.last_page >= stages.return_visit_after_minutes * 60
-    )
-    domain = email_domain(state.email)
-    target = domain is not None and domain in rules.compiled.lists["target_accounts"]
-    fast_pass = facts.name in stages.fast_pass_events or (
-        stages.target_account_event_fast_pass and target and facts.name == "Webinar Attended"
-    )
-    crossed: str | None = None
-    at = max(facts.t, state.last_seen)
-    for model in rules.compiled.models:
-        total = model_total(state.models.get(model.name), model.model.half_life_days, at)
-        if total >= model.model.threshold:
-            crossed = model.name
-            break
-    is_crm = event.type == "crm" and facts.name in CRM_OUTCOMES
-    signals = Signals(
-        t=facts.t,
-        identified=identified,
-        # A visit, or behaviour that earned points: an unsubscribe re-engages nobody.
-        engaging=facts.is_page or (event.type in ("track", "webinar") and earned > 0),
-        nurturing=return_visit or facts.name in stages.nurturing_events,
-        fast_pass=fast_pass,
-        over_threshold=crossed is not None,
-        crm_outcome=facts.name if is_crm else None,
-        # Unchanged traits cannot newly disqualify: a disqualified lead already left.
-        disqualified=disqualified_by(rules.compiled, state.traits, state.email)
-        if traits_changed
-        else None,
-        paused_until=state.paused_until,
-    )
-    return signals, crossed
 
 
 def _flags(facts: EventFacts, rules: Rules, signals: Signals) -> str:

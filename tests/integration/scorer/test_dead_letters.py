@@ -87,10 +87,10 @@ async def test_a_message_whose_handler_raises_is_parked_and_leaves_no_trace(
     (not even the lead it started), and the events around it on the partition apply."""
     real = scorer.handlers.dispatch.apply_event
 
-    def failing(log: Any, state: Any, rules: Any, event: Any, *rest: Any, **kw: Any) -> None:
-        if event.event_id == "evt-poison":
+    def failing(log: Any, state: Any, rules: Any, facts: Any, *rest: Any, **kw: Any) -> None:
+        if facts.event_id == "evt-poison":
             raise ValueError("cannot score this")
-        real(log, state, rules, event, *rest, **kw)
+        real(log, state, rules, facts, *rest, **kw)
 
     monkeypatch.setattr(scorer.handlers.dispatch, "apply_event", failing)
     before = page("/demo/blog/a", anon="before", when=at(0))
@@ -120,10 +120,10 @@ async def test_a_replayed_event_applies_once_its_cause_is_fixed(
     real = scorer.handlers.dispatch.apply_event
     broken = {"yes": True}
 
-    def failing(log: Any, state: Any, rules: Any, event: Any, *rest: Any, **kw: Any) -> None:
-        if broken["yes"] and event.event_id == "evt-later":
+    def failing(log: Any, state: Any, rules: Any, facts: Any, *rest: Any, **kw: Any) -> None:
+        if broken["yes"] and facts.event_id == "evt-later":
             raise ValueError("not yet")
-        real(log, state, rules, event, *rest, **kw)
+        real(log, state, rules, facts, *rest, **kw)
 
     monkeypatch.setattr(scorer.handlers.dispatch, "apply_event", failing)
     event = page("/demo/pricing", anon="later", when=at(1), event_id="evt-later")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from leadpulse.kernel.config import load_config
-from scorer.core.content import ContentMap, lead_consideration, top_interests
+from scorer.core.content import ContentMap, lead_consideration, read_page, top_interests
+from scorer.core.state import LeadState
 
 CONTENT = ContentMap(load_config().scoring.content)
 
@@ -29,3 +30,13 @@ def test_interests_are_the_most_read_topics() -> None:
         "pricing",
         "rfp",
     ]
+
+
+def test_a_page_read_counts_its_stage_and_topics_on_the_lead() -> None:
+    """Each read counts; a page the map does not know counts nothing."""
+    lead = LeadState(lead_id="ld_1", created=0.0, stage_at=0.0, last_seen=0.0)
+    for path in ("/demo/pricing", "/demo/pricing", "/demo/case-studies/acme", "/else", None):
+        read_page(lead, CONTENT, path)
+    assert lead.consideration == {"mid": 2, "late": 1}
+    assert lead.topics["pricing"] == 2
+    assert lead_consideration(lead.consideration) == "late"

@@ -26,7 +26,6 @@ def _apply(v: PartitionView, state: LeadState, *events: EventEnvelope) -> WriteS
             apply_event,
             state,
             RULES,
-            event,
             facts_of(event),
             [event.key],
             accounts=v.accounts,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from leadpulse.kernel.messages import AccountLost, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.core.facts import EventFacts, facts_of
+from scorer.core.signals import signals_of
 from scorer.core.stages import Signals
 from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry
-from scorer.handlers.stage_moves import move_stage, signals_of, take_step
+from scorer.handlers.stage_moves import move_stage, take_step
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, applied, funnel, lead, step, t, view
 from tests.unit.scorer.events import at, page, track
@@ -147,7 +148,7 @@ def test_a_lead_keeps_its_latest_stage_entries() -> None:
 
 
 def _signals(state: LeadState, event: EventEnvelope, earned: float = 0.0) -> Signals:
-    return signals_of(state, facts_of(event), RULES, event, False, earned)[0]
+    return signals_of(state, facts_of(event), RULES, False, earned)[0]
 
 
 def test_a_lead_is_identified_by_an_email_or_any_identity_but_an_anonymous_one() -> None:
@@ -191,7 +192,7 @@ def test_a_late_event_is_walked_into_its_place_in_the_history() -> None:
     state.steps.append(step(t(9), "ok", "ic", extra=["accepted", None]).raw())
     demo = track("Demo Requested", email=EMAIL, when=at(5), event_id="demo")
     facts = facts_of(demo)
-    signals, crossed = signals_of(state, facts, RULES, demo, False, 50)
+    signals, crossed = signals_of(state, facts, RULES, False, 50)
     applied(v, ws, take_step, state, RULES, facts, signals, crossed, {"default": 50.0}, None)
     assert [(e[0], e[1]) for e in state.history] == [("lead", t(0)), ("mql", t(5)), ("sal", t(9))]
     assert state.stage == "sal"
