@@ -16,8 +16,7 @@ is a behavior, applied to its lead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -91,8 +90,7 @@ HANDLERS: dict[type[Message], Handler] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What one message does: how it ended, and its effects in the order decided."""
 
     outcome: Outcome
@@ -108,26 +106,26 @@ def decide(
 ) -> Decision:
     """One message's whole decision, writing nothing: the time it passes closes the
     decisions whose horizon it passed (`horizon.pass_time`), then the message itself."""
-    passed = pass_time(view, rules, event)
+    passed = pass_time(view, rules, event).items
     if event is None:
-        return Decision("unreadable", passed + _moved(offset, None))
+        return Decision("unreadable", Effects((*passed, MoveOffset(offset, None))))
     if event.event_id in view.seen:
-        return Decision("duplicate", passed + _moved(offset, None))
+        return Decision("duplicate", Effects((*passed, MoveOffset(offset, None))))
     if event.type not in MESSAGE_TYPES:
         outcome, effects = _apply_behavior(view, rules, key, event, offset)
         # A forwarded event is seen where its copy is applied, which may be this partition.
         forwarded = outcome in ("forwarded", "looped")
-        moved = _moved(offset, event.event_id, dedupe=not forwarded)
-        return Decision(outcome, passed + effects + moved)
-    moved = _moved(offset, event.event_id)
+        moved = MoveOffset(offset, event.event_id, not forwarded)
+        return Decision(outcome, Effects((*passed, *effects.items, moved)))
+    moved = MoveOffset(offset, event.event_id)
     try:
         message = decode(event)
     except ValueError as exc:
         # Applied as a no-op, as a message missing what its handler needs always was.
         log.warning("message_unreadable", event_type=event.type, error=str(exc))
-        return Decision("control", passed + moved)
+        return Decision("control", Effects((*passed, moved)))
     handled = HANDLERS[type(message)](view, rules, key, event, message)
-    return Decision("control", passed + moved + handled)
+    return Decision("control", Effects((*passed, moved, *handled.items)))
 
 
 def apply_message(
@@ -150,10 +148,6 @@ def end_run(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     """After a run's messages: its watermark, and every lead it changed, saved once."""
     effects = store_watermark(view.watermark) + flush_leads(view.dirty.values(), rules)
     apply_effects(effects, view, ws)
-
-
-def _moved(offset: int, message_id: str | None, *, dedupe: bool = True) -> Effects:
-    return Effects((MoveOffset(offset, message_id, dedupe),))
 
 
 def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
