@@ -104,8 +104,9 @@ def decide(
     offset: int,
     event: EventEnvelope | None,
 ) -> Decision:
-    """One message's whole decision, writing nothing: the time it passes closes the
-    decisions whose horizon it passed (`horizon.pass_time`), then the message itself."""
+    """One message's whole decision: the time it passes closes the decisions whose horizon
+    it passed (`horizon.pass_time`), then the message itself. Writes nothing, neither the
+    view nor a WriteSet; the leads it changes are its values (`KeepLead` has them saved)."""
     passed = pass_time(view, rules, event).items
     if event is None:
         return Decision("unreadable", Effects((*passed, MoveOffset(offset, None))))
