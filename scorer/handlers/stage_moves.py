@@ -1,4 +1,5 @@
-"""One event's stage decision: its signals, its step, and the moves it makes.
+"""One event's stage decision: its step, and the moves it makes (its signals are
+`core.signals.signals_of`).
 
 An event newer than every step the lead holds decides here and now (`move_stage`). One
 older than the latest step (it came late), or one that identifies a lead holding an
