@@ -113,7 +113,7 @@ def decide(
     if event.event_id in view.seen:
         return Decision("duplicate", Effects((*passed, MoveOffset(offset, None))))
     if event.type not in MESSAGE_TYPES:
-        outcome, effects = _apply_behavior(view, rules, key, event, offset)
+        outcome, effects = _decide_behavior(view, rules, key, event, offset)
         # A forwarded event is seen where its copy is applied, which may be this partition.
         forwarded = outcome in ("forwarded", "looped")
         moved = MoveOffset(offset, event.event_id, not forwarded)
@@ -162,7 +162,7 @@ def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
     return keys
 
 
-def _apply_behavior(
+def _decide_behavior(
     view: PartitionReads, rules: Rules, key: str, event: EventEnvelope, offset: int
 ) -> tuple[Outcome, Effects]:
     keys = _identity_keys(key, event)
