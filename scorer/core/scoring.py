@@ -116,6 +116,7 @@ def score_lead(
     (they changed) and for a model new to the lead."""
     awarded: list[tuple[str, float]] = []
     points: dict[str, float] = {}
+    traits: Mapping[str, Any] | None = None  # worked out once, for the first model to refit
     for model in models:
         ms = state.models.get(model.name)
         new_model = ms is None
@@ -127,7 +128,8 @@ def score_lead(
         points[model.name] = sum(p for _, p in earned)
         awarded += earned
         if refit or new_model:
-            refresh_fit(ms, model, fit_traits(state), state.email, lists)
+            traits = fit_traits(state) if traits is None else traits
+            refresh_fit(ms, model, traits, state.email, lists)
         if facts.traits or facts.email:
             told(ms, facts.t)
     return awarded, points
