@@ -29,9 +29,9 @@ from bench.scorer_load import journey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
 from leadpulse.kernel.schema import encode  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
+from scorer.core.conversion.live import live_models  # noqa: E402
+from scorer.core.conversion.weights import LinearModel  # noqa: E402
 from scorer.handlers.dispatch import apply_message, end_run  # noqa: E402
-from scorer.predict.live import live_models  # noqa: E402
-from scorer.predict.weights import LinearModel  # noqa: E402
 from scorer.runtime.batch import RUN_MAX  # noqa: E402
 from scorer.runtime.consumer import decode_message  # noqa: E402
 from scorer.storage.keys import PartitionKeys  # noqa: E402

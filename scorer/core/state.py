@@ -73,11 +73,11 @@ class LeadState(msgspec.Struct, omit_defaults=True):
     listed: str | None = None
     # what the last lead change for CRM connectors carried (`crm_changes`)
     crm: list[Any] | None = None
-    # the live model's prediction as of the lead's last change (`scorer.predict.live`)
+    # the live model's prediction as of the lead's last change (`scorer.core.conversion.live`)
     prediction: dict[str, Any] | None = None
     # what that prediction was made on: [version, stage, traits digest, changes since]
     predicted: list[Any] | None = None
-    # the decisions (their times) whose horizon passed without an outcome (`scorer.predict`)
+    # the decisions (their times) whose horizon passed without an outcome (`conversion`)
     horizon_closed: list[float] = field(default_factory=list)
     # the examples this lead has on the outcomes topic: [id, digest, model] (`published`)
     examples: list[list[Any]] = field(default_factory=list)

@@ -5,7 +5,7 @@ late can walk them again in event-time order (`stage_walk`). A step holds what t
 machine needs of its event: time, id, flags, points per model, fit per model (on steps of
 an identified lead), utm source and campaign, one extra value (the CRM outcome, the
 disqualifying trait, or the stay a stale timer names), and the lead's profile when the
-event changed it (`scorer.predict.profile`: what a decision's snapshot reads of who the
+event changed it (`scorer.core.conversion.profile`: what a decision's snapshot reads of who the
 lead was).
 
 Flags: k = the event names a known person (an email, a user or CRM id), i = (steps stored

@@ -23,9 +23,9 @@ from typing import Any
 
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
+from scorer.core.conversion.decisions import deadline_of, decision_at, unwatch, watch
+from scorer.core.conversion.published import sync
 from scorer.core.effects import EffectLog, Effects, KeepLead, MoveWatermark, StoreWatermark
-from scorer.predict.decisions import deadline_of, decision_at, unwatch, watch
-from scorer.predict.published import sync
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionReads, PartitionView
 

@@ -14,6 +14,8 @@ import math
 
 from leadpulse.kernel.domain import AlertType, Stage
 from scorer.core.config import Rules
+from scorer.core.conversion.decisions import decision_at, watch
+from scorer.core.conversion.published import sync
 from scorer.core.effects import CountHistory, EffectLog
 from scorer.core.stage_walk import walk
 from scorer.core.state import LeadState
@@ -25,8 +27,6 @@ from scorer.handlers.stage_effects import (
     push_activity,
     set_sla,
 )
-from scorer.predict.decisions import decision_at, watch
-from scorer.predict.published import sync
 
 __all__ = ["restage"]
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from leadpulse.kernel.domain import CrmOutcome, Stage
 from scorer.core.config import Rules
+from scorer.core.conversion.outcomes import note_outcome, note_stage_move
+from scorer.core.conversion.profile import profile_to_record
 from scorer.core.decay import DAY
 from scorer.core.effects import CountEntry, EffectLog
 from scorer.core.facts import EventFacts
@@ -31,8 +33,6 @@ from scorer.core.steps import HISTORY_KEPT, Entry, Step, insert_step
 from scorer.handlers.account_returns import notify_lost
 from scorer.handlers.restage import restage
 from scorer.handlers.stage_effects import mql_alert, push_activity, set_sla
-from scorer.predict.outcomes import note_outcome, note_stage_move
-from scorer.predict.profile import profile_to_record
 
 __all__ = ["move_stage", "take_step"]
 

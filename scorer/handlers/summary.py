@@ -11,10 +11,10 @@ from typing import Any
 
 from scorer.core.config import Rules
 from scorer.core.content import lead_consideration, top_interests
+from scorer.core.conversion.summary import predict_summary
 from scorer.core.effects import EffectLog, Effects, SaveLead
 from scorer.core.state import LeadState
 from scorer.handlers.crm_changes import queue_lead_change
-from scorer.predict.summary import predict_summary
 
 __all__ = ["flush_leads", "summary_of"]
 

@@ -15,8 +15,8 @@ from typing import Any
 from river import linear_model, naive_bayes, optim
 
 from leadpulse.kernel.config.predict import PredictConfig
-from scorer.predict.examples import Example, canonical
-from scorer.predict.weights import LinearModel
+from scorer.core.conversion.examples import Example, canonical
+from scorer.core.conversion.weights import LinearModel
 
 __all__ = ["NB_BELOW", "fit_platt", "linear_of_nb", "train"]
 

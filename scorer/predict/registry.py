@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 
 from leadpulse.kernel.valkey import Valkey
-from scorer.predict.weights import LinearModel, decode_model, encode_model
+from scorer.core.conversion.segments import DEFAULT_MODEL
+from scorer.core.conversion.weights import LinearModel, decode_model, encode_model
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -29,8 +30,6 @@ __all__ = [
     "rollback",
     "versions",
 ]
-
-DEFAULT_MODEL = "default"
 
 
 class ModelKeys:

@@ -11,10 +11,10 @@ import math
 
 import msgspec
 
-from scorer.predict.examples import Example, canonical
+from scorer.core.conversion.examples import Example, canonical
+from scorer.core.conversion.weights import predict
 from scorer.predict.learn import NB_BELOW, fit_platt, train
 from scorer.predict.metrics import Scores, scores_of
-from scorer.predict.weights import predict
 
 __all__ = ["Backtest", "backtest"]
 

@@ -23,12 +23,12 @@ from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.lifecycle import StopRequested, unless_stopped
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey
-from scorer.predict.examples import Example, canonical, decode_example
+from scorer.core.conversion.examples import Example, canonical, decode_example
+from scorer.core.conversion.weights import LinearModel
 from scorer.predict.learn import NB_BELOW, train
 from scorer.predict.model_page import store_backtest
 from scorer.predict.registry import DEFAULT_MODEL, publish
 from scorer.predict.report import backtest
-from scorer.predict.weights import LinearModel
 
 __all__ = ["TRAINER_GROUP", "by_model", "read_examples", "run_trainer", "train_and_publish"]
 

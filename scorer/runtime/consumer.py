@@ -34,7 +34,7 @@ from leadpulse.kernel.valkey import Valkey
 from scorer.core.config import Rules
 from scorer.core.effects import Outbound
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
-from scorer.predict.live import refresh as refresh_models
+from scorer.predict.refresh import refresh as refresh_models
 from scorer.read.accounts import AccountDirectory, read_lost_accounts
 from scorer.runtime.batch import Message, Park, PartitionResult, apply_batch, read_stored_offset
 from scorer.runtime.dead_letters import DeadLetters

@@ -8,7 +8,7 @@ snapshots made under the old rules); the replay writes its own, with the same de
 ids, and consumes exactly those (known by the offsets the broker gave them) until nothing is
 pending. Alerts and lead changes are not re-sent. Training examples are: with unchanged rules
 they are the live run's, under the same ids and with the same content, and the trainer keeps
-one example per id (`scorer.predict.examples.canonical`), so it trains the same model.
+one example per id (`scorer.core.conversion.examples.canonical`), so it trains the same model.
 Afterwards the stored offsets point at the topic's end, so scorers resume from there.
 
 Production needs the events topic kept for as long as history should count (retention.ms=-1,

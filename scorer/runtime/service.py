@@ -28,7 +28,7 @@ from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey, connect_valkey
 from scorer.core.config import Rules
 from scorer.metrics import BATCH_FAILURES, GAVE_UP, READY, RETRY_WAITS
-from scorer.predict.live import refresh as refresh_models
+from scorer.predict.refresh import refresh as refresh_models
 from scorer.predict.trainer import run_trainer
 from scorer.runtime.consumer import ScorerLoop
 from scorer.runtime.dead_letters import DeadLetters

@@ -11,7 +11,7 @@ import pytest
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
-from scorer.predict.examples import Example, decode_example
+from scorer.core.conversion.examples import Example, decode_example
 from scorer.runtime.batch import Message, apply_batch
 from scorer.storage.keys import META, PartitionKeys
 from scorer.storage.scripts import Scripts

@@ -8,7 +8,7 @@ import pytest
 
 from leadpulse.kernel.schema import lead_id_for
 from leadpulse.kernel.settings import Settings
-from scorer.predict.examples import canonical
+from scorer.core.conversion.examples import canonical
 from scorer.predict.trainer import read_examples
 from scorer.read import store
 from scorer.storage.keys import PartitionKeys

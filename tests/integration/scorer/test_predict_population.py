@@ -17,12 +17,12 @@ from leadpulse.dev.journeys import Population, make_population
 from leadpulse.dev.simulate import send_steps
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
-from scorer.predict.examples import Example, canonical
+from scorer.core.conversion.examples import Example, canonical
+from scorer.core.conversion.weights import encode_model
 from scorer.predict.learn import train
 from scorer.predict.registry import read_model, read_pointers
 from scorer.predict.report import backtest
 from scorer.predict.trainer import read_examples
-from scorer.predict.weights import encode_model
 from scorer.storage.keys import PartitionKeys
 from tests.conftest import SECRET_KEY, WRITE_KEY
 from tests.integration.scorer.conftest import SECRET, Edge, ScorerStarter, wait_for

@@ -10,10 +10,11 @@ import pytest
 
 from leadpulse.dev.journeys import CHROME_UA
 from leadpulse.kernel.settings import Settings
-from scorer.predict import live as live_module
+from scorer.core.conversion.live import live_models
+from scorer.core.conversion.weights import LinearModel
 from scorer.predict import model_promote, model_rollback
+from scorer.predict import refresh as live_module
 from scorer.predict.registry import publish, read_pointers
-from scorer.predict.weights import LinearModel
 from tests.integration.scorer.conftest import (
     WRITE,
     Edge,
@@ -86,7 +87,7 @@ async def test_every_configured_model_is_picked_up_by_name(
         await publish(redis, msgspec.structs.replace(enterprise, intercept=0.7), shadow=True) == 2
     )
     names = ["enterprise", "default"]
-    held = live_module.live_models()
+    held = live_models()
     saved = (held.live, held.shadow, held.others)
     try:
         models = await live_module.refresh(redis, names=names, force=True)

@@ -13,7 +13,7 @@ from leadpulse.dev.simulate import send_steps
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.settings import Settings
 from scorer import rescore
-from scorer.predict.examples import Example, canonical
+from scorer.core.conversion.examples import Example, canonical
 from scorer.predict.trainer import read_examples
 from scorer.read import store
 from scorer.storage.keys import PartitionKeys

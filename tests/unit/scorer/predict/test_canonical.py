@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from scorer.predict.examples import Example, Snapshot, canonical
+from scorer.core.conversion.examples import Example, Snapshot, canonical
 
 
 def _example(

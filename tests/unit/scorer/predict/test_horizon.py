@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from leadpulse.kernel.schema import EventEnvelope
+from scorer.core.conversion.examples import Example, decode_example
 from scorer.handlers.dispatch import apply_message, end_run
-from scorer.predict.examples import Example, decode_example
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, view
 from tests.unit.scorer.events import at, page, track

@@ -10,11 +10,11 @@ import pytest
 from river import naive_bayes
 
 from leadpulse.dev.journeys import make_population
-from scorer.predict.examples import Example, Snapshot, canonical
+from scorer.core.conversion.examples import Example, Snapshot, canonical
+from scorer.core.conversion.weights import encode_model, predict
 from scorer.predict.learn import linear_of_nb, train
 from scorer.predict.metrics import auc, ece
 from scorer.predict.trainer import by_model
-from scorer.predict.weights import encode_model, predict
 
 
 def _example(i: int, features: list[str], label: int, t: float | None = None) -> Example:

@@ -10,10 +10,10 @@ from leadpulse.kernel.config import load_config
 from leadpulse.kernel.config.predict import PredictModel
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
 from scorer.core.config import Rules
+from scorer.core.conversion.examples import Example, decode_example
+from scorer.core.conversion.live import live_models
+from scorer.core.conversion.weights import LinearModel
 from scorer.handlers.dispatch import apply_message
-from scorer.predict.examples import Example, decode_example
-from scorer.predict.live import live_models
-from scorer.predict.weights import LinearModel
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
 from tests.unit.scorer.events import at, crm, identify, page, track

@@ -25,9 +25,7 @@ import hashlib
 import msgspec
 
 from scorer.core.config import Rules
-from scorer.core.effects import EffectLog, Outbound, Publish
-from scorer.core.state import LeadState
-from scorer.predict.decisions import (
+from scorer.core.conversion.decisions import (
     NO_OUTCOME,
     OUTCOMES_TOPIC,
     Decided,
@@ -37,9 +35,11 @@ from scorer.predict.decisions import (
     outcome_of,
     unwatch,
 )
-from scorer.predict.examples import POSITIVE, Example, Snapshot, encode_example
-from scorer.predict.features import features_of, score_at
-from scorer.predict.segments import model_for
+from scorer.core.conversion.examples import POSITIVE, Example, Snapshot, encode_example
+from scorer.core.conversion.features import features_of, score_at
+from scorer.core.conversion.segments import model_for
+from scorer.core.effects import EffectLog, Outbound, Publish
+from scorer.core.state import LeadState
 
 __all__ = ["example_of", "sync", "wanted"]
 

@@ -17,13 +17,13 @@ stage (`summary.predict_summary`).
 from __future__ import annotations
 
 from scorer.core.config import Rules
+from scorer.core.conversion.decisions import OUTCOMES_TOPIC, decision_at, watch
+from scorer.core.conversion.examples import NEGATIVE, POSITIVE
+from scorer.core.conversion.live import predict_lead
+from scorer.core.conversion.published import sync
+from scorer.core.conversion.summary import identified
 from scorer.core.effects import EffectLog
 from scorer.core.state import LeadState
-from scorer.predict.decisions import OUTCOMES_TOPIC, decision_at, watch
-from scorer.predict.examples import NEGATIVE, POSITIVE
-from scorer.predict.live import predict_lead
-from scorer.predict.published import sync
-from scorer.predict.summary import identified
 
 __all__ = ["OUTCOMES_TOPIC", "note_outcome", "note_stage_move"]
 

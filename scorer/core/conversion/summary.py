@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from scorer.core.config import Rules
+from scorer.core.conversion.live import live_models, predict_lead
+from scorer.core.conversion.segments import model_for
 from scorer.core.state import LeadState
-from scorer.predict.live import live_models, predict_lead
-from scorer.predict.segments import model_for
 
 __all__ = ["REPREDICT_EVERY", "identified", "predict_summary"]
 

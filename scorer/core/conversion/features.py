@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 from scorer.core.config import Rules
+from scorer.core.conversion.profile import band, profile_at, profile_of
 from scorer.core.decay import DAY
 from scorer.core.state import LeadState
-from scorer.predict.profile import band, profile_at, profile_of
 
 __all__ = ["features_of", "score_at"]
 

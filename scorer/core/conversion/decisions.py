@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from scorer.core.config import Rules
+from scorer.core.conversion.examples import NEGATIVE, POSITIVE
 from scorer.core.decay import DAY
 from scorer.core.effects import EffectLog, UnwatchDecision, WatchDecision
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.predict.examples import NEGATIVE, POSITIVE
 
 __all__ = [
     "NO_OUTCOME",

@@ -7,7 +7,9 @@ from typing import Any
 from scorer.core.config import Rules
 from scorer.core.state import LeadState
 
-__all__ = ["model_for"]
+__all__ = ["DEFAULT_MODEL", "model_for"]
+
+DEFAULT_MODEL = "default"  # the model every lead belongs to unless `predict.models` says
 
 
 def _value(state: LeadState, trait: str) -> str:
