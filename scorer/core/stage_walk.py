@@ -2,7 +2,7 @@
 
 A lead's stage history is defined as this walk over every step it holds, whichever
 partition applied them and whenever a merge brought them together. Events applied in
-order take the same decisions one at a time (`scorer.handlers.event`); a merge, or an event older
+order take the same decisions one at a time (`scorer.core.behavior`); a merge, or an event older
 than the lead's latest step, walks again (`restage`), so the result does not depend on
 when a merge message arrives.
 

@@ -1,10 +1,11 @@
 """A lost deal at an account, and its people coming back: lost_deal_returned for accounts.
 
-The person who lost the deal raises the lead's own alert when they return (`event`).
+The person who lost the deal raises the lead's own alert when they return (`scorer.core.behavior`).
 This is the account's: after a CRM `lost` on one person of an account, N page visits in D
 days by *other* people of that account raise one alert for the account, once per loss.
 
-Flow, never a cross-partition write: the lost lead's partition sends an `AccountLost`
+Flow, never a cross-partition write (the sending half is `scorer.core.account_events`,
+the receiving half here): the lost lead's partition sends an `AccountLost`
 keyed `account:<id>`; the account's partition records the loss in its `lost` hash. Every
 scorer reads the lost accounts on its tick (`scorer.read.accounts.read_lost_accounts`, a few
 seconds stale at most) and, for a page view by a person of such an account, sends an
@@ -13,76 +14,16 @@ seconds stale at most) and, for a page view by a person of such an account, send
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from leadpulse.kernel import messages
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountLost, AccountVisit
-from leadpulse.kernel.schema import AlertLead, EventEnvelope, Identity, encode
-from scorer.core.alerts import account_alert, lead_summary_data
+from leadpulse.kernel.schema import AlertLead, EventEnvelope, encode
+from scorer.core.account_events import came_back
+from scorer.core.alerts import account_alert
 from scorer.core.config import Rules
-from scorer.core.decay import DAY
-from scorer.core.effects import EffectLog, Effects, EndLostDeal, KeepLostDeal, Outbound, Publish
-from scorer.core.facts import EventFacts
-from scorer.core.state import LeadState
+from scorer.core.effects import Effects, EndLostDeal, KeepLostDeal, Outbound, Publish
 from scorer.storage.view import PartitionReads
 
-__all__ = [
-    "account_message",
-    "came_back",
-    "notify_lost",
-    "notify_visit",
-    "on_account_lost",
-    "on_account_visit",
-]
-
-
-def came_back(visits: list[float], at: float, needed: int, days: float) -> tuple[list[float], bool]:
-    """`visits` and one more at `at`, in time order (the latest 50), and whether `needed` of
-    them fall within `days`: a visit that comes late counts with the visits around it."""
-    kept = sorted([*visits, at])[-50:]
-    span = days * DAY
-    back = any(kept[i + needed - 1] - kept[i] <= span for i in range(len(kept) - needed + 1))
-    return kept, back
-
-
-def account_message(
-    event_id: str, t: float, message: messages.AccountTouch | AccountLost | AccountVisit
-) -> Outbound:
-    """A message for the account's own partition (keyed `account:<id>`)."""
-    value = messages.encode(message, event_id, Identity(), t)
-    return Outbound(event_id, "events", f"account:{message.account}", value)
-
-
-def notify_lost(log: EffectLog, state: LeadState, facts: EventFacts) -> None:
-    """This person's deal was lost: tell the account's partition."""
-    if not state.account:
-        return
-    lost = AccountLost(account=state.account, lead_id=state.lead_id, at=facts.t)
-    event_id = f"acct-lost:{facts.event_id}:{state.lead_id}"
-    log.add(Publish(account_message(event_id, facts.t, lost)))
-
-
-def notify_visit(
-    log: EffectLog,
-    lost_accounts: Mapping[str, float],
-    state: LeadState,
-    rules: Rules,
-    facts: EventFacts,
-) -> None:
-    """A page view by a person of an account that lost a deal: tell the account's partition."""
-    lost_at = lost_accounts.get(state.account or "")
-    if lost_at is None or facts.t < lost_at or not facts.is_page or facts.noise:
-        return
-    assert state.account is not None
-    visit = AccountVisit(
-        account=state.account,
-        lead_id=state.lead_id,
-        at=facts.t,
-        lead=lead_summary_data(state, rules.compiled.models, facts.t),
-    )
-    event_id = f"acct-visit:{facts.event_id}:{state.lead_id}"
-    log.add(Publish(account_message(event_id, facts.t, visit)))
+__all__ = ["on_account_lost", "on_account_visit"]
 
 
 def on_account_lost(view: PartitionReads, lost: AccountLost) -> Effects:

@@ -1,175 +1,126 @@
-"""Apply one behavior or CRM event to one lead: scores, content, stage moves, alerts.
+"""A behavior or CRM event's handler: the lead its identities name, then the event decided.
 
-Changes the lead's state and adds what the event does beyond it to an `EffectLog`.
+The event's identities find its lead in the partition's view (a new lead when none does);
+each identity of the event not yet mapped here is mapped to it, and one that may live on
+another partition is claimed there (`identity.claim_message`). An identity merged into a
+survivor forwards the event to the survivor's partition instead; a forgotten person's
+event is dropped. What the event does to its lead is the core's (`core.behavior`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any
+import structlog
 
-import orjson
-
-from leadpulse.kernel.domain import AlertType
-from leadpulse.kernel.messages import AccountTouch
-from scorer.core.alerts import build_alert, lead_summary_data
+from leadpulse.kernel.schema import EventEnvelope, encode, lead_id_for
+from scorer.core.behavior import apply_event
 from scorer.core.config import Rules
-from scorer.core.content import read_page
-from scorer.core.decay import DAY
-from scorer.core.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
-from scorer.core.facts import EventFacts
-from scorer.core.rules import email_domain
-from scorer.core.scoring import model_total, score_lead
-from scorer.core.signals import signals_of
-from scorer.core.stages import Signals
+from scorer.core.effects import (
+    CountEntry,
+    Effect,
+    EffectLog,
+    Effects,
+    MapIdentity,
+    Outbound,
+    Publish,
+    Seen,
+)
+from scorer.core.facts import EventFacts, facts_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.handlers.account_info import absorb_account
-from scorer.handlers.account_returns import account_message, came_back, notify_visit
-from scorer.handlers.stage_effects import queue_alert, sla_member
-from scorer.handlers.stage_moves import move_stage, take_step
+from scorer.handlers.identity import claim_message, outranks, stable_id
+from scorer.storage.keys import suppression_digest
+from scorer.storage.view import PartitionReads
 
-__all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
-_TRAITS_KEPT = 40
-# A buying group counts people engaged within D days: one touch per person every D/4 days
-# keeps the signal within a quarter window of exact at a fraction of the messages.
+__all__ = ["on_event"]
+
+log = structlog.get_logger(__name__)
 
 
-def _absorb_identity(state: LeadState, facts: EventFacts, rules: Rules, keys: list[str]) -> None:
-    for key in keys:
-        if key not in state.keys:
-            state.keys.append(key)
-    if facts.email and not state.email:
-        state.email = facts.email
-    for name, value in facts.traits.items():
-        if name == "email" or isinstance(value, dict | list):
-            continue
-        if name in state.traits or len(state.traits) < _TRAITS_KEPT:
-            state.traits[name] = value
-    if facts.owner:
-        state.owner = facts.owner
-    if facts.verified:
-        state.verified = True
-    if facts.account_id:
-        state.account = facts.account_id.lower()
-    elif state.account is None:
-        domain = email_domain(state.email)
-        if domain and domain not in rules.compiled.lists["free_mail"]:
-            state.account = domain
+def _identity_keys(key: str, event: EventEnvelope) -> list[str]:
+    keys = [key]
+    identities = event.identity.keys()
+    for k in identities:
+        if k not in keys:
+            keys.append(k)
+    if event.previous_id and event.previous_id not in keys:
+        keys.append(event.previous_id)
+    return keys
 
 
-def _timeline_entry(facts: EventFacts, awarded: list[tuple[str, float]]) -> bytes:
-    entry: dict[str, Any] = {"at": facts.t, "type": facts.kind, "id": facts.event_id}
-    if facts.name:
-        entry["event"] = facts.name
-    if facts.path:
-        entry["path"] = facts.path
-    if facts.title:
-        entry["title"] = facts.title
-    if facts.noise:
-        entry["flagged"] = facts.noise_reason or "noise"
-    if awarded:
-        entry["points"] = [[rule, points] for rule, points in awarded]
-    return orjson.dumps(entry)
+def on_event(
+    view: PartitionReads, rules: Rules, key: str, event: EventEnvelope, offset: int
+) -> tuple[str, Effects]:
+    """A behavior or CRM event: its lead found (or made) from its identities, the event
+    decided for it (`core.behavior.apply_event`); or passed on to a merged identity's
+    survivor, or dropped for a forgotten person. The outcome: applied, suppressed,
+    forwarded or looped (`dispatch.Outcome`)."""
+    keys = _identity_keys(key, event)
+    if view.suppressed and any(suppression_digest(k) in view.suppressed for k in keys):
+        return "suppressed", Effects()
+    identities = event.identity.keys()
+    forwarded_in = key not in identities and key != event.previous_id
+    # Also for an event forwarded here: a survivor merged into a stronger one passes it on.
+    survivor = view.forwards.get(key)
+    if survivor is not None:
+        # One id per hop: a copy passed on again from this partition is another message.
+        msg_id = stable_id("fwd", event.event_id, survivor)
+        if msg_id in view.seen:
+            # Passed on to this survivor once already and back again: forwards that form a
+            # cycle (which merges only into stronger identities prevent) stop here.
+            log.error("forward_loop", event_id=event.event_id, partition=view.pk.partition)
+            return "looped", Effects()
+        forward = Outbound(msg_id, "events", survivor, _raw(event))
+        return "forwarded", Effects((Seen(offset, msg_id), Publish(forward)))
+    facts = facts_of(event)
+    state, known = _lead_of(view, rules, key, event, facts, keys, forwarded_in)
+    effects = EffectLog()
+    effects.extend(known)
+    accounts, lost = view.accounts, view.lost_accounts
+    apply_event(effects, state, rules, facts, keys, accounts=accounts, lost_accounts=lost)
+    return "applied", effects.effects()
 
 
-def _lost_at(state: LeadState) -> float:
-    """When the lead's deal was lost: its latest entry into recycle by a CRM `lost`."""
-    entries = (Entry.of(raw) for raw in reversed(state.history))
-    return next((e.at for e in entries if e.reason == "crm:lost"), -math.inf)
+def _raw(event: EventEnvelope) -> bytes:
+    return encode(event)
 
 
-def _lost_deal_check(log: EffectLog, state: LeadState, rules: Rules, facts: EventFacts) -> None:
-    if not (state.lost and not state.lost_returned and facts.is_page):
-        return
-    if facts.t < _lost_at(state):
-        return  # a visit from before the deal was lost, come late
-    window = rules.config.stages.lost_deal_return
-    state.visits_since_lost, back = came_back(
-        state.visits_since_lost, facts.t, window.visits, window.days
-    )
-    if not back:
-        return
-    state.lost_returned = True
-    alert = build_alert(
-        AlertType.LOST_DEAL_RETURNED,
-        state,
-        rules.compiled.models,
-        t=facts.t,
-        transition="lost>returned",
-        trigger=facts.event_id,
-        reason=f"{window.visits} visits in {window.days:g} days after a lost deal",
-    )
-    queue_alert(log, alert, state)
-
-
-def apply_event(
-    log: EffectLog,
-    state: LeadState,
+def _lead_of(
+    view: PartitionReads,
     rules: Rules,
+    key: str,
+    event: EventEnvelope,
     facts: EventFacts,
     keys: list[str],
-    *,
-    accounts: Mapping[str, Any],
-    lost_accounts: Mapping[str, float],
-) -> None:
-    """`accounts` and `lost_accounts`: the directory as of the last tick."""
-    before = (state.email, len(state.traits))
-    account_before = state.account
-    _absorb_identity(state, facts, rules, keys)
-    account_changed = absorb_account(log, accounts, state, facts, account_before)
-    traits_changed = (
-        bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
-    )
-    awarded: list[tuple[str, float]] = []
-    if not facts.noise:
-        models, lists = rules.compiled.models, rules.compiled.lists
-        awarded, points = score_lead(state, models, facts, lists, refit=traits_changed)
-        if facts.is_page:
-            read_page(state, rules.content, facts.path)
-        _lost_deal_check(log, state, rules, facts)
-        if lost_accounts and state.account in lost_accounts:
-            notify_visit(log, lost_accounts, state, rules, facts)
-        earned = sum(p for _, p in awarded)
-        signals, crossed = signals_of(state, facts, rules, traits_changed, earned)
-        take_step(log, state, rules, facts, signals, crossed, points, traits_changed)
-        if facts.is_page:
-            state.last_page = max(state.last_page or facts.t, facts.t)
-    else:
-        # No points and no engagement, but a step all the same: a lead a bot-flagged event
-        # created holds the stage entry it made, and every stage entry must come from a
-        # step for a merge or a late event to walk the history again.
-        signals, crossed = signals_of(state, facts, rules, False, 0.0)
-        quiet = Signals(
-            t=signals.t,
-            identified=signals.identified,
-            over_threshold=signals.over_threshold,
-            paused_until=signals.paused_until,
-        )
-        take_step(log, state, rules, facts, quiet, crossed, {}, noise=True)
-    state.last_seen = max(state.last_seen, facts.t)
-    entry = _timeline_entry(facts, awarded)
-    log.add(PushTimeline(state.lead_id, entry, rules.config.timeline_max))
-    if awarded:
-        primary = rules.compiled.models[0]
-        total = model_total(
-            state.models.get(primary.name), primary.model.half_life_days, state.last_seen
-        )
-        point = [state.last_seen, round(total, 2)]
-        log.add(PushScore(state.lead_id, orjson.dumps(point)))
-        every = rules.config.accounts.buying_group.days * DAY / 4
-        fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every
-        if state.account and fresh and sum(p for _, p in awarded) > 0:
-            state.touched_at = facts.t
-            _touch_account(log, state, rules, facts)
-    log.add(KeepLead(state))
-
-
-def _touch_account(log: EffectLog, state: LeadState, rules: Rules, facts: EventFacts) -> None:
-    """Tell the account's scorer that this person engaged (buying group signal)."""
-    assert state.account is not None
-    summary = lead_summary_data(state, rules.compiled.models, facts.t)
-    touch = AccountTouch(account=state.account, lead_id=state.lead_id, at=facts.t, lead=summary)
-    event_id = f"acct:{facts.event_id}:{state.lead_id}"
-    log.add(Publish(account_message(event_id, facts.t, touch)))
+    forwarded_in: bool,
+) -> tuple[LeadState, Effects]:
+    """The lead an event's identities name here (a new one if none), and what knowing it
+    does: its identities mapped to it, claims sent for those that may live elsewhere."""
+    own = view.identities.get(key)
+    lead_id = own or next((view.identities[k] for k in keys if k in view.identities), None)
+    state = view.leads.get(lead_id) if lead_id else None
+    if state is not None and lead_id != own and not forwarded_in and outranks(key, state.keys):
+        # A stronger identity than the lead found through a weaker one of the event's
+        # (living on this partition too): a lead of its own, which claims the weaker one
+        # as it would on any other partition. So the lead and its id do not depend on
+        # whether the weaker identity was already claimed by someone else.
+        lead_id, state = None, None
+    effects: list[Effect] = []
+    if state is None:
+        lead_id = lead_id or lead_id_for(key)
+        state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
+        identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
+        state.stage = "lead" if identified else "visitor"
+        entry = Entry(state.stage, facts.t, "new", event.event_id)
+        state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
+        effects.append(CountEntry(facts.t, state.stage, None, facts.utm_source, facts.utm_campaign))
+    may_merge = facts.verified or not rules.config.require_verified_merge
+    for k in keys:
+        owner = view.identities.get(k)
+        if owner == state.lead_id:
+            continue
+        if owner is None:
+            effects.append(MapIdentity(k, state.lead_id))
+        if k != key and not forwarded_in and may_merge and k not in view.forwards:
+            claim = claim_message(k, key, state.lead_id, state.stage, facts.t, event.event_id)
+            effects.append(Publish(claim))
+    return state, Effects(tuple(effects))

@@ -8,12 +8,12 @@ from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
 from scorer.core.effects import EffectLog, Effects, KeepLead
 from scorer.core.facts import EventFacts
+from scorer.core.restage import restage
+from scorer.core.stage_effects import sla_member
+from scorer.core.stage_moves import move_stage
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Step, insert_step
-from scorer.handlers.restage import restage
-from scorer.handlers.stage_effects import sla_member
-from scorer.handlers.stage_moves import move_stage
 
 __all__ = ["apply_stale"]
 

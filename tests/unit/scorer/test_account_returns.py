@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import AccountLost, AccountVisit, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from scorer.core.account_events import notify_lost, notify_visit
 from scorer.core.facts import EventFacts, facts_of
-from scorer.handlers.account_returns import (
-    notify_lost,
-    notify_visit,
-    on_account_lost,
-    on_account_visit,
-)
+from scorer.handlers.account_returns import on_account_lost, on_account_visit
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet

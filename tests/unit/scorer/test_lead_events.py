@@ -6,9 +6,9 @@ import orjson
 
 from leadpulse.kernel.messages import AccountTouch, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from scorer.core.behavior import apply_event
 from scorer.core.facts import facts_of
 from scorer.core.state import LeadState
-from scorer.handlers.event import apply_event
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, applied, lead, step, t, view

@@ -6,13 +6,13 @@ import orjson
 
 from leadpulse.kernel.messages import AccountTouch, Forget, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from scorer.core.stage_effects import mql_alert_id
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import Entry
 from scorer.handlers.account_touch import on_account_touch
 from scorer.handlers.forget import on_forget
 from scorer.handlers.merge import apply_merge
-from scorer.handlers.stage_effects import mql_alert_id
 from scorer.storage.effects import apply_effects
 from scorer.storage.funnel import count_history
 from scorer.storage.keys import suppression_digest

@@ -5,11 +5,11 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.kernel.schema import Alert, decode
+from scorer.core.restage import restage
+from scorer.core.stage_effects import legacy_mql_alert_id, mql_alert_id, sla_member
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.handlers.restage import restage
-from scorer.handlers.stage_effects import legacy_mql_alert_id, mql_alert_id, sla_member
 from scorer.storage.funnel import count_history
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, applied, funnel, lead, step, t, view, zops

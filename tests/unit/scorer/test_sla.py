@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale, message_of
 from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from scorer.core.stage_effects import set_sla
 from scorer.core.state import LeadState
-from scorer.handlers.stage_effects import set_sla
 from scorer.runtime.sla import due_messages
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, applied, lead, rules_with, t, view, zops

@@ -6,14 +6,14 @@ import orjson
 import pytest
 
 from leadpulse.kernel.schema import Alert, decode
-from scorer.core.state import LeadState
-from scorer.handlers.stage_effects import (
+from scorer.core.stage_effects import (
     mql_alert,
     mql_alert_id,
     push_activity,
     set_sla,
     sla_member,
 )
+from scorer.core.state import LeadState
 from scorer.storage.view import RECENT_MAX, PartitionView
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, applied, lead, t, view, zops

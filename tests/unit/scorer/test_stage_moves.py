@@ -6,10 +6,10 @@ from leadpulse.kernel.messages import AccountLost, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.core.facts import EventFacts, facts_of
 from scorer.core.signals import signals_of
+from scorer.core.stage_moves import move_stage, take_step
 from scorer.core.stages import Signals
 from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry
-from scorer.handlers.stage_moves import move_stage, take_step
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import DAY, RULES, applied, funnel, lead, step, t, view
 from tests.unit.scorer.events import at, page, track

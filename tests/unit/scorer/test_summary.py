@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 
 from scorer.core.effects import Effects, KeepLead
+from scorer.core.stage_effects import sla_member
 from scorer.core.state import LeadState, ModelState
-from scorer.handlers.stage_effects import sla_member
 from scorer.handlers.summary import flush_leads, summary_of
 from scorer.read.list_walk import summary_row
 from scorer.storage.effects import apply_effects

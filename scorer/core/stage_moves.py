@@ -20,19 +20,19 @@ it again (`opens_known`).
 from __future__ import annotations
 
 from leadpulse.kernel.domain import CrmOutcome, Stage
+from scorer.core.account_events import notify_lost
 from scorer.core.config import Rules
 from scorer.core.conversion.outcomes import note_outcome, note_stage_move
 from scorer.core.conversion.profile import profile_to_record
 from scorer.core.decay import DAY
 from scorer.core.effects import CountEntry, EffectLog
 from scorer.core.facts import EventFacts
+from scorer.core.restage import restage
+from scorer.core.stage_effects import mql_alert, push_activity, set_sla
 from scorer.core.stage_walk import entries_of, opens_known
 from scorer.core.stages import SALES_STAGES, Signals, transitions
 from scorer.core.state import LeadState
 from scorer.core.steps import HISTORY_KEPT, Entry, Step, insert_step
-from scorer.handlers.account_returns import notify_lost
-from scorer.handlers.restage import restage
-from scorer.handlers.stage_effects import mql_alert, push_activity, set_sla
 
 __all__ = ["move_stage", "take_step"]
 

@@ -17,16 +17,16 @@ from scorer.core.config import Rules
 from scorer.core.conversion.decisions import decision_at, watch
 from scorer.core.conversion.published import sync
 from scorer.core.effects import CountHistory, EffectLog
-from scorer.core.stage_walk import walk
-from scorer.core.state import LeadState
-from scorer.core.steps import HISTORY_KEPT, Entry, Step
-from scorer.handlers.stage_effects import (
+from scorer.core.stage_effects import (
     legacy_mql_alert_id,
     mql_alert,
     mql_alert_id,
     push_activity,
     set_sla,
 )
+from scorer.core.stage_walk import walk
+from scorer.core.state import LeadState
+from scorer.core.steps import HISTORY_KEPT, Entry, Step
 
 __all__ = ["restage"]
 

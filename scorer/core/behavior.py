@@ -1,0 +1,174 @@
+"""Apply one behavior or CRM event to one lead: scores, content, stage moves, alerts.
+
+Changes the lead's state and adds what the event does beyond it to an `EffectLog`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from leadpulse.kernel.domain import AlertType
+from leadpulse.kernel.messages import AccountTouch
+from scorer.core.account_events import absorb_account, account_message, came_back, notify_visit
+from scorer.core.alerts import build_alert, lead_summary_data
+from scorer.core.config import Rules
+from scorer.core.content import read_page
+from scorer.core.decay import DAY
+from scorer.core.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
+from scorer.core.facts import EventFacts
+from scorer.core.rules import email_domain
+from scorer.core.scoring import model_total, score_lead
+from scorer.core.signals import signals_of
+from scorer.core.stage_effects import queue_alert, sla_member
+from scorer.core.stage_moves import move_stage, take_step
+from scorer.core.stages import Signals
+from scorer.core.state import LeadState
+from scorer.core.steps import Entry
+
+__all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
+_TRAITS_KEPT = 40
+# A buying group counts people engaged within D days: one touch per person every D/4 days
+# keeps the signal within a quarter window of exact at a fraction of the messages.
+
+
+def _absorb_identity(state: LeadState, facts: EventFacts, rules: Rules, keys: list[str]) -> None:
+    for key in keys:
+        if key not in state.keys:
+            state.keys.append(key)
+    if facts.email and not state.email:
+        state.email = facts.email
+    for name, value in facts.traits.items():
+        if name == "email" or isinstance(value, dict | list):
+            continue
+        if name in state.traits or len(state.traits) < _TRAITS_KEPT:
+            state.traits[name] = value
+    if facts.owner:
+        state.owner = facts.owner
+    if facts.verified:
+        state.verified = True
+    if facts.account_id:
+        state.account = facts.account_id.lower()
+    elif state.account is None:
+        domain = email_domain(state.email)
+        if domain and domain not in rules.compiled.lists["free_mail"]:
+            state.account = domain
+
+
+def _timeline_entry(facts: EventFacts, awarded: list[tuple[str, float]]) -> bytes:
+    entry: dict[str, Any] = {"at": facts.t, "type": facts.kind, "id": facts.event_id}
+    if facts.name:
+        entry["event"] = facts.name
+    if facts.path:
+        entry["path"] = facts.path
+    if facts.title:
+        entry["title"] = facts.title
+    if facts.noise:
+        entry["flagged"] = facts.noise_reason or "noise"
+    if awarded:
+        entry["points"] = [[rule, points] for rule, points in awarded]
+    return orjson.dumps(entry)
+
+
+def _lost_at(state: LeadState) -> float:
+    """When the lead's deal was lost: its latest entry into recycle by a CRM `lost`."""
+    entries = (Entry.of(raw) for raw in reversed(state.history))
+    return next((e.at for e in entries if e.reason == "crm:lost"), -math.inf)
+
+
+def _lost_deal_check(log: EffectLog, state: LeadState, rules: Rules, facts: EventFacts) -> None:
+    if not (state.lost and not state.lost_returned and facts.is_page):
+        return
+    if facts.t < _lost_at(state):
+        return  # a visit from before the deal was lost, come late
+    window = rules.config.stages.lost_deal_return
+    state.visits_since_lost, back = came_back(
+        state.visits_since_lost, facts.t, window.visits, window.days
+    )
+    if not back:
+        return
+    state.lost_returned = True
+    alert = build_alert(
+        AlertType.LOST_DEAL_RETURNED,
+        state,
+        rules.compiled.models,
+        t=facts.t,
+        transition="lost>returned",
+        trigger=facts.event_id,
+        reason=f"{window.visits} visits in {window.days:g} days after a lost deal",
+    )
+    queue_alert(log, alert, state)
+
+
+def apply_event(
+    log: EffectLog,
+    state: LeadState,
+    rules: Rules,
+    facts: EventFacts,
+    keys: list[str],
+    *,
+    accounts: Mapping[str, Any],
+    lost_accounts: Mapping[str, float],
+) -> None:
+    """`accounts` and `lost_accounts`: the directory as of the last tick."""
+    before = (state.email, len(state.traits))
+    account_before = state.account
+    _absorb_identity(state, facts, rules, keys)
+    account_changed = absorb_account(log, accounts, state, facts, account_before)
+    traits_changed = (
+        bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
+    )
+    awarded: list[tuple[str, float]] = []
+    if not facts.noise:
+        models, lists = rules.compiled.models, rules.compiled.lists
+        awarded, points = score_lead(state, models, facts, lists, refit=traits_changed)
+        if facts.is_page:
+            read_page(state, rules.content, facts.path)
+        _lost_deal_check(log, state, rules, facts)
+        if lost_accounts and state.account in lost_accounts:
+            notify_visit(log, lost_accounts, state, rules, facts)
+        earned = sum(p for _, p in awarded)
+        signals, crossed = signals_of(state, facts, rules, traits_changed, earned)
+        take_step(log, state, rules, facts, signals, crossed, points, traits_changed)
+        if facts.is_page:
+            state.last_page = max(state.last_page or facts.t, facts.t)
+    else:
+        # No points and no engagement, but a step all the same: a lead a bot-flagged event
+        # created holds the stage entry it made, and every stage entry must come from a
+        # step for a merge or a late event to walk the history again.
+        signals, crossed = signals_of(state, facts, rules, False, 0.0)
+        quiet = Signals(
+            t=signals.t,
+            identified=signals.identified,
+            over_threshold=signals.over_threshold,
+            paused_until=signals.paused_until,
+        )
+        take_step(log, state, rules, facts, quiet, crossed, {}, noise=True)
+    state.last_seen = max(state.last_seen, facts.t)
+    entry = _timeline_entry(facts, awarded)
+    log.add(PushTimeline(state.lead_id, entry, rules.config.timeline_max))
+    if awarded:
+        primary = rules.compiled.models[0]
+        total = model_total(
+            state.models.get(primary.name), primary.model.half_life_days, state.last_seen
+        )
+        point = [state.last_seen, round(total, 2)]
+        log.add(PushScore(state.lead_id, orjson.dumps(point)))
+        every = rules.config.accounts.buying_group.days * DAY / 4
+        fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every
+        if state.account and fresh and sum(p for _, p in awarded) > 0:
+            state.touched_at = facts.t
+            _touch_account(log, state, rules, facts)
+    log.add(KeepLead(state))
+
+
+def _touch_account(log: EffectLog, state: LeadState, rules: Rules, facts: EventFacts) -> None:
+    """Tell the account's scorer that this person engaged (buying group signal)."""
+    assert state.account is not None
+    summary = lead_summary_data(state, rules.compiled.models, facts.t)
+    touch = AccountTouch(account=state.account, lead_id=state.lead_id, at=facts.t, lead=summary)
+    event_id = f"acct:{facts.event_id}:{state.lead_id}"
+    log.add(Publish(account_message(event_id, facts.t, touch)))
