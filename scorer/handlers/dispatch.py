@@ -39,16 +39,16 @@ from scorer.core.effects import (
     Effects,
     MoveOffset,
 )
+from scorer.core.horizon import pass_time
+from scorer.core.save import run_end
 from scorer.handlers.account_info import on_account_info
 from scorer.handlers.account_returns import on_account_lost, on_account_visit
 from scorer.handlers.account_touch import on_account_touch
 from scorer.handlers.event import on_event
 from scorer.handlers.forget import on_forget
-from scorer.handlers.horizon import pass_time, store_watermark
 from scorer.handlers.identity import on_claim
 from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
-from scorer.handlers.summary import flush_leads
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionReads, PartitionView
 from scorer.storage.writes import WriteSet
@@ -94,7 +94,7 @@ def decide(
     event: EventEnvelope | None,
 ) -> Decision:
     """One message's whole decision: the time it passes closes the decisions whose horizon
-    it passed (`horizon.pass_time`), then the message itself. Writes nothing, neither the
+    it passed (`core.horizon.pass_time`), then the message itself. Writes nothing, neither the
     view nor a WriteSet; the leads it changes are its values (`KeepLead` has them saved)."""
     passed = pass_time(view, rules, event).items
     if event is None:
@@ -136,5 +136,4 @@ def apply_message(
 
 def end_run(ws: WriteSet, view: PartitionView, rules: Rules) -> None:
     """After a run's messages: its watermark, and every lead it changed, saved once."""
-    effects = store_watermark(view.watermark) + flush_leads(view.dirty.values(), rules)
-    apply_effects(effects, view, ws)
+    apply_effects(run_end(view.watermark, view.dirty.values(), rules), view, ws)

@@ -7,7 +7,7 @@ Life of an outcome:
 1. `conversion.outcomes.note_stage_move` (called by `stage_moves.move_stage`): entering a
    decision stage (`predict.decision_stages`) starts the decision's horizon timer
    (`conversion.decisions`); a CRM outcome, or the partition's event time passing the
-   horizon first (`scorer.handlers.horizon`), turns the lead's features at the decision
+   horizon first (`scorer.core.horizon`), turns the lead's features at the decision
    (`conversion.features`, `conversion.profile`) into one `conversion.examples.Example`
    for the lead's model (`conversion.segments`) in the partition's outbox ->
    `leadpulse.outcomes`. `conversion.published.sync` keeps what a lead published equal to

@@ -41,7 +41,6 @@ from leadpulse.kernel.valkey import Valkey
 from scorer.core.config import Rules
 from scorer.core.effects import Outbound
 from scorer.core.state import LeadState
-from scorer.handlers import horizon
 from scorer.handlers.dispatch import apply_message, end_run
 from scorer.runtime.errors import (
     ApplyError,
@@ -51,6 +50,7 @@ from scorer.runtime.errors import (
     is_retriable,
 )
 from scorer.runtime.lead_cache import LeadCache
+from scorer.storage import horizons
 from scorer.storage.keys import SUPPRESSED, PartitionKeys, suppression_digest
 from scorer.storage.scripts import Scripts
 from scorer.storage.view import PartitionView
@@ -144,7 +144,7 @@ async def _read_views(
         pipe.hmget(pk.identities, keys)
         pipe.hmget(pk.fwd, keys)
         pipe.smismember(SUPPRESSED, digests)
-        horizon.read_plan(pipe, pk)
+        horizons.read_plan(pipe, pk)
         plan.append((partition, ids, keys, digests))
     first = await pipe.execute()
     views: dict[int, PartitionView] = {}
@@ -163,11 +163,11 @@ async def _read_views(
         view.suppressed = {d for d, hit in zip(digests, suppressed, strict=True) if hit}
         view.lost_accounts = lost_accounts
         view.accounts = accounts
-        horizon.take_plan(view, watermark, pending)
+        horizons.take_plan(view, watermark, pending)
         views[partition] = view
         pk = view.pk
         known = cached[partition] = cache.take(partition, view.stored_offset)
-        due = horizon.due_leads(view, [m.event for m in batches[partition]])
+        due = horizons.due_leads(view, [m.event for m in batches[partition]])
         for lead_id in set(view.identities.values()) | due:
             if lead_id in known:
                 view.leads[lead_id] = known[lead_id]

@@ -55,7 +55,7 @@ class PartitionView:
     outbound: list[Outbound] = field(default_factory=list)
     suppress: list[str] = field(default_factory=list)
     # the newest outside event time applied, and the open decisions' deadlines
-    # (`scorer.handlers.horizon`)
+    # (`scorer.core.horizon`)
     watermark: float = -math.inf
     horizons: dict[str, float] = field(default_factory=dict)
     horizon_next: float = math.inf  # at most the earliest of those deadlines

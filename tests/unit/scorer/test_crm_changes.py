@@ -8,8 +8,8 @@ from leadpulse.kernel.config import load_config
 from leadpulse.kernel.lead_change import LeadChange
 from leadpulse.kernel.schema import decode
 from scorer.core.config import Rules
+from scorer.core.crm_changes import change_id, due_causes, queue_lead_change
 from scorer.core.state import LeadState
-from scorer.handlers.crm_changes import change_id, due_causes, queue_lead_change
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 
 from scorer.core.effects import Effects, KeepLead
+from scorer.core.save import flush_leads, summary_of
 from scorer.core.stage_effects import sla_member
 from scorer.core.state import LeadState, ModelState
-from scorer.handlers.summary import flush_leads, summary_of
 from scorer.read.list_walk import summary_row
 from scorer.storage.effects import apply_effects
 from scorer.storage.lead_writes import remove_lead

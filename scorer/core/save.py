@@ -12,11 +12,12 @@ from typing import Any
 from scorer.core.config import Rules
 from scorer.core.content import lead_consideration, top_interests
 from scorer.core.conversion.summary import predict_summary
+from scorer.core.crm_changes import queue_lead_change
 from scorer.core.effects import EffectLog, Effects, SaveLead
+from scorer.core.horizon import store_watermark
 from scorer.core.state import LeadState
-from scorer.handlers.crm_changes import queue_lead_change
 
-__all__ = ["flush_leads", "summary_of"]
+__all__ = ["flush_leads", "run_end", "summary_of"]
 
 
 def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
@@ -52,3 +53,9 @@ def flush_leads(changed: Iterable[LeadState], rules: Rules) -> Effects:
         queue_lead_change(log, state, rules)
         log.add(SaveLead(state, fields))
     return log.effects()
+
+
+def run_end(watermark: float, changed: Iterable[LeadState], rules: Rules) -> Effects:
+    """After a run's messages: its watermark (`horizon.store_watermark`), and every lead it
+    changed saved once."""
+    return store_watermark(watermark) + flush_leads(changed, rules)

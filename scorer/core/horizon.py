@@ -11,35 +11,37 @@ on the partition's log alone, never on the clock or on how the log was batched: 
 the topic closes the same decisions at the same places. A quiet partition's watermark does
 not move: its decisions wait for its next event.
 
-Each batch reads the earliest `PENDING_READ` timers of a partition with its watermark
-(`read_plan`, in the batch's first round trip); the leads of those due in the batch are read
-with the others (`due_leads`).
+Each batch reads the earliest timers of a partition with its watermark
+(`scorer.storage.horizons`); the leads of those due in the batch are read with the others.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Protocol
 
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.config import Rules
 from scorer.core.conversion.decisions import deadline_of, decision_at, unwatch, watch
 from scorer.core.conversion.published import sync
 from scorer.core.effects import EffectLog, Effects, KeepLead, MoveWatermark, StoreWatermark
-from scorer.storage.keys import PartitionKeys
-from scorer.storage.view import PartitionReads, PartitionView
+from scorer.core.state import LeadState
 
-__all__ = [
-    "PENDING_READ",
-    "due_leads",
-    "event_time",
-    "pass_time",
-    "read_plan",
-    "store_watermark",
-    "take_plan",
-]
+__all__ = ["Horizons", "event_time", "pass_time", "store_watermark"]
 
-PENDING_READ = 500
+
+class Horizons(Protocol):
+    """What time passing reads of a partition's view (`storage.view.PartitionReads`)."""
+
+    @property
+    def watermark(self) -> float: ...
+    @property
+    def horizons(self) -> Mapping[str, float]: ...
+    @property
+    def horizon_next(self) -> float: ...
+    @property
+    def leads(self) -> Mapping[str, LeadState | None]: ...
 
 
 def event_time(event: EventEnvelope | None) -> float | None:
@@ -53,26 +55,7 @@ def event_time(event: EventEnvelope | None) -> float | None:
     return min(event.timestamp, event.received_at).timestamp()
 
 
-def read_plan(pipe: Any, pk: PartitionKeys) -> None:
-    """Queue the two reads `take_plan` takes the replies of."""
-    pipe.get(pk.watermark)
-    pipe.zrange(pk.horizon, 0, PENDING_READ - 1, withscores=True)
-
-
-def take_plan(view: PartitionView, watermark: Any, pending: list[tuple[Any, Any]]) -> None:
-    view.watermark = float(watermark) if watermark is not None else -math.inf
-    view.horizons = {(m.decode() if isinstance(m, bytes) else str(m)): float(s) for m, s in pending}
-    view.horizon_next = min(view.horizons.values(), default=math.inf)
-
-
-def due_leads(view: PartitionReads, events: list[EventEnvelope | None]) -> set[str]:
-    """Leads whose timers the batch's events may fire."""
-    times = [t for t in map(event_time, events) if t is not None]
-    mark = max([view.watermark, *times])
-    return {m.rsplit("|", 1)[0] for m, deadline in view.horizons.items() if deadline < mark}
-
-
-def pass_time(view: PartitionReads, rules: Rules, event: EventEnvelope | None) -> Effects:
+def pass_time(view: Horizons, rules: Rules, event: EventEnvelope | None) -> Effects:
     """Move the watermark to `event`'s time (if later) and end every decision whose horizon
     it passed: also one a late event re-walked into the past, at the message after it."""
     t = event_time(event)
@@ -98,7 +81,7 @@ def store_watermark(watermark: float) -> Effects:
     return Effects((StoreWatermark(watermark),)) if watermark > -math.inf else Effects()
 
 
-def _expire(log: EffectLog, view: PartitionReads, rules: Rules, member: str, mark: float) -> None:
+def _expire(log: EffectLog, view: Horizons, rules: Rules, member: str, mark: float) -> None:
     """The timer ran out: the lead's decision as it stands now (a merge or a late event may
     have moved it since) ends in its horizon's example, or waits for its own deadline."""
     lead_id, at = member.rsplit("|", 1)
