@@ -13,13 +13,24 @@ import orjson
 
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountTouch
+from leadpulse.kernel.schema import EventEnvelope, lead_id_for
 from scorer.core.account_events import absorb_account, account_message, came_back, notify_visit
 from scorer.core.alerts import build_alert, lead_summary_data
 from scorer.core.config import Rules
 from scorer.core.content import read_page
 from scorer.core.decay import DAY
-from scorer.core.effects import EffectLog, KeepLead, Publish, PushScore, PushTimeline
-from scorer.core.facts import EventFacts
+from scorer.core.effects import (
+    CountEntry,
+    EffectLog,
+    Effects,
+    KeepLead,
+    MapIdentity,
+    Publish,
+    PushScore,
+    PushTimeline,
+)
+from scorer.core.facts import EventFacts, facts_of
+from scorer.core.identity import claim_message, outranks
 from scorer.core.rules import email_domain
 from scorer.core.scoring import model_total, score_lead
 from scorer.core.signals import signals_of
@@ -29,7 +40,7 @@ from scorer.core.stages import Signals
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 
-__all__ = ["apply_event", "move_stage", "queue_alert", "sla_member"]
+__all__ = ["apply_event", "decide_event", "move_stage", "queue_alert", "sla_member"]
 _TRAITS_KEPT = 40
 # A buying group counts people engaged within D days: one touch per person every D/4 days
 # keeps the signal within a quarter window of exact at a fraction of the messages.
@@ -103,6 +114,31 @@ def _lost_deal_check(log: EffectLog, state: LeadState, rules: Rules, facts: Even
     queue_alert(log, alert, state)
 
 
+def decide_event(
+    event: EventEnvelope,
+    key: str,
+    keys: list[str],
+    rules: Rules,
+    *,
+    forwarded_in: bool,
+    leads: Mapping[str, LeadState | None],
+    identities: Mapping[str, str],
+    forwards: Mapping[str, str],
+    accounts: Mapping[str, Any],
+    lost_accounts: Mapping[str, float],
+) -> Effects:
+    """One behavior or CRM event, keyed `key` and naming `keys` (the key first), decided
+    for its lead: the lead its identities name in the partition's view (`leads`,
+    `identities`, `forwards`: a new lead when none does), its identities mapped to it and
+    claimed where they may live elsewhere, then the event applied (`apply_event`).
+    `forwarded_in`: the event came here through a merged identity's forward."""
+    facts = facts_of(event)
+    log = EffectLog()
+    state = _lead_of(log, rules, key, event, facts, keys, forwarded_in, leads, identities, forwards)
+    apply_event(log, state, rules, facts, keys, accounts=accounts, lost_accounts=lost_accounts)
+    return log.effects()
+
+
 def apply_event(
     log: EffectLog,
     state: LeadState,
@@ -172,3 +208,48 @@ def _touch_account(log: EffectLog, state: LeadState, rules: Rules, facts: EventF
     touch = AccountTouch(account=state.account, lead_id=state.lead_id, at=facts.t, lead=summary)
     event_id = f"acct:{facts.event_id}:{state.lead_id}"
     log.add(Publish(account_message(event_id, facts.t, touch)))
+
+
+def _lead_of(
+    log: EffectLog,
+    rules: Rules,
+    key: str,
+    event: EventEnvelope,
+    facts: EventFacts,
+    keys: list[str],
+    forwarded_in: bool,
+    leads: Mapping[str, LeadState | None],
+    identities: Mapping[str, str],
+    forwards: Mapping[str, str],
+) -> LeadState:
+    """The lead an event's identities name here (a new one if none); what knowing it does
+    goes to `log`: its identities mapped to it, claims sent for those that may live
+    elsewhere."""
+    own = identities.get(key)
+    lead_id = own or next((identities[k] for k in keys if k in identities), None)
+    state = leads.get(lead_id) if lead_id else None
+    if state is not None and lead_id != own and not forwarded_in and outranks(key, state.keys):
+        # A stronger identity than the lead found through a weaker one of the event's
+        # (living on this partition too): a lead of its own, which claims the weaker one
+        # as it would on any other partition. So the lead and its id do not depend on
+        # whether the weaker identity was already claimed by someone else.
+        lead_id, state = None, None
+    if state is None:
+        lead_id = lead_id or lead_id_for(key)
+        state = LeadState(lead_id=lead_id, created=facts.t, stage_at=facts.t, last_seen=facts.t)
+        identified = facts.email is not None or any(not k.startswith("anon:") for k in keys)
+        state.stage = "lead" if identified else "visitor"
+        entry = Entry(state.stage, facts.t, "new", event.event_id)
+        state.history = [entry._replace(source=facts.utm_source, campaign=facts.utm_campaign).raw()]
+        log.add(CountEntry(facts.t, state.stage, None, facts.utm_source, facts.utm_campaign))
+    may_merge = facts.verified or not rules.config.require_verified_merge
+    for k in keys:
+        owner = identities.get(k)
+        if owner == state.lead_id:
+            continue
+        if owner is None:
+            log.add(MapIdentity(k, state.lead_id))
+        if k != key and not forwarded_in and may_merge and k not in forwards:
+            claim = claim_message(k, key, state.lead_id, state.stage, facts.t, event.event_id)
+            log.add(Publish(claim))
+    return state

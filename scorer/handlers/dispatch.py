@@ -44,9 +44,9 @@ from scorer.core.save import run_end
 from scorer.handlers.account_info import on_account_info
 from scorer.handlers.account_returns import on_account_lost, on_account_visit
 from scorer.handlers.account_touch import on_account_touch
+from scorer.handlers.claim import on_claim
 from scorer.handlers.event import on_event
 from scorer.handlers.forget import on_forget
-from scorer.handlers.identity import on_claim
 from scorer.handlers.merge import apply_merge
 from scorer.handlers.stale import apply_stale
 from scorer.storage.effects import apply_effects

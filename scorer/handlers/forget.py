@@ -15,7 +15,7 @@ from scorer.core.effects import (
     RemoveLead,
     Suppress,
 )
-from scorer.handlers.identity import forget_message
+from scorer.core.identity import forget_message
 from scorer.storage.view import PartitionReads
 
 __all__ = ["on_forget"]

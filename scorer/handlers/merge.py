@@ -19,12 +19,12 @@ from scorer.core.effects import (
     Publish,
     PushTimeline,
 )
+from scorer.core.identity import merge_message
 from scorer.core.restage import restage
 from scorer.core.scoring import merge_model, refresh_fit, told
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
-from scorer.handlers.identity import merge_message
 from scorer.storage.view import PartitionReads
 
 __all__ = ["apply_merge"]

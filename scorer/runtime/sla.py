@@ -20,8 +20,8 @@ from leadpulse.kernel.valkey import Valkey
 from scorer.core.alerts import build_alert
 from scorer.core.config import Rules
 from scorer.core.effects import Outbound
+from scorer.core.identity import control_message, stable_id
 from scorer.core.state import LeadState
-from scorer.handlers.identity import control_message, stable_id
 from scorer.metrics import SLA_FIRED
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.scripts import Scripts

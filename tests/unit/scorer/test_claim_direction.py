@@ -7,7 +7,7 @@ from __future__ import annotations
 from leadpulse.kernel.messages import Claim, decode
 from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.schema import decode as decode_envelope
-from scorer.handlers.identity import outranks
+from scorer.core.identity import outranks
 from scorer.storage.view import PartitionView
 from tests.unit.scorer.events import at, crm, identify, page
 from tests.unit.scorer.test_merge_stages import Pair

@@ -7,14 +7,9 @@ import orjson
 from leadpulse.kernel.messages import Claim, Merge, Snapshot, message_of
 from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.core.effects import DropIdentity, Forward, Outbound, Publish, RemoveLead
+from scorer.core.identity import claim_message, forget_message, merge_message, stable_id
 from scorer.core.state import LeadState
-from scorer.handlers.identity import (
-    claim_message,
-    forget_message,
-    merge_message,
-    on_claim,
-    stable_id,
-)
+from scorer.handlers.claim import on_claim
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet

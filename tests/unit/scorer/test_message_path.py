@@ -18,8 +18,8 @@ from typing import Any
 
 from leadpulse.kernel.schema import EventEnvelope
 from scorer.core.effects import MoveOffset
+from scorer.core.identity import claim_message
 from scorer.handlers import dispatch
-from scorer.handlers.identity import claim_message
 from scorer.runtime.consumer import decode_message
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet

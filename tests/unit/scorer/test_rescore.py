@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale
 from leadpulse.kernel.schema import EventEnvelope, decode
-from scorer.handlers.identity import claim_message, control_message
+from scorer.core.identity import claim_message, control_message
 from scorer.runtime.rescore import _derived
 from tests.unit.scorer.effects import t
 from tests.unit.scorer.events import identify, page

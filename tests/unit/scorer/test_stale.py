@@ -5,9 +5,9 @@ from __future__ import annotations
 from leadpulse.kernel.messages import Stale
 from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.core.config import Rules
+from scorer.core.identity import control_message
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.handlers.identity import control_message
 from scorer.handlers.stale import apply_stale
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView

@@ -31,27 +31,16 @@ from __future__ import annotations
 
 import hashlib
 
-import orjson
-
 from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
-from leadpulse.kernel.schema import EventEnvelope, Identity, identity_precedence
-from scorer.core.effects import (
-    DropIdentity,
-    Effect,
-    Effects,
-    Forward,
-    Outbound,
-    Publish,
-    RemoveLead,
-)
-from scorer.storage.view import PartitionReads
+from leadpulse.kernel.schema import Identity, identity_precedence
+from scorer.core.effects import Outbound
 
 __all__ = [
     "claim_message",
     "control_message",
     "forget_message",
+    "identity_rank",
     "merge_message",
-    "on_claim",
     "outranks",
     "stable_id",
 ]
@@ -87,48 +76,11 @@ def forget_message(key: str, parent: str, t: float) -> Outbound:
     return control_message(stable_id("forget", key, parent), key, t, Forget(cascade=True))
 
 
-def _rank(key: str) -> tuple[int, str]:
+def identity_rank(key: str) -> tuple[int, str]:
+    """Stronger first: user id, then email, CRM id, anonymous id; then the key's text."""
     return (identity_precedence(key), key)
 
 
 def outranks(key: str, keys: list[str]) -> bool:
     """True when `key` is a stronger identity than every one of `keys`."""
-    return all(_rank(key) < _rank(k) for k in keys)
-
-
-def on_claim(view: PartitionReads, event: EventEnvelope, claim: Claim) -> Effects:
-    """Hand the claimed identity to its survivor, with the lead it named here (if any)."""
-    claimed = claim.claimed
-    survivor = claim.survivor
-    survivor_lead = claim.survivor_lead
-    t = event.timestamp.timestamp()
-    if not claimed or not survivor or claimed in view.forwards:
-        return Effects()
-    lead_id = view.identities.get(claimed)
-    if lead_id == survivor_lead:
-        return Effects()  # the survivor lives on this partition and already holds the identity
-    state = view.leads.get(lead_id) if lead_id else None
-    others = [k for k in state.keys if k != survivor] if state is not None else []
-    if state is not None and not outranks(survivor, others):
-        # The claimed lead is the stronger: it claims the survivor instead.
-        strongest = min(others, key=_rank)
-        answer = claim_message(survivor, strongest, state.lead_id, state.stage, t, event.event_id)
-        return Effects((Publish(answer),))
-    effects: list[Effect] = [Forward(claimed, survivor)]
-    if lead_id and view.identities.get(claimed) == lead_id:
-        effects.append(DropIdentity(claimed))
-    if state is None:
-        return Effects(tuple(effects))
-    entries = [*view.timelines.get(state.lead_id, ()), *view.added.get(state.lead_id, ())]
-    timeline = [entry.decode() for entry in entries]
-    snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=tuple(timeline))
-    effects += [
-        Forward(key, survivor)
-        for key in state.keys
-        if key != claimed and view.identities.get(key) == state.lead_id
-    ]
-    # The funnel counts of its stage history travel with the snapshot: the merge takes
-    # them back when it counts the joined history (`restage`).
-    effects.append(RemoveLead(state))
-    effects.append(Publish(merge_message(event.event_id, survivor, t, snapshot)))
-    return Effects(tuple(effects))
+    return all(identity_rank(key) < identity_rank(k) for k in keys)
