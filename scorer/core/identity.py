@@ -30,15 +30,28 @@ merges into this one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
+
+import orjson
 
 from leadpulse.kernel.messages import Claim, Forget, Merge, Message, Snapshot, encode
 from leadpulse.kernel.schema import Identity, identity_precedence
-from scorer.core.effects import Outbound
+from scorer.core.effects import (
+    DropIdentity,
+    Effect,
+    Effects,
+    Forward,
+    Outbound,
+    Publish,
+    RemoveLead,
+)
+from scorer.core.state import LeadState
 
 __all__ = [
     "claim_message",
     "control_message",
     "forget_message",
+    "hand_over",
     "identity_rank",
     "merge_message",
     "outranks",
@@ -84,3 +97,42 @@ def identity_rank(key: str) -> tuple[int, str]:
 def outranks(key: str, keys: list[str]) -> bool:
     """True when `key` is a stronger identity than every one of `keys`."""
     return all(identity_rank(key) < identity_rank(k) for k in keys)
+
+
+def hand_over(
+    claim: Claim,
+    event_id: str,
+    t: float,
+    lead_id: str | None,
+    state: LeadState | None,
+    timeline: Sequence[bytes],
+    identities: Mapping[str, str],
+) -> Effects:
+    """A claim decided on the claimed identity's partition: the identity forwarded to its
+    survivor from now on and the lead it named here (`lead_id`, `state`, newest timeline
+    entry last) sent there as a merge; or, when that lead is the stronger, the opposite
+    claim. `identities`: the partition's mapped identities."""
+    claimed, survivor = claim.claimed, claim.survivor
+    others = [k for k in state.keys if k != survivor] if state is not None else []
+    if state is not None and not outranks(survivor, others):
+        # The claimed lead is the stronger: it claims the survivor instead.
+        strongest = min(others, key=identity_rank)
+        answer = claim_message(survivor, strongest, state.lead_id, state.stage, t, event_id)
+        return Effects((Publish(answer),))
+    effects: list[Effect] = [Forward(claimed, survivor)]
+    if lead_id and identities.get(claimed) == lead_id:
+        effects.append(DropIdentity(claimed))
+    if state is None:
+        return Effects(tuple(effects))
+    lines = tuple(entry.decode() for entry in timeline)
+    snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=lines)
+    effects += [
+        Forward(key, survivor)
+        for key in state.keys
+        if key != claimed and identities.get(key) == state.lead_id
+    ]
+    # The funnel counts of its stage history travel with the snapshot: the merge takes
+    # them back when it counts the joined history (`restage`).
+    effects.append(RemoveLead(state))
+    effects.append(Publish(merge_message(event_id, survivor, t, snapshot)))
+    return Effects(tuple(effects))

@@ -41,6 +41,7 @@ from scorer.core.effects import (
 )
 from scorer.core.horizon import pass_time
 from scorer.core.save import run_end
+from scorer.core.stale import apply_stale
 from scorer.handlers.account_info import on_account_info
 from scorer.handlers.account_returns import on_account_lost, on_account_visit
 from scorer.handlers.account_touch import on_account_touch
@@ -48,7 +49,6 @@ from scorer.handlers.claim import on_claim
 from scorer.handlers.event import on_event
 from scorer.handlers.forget import on_forget
 from scorer.handlers.merge import apply_merge
-from scorer.handlers.stale import apply_stale
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionReads, PartitionView
 from scorer.storage.writes import WriteSet

@@ -6,9 +6,9 @@ from leadpulse.kernel.messages import Stale
 from leadpulse.kernel.schema import EventEnvelope, decode
 from scorer.core.config import Rules
 from scorer.core.identity import control_message
+from scorer.core.stale import apply_stale
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
-from scorer.handlers.stale import apply_stale
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
