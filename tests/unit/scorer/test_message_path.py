@@ -1,9 +1,10 @@
 """One message's path through the scorer's sub-packages: decided whole, then written once.
 
-`dispatch.decide` reads the view and writes nothing; `apply_effects` (storage) is entered
-once per message and once per run end, and once it is, no handler or predict code runs
-again for that message: the path goes handlers (deciding, with core and predict below
-them) -> storage (writing), never back.
+`dispatch.decide` reads the view and writes nothing; the handlers call into the core once
+for each decision (the time the message passes, the message itself, the run's end), and
+`apply_effects` (storage) is entered once per message and once per run end. Once it is,
+no handler runs again for that message: the path goes handlers (reading the view) -> core
+(deciding) -> storage (writing), never back up.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ KEY = f"email:{EMAIL}"
 
 @dataclass(frozen=True)
 class Call:
-    package: str  # the scorer's sub-package: handlers, core, predict, storage, ...
+    package: str  # the scorer's sub-package: handlers, core, storage, ...
     function: str
     caller_package: str
 
@@ -98,6 +99,10 @@ def _path(calls: list[Call]) -> list[str]:
     return order
 
 
+def _core_entries(calls: list[Call]) -> list[str]:
+    return [c.function for c in calls if c.package == "core" and c.caller_package == "handlers"]
+
+
 def test_deciding_writes_nothing() -> None:
     for name, build in MESSAGES.items():
         v = _known_lead()
@@ -122,11 +127,14 @@ def test_a_message_is_decided_then_written_once() -> None:
         assert len(writes) == 1, name
         first_write = calls.index(writes[0])
         deciding, writing = calls[:first_write], calls[first_write:]
-        assert {c.package for c in deciding} <= {"handlers", "core", "predict"}, name
-        assert not [c for c in writing if c.package in ("handlers", "predict")], name
+        assert {c.package for c in deciding} <= {"handlers", "core"}, name
+        assert not [c for c in writing if c.package == "handlers"], name
         # After the write starts, core is reached only from storage (the state's codec).
         assert {c.caller_package for c in writing if c.package == "core"} <= {"storage", "core"}
-        assert _path(calls)[0] == "handlers" and _path(calls)[-1] == "storage", name
+        assert _path(calls) == ["handlers", "core", "storage"], name
+        # One call into the core per decision: the time passing, then the message.
+        assert len(_core_entries(deciding)) == 2, name
+        assert not [c for c in calls if c.package == "handlers" and c.caller_package == "core"]
         assert ws.offset == 1, name
 
 
@@ -139,6 +147,7 @@ def test_a_run_end_is_decided_then_written_once() -> None:
     writes = [c for c in calls if c.function == "apply_effects"]
     assert len(writes) == 1
     writing = calls[calls.index(writes[0]) :]
-    assert not [c for c in writing if c.package in ("handlers", "predict")]
+    assert not [c for c in writing if c.package == "handlers"]
+    assert _core_entries(calls[: calls.index(writes[0])]) == ["run_end"]
     keys, _ = ws.ops()
     assert v.pk.lead(v.identities[KEY]) in keys  # the page view's lead is saved
