@@ -59,7 +59,7 @@ EventType = Literal[
     "crm",
     "webinar",
     # Written by the scorer itself onto the events topic, keyed to the identity
-    # that must act: see scorer.handlers.identity. Never accepted from outside.
+    # that must act: see scorer.core.identity. Never accepted from outside.
     "claim",
     "merge",
     "forget",

@@ -1,6 +1,10 @@
-"""Apply one behavior or CRM event to one lead: scores, content, stage moves, alerts.
+"""One behavior or CRM event decided for its lead (`decide_event`, the handler's one call).
 
-Changes the lead's state and adds what the event does beyond it to an `EffectLog`.
+First the lead: the one the event's identities name in the partition's view, or a new
+one; its identities mapped to it and claimed where they may live on another partition
+(`core.identity`). Then the event applied to it (`apply_event`): identity and account,
+scores, content, stage moves, alerts. Changes the lead's state and adds what the event does
+beyond it to an `EffectLog`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a handler can decide, as values: one frozen record per kind of effect, `Effects` (a
+"""What can be decided, as values: one frozen record per kind of effect, `Effects` (a
 decision: its records in order) and `EffectLog` (a decision being made in several places).
 
 `scorer.storage.effects.apply_effects` is the one place that turns them into writes. The
@@ -295,7 +295,7 @@ Effect = (
 
 
 class Effects(msgspec.Struct, frozen=True):
-    """A handler's decision: its effects, in order. Empty: the message changes nothing."""
+    """A decision: its effects, in order. Empty: the message changes nothing."""
 
     items: tuple[Effect, ...] = ()
 
@@ -304,7 +304,7 @@ class Effects(msgspec.Struct, frozen=True):
 
 
 class EffectLog:
-    """Effects decided so far by a handler that decides in several places (a stage walk),
+    """Effects decided so far by a decision made in several places (a stage walk),
     in order; append-only. `effects()` is the decision."""
 
     __slots__ = ("_items",)

@@ -1,4 +1,7 @@
-"""A lead's compact summary for lists and accounts, written with every change of the lead.
+"""A run's end decided: its watermark, and each lead it changed saved once (`run_end`).
+
+A saved lead is written with its compact summary for lists and accounts, its prediction
+(`conversion.summary`) and, when due, its change for the CRM (`crm_changes`).
 
 The summary keeps the primary model's engagement as (value at anchor, anchor, half-life), so
 the read path can decay it to "now" without loading the full state.

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-import scorer.handlers.dispatch
+import scorer.core.behavior
 from leadpulse.kernel.kafka import producer_options
 from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
@@ -85,14 +85,14 @@ async def test_a_message_whose_handler_raises_is_parked_and_leaves_no_trace(
 ) -> None:
     """An envelope whose handler raises is parked with the error; nothing of it is written
     (not even the lead it started), and the events around it on the partition apply."""
-    real = scorer.handlers.dispatch.apply_event
+    real = scorer.core.behavior.apply_event
 
     def failing(log: Any, state: Any, rules: Any, facts: Any, *rest: Any, **kw: Any) -> None:
         if facts.event_id == "evt-poison":
             raise ValueError("cannot score this")
         real(log, state, rules, facts, *rest, **kw)
 
-    monkeypatch.setattr(scorer.handlers.dispatch, "apply_event", failing)
+    monkeypatch.setattr(scorer.core.behavior, "apply_event", failing)
     before = page("/demo/blog/a", anon="before", when=at(0))
     poison = page("/demo/pricing", anon="poisoned", when=at(1), event_id="evt-poison")
     after = page("/demo/blog/b", anon="after", when=at(2))
@@ -117,7 +117,7 @@ async def test_a_replayed_event_applies_once_its_cause_is_fixed(
 ) -> None:
     """`replay_parked` puts a parked event back on the events topic; with the cause gone
     (the failing handler restored) it is applied."""
-    real = scorer.handlers.dispatch.apply_event
+    real = scorer.core.behavior.apply_event
     broken = {"yes": True}
 
     def failing(log: Any, state: Any, rules: Any, facts: Any, *rest: Any, **kw: Any) -> None:
@@ -125,7 +125,7 @@ async def test_a_replayed_event_applies_once_its_cause_is_fixed(
             raise ValueError("not yet")
         real(log, state, rules, facts, *rest, **kw)
 
-    monkeypatch.setattr(scorer.handlers.dispatch, "apply_event", failing)
+    monkeypatch.setattr(scorer.core.behavior, "apply_event", failing)
     event = page("/demo/pricing", anon="later", when=at(1), event_id="evt-later")
     [offset] = await _send(scorer_settings, (b"anon:later", event))
     await start_scorer()
