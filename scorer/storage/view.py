@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import orjson
 
 from scorer.core.effects import Outbound
+from scorer.core.horizon import Horizons
 from scorer.core.state import LeadState
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.writes import WriteSet
@@ -61,11 +62,12 @@ class PartitionView:
     horizon_next: float = math.inf  # at most the earliest of those deadlines
 
 
-class PartitionReads(Protocol):
+class PartitionReads(Horizons, Protocol):
     """What a handler may read of its partition's view, and nothing it could write: a
     handler's changes are `Effects`, which `storage.effects.apply_effects` applies to the
     `PartitionView` that satisfies this. (The leads themselves are the values a handler
-    decides on and changes; `KeepLead` has them saved.)"""
+    decides on and changes; `KeepLead` has them saved.) Time passing reads the part of it
+    that `core.horizon.Horizons` names: the leads, the watermark and the timers."""
 
     @property
     def pk(self) -> PartitionKeys: ...
@@ -75,8 +77,6 @@ class PartitionReads(Protocol):
     def identities(self) -> Mapping[str, str]: ...
     @property
     def forwards(self) -> Mapping[str, str]: ...
-    @property
-    def leads(self) -> Mapping[str, LeadState | None]: ...
     @property
     def timelines(self) -> Mapping[str, Sequence[bytes]]: ...
     @property
@@ -93,12 +93,6 @@ class PartitionReads(Protocol):
     def accounts(self) -> Mapping[str, Any]: ...
     @property
     def lost_records(self) -> Mapping[str, Mapping[str, Any] | None]: ...
-    @property
-    def watermark(self) -> float: ...
-    @property
-    def horizons(self) -> Mapping[str, float]: ...
-    @property
-    def horizon_next(self) -> float: ...
 
 
 def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:
