@@ -57,10 +57,11 @@ class CompiledModel:
     memo: dict[tuple[str, str | None, str | None], list[EngagementRule]] | None = field(
         default=None, compare=False, repr=False
     )
+    # the model's name, read for every lead an event reaches: a field, not a property
+    name: str = field(init=False, compare=False)
 
-    @property
-    def name(self) -> str:
-        return self.model.name
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.model.name)
 
 
 @dataclass(frozen=True, slots=True)
