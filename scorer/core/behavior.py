@@ -162,6 +162,7 @@ def apply_event(
         bool(facts.traits) or account_changed or (state.email, len(state.traits)) != before
     )
     awarded: list[tuple[str, float]] = []
+    earned = 0.0
     if not facts.noise:
         models, lists = rules.compiled.models, rules.compiled.lists
         awarded, points = score_lead(state, models, facts, lists, refit=traits_changed)
@@ -170,7 +171,7 @@ def apply_event(
         _lost_deal_check(log, state, rules, facts)
         if lost_accounts and state.account in lost_accounts:
             notify_visit(log, lost_accounts, state, rules, facts)
-        earned = sum(p for _, p in awarded)
+        earned = sum([p for _, p in awarded])
         signals, crossed = signals_of(state, facts, rules, traits_changed, earned)
         take_step(log, state, rules, facts, signals, crossed, points, traits_changed)
         if facts.is_page:
@@ -199,7 +200,7 @@ def apply_event(
         log.add(PushScore(state.lead_id, orjson.dumps(point)))
         every = rules.config.accounts.buying_group.days * DAY / 4
         fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every
-        if state.account and fresh and sum(p for _, p in awarded) > 0:
+        if state.account and fresh and earned > 0:
             state.touched_at = facts.t
             _touch_account(log, state, rules, facts)
     log.add(KeepLead(state))

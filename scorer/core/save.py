@@ -26,7 +26,7 @@ __all__ = ["flush_leads", "run_end", "summary_of"]
 def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
     model = rules.compiled.models[0]
     ms = state.models.get(model.name)
-    stored = sum(entry[0] for entry in ms.engagement.values()) if ms else 0.0
+    stored = sum([entry[0] for entry in ms.engagement.values()]) if ms else 0.0
     return {
         "lead_id": state.lead_id,
         "email": state.email,

@@ -125,7 +125,7 @@ def score_lead(
                 anchor=state.created, half_life_days=model.model.half_life_days
             )
         earned = score_event(ms, model, facts)
-        points[model.name] = sum(p for _, p in earned)
+        points[model.name] = sum([p for _, p in earned])
         awarded += earned
         if refit or new_model:
             traits = fit_traits(state) if traits is None else traits
@@ -158,7 +158,7 @@ def model_total(state: ModelState | None, half_life: float, t: float) -> float:
     """engagement + fit at time `t`, without building the breakdown (the hot path)."""
     if state is None:
         return 0.0
-    stored = sum(entry[0] for entry in state.engagement.values())
+    stored = sum([entry[0] for entry in state.engagement.values()])
     return value_at(stored, state.anchor, t, half_life) + sum(state.fit.values())
 
 

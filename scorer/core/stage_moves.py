@@ -98,7 +98,7 @@ def _flags(facts: EventFacts, rules: Rules, signals: Signals) -> str:
         ("c", signals.crm_outcome is not None),
         ("d", signals.crm_outcome is None and signals.disqualified is not None),
     )
-    return "".join(flag for flag, on in checks if on)
+    return "".join([flag for flag, on in checks if on])
 
 
 def take_step(
