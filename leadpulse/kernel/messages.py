@@ -21,6 +21,7 @@ import msgspec
 import orjson
 
 from leadpulse.kernel.schema import SCHEMA_VERSION, EventEnvelope, EventType, Identity
+from leadpulse.kernel.wire import Envelope
 
 __all__ = [
     "KINDS",
@@ -173,7 +174,7 @@ def encode(message: Message, event_id: str, identity: Identity, t: float) -> byt
     )
 
 
-def _kind_of(event: EventEnvelope, control: dict[str, Any]) -> type[Message]:
+def _kind_of(event: EventEnvelope | Envelope, control: dict[str, Any]) -> type[Message]:
     """The kind the wire names: the envelope type; for `account`, the payload's mark, in
     the order scorers have always read them."""
     if event.type == "account":
@@ -190,13 +191,13 @@ def _kind_of(event: EventEnvelope, control: dict[str, Any]) -> type[Message]:
     return kind
 
 
-def decode(event: EventEnvelope) -> Message:
+def decode(event: EventEnvelope | Envelope) -> Message:
     """The message `event` carries; raises ValueError when it carries none or a bad one."""
     control = event.control or {}
     return msgspec.convert(control, _kind_of(event, control))
 
 
-def message_of(event: EventEnvelope) -> Message | None:
+def message_of(event: EventEnvelope | Envelope) -> Message | None:
     """`decode`, or None for a behavior event or a payload that is no such message."""
     if event.type not in MESSAGE_TYPES:
         return None

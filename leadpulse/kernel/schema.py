@@ -31,13 +31,17 @@ __all__ = [
     "EventContext",
     "EventEnvelope",
     "EventFlags",
+    "EventType",
     "Identity",
     "ScoreReason",
+    "Source",
     "Stage",
     "TopicNames",
+    "Trust",
     "canonical_email",
     "decode",
     "encode",
+    "identity_keys",
     "identity_precedence",
     "lead_id_for",
 ]
@@ -100,16 +104,7 @@ class Identity(_Message):
 
     def keys(self) -> list[str]:
         """The identity keys present, strongest first (see `identity_precedence`)."""
-        found = []
-        if self.user_id:
-            found.append(f"user:{self.user_id}")
-        if self.email:
-            found.append(f"email:{canonical_email(self.email)}")
-        if self.crm_lead_id:
-            found.append(f"crm:{self.crm_lead_id}")
-        if self.anonymous_id:
-            found.append(f"anon:{self.anonymous_id}")
-        return found
+        return identity_keys(self.user_id, self.email, self.crm_lead_id, self.anonymous_id)
 
     @classmethod
     def from_key(cls, key: str) -> Identity:
@@ -255,6 +250,22 @@ class DeadLetter(_Message):
 
 def canonical_email(email: str) -> str:
     return email.strip().lower()
+
+
+def identity_keys(
+    user_id: str | None, email: str | None, crm_lead_id: str | None, anonymous_id: str | None
+) -> list[str]:
+    """An identity's keys, strongest first (see `identity_precedence`)."""
+    found = []
+    if user_id:
+        found.append(f"user:{user_id}")
+    if email:
+        found.append(f"email:{canonical_email(email)}")
+    if crm_lead_id:
+        found.append(f"crm:{crm_lead_id}")
+    if anonymous_id:
+        found.append(f"anon:{anonymous_id}")
+    return found
 
 
 def identity_precedence(key: str) -> int:

@@ -17,7 +17,8 @@ import orjson
 
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountTouch
-from leadpulse.kernel.schema import EventEnvelope, lead_id_for
+from leadpulse.kernel.schema import lead_id_for
+from leadpulse.kernel.wire import Envelope
 from scorer.core.account_events import absorb_account, account_message, came_back, notify_visit
 from scorer.core.alerts import build_alert, lead_summary_data
 from scorer.core.config import Rules
@@ -119,7 +120,7 @@ def _lost_deal_check(log: EffectLog, state: LeadState, rules: Rules, facts: Even
 
 
 def decide_event(
-    event: EventEnvelope,
+    event: Envelope,
     key: str,
     keys: list[str],
     rules: Rules,
@@ -219,7 +220,7 @@ def _lead_of(
     log: EffectLog,
     rules: Rules,
     key: str,
-    event: EventEnvelope,
+    event: Envelope,
     facts: EventFacts,
     keys: list[str],
     forwarded_in: bool,

@@ -7,7 +7,8 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from leadpulse.kernel.schema import EventEnvelope, canonical_email
+from leadpulse.kernel.schema import canonical_email
+from leadpulse.kernel.wire import Envelope
 
 __all__ = ["EventFacts", "facts_of"]
 
@@ -52,7 +53,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def facts_of(event: EventEnvelope) -> EventFacts:
+def facts_of(event: Envelope) -> EventFacts:
     props = event.properties
     url = event.context.url or _text(props.get("url"))
     path = event.context.path or _text(props.get("path"))

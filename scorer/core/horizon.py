@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Protocol
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.conversion.decisions import deadline_of, decision_at, unwatch, watch
 from scorer.core.conversion.published import sync
@@ -44,7 +44,7 @@ class Horizons(Protocol):
     def leads(self) -> Mapping[str, LeadState | None]: ...
 
 
-def event_time(event: EventEnvelope | None) -> float | None:
+def event_time(event: Envelope | None) -> float | None:
     """The time an event moves the watermark to; None for the scorer's own messages.
 
     Never later than when ingest received it: a client clock ahead (ingest takes up to
@@ -55,7 +55,7 @@ def event_time(event: EventEnvelope | None) -> float | None:
     return min(event.timestamp, event.received_at).timestamp()
 
 
-def pass_time(view: Horizons, rules: Rules, event: EventEnvelope | None) -> Effects:
+def pass_time(view: Horizons, rules: Rules, event: Envelope | None) -> Effects:
     """Move the watermark to `event`'s time (if later) and end every decision whose horizon
     it passed: also one a late event re-walked into the past, at the message after it."""
     t = event_time(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from leadpulse.kernel.domain import Stage
 from leadpulse.kernel.messages import Stale
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.effects import EffectLog, Effects, KeepLead
 from scorer.core.facts import EventFacts
@@ -18,9 +18,7 @@ from scorer.core.steps import Step, insert_step
 __all__ = ["apply_stale"]
 
 
-def apply_stale(
-    state: LeadState | None, event: EventEnvelope, stale: Stale, rules: Rules
-) -> Effects:
+def apply_stale(state: LeadState | None, event: Envelope, stale: Stale, rules: Rules) -> Effects:
     """Recycle the lead if it still sits in the stage, since the time, the timer was set for.
 
     A lead that moved on (accepted by sales, lost, merged away) since the timer fired keeps

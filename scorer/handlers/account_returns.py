@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountLost, AccountVisit
-from leadpulse.kernel.schema import AlertLead, EventEnvelope, encode
+from leadpulse.kernel.schema import AlertLead, encode
+from leadpulse.kernel.wire import Envelope
 from scorer.core.account_events import came_back
 from scorer.core.alerts import account_alert
 from scorer.core.config import Rules
@@ -35,7 +36,7 @@ def on_account_lost(view: PartitionReads, lost: AccountLost) -> Effects:
 
 
 def on_account_visit(
-    view: PartitionReads, event: EventEnvelope, visit: AccountVisit, rules: Rules
+    view: PartitionReads, event: Envelope, visit: AccountVisit, rules: Rules
 ) -> Effects:
     """On the account's partition: count a visit after a loss and maybe alert."""
     account, at = visit.account, visit.at
@@ -51,7 +52,7 @@ def on_account_visit(
     return Effects((KeepLostDeal(account, {**record, "visits": visits}),))
 
 
-def _alert(event: EventEnvelope, visits: int, visit: AccountVisit, lost_at: float) -> Outbound:
+def _alert(event: Envelope, visits: int, visit: AccountVisit, lost_at: float) -> Outbound:
     account = visit.account
     alert = account_alert(
         AlertType.LOST_DEAL_RETURNED,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountTouch
-from leadpulse.kernel.schema import AlertLead, EventEnvelope, encode
+from leadpulse.kernel.schema import AlertLead, encode
+from leadpulse.kernel.wire import Envelope
 from scorer.core.alerts import account_alert
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
@@ -16,7 +17,7 @@ __all__ = ["on_account_touch"]
 
 
 def on_account_touch(
-    view: PartitionReads, event: EventEnvelope, touch: AccountTouch, rules: Rules
+    view: PartitionReads, event: Envelope, touch: AccountTouch, rules: Rules
 ) -> Effects:
     """A person of an account engaged: keep the account's engaged set; maybe a buying group."""
     account = touch.account

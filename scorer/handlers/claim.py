@@ -11,7 +11,7 @@ stronger, the opposite claim.
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Claim
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.effects import Effects
 from scorer.core.identity import hand_over
 from scorer.storage.view import PartitionReads
@@ -19,7 +19,7 @@ from scorer.storage.view import PartitionReads
 __all__ = ["on_claim"]
 
 
-def on_claim(view: PartitionReads, event: EventEnvelope, claim: Claim) -> Effects:
+def on_claim(view: PartitionReads, event: Envelope, claim: Claim) -> Effects:
     """Hand the claimed identity to its survivor, with the lead it named here (if any)."""
     if not claim.claimed or not claim.survivor or claim.claimed in view.forwards:
         return Effects()

@@ -33,7 +33,7 @@ from leadpulse.kernel.messages import (
     Stale,
     decode,
 )
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.effects import (
     Effects,
@@ -63,7 +63,7 @@ Outcome = str
 
 # (view, rules, key, event, message) -> what the message does; the message is of the kind
 # the handler is listed under, so each handler takes its own record type.
-Handler = Callable[[PartitionReads, Rules, str, EventEnvelope, Any], Effects]
+Handler = Callable[[PartitionReads, Rules, str, Envelope, Any], Effects]
 
 HANDLERS: dict[type[Message], Handler] = {
     Claim: lambda view, rules, key, event, m: on_claim(view, event, m),
@@ -91,7 +91,7 @@ def decide(
     rules: Rules,
     key: str,
     offset: int,
-    event: EventEnvelope | None,
+    event: Envelope | None,
 ) -> Decision:
     """One message's whole decision: the time it passes closes the decisions whose horizon
     it passed (`core.horizon.pass_time`), then the message itself. Writes nothing, neither the
@@ -123,7 +123,7 @@ def apply_message(
     rules: Rules,
     key: str,
     offset: int,
-    event: EventEnvelope | None,
+    event: Envelope | None,
     ws: WriteSet | None = None,
 ) -> tuple[WriteSet, Outcome]:
     """Decide one message, then write its effects into `ws` (the run's WriteSet; a new one

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import structlog
 
-from leadpulse.kernel.schema import EventEnvelope, encode
+from leadpulse.kernel.wire import Envelope, write_envelope
 from scorer.core.behavior import decide_event
 from scorer.core.config import Rules
 from scorer.core.effects import Effects, Outbound, Publish, Seen
@@ -36,7 +36,7 @@ def _identity_keys(key: str, identities: list[str], previous_id: str | None) -> 
 
 
 def on_event(
-    view: PartitionReads, rules: Rules, key: str, event: EventEnvelope, offset: int
+    view: PartitionReads, rules: Rules, key: str, event: Envelope, offset: int
 ) -> tuple[str, Effects]:
     """The outcome (applied, suppressed, forwarded or looped: `dispatch.Outcome`) and the
     effects of one behavior or CRM event keyed `key`."""
@@ -55,7 +55,7 @@ def on_event(
             # cycle (which merges only into stronger identities prevent) stop here.
             log.error("forward_loop", event_id=event.event_id, partition=view.pk.partition)
             return "looped", Effects()
-        forward = Outbound(msg_id, "events", survivor, encode(event))
+        forward = Outbound(msg_id, "events", survivor, write_envelope(event))
         return "forwarded", Effects((Seen(offset, msg_id), Publish(forward)))
     effects = decide_event(
         event,

@@ -4,7 +4,7 @@ identities that live elsewhere are sent the same request."""
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Forget
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.effects import (
     CountExit,
     DropForward,
@@ -21,7 +21,7 @@ from scorer.storage.view import PartitionReads
 __all__ = ["on_forget"]
 
 
-def on_forget(view: PartitionReads, event: EventEnvelope, forget: Forget, key: str) -> Effects:
+def on_forget(view: PartitionReads, event: Envelope, forget: Forget, key: str) -> Effects:
     """Forget a person: state, identities, timeline here; cascade to identities elsewhere."""
     t = event.timestamp.timestamp()
     keys = {key, *event.identity.keys(), *forget.identities}

@@ -8,7 +8,7 @@ history goes with it.
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Merge
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.effects import CountExit, Effects, Publish
 from scorer.core.identity import merge_message
@@ -18,7 +18,7 @@ from scorer.storage.view import PartitionReads
 __all__ = ["apply_merge"]
 
 
-def apply_merge(view: PartitionReads, event: EventEnvelope, merge: Merge, rules: Rules) -> Effects:
+def apply_merge(view: PartitionReads, event: Envelope, merge: Merge, rules: Rules) -> Effects:
     """Join a merged-away lead into the survivor; its stages are walked again from both."""
     survivor = merge.survivor
     lead_id = view.identities.get(survivor)

@@ -36,8 +36,8 @@ from leadpulse.kernel.messages import (
     Merge,
     message_of,
 )
-from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.effects import Outbound
 from scorer.core.state import LeadState
@@ -77,7 +77,7 @@ Park = Callable[[PoisonMessage], Awaitable[None]]
 class Message(NamedTuple):
     offset: int
     key: str
-    event: EventEnvelope | None
+    event: Envelope | None
     skip: bool = False
     # Dead-lettered already: its offset passes, nothing else of it is applied.
     parked: bool = False

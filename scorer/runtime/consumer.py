@@ -29,8 +29,8 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from leadpulse.kernel.fetch import Contiguous
-from leadpulse.kernel.schema import EventEnvelope, decode
 from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.config import Rules
 from scorer.core.effects import Outbound
 from scorer.metrics import BATCH_SECONDS, CONFLICTS, MESSAGES, OUTBOX_FAILURES
@@ -50,10 +50,10 @@ __all__ = ["ScorerLoop", "decode_message"]
 log = structlog.get_logger("scorer.runtime.consumer")
 
 
-def decode_message(key: bytes | None, value: bytes | None) -> tuple[str, EventEnvelope | None]:
+def decode_message(key: bytes | None, value: bytes | None) -> tuple[str, Envelope | None]:
     """(Kafka key, envelope); an unreadable message decodes to None and is skipped."""
     try:
-        event = decode(EventEnvelope, value or b"")
+        event = read_envelope(value or b"")
     except ValueError:
         event = None
     if key:

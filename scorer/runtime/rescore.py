@@ -26,9 +26,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.fetch import Contiguous
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.schema import EventEnvelope
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import Valkey
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.runtime.batch import Message, apply_batch
 from scorer.runtime.consumer import decode_message
@@ -133,7 +133,7 @@ async def rescore(
         await redis.aclose()
 
 
-def _derived(key: str, event: EventEnvelope | None) -> bool:
+def _derived(key: str, event: Envelope | None) -> bool:
     """Written by a scorer from other messages: a control message or a forwarded copy."""
     if event is None:
         return False

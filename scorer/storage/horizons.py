@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.horizon import event_time
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionReads, PartitionView
@@ -30,7 +30,7 @@ def take_plan(view: PartitionView, watermark: Any, pending: list[tuple[Any, Any]
     view.horizon_next = min(view.horizons.values(), default=math.inf)
 
 
-def due_leads(view: PartitionReads, events: list[EventEnvelope | None]) -> set[str]:
+def due_leads(view: PartitionReads, events: list[Envelope | None]) -> set[str]:
     """Leads whose timers the batch's events may fire."""
     times = [t for t in map(event_time, events) if t is not None]
     mark = max([view.watermark, *times])

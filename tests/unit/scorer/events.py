@@ -1,4 +1,5 @@
-"""Builders of event envelopes as ingest publishes them, for the scorer's tests."""
+"""Builders of event envelopes as ingest publishes them and the scorer reads them (its
+`wire.Envelope`: validated by ingest's model, encoded, then read back), for its tests."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.schema import EventEnvelope, encode
+from leadpulse.kernel.wire import Envelope, read_envelope
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ids = itertools.count()
@@ -34,12 +36,12 @@ def envelope(
     event_id: str | None = None,
     source: str = "segment",
     previous_id: str | None = None,
-) -> EventEnvelope:
+) -> Envelope:
     when = when or T0
     context: dict[str, Any] = {"campaign": {"source": utm_source, "name": utm_campaign}}
     if path is not None:
         context.update(path=path, url=f"https://site.example{path}")
-    return EventEnvelope.model_validate(
+    published = EventEnvelope.model_validate(
         {
             "event_id": event_id or f"evt-{next(_ids)}",
             "type": type_,
@@ -55,24 +57,25 @@ def envelope(
             "previous_id": previous_id,
         }
     )
+    return read_envelope(encode(published))
 
 
-def page(path: str = "/demo/blog/a", **kw: Any) -> EventEnvelope:
+def page(path: str = "/demo/blog/a", **kw: Any) -> Envelope:
     return envelope("page", path=path, **kw)
 
 
-def track(event: str, **kw: Any) -> EventEnvelope:
+def track(event: str, **kw: Any) -> Envelope:
     return envelope("track", event=event, **kw)
 
 
-def identify(**kw: Any) -> EventEnvelope:
+def identify(**kw: Any) -> Envelope:
     return envelope("identify", **kw)
 
 
-def crm(outcome: str, **kw: Any) -> EventEnvelope:
+def crm(outcome: str, **kw: Any) -> Envelope:
     return envelope("crm", event=outcome, source="crm", **kw)
 
 
-def forget(email: str, **kw: Any) -> EventEnvelope:
+def forget(email: str, **kw: Any) -> Envelope:
     """DELETE /v1/leads/{id} as it reaches the scorer: forget this person."""
     return envelope("forget", email=email, source="api", **kw)

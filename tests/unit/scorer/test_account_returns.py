@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from leadpulse.kernel.messages import AccountLost, AccountVisit, message_of
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.wire import read_envelope
 from scorer.core.account_events import notify_lost, notify_visit
 from scorer.core.facts import EventFacts, facts_of
 from scorer.handlers.account_returns import on_account_lost, on_account_visit
@@ -17,7 +18,7 @@ ACCOUNT = "initech.example"
 
 
 def _sent(v: PartitionView) -> list[object]:
-    return [message_of(decode(EventEnvelope, m.value)) for m in v.outbound]
+    return [message_of(read_envelope(m.value)) for m in v.outbound]
 
 
 def test_a_lost_deal_is_told_to_the_accounts_partition_once_per_loss() -> None:

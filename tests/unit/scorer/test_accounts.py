@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 
 from leadpulse.kernel import messages
 from leadpulse.kernel.config import load_config
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.accounts import AccountInfo, account_traits, normalize_domain
 from scorer.core.config import Rules
 from scorer.handlers.dispatch import apply_message
@@ -22,15 +23,15 @@ RULES = Rules.from_config(load_config().scoring)
 ACME = {"name": "Acme Co", "website": "https://www.Acme.example/about", "employees": 800}
 
 
-def _apply(view: PartitionView, *events: EventEnvelope) -> None:
+def _apply(view: PartitionView, *events: Envelope) -> None:
     for offset, event in enumerate(events, start=view.stored_offset + 1):
         apply_message(view, RULES, event.key, offset, event)
         view.stored_offset = offset
 
 
-def _group(account: str, traits: dict[str, Any], **kw: Any) -> EventEnvelope:
+def _group(account: str, traits: dict[str, Any], **kw: Any) -> Envelope:
     event = envelope("group", traits=traits, **kw)
-    return event.model_copy(update={"group_id": account})
+    return msgspec.structs.replace(event, group_id=account)
 
 
 def _fit(view: PartitionView, email: str) -> dict[str, float]:
@@ -84,11 +85,11 @@ def test_group_puts_the_lead_on_the_account_and_its_traits_into_fit() -> None:
         "target_industry": 10.0,
     }
     [told] = [m for m in view.outbound if m.key == "account:acme-co"]
-    info = messages.decode(decode(EventEnvelope, told.value))
+    info = messages.decode(read_envelope(told.value))
     assert isinstance(info, messages.AccountInfo) and info.info["domain"] == "acme.example"
 
     account_side = PartitionView(PartitionKeys(1), -1)
-    ws, _ = apply_message(account_side, RULES, told.key, 0, decode(EventEnvelope, told.value))
+    ws, _ = apply_message(account_side, RULES, told.key, 0, read_envelope(told.value))
     keys, ops = ws.ops()
     assert {account_side.pk.accounts, account_side.pk.account_changes} <= set(keys)
     # Recorded under its id and its domain: one account, known both ways.

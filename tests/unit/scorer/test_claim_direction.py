@@ -5,8 +5,7 @@ the email the visitor identified with before."""
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Claim, decode
-from leadpulse.kernel.schema import EventEnvelope
-from leadpulse.kernel.schema import decode as decode_envelope
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.identity import outranks
 from scorer.storage.view import PartitionView
 from tests.unit.scorer.events import at, crm, identify, page
@@ -16,7 +15,7 @@ EMAIL = "omar@stark-tools.example"
 USER = "u-2897"
 
 
-def _claim_for(view: PartitionView, claimed: str) -> EventEnvelope:
+def _claim_for(view: PartitionView, claimed: str) -> Envelope:
     """Take the pending claim on `claimed` out of the view's outbox."""
     for message in view.outbound:
         if message.msg_id.startswith("claim:"):
@@ -28,8 +27,8 @@ def _claim_for(view: PartitionView, claimed: str) -> EventEnvelope:
     raise AssertionError(f"no claim on {claimed}")
 
 
-def decode_event(raw: bytes) -> EventEnvelope:
-    return decode_envelope(EventEnvelope, raw)
+def decode_event(raw: bytes) -> Envelope:
+    return read_envelope(raw)
 
 
 def test_a_stronger_identity_outranks_and_the_order_is_total() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.state import LeadState
 from tests.unit.scorer.events import at, crm, identify, page
 from tests.unit.scorer.test_merge_stages import Pair
@@ -14,7 +14,7 @@ EMAIL = "order@globex.example"
 
 
 def _both_ways(
-    anon: list[EventEnvelope], mail: list[EventEnvelope], outcome: EventEnvelope
+    anon: list[Envelope], mail: list[Envelope], outcome: Envelope
 ) -> tuple[LeadState, LeadState, Pair, Pair]:
     """The outcome applied before the merge that brings the anonymous steps, and after."""
     states: list[LeadState] = []

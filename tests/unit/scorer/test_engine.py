@@ -6,7 +6,16 @@ import orjson
 
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.messages import KINDS, Claim, Merge, message_of
-from leadpulse.kernel.schema import Alert, AlertLead, EventEnvelope, Identity, decode, lead_id_for
+from leadpulse.kernel.schema import (
+    Alert,
+    AlertLead,
+    EventEnvelope,
+    Identity,
+    decode,
+    encode,
+    lead_id_for,
+)
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.alerts import lead_summary, lead_summary_data
 from scorer.core.config import Rules
 from scorer.core.decay import value_at
@@ -18,7 +27,7 @@ from tests.unit.scorer.events import at, crm, identify, page, track
 RULES = Rules.from_config(load_config().scoring)
 
 
-def _apply(view: PartitionView, *events: EventEnvelope) -> list[str]:
+def _apply(view: PartitionView, *events: Envelope) -> list[str]:
     outcomes = []
     for offset, event in enumerate(events, start=view.stored_offset + 1):
         _, outcome = apply_message(view, RULES, event.key, offset, event)
@@ -44,7 +53,7 @@ def test_identify_claims_the_anonymous_identity() -> None:
     _apply(view, identify(anon="b1", email="x@acme.example"))
     claims = [m for m in view.outbound if m.msg_id.startswith("claim:")]
     assert [m.key for m in claims] == ["anon:b1"]
-    claim = message_of(decode(EventEnvelope, claims[0].value))
+    claim = message_of(read_envelope(claims[0].value))
     assert isinstance(claim, Claim) and claim.survivor == "email:x@acme.example"
 
 
@@ -54,12 +63,12 @@ def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
     _apply(anon_side, page("/demo/pricing", anon="b2"), page("/demo/blog/a", anon="b2", when=at(1)))
     _apply(email_side, identify(anon="b2", email="y@acme.example", when=at(2)))
     claim = next(m for m in email_side.outbound if m.msg_id.startswith("claim:"))
-    _apply(anon_side, decode(EventEnvelope, claim.value))
+    _apply(anon_side, read_envelope(claim.value))
     merge = next(m for m in anon_side.outbound if m.msg_id.startswith("merge:"))
-    merged = message_of(decode(EventEnvelope, merge.value))
+    merged = message_of(read_envelope(merge.value))
     assert isinstance(merged, Merge) and len(merged.snapshot.timeline) == 2
     assert anon_side.forwards["anon:b2"] == "email:y@acme.example"
-    assert _apply(email_side, decode(EventEnvelope, merge.value)) == ["control"]
+    assert _apply(email_side, read_envelope(merge.value)) == ["control"]
     lead = email_side.leads[email_side.identities["email:y@acme.example"]]
     assert lead is not None and {"pricing_page", "page_view"} <= set(
         lead.models["default"].engagement
@@ -76,7 +85,7 @@ def test_a_visitor_identifying_on_its_own_partition_is_claimed_as_anywhere_else(
     for kind in ("claim:", "merge:"):
         [message] = [m for m in in_order.outbound if m.msg_id.startswith(kind)]
         in_order.outbound.remove(message)
-        _apply(in_order, decode(EventEnvelope, message.value))
+        _apply(in_order, read_envelope(message.value))
     _apply(late_page, hello, visit)
     leads = [
         {lid: (s.keys, s.history) for lid, s in view.leads.items() if s is not None}
@@ -124,7 +133,7 @@ def _deliver(view: PartitionView, source: PartitionView, prefix: str) -> list[st
     source.outbound = [m for m in source.outbound if not m.msg_id.startswith(prefix)]
     outcomes = []
     for m in messages:
-        event = decode(EventEnvelope, m.value)
+        event = read_envelope(m.value)
         view.stored_offset += 1
         outcomes.append(apply_message(view, RULES, m.key, view.stored_offset, event)[1])
     return outcomes
@@ -246,14 +255,18 @@ def test_a_message_missing_what_its_handler_needs_changes_nothing() -> None:
     view = _view()
     _apply(view, page("/demo/pricing", anon="d1"))
     before = (dict(view.identities), len(view.outbound))
-    claim = EventEnvelope(
-        event_id="claim:bad",
-        type="claim",
-        source="scorer",
-        identity=Identity(anonymous_id="d1"),
-        timestamp=at(1),
-        received_at=at(1),
-        control={"claimed": "anon:d1"},
+    claim = read_envelope(
+        encode(
+            EventEnvelope(
+                event_id="claim:bad",
+                type="claim",
+                source="scorer",
+                identity=Identity(anonymous_id="d1"),
+                timestamp=at(1),
+                received_at=at(1),
+                control={"claimed": "anon:d1"},
+            )
+        )
     )
     assert _apply(view, claim) == ["control"]
     assert (dict(view.identities), len(view.outbound)) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.handlers.dispatch import apply_message
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
@@ -17,7 +17,7 @@ EMAIL = "vp@initech.example"
 MODEL = RULES.compiled.models[0].name
 
 
-def _fit(events: list[EventEnvelope]) -> tuple[float, dict[str, float]]:
+def _fit(events: list[Envelope]) -> tuple[float, dict[str, float]]:
     view = PartitionView(PartitionKeys(0), -1)
     ws = WriteSet(view.pk)
     for offset, event in enumerate(events):
@@ -27,7 +27,7 @@ def _fit(events: list[EventEnvelope]) -> tuple[float, dict[str, float]]:
     return model.fit_at, model.fit
 
 
-def _told(when: datetime) -> EventEnvelope:
+def _told(when: datetime) -> Envelope:
     return identify(email=EMAIL, traits={"title": "VP Sales"}, when=when)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadpulse.kernel.config import load_config
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.config import Rules
 from scorer.handlers.dispatch import apply_message
 from scorer.storage.keys import PartitionKeys
@@ -15,16 +15,16 @@ RULES = Rules.from_config(load_config().scoring)
 EMAIL = "ann@merged.example"
 
 
-def _apply(view: PartitionView, event: EventEnvelope, ws: WriteSet | None = None) -> str:
+def _apply(view: PartitionView, event: Envelope, ws: WriteSet | None = None) -> str:
     view.stored_offset += 1
     return apply_message(view, RULES, event.key, view.stored_offset, event, ws)[1]
 
 
-def _deliver(view: PartitionView, prefix: str) -> list[EventEnvelope]:
+def _deliver(view: PartitionView, prefix: str) -> list[Envelope]:
     """Take the events the view queued for itself whose ids start with `prefix`."""
     taken = [m for m in view.outbound if m.msg_id.startswith(prefix)]
     view.outbound = [m for m in view.outbound if m not in taken]
-    return [decode(EventEnvelope, m.value) for m in taken]
+    return [read_envelope(m.value) for m in taken]
 
 
 def _merged_view() -> PartitionView:

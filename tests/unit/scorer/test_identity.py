@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.kernel.messages import Claim, Merge, Snapshot, message_of
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.effects import DropIdentity, Forward, Outbound, Publish, RemoveLead
 from scorer.core.identity import claim_message, forget_message, merge_message, stable_id
 from scorer.core.state import LeadState
@@ -22,8 +22,8 @@ def _claim(claimed: str = "anon:b1", trigger: str = "evt-1") -> Outbound:
     return claim_message(claimed, SURVIVOR, "ld_ann", "lead", t(0), trigger)
 
 
-def _deliver(message: Outbound) -> tuple[EventEnvelope, Claim]:
-    event = decode(EventEnvelope, message.value)
+def _deliver(message: Outbound) -> tuple[Envelope, Claim]:
+    event = read_envelope(message.value)
     claim = message_of(event)
     assert isinstance(claim, Claim)
     return event, claim
@@ -90,7 +90,7 @@ def test_a_claimed_lead_is_handed_over_whole_and_its_identities_forwarded() -> N
     assert v.forwards == {"anon:b1": SURVIVOR, "anon:b9": SURVIVOR}
     assert v.leads["ld_a"] is None and "anon:b1" not in v.identities
     (sent,) = v.outbound
-    merge = message_of(decode(EventEnvelope, sent.value))
+    merge = message_of(read_envelope(sent.value))
     assert isinstance(merge, Merge) and sent.key == SURVIVOR
     assert merge.snapshot.lead["lead_id"] == "ld_a"
     assert [orjson.loads(e)["id"] for e in merge.snapshot.timeline] == ["p1", "p2"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from leadpulse.kernel.config import load_config
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.config import Rules
 from scorer.handlers.dispatch import apply_message
 from scorer.storage.keys import PartitionKeys
@@ -31,7 +31,7 @@ class Partitions:
         self.views = [PartitionView(PartitionKeys(p), -1) for p in range(3)]
         self.home = home
 
-    def send(self, event: EventEnvelope, key: str) -> None:
+    def send(self, event: Envelope, key: str) -> None:
         view = self.views[self.home[key.split(":", 1)[0]]]
         view.stored_offset += 1
         apply_message(view, RULES, key, view.stored_offset, event, WriteSet(view.pk))
@@ -46,7 +46,7 @@ class Partitions:
         ]:
             for view, message in pending:
                 view.outbound.remove(message)
-                self.send(decode(EventEnvelope, message.value), message.key)
+                self.send(read_envelope(message.value), message.key)
 
     def leads(self) -> list[Lead]:
         return sorted(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.kernel.messages import AccountTouch, message_of
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.behavior import apply_event
 from scorer.core.facts import facts_of
 from scorer.core.state import LeadState
@@ -17,7 +18,7 @@ from tests.unit.scorer.events import at, crm, identify, page, track
 EMAIL = "ann@initech.example"
 
 
-def _apply(v: PartitionView, state: LeadState, *events: EventEnvelope) -> WriteSet:
+def _apply(v: PartitionView, state: LeadState, *events: Envelope) -> WriteSet:
     ws = WriteSet(v.pk)
     for event in events:
         applied(
@@ -158,6 +159,6 @@ def test_an_engaged_person_tells_the_account_at_most_every_quarter_window() -> N
     state.account = "initech.example"
     days = (0, 1, 7, 8)
     _apply(v, state, *[track("Email Link Clicked", email=EMAIL, when=at(0, days=d)) for d in days])
-    touches = [message_of(decode(EventEnvelope, m.value)) for m in v.outbound]
+    touches = [message_of(read_envelope(m.value)) for m in v.outbound]
     ats = [x.at for x in touches if isinstance(x, AccountTouch)]
     assert ats == [t(days=0), t(days=8)]

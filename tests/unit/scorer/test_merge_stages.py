@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from leadpulse.kernel.config import load_config
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.config import Rules
 from scorer.core.state import LeadState
 from scorer.handlers.dispatch import apply_message
@@ -25,7 +26,7 @@ class Pair:
         self.mail = PartitionView(PartitionKeys(1), -1)
         self.funnel: Counter[str] = Counter()
 
-    def apply(self, view: PartitionView, *events: EventEnvelope) -> None:
+    def apply(self, view: PartitionView, *events: Envelope) -> None:
         for event in events:
             ws = WriteSet(view.pk)
             view.stored_offset += 1
@@ -35,10 +36,10 @@ class Pair:
                     key = ws.ops()[0][int(op[1]) - 1]
                     self.funnel[f"{key.rsplit(':', 1)[-1]}|{op[2]}"] += int(op[3])
 
-    def control(self, view: PartitionView, prefix: str) -> EventEnvelope:
+    def control(self, view: PartitionView, prefix: str) -> Envelope:
         message = next(m for m in view.outbound if m.msg_id.startswith(prefix))
         view.outbound.remove(message)
-        return decode(EventEnvelope, message.value)
+        return read_envelope(message.value)
 
     def merge_now(self) -> None:
         """Deliver the pending claim, then its merge."""

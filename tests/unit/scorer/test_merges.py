@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.kernel.messages import AccountTouch, Forget, Merge, Snapshot, message_of
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.wire import read_envelope
 from scorer.core.stage_effects import mql_alert_id
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
@@ -121,7 +122,7 @@ def test_a_merge_for_a_survivor_merged_onward_is_passed_on() -> None:
     v.forwards[SURVIVOR] = "user:42"
     _merge(v, _visitor())
     (sent,) = v.outbound
-    merge = message_of(decode(EventEnvelope, sent.value))
+    merge = message_of(read_envelope(sent.value))
     assert sent.key == "user:42" and isinstance(merge, Merge)
     assert merge.survivor == "user:42" and merge.snapshot.lead["lead_id"] == "ld_b1"
 

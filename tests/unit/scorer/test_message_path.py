@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.effects import MoveOffset
 from scorer.core.identity import claim_message
 from scorer.handlers import dispatch
@@ -75,7 +75,7 @@ def _known_lead() -> PartitionView:
     return v
 
 
-def _claim() -> EventEnvelope:
+def _claim() -> Envelope:
     """Another lead, found through a user id, claims Ann's email: Ann's lead is handed over."""
     claim = claim_message(KEY, "user:u-42", "ld_other", "lead", at(3).timestamp(), "ev_9")
     _, event = decode_message(claim.key.encode(), claim.value)
@@ -83,7 +83,7 @@ def _claim() -> EventEnvelope:
     return event
 
 
-MESSAGES: dict[str, Callable[[], EventEnvelope]] = {
+MESSAGES: dict[str, Callable[[], Envelope]] = {
     "page view": lambda: page("/pricing", email=EMAIL, when=at(2)),
     "demo request (an mql alert)": lambda: track("Demo Requested", email=EMAIL, when=at(2)),
     "claim (a control message)": _claim,

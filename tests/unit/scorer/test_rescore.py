@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.identity import claim_message, control_message
 from scorer.runtime.rescore import _derived
 from tests.unit.scorer.effects import t
 from tests.unit.scorer.events import identify, page
 
 
-def _control(value: bytes) -> EventEnvelope:
-    return decode(EventEnvelope, value)
+def _control(value: bytes) -> Envelope:
+    return read_envelope(value)
 
 
 def test_an_event_a_person_sent_is_replayed_under_any_of_its_identities() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale, message_of
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.wire import read_envelope
 from scorer.core.stage_effects import set_sla
 from scorer.core.state import LeadState
 from scorer.runtime.sla import due_messages
@@ -60,6 +61,6 @@ def test_with_recycle_when_stale_the_lead_is_told_to_recycle_that_stay() -> None
     assert state.sla_member is not None
     alert, stale = due_messages(state, state.sla_member, STALE, deadline)
     assert (alert.topic, stale.topic, stale.key) == ("alerts", "events", state.keys[0])
-    message = message_of(decode(EventEnvelope, stale.value))
+    message = message_of(read_envelope(stale.value))
     assert message == Stale(lead_id="ld_1", stage="sal", since=f"{t(0):.3f}")
     assert due_messages(state, state.sla_member, STALE, deadline + 5)[1].msg_id == stale.msg_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadpulse.kernel.messages import AccountLost, message_of
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.facts import EventFacts, facts_of
 from scorer.core.signals import signals_of
 from scorer.core.stage_moves import move_stage, take_step
@@ -77,7 +77,7 @@ def test_each_loss_is_told_to_the_account_even_on_a_recycled_lead() -> None:
             reason="crm:lost",
             facts=facts,
         )
-    losses = [message_of(decode(EventEnvelope, m.value)) for m in v.outbound]
+    losses = [message_of(read_envelope(m.value)) for m in v.outbound]
     assert [(x.account, x.at) for x in losses if isinstance(x, AccountLost)] == [
         ("initech.example", t(5)),
         ("initech.example", t(6)),
@@ -147,7 +147,7 @@ def test_a_lead_keeps_its_latest_stage_entries() -> None:
     assert state.history[-1][3] == f"c{HISTORY_KEPT + 9}"
 
 
-def _signals(state: LeadState, event: EventEnvelope, earned: float = 0.0) -> Signals:
+def _signals(state: LeadState, event: Envelope, earned: float = 0.0) -> Signals:
     return signals_of(state, facts_of(event), RULES, False, earned)[0]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadpulse.kernel.messages import Stale
-from leadpulse.kernel.schema import EventEnvelope, decode
+from leadpulse.kernel.wire import read_envelope
 from scorer.core.config import Rules
 from scorer.core.identity import control_message
 from scorer.core.stale import apply_stale
@@ -41,9 +41,7 @@ def _stale(
     lead_id: str = "ld_1",
 ) -> WriteSet:
     stale = Stale(lead_id=lead_id, stage=stage, since=since)
-    event = decode(
-        EventEnvelope, control_message("stale:x", "email:ann@initech.example", at, stale).value
-    )
+    event = read_envelope(control_message("stale:x", "email:ann@initech.example", at, stale).value)
     ws = WriteSet(v.pk)
     apply_effects(apply_stale(v.leads.get(lead_id), event, stale, rules), v, ws)
     return ws

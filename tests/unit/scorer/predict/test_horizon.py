@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadpulse.kernel.schema import EventEnvelope
+from leadpulse.kernel.wire import Envelope
 from scorer.core.conversion.examples import Example, decode_example
 from scorer.handlers.dispatch import apply_message, end_run
 from scorer.storage.writes import WriteSet
@@ -12,7 +12,7 @@ from tests.unit.scorer.events import at, page, track
 TRAITS = {"title": "VP Marketing", "company_size": 450, "industry": "software"}
 
 
-def _examples(*events: EventEnvelope) -> list[Example]:
+def _examples(*events: Envelope) -> list[Example]:
     """Apply `events` on one partition, in one run; the examples it published."""
     v = view()
     ws = WriteSet(v.pk)

@@ -8,7 +8,8 @@ import pytest
 
 from leadpulse.kernel.config import load_config
 from leadpulse.kernel.config.predict import PredictModel
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode
+from leadpulse.kernel.schema import Alert, decode
+from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.conversion.examples import Example, decode_example
 from scorer.core.conversion.live import live_models
@@ -22,7 +23,7 @@ RULES = Rules.from_config(load_config().scoring)
 TRAITS = {"title": "VP Marketing", "company_size": 450, "industry": "software"}
 
 
-def _apply(view: PartitionView, *events: EventEnvelope, rules: Rules = RULES) -> None:
+def _apply(view: PartitionView, *events: Envelope, rules: Rules = RULES) -> None:
     for offset, event in enumerate(events, start=view.stored_offset + 1):
         apply_message(view, rules, event.key, offset, event)
         view.stored_offset = offset
@@ -33,7 +34,7 @@ def _examples(view: PartitionView) -> list[Example]:
 
 
 def _journey(
-    email: str, after_mql: list[EventEnvelope], outcome: str, rules: Rules = RULES
+    email: str, after_mql: list[Envelope], outcome: str, rules: Rules = RULES
 ) -> PartitionView:
     view = PartitionView(PartitionKeys(0), -1)
     _apply(
