@@ -31,8 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from leadpulse.dev.embedded import EmbeddedValkey  # noqa: E402
 from leadpulse.kernel.config import load_config  # noqa: E402
-from leadpulse.kernel.schema import EventEnvelope  # noqa: E402
+from leadpulse.kernel.schema import EventEnvelope, encode  # noqa: E402
 from leadpulse.kernel.valkey import valkey_at  # noqa: E402
+from leadpulse.kernel.wire import read_envelope  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
 from scorer.read import store  # noqa: E402
 from scorer.read.list_page import sort_rows  # noqa: E402
@@ -108,7 +109,8 @@ async def score_people(redis: Any, leads: int) -> None:
             for event in person(n, rng):
                 partition = zlib.crc32(event.key.encode()) % PARTITIONS
                 batches.setdefault(partition, []).append(
-                    Message(offsets[partition], event.key, event)
+                    # as the scorer reads it off the topic
+                    Message(offsets[partition], event.key, read_envelope(encode(event)))
                 )
                 offsets[partition] += 1
         results = await apply_batch(redis, scripts, rules, batches)

@@ -16,21 +16,21 @@ from aiokafka import AIOKafkaProducer
 
 from leadpulse.dev.embedded import EmbeddedValkey, free_port
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.wire import Envelope
 from scorer.read import store
 from scorer.storage.keys import PartitionKeys
 from tests.conftest import SettingsFactory
-from tests.unit.scorer.events import at, identify, page, track
+from tests.unit.scorer.events import at, identify, page, published, track
 
 LEADS = 1500
 LEADPULSE = str(Path(sys.executable).with_name("leadpulse"))
 
 
-def _journeys() -> list[EventEnvelope]:
+def _journeys() -> list[Envelope]:
     """Four events per person; every third starts anonymous and identifies (a cross-partition
     merge), so claims, merges and forwards are in flight when the process dies."""
-    events: list[EventEnvelope] = []
+    events: list[Envelope] = []
     for n in range(LEADS):
         email = f"k{n}@firm{n % 50}.example"
         if n % 3 == 0:
@@ -98,7 +98,10 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(
     await producer.start()
     first, rest = events[: len(events) // 2], events[len(events) // 2 :]
     await asyncio.gather(
-        *[await producer.send(settings.topic_events, encode(e), key=e.key.encode()) for e in first]
+        *[
+            await producer.send(settings.topic_events, published(e), key=e.key.encode())
+            for e in first
+        ]
     )
     victim = _start(settings, tmp_path / "a")
     survivor = _start(settings, tmp_path / "b")
@@ -107,7 +110,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice(
         await _wait(lambda: _some_applied(redis, settings), 60, "the scorers to start applying")
         sending = asyncio.gather(
             *[
-                await producer.send(settings.topic_events, encode(e), key=e.key.encode())
+                await producer.send(settings.topic_events, published(e), key=e.key.encode())
                 for e in rest
             ]
         )

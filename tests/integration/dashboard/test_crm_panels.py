@@ -14,14 +14,13 @@ from aiokafka import AIOKafkaProducer
 
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.schema import encode
 from leadpulse.kernel.settings import Settings
 from scorer import run as run_scorer
 from tests.integration.dashboard.login import login
 from tests.integration.ingest.conftest import EdgeFactory
 from tests.integration.router.crm_support import hubspot_config, hubspot_settings
 from tests.integration.router.support import RunningRouter, wait_until
-from tests.unit.scorer.events import track
+from tests.unit.scorer.events import published, track
 from tests.vendors.hubspot_api import HubSpotServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -45,7 +44,7 @@ async def _demo_request(settings: Settings, email: str) -> None:
     producer = AIOKafkaProducer(**producer_options(settings))
     await producer.start()
     try:
-        await producer.send_and_wait(settings.topics.events, encode(demo), key=demo.key.encode())
+        await producer.send_and_wait(settings.topics.events, published(demo), key=demo.key.encode())
     finally:
         await producer.stop()
 

@@ -18,19 +18,19 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.wire import Envelope
 from scorer import run as run_scorer
 from scorer.read.store import list_leads
 from tests.integration.router.crm_support import hubspot_config, hubspot_settings
 from tests.integration.router.support import RunningRouter, wait_for
-from tests.unit.scorer.events import identify, track
+from tests.unit.scorer.events import identify, published, track
 from tests.vendors.hubspot_api import HubSpotServer
 
 pytestmark = pytest.mark.timeout(120)
 
 
-Scored = Callable[[list[EventEnvelope], int], Awaitable[Settings]]
+Scored = Callable[[list[Envelope], int], Awaitable[Settings]]
 
 
 @dataclass
@@ -85,13 +85,13 @@ async def scored(
     stop = asyncio.Event()
     task = asyncio.create_task(run_scorer(settings, hubspot_config(), stop))
 
-    async def make(events: list[EventEnvelope], leads: int) -> Settings:
+    async def make(events: list[Envelope], leads: int) -> Settings:
         producer = AIOKafkaProducer(**producer_options(settings))
         await producer.start()
         try:
             for event in events:
                 await producer.send_and_wait(
-                    settings.topics.events, encode(event), key=event.key.encode()
+                    settings.topics.events, published(event), key=event.key.encode()
                 )
         finally:
             await producer.stop()

@@ -15,7 +15,6 @@ from aiokafka import AIOKafkaProducer
 
 from leadpulse.kernel.config import LeadPulseConfig
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.schema import encode
 from leadpulse.kernel.settings import Settings
 from router.crm import open_crm_dead_letters, replay_crm_dead_letters
 from scorer import run as run_scorer
@@ -29,7 +28,7 @@ from tests.integration.router.crm_support import (
     produce_changes,
 )
 from tests.integration.router.support import RunningRouter, wait_until
-from tests.unit.scorer.events import track
+from tests.unit.scorer.events import published, track
 from tests.vendors.hubspot_api import HubSpotServer
 
 pytestmark = pytest.mark.timeout(90)
@@ -58,7 +57,7 @@ async def test_a_demo_request_becomes_one_batch_upsert_with_score_stage_and_reas
         await producer.start()
         try:
             await producer.send_and_wait(
-                settings.topics.events, encode(demo), key=demo.key.encode()
+                settings.topics.events, published(demo), key=demo.key.encode()
             )
         finally:
             await producer.stop()

@@ -16,11 +16,13 @@ import ingest
 from leadpulse.dev.embedded import EmbeddedValkey, EmbeddedValkeyCluster, free_port
 from leadpulse.kernel.config import LeadPulseConfig, load_config
 from leadpulse.kernel.kafka import ensure_topics, producer_options
-from leadpulse.kernel.schema import Alert, EventEnvelope, decode, encode
+from leadpulse.kernel.schema import Alert, decode
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import valkey_at
+from leadpulse.kernel.wire import Envelope
 from scorer import run
 from tests.conftest import SECRET_KEY, WRITE_KEY, SettingsFactory
+from tests.unit.scorer.events import published
 
 
 async def wait_for(
@@ -90,9 +92,9 @@ class Producer:
     async def __aexit__(self, *exc: object) -> None:
         await self._producer.stop()
 
-    async def send(self, *events: EventEnvelope) -> None:
+    async def send(self, *events: Envelope) -> None:
         futures = [
-            await self._producer.send(self.settings.topics.events, encode(e), key=e.key.encode())
+            await self._producer.send(self.settings.topics.events, published(e), key=e.key.encode())
             for e in events
         ]
         await asyncio.gather(*futures)

@@ -10,25 +10,25 @@ from aiokafka import AIOKafkaProducer
 
 import scorer.core.behavior
 from leadpulse.kernel.kafka import producer_options
-from leadpulse.kernel.schema import EventEnvelope, encode
 from leadpulse.kernel.settings import Settings
+from leadpulse.kernel.wire import Envelope
 from scorer.read import store
 from scorer.runtime.dead_letters import ParkedEvent, list_parked, replay_parked
 from scorer.storage.keys import PartitionKeys
 from tests.integration.scorer.conftest import ScorerStarter, wait_for
-from tests.unit.scorer.events import at, page
+from tests.unit.scorer.events import at, page, published
 
 POISON = b"\xff not json"
 
 
-async def _send(settings: Settings, *records: tuple[bytes, bytes | EventEnvelope]) -> list[int]:
+async def _send(settings: Settings, *records: tuple[bytes, bytes | Envelope]) -> list[int]:
     """(key, value) records on partition 0 of the events topic, in order; their offsets."""
     producer = AIOKafkaProducer(**producer_options(settings))
     await producer.start()
     offsets = []
     try:
         for key, value in records:
-            raw = encode(value) if isinstance(value, EventEnvelope) else value
+            raw = published(value) if isinstance(value, Envelope) else value
             meta = await producer.send_and_wait(
                 settings.topics.events, raw, key=key, partition=0, headers=[("origin", b"test")]
             )
@@ -106,7 +106,7 @@ async def test_a_message_whose_handler_raises_is_parked_and_leaves_no_trace(
     [letter] = await _parked(scorer_settings, 1)
     assert (letter.reason, letter.offset) == ("handler_failed", poison_offset)
     assert letter.detail == "ValueError: cannot score this"
-    assert letter.value == encode(poison)
+    assert letter.value == published(poison)
 
 
 async def test_a_replayed_event_applies_once_its_cause_is_fixed(

@@ -14,9 +14,10 @@ import orjson
 import pytest
 
 from leadpulse.kernel.config import LeadPulseConfig, load_config
-from leadpulse.kernel.schema import STAGES, EventEnvelope, decode
+from leadpulse.kernel.schema import STAGES
 from leadpulse.kernel.settings import Settings
 from leadpulse.kernel.valkey import valkey_at
+from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer import rescore
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
@@ -56,7 +57,7 @@ class Scorer:
         self.offsets = dict.fromkeys(range(PARTITIONS), 0)
         self.controls: list[str] = []
 
-    async def send(self, *events: EventEnvelope) -> None:
+    async def send(self, *events: Envelope) -> None:
         pending = [(e.key, e) for e in events]
         while pending:
             batches: dict[int, list[Message]] = {}
@@ -72,7 +73,7 @@ class Scorer:
                 assert not result.conflict
                 for out in result.outbound:
                     if out.topic == "events":
-                        event = decode(EventEnvelope, out.value)
+                        event = read_envelope(out.value)
                         self.controls.append(event.type)
                         pending.append((out.key, event))
 
@@ -84,10 +85,10 @@ async def scorer(client: Any) -> Scorer:
     return Scorer(client, scripts)
 
 
-def _traffic(rng: random.Random, people: int) -> list[list[EventEnvelope]]:
+def _traffic(rng: random.Random, people: int) -> list[list[Envelope]]:
     """Rounds of events: people with varied pages, fits, stages and times, some anonymous."""
-    first: list[EventEnvelope] = []
-    later: list[EventEnvelope] = []
+    first: list[Envelope] = []
+    later: list[Envelope] = []
     for n in range(people):
         when = T0 + timedelta(days=rng.uniform(-150, 0), seconds=n)
         email = f"p{n}@{rng.choice(DOMAINS)}" if rng.random() < 0.8 else None

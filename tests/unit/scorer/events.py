@@ -7,8 +7,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from leadpulse.kernel.schema import EventEnvelope, encode
-from leadpulse.kernel.wire import Envelope, read_envelope
+from leadpulse.kernel.schema import EventEnvelope, decode, encode
+from leadpulse.kernel.wire import Envelope, read_envelope, write_envelope
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ids = itertools.count()
@@ -58,6 +58,13 @@ def envelope(
         }
     )
     return read_envelope(encode(published))
+
+
+def published(event: Envelope | EventEnvelope) -> bytes:
+    """The event as ingest puts it on the topic (its pydantic model's JSON)."""
+    if isinstance(event, EventEnvelope):
+        return encode(event)
+    return encode(decode(EventEnvelope, write_envelope(event)))
 
 
 def page(path: str = "/demo/blog/a", **kw: Any) -> Envelope:

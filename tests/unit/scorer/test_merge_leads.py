@@ -1,0 +1,59 @@
+"""`core.merge.merge_leads`: a merged-away lead folded into its survivor, from values alone."""
+
+from __future__ import annotations
+
+import orjson
+
+from leadpulse.kernel.messages import Snapshot
+from scorer.core.effects import KeepLead, MapIdentity, PushTimeline
+from scorer.core.merge import merge_leads
+from scorer.core.state import LeadState
+from scorer.core.steps import Entry
+from tests.unit.scorer.effects import RULES, lead, step, t
+
+
+def _visitor() -> LeadState:
+    state = LeadState(lead_id="ld_anon", created=t(0), stage_at=t(0), keys=["anon:a1", "anon:a2"])
+    state.stage = "visitor"
+    state.history = [Entry("visitor", t(0), "new", "p0").raw()]
+    state.steps = [list(step(t(0), "p0", "pe", 5.0)), list(step(t(2), "p2", "pe", 5.0))]
+    state.topics = {"pricing": 2}
+    state.traits = {"industry": "software", "title": "Analyst"}
+    return state
+
+
+def _survivor() -> LeadState:
+    state = lead("ld_ann")
+    state.stage = "lead"
+    state.history = [Entry("lead", t(5), "new", "i5").raw()]
+    state.steps = [list(step(t(5), "i5", "i"))]
+    state.topics = {"pricing": 1}
+    state.traits = {"title": "VP Marketing"}
+    return state
+
+
+def _snapshot(state: LeadState, *timeline: dict[str, object]) -> Snapshot:
+    lines = tuple(orjson.dumps(entry).decode() for entry in timeline)
+    return Snapshot(lead=orjson.loads(state.dumps()), timeline=lines)
+
+
+def test_the_survivor_takes_the_visitors_keys_steps_and_interests() -> None:
+    survivor = _survivor()
+    merged = _snapshot(_visitor())
+    effects = merge_leads(survivor, merged, t(6), RULES, {"anon:a1": "ld_anon"}).items
+    assert survivor.keys == ["email:ann@initech.example", "anon:a1", "anon:a2"]
+    assert [s[1] for s in survivor.steps] == ["p0", "p2", "i5"]  # one walk, in event time
+    assert survivor.topics == {"pricing": 3}
+    # the survivor's own traits win; the visitor's fill the gaps
+    assert survivor.traits == {"industry": "software", "title": "VP Marketing"}
+    # only the identity not mapped on this partition yet is mapped here
+    assert [e for e in effects if isinstance(e, MapIdentity)] == [MapIdentity("anon:a2", "ld_ann")]
+    assert effects[-1] == KeepLead(survivor)
+
+
+def test_the_visitors_timeline_is_pushed_oldest_first() -> None:
+    survivor = _survivor()
+    merged = _snapshot(_visitor(), {"at": t(2), "id": "p2"}, {"at": t(0), "id": "p0"})
+    effects = merge_leads(survivor, merged, t(6), RULES, {}).items
+    pushed = [orjson.loads(e.entry)["id"] for e in effects if isinstance(e, PushTimeline)]
+    assert pushed == ["p0", "p2"]
