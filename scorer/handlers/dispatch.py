@@ -10,7 +10,7 @@ way. Every message moves the stored offset on; a duplicate event id, a suppresse
 or an unreadable message writes nothing else. An event forwarded to a merged identity's
 survivor is remembered as seen where its copy is applied, not here. A scorer's own message
 (`leadpulse.kernel.messages`) goes to the handler of its kind (`HANDLERS`); any other event
-is a behavior, applied to its lead.
+is a behavior or CRM event, for `event.on_event`.
 """
 
 from __future__ import annotations
@@ -35,10 +35,7 @@ from leadpulse.kernel.messages import (
 )
 from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
-from scorer.core.effects import (
-    Effects,
-    MoveOffset,
-)
+from scorer.core.effects import Effects, MoveOffset
 from scorer.core.horizon import pass_time
 from scorer.core.save import run_end
 from scorer.core.stale import apply_stale

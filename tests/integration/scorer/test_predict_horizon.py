@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from leadpulse.kernel.config import load_config
@@ -126,7 +127,7 @@ async def test_a_client_clock_ahead_closes_no_decision(redis: Any) -> None:
     skewed = page("/demo/blog/a", email="fast@d.example", when=at(days=5), event_id="d-p")
     log = [
         track("Demo Requested", email=email, traits=TRAITS, when=at(days=0), event_id="d-demo"),
-        skewed.model_copy(update={"timestamp": at(days=100)}),
+        msgspec.structs.replace(skewed, timestamp=at(days=100)),
         crm("won", email=email, when=at(days=20), event_id="d-won"),
     ]
     (example,) = await _examples(redis, 0, log, batch=100)
