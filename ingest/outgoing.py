@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from leadpulse.kernel.schema import EventEnvelope, canonical_email, encode
+from leadpulse.kernel.schema import EventEnvelope, encode
 
-__all__ = ["Outgoing", "encode_document", "identity_keys"]
+__all__ = ["Outgoing", "encode_document"]
 
 
 class Outgoing(NamedTuple):
@@ -35,20 +35,6 @@ class Outgoing(NamedTuple):
         """An envelope built as a model (the one-event channels)."""
         envelope.identity.key()  # raises, as publishing it would, when there is no identity
         return cls(tuple(envelope.identity.keys()), encode(envelope))
-
-
-def identity_keys(
-    anonymous_id: str | None, user_id: str | None, email: str | None
-) -> tuple[str, ...]:
-    """`Identity(...).keys()` without building the model: strongest first."""
-    found: list[str] = []
-    if user_id:
-        found.append(f"user:{user_id}")
-    if email:
-        found.append(f"email:{canonical_email(email)}")
-    if anonymous_id:
-        found.append(f"anon:{anonymous_id}")
-    return tuple(found)
 
 
 def encode_document(document: dict[str, Any]) -> bytes:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from ingest.enrich import anonymize_ip, parse_agent
 from ingest.errors import BadInput
-from ingest.outgoing import Outgoing, encode_document, identity_keys
+from ingest.outgoing import Outgoing, encode_document
 from ingest.segment_fields import (
     parse_time,
     read_campaign,
@@ -38,6 +38,7 @@ from leadpulse.kernel.schema import (
     EventFlags,
     Source,
     canonical_email,
+    identity_keys,
 )
 
 __all__ = [
@@ -335,4 +336,5 @@ def _document(
     document["flags"] = _flags(bot, received.consent, verified)
     document["timestamp"] = _event_time(message, batch_sent_at, received, prefix)
     document["received_at"] = received.received_at
-    return document, identity_keys(anonymous_id, user_id, email)
+    # Identity(...).keys() without building the model: strongest first
+    return document, tuple(identity_keys(user_id, email, None, anonymous_id))

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ingest.outgoing import Outgoing, identity_keys
+from ingest.outgoing import Outgoing
 from ingest.segment import Received, envelope_from_segment, outgoing_from_segment, user_hash
-from leadpulse.kernel.schema import Consent, EventEnvelope, Identity, decode, encode
+from leadpulse.kernel.schema import Consent, EventEnvelope, decode, encode
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 CHROME = (
@@ -139,14 +139,3 @@ def test_a_model_built_envelope_becomes_the_same_outgoing() -> None:
     outgoing = Outgoing.of(envelope)
     assert outgoing.value == encode(envelope)
     assert outgoing.keys == ("user:u2", "email:bob@example.com", "anon:a2")
-
-
-@pytest.mark.parametrize("anonymous_id", [None, "a"])
-@pytest.mark.parametrize("user_id", [None, "u"])
-@pytest.mark.parametrize("email", [None, " Ann@Example.com"])
-def test_identity_keys_match_the_schema(
-    anonymous_id: str | None, user_id: str | None, email: str | None
-) -> None:
-    """The same keys, strongest first, as Identity.keys()."""
-    expected = Identity(anonymous_id=anonymous_id, user_id=user_id, email=email).keys()
-    assert list(identity_keys(anonymous_id, user_id, email)) == expected
