@@ -76,13 +76,13 @@ def absorb_account(
 def _tell_account(log: EffectLog, state: LeadState, facts: EventFacts) -> None:
     assert state.account is not None
     told = messages.AccountInfo(account=state.account, info=state.account_traits, at=facts.t)
-    event_id = f"acctinfo:{facts.event_id}"
-    value = messages.encode(told, event_id, Identity(), facts.t)
-    log.add(Publish(Outbound(event_id, "events", f"account:{state.account}", value)))
+    log.add(Publish(account_message(f"acctinfo:{facts.event_id}", facts.t, told)))
 
 
 def account_message(
-    event_id: str, t: float, message: messages.AccountTouch | AccountLost | AccountVisit
+    event_id: str,
+    t: float,
+    message: messages.AccountTouch | messages.AccountInfo | AccountLost | AccountVisit,
 ) -> Outbound:
     """A message for the account's own partition (keyed `account:<id>`)."""
     value = messages.encode(message, event_id, Identity(), t)

@@ -39,16 +39,14 @@ from scorer.core.identity import claim_message, outranks
 from scorer.core.rules import email_domain
 from scorer.core.scoring import model_total, score_lead
 from scorer.core.signals import signals_of
-from scorer.core.stage_effects import queue_alert, sla_member
-from scorer.core.stage_moves import move_stage, take_step
+from scorer.core.stage_effects import queue_alert
+from scorer.core.stage_moves import take_step
 from scorer.core.stages import Signals
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
 
-__all__ = ["apply_event", "decide_event", "move_stage", "queue_alert", "sla_member"]
+__all__ = ["apply_event", "decide_event"]
 _TRAITS_KEPT = 40
-# A buying group counts people engaged within D days: one touch per person every D/4 days
-# keeps the signal within a quarter window of exact at a fraction of the messages.
 
 
 def _absorb_identity(state: LeadState, facts: EventFacts, rules: Rules, keys: list[str]) -> None:
@@ -199,6 +197,9 @@ def apply_event(
         )
         point = [state.last_seen, round(total, 2)]
         log.add(PushScore(state.lead_id, orjson.dumps(point)))
+        # A buying group counts people engaged within D days: one touch per person every
+        # D/4 days keeps the signal within a quarter window of exact at a fraction of the
+        # messages.
         every = rules.config.accounts.buying_group.days * DAY / 4
         fresh = state.touched_at is None or abs(facts.t - state.touched_at) >= every
         if state.account and fresh and earned > 0:

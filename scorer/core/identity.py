@@ -103,14 +103,13 @@ def hand_over(
     claim: Claim,
     event_id: str,
     t: float,
-    lead_id: str | None,
     state: LeadState | None,
     timeline: Sequence[bytes],
     identities: Mapping[str, str],
 ) -> Effects:
     """A claim decided on the claimed identity's partition: the identity forwarded to its
-    survivor from now on and the lead it named here (`lead_id`, `state`, newest timeline
-    entry last) sent there as a merge; or, when that lead is the stronger, the opposite
+    survivor from now on and the lead it named here (`state`, newest timeline entry last)
+    sent there as a merge; or, when that lead is the stronger, the opposite
     claim. `identities`: the partition's mapped identities."""
     claimed, survivor = claim.claimed, claim.survivor
     others = [k for k in state.keys if k != survivor] if state is not None else []
@@ -120,7 +119,7 @@ def hand_over(
         answer = claim_message(survivor, strongest, state.lead_id, state.stage, t, event_id)
         return Effects((Publish(answer),))
     effects: list[Effect] = [Forward(claimed, survivor)]
-    if lead_id and identities.get(claimed) == lead_id:
+    if identities.get(claimed):
         effects.append(DropIdentity(claimed))
     if state is None:
         return Effects(tuple(effects))

@@ -31,4 +31,4 @@ def on_claim(view: PartitionReads, event: Envelope, claim: Claim) -> Effects:
     if state is not None:
         entries = [*view.timelines.get(state.lead_id, ()), *view.added.get(state.lead_id, ())]
     t = event.timestamp.timestamp()
-    return hand_over(claim, event.event_id, t, lead_id, state, entries, view.identities)
+    return hand_over(claim, event.event_id, t, state, entries, view.identities)
