@@ -44,6 +44,7 @@ __all__ = [
     "identity_keys",
     "identity_precedence",
     "lead_id_for",
+    "strongest_key",
 ]
 
 SCHEMA_VERSION = 1
@@ -117,10 +118,7 @@ class Identity(_Message):
 
     def key(self) -> str:
         """The Kafka key: the strongest identity present."""
-        keys = self.keys()
-        if not keys:
-            raise ValueError("an identity needs a user_id, email, crm_lead_id or anonymous_id")
-        return keys[0]
+        return strongest_key(self.keys())
 
 
 class Campaign(_Message):
@@ -266,6 +264,13 @@ def identity_keys(
     if anonymous_id:
         found.append(f"anon:{anonymous_id}")
     return found
+
+
+def strongest_key(keys: list[str]) -> str:
+    """The first of an identity's keys (`identity_keys`); one is needed."""
+    if not keys:
+        raise ValueError("an identity needs a user_id, email, crm_lead_id or anonymous_id")
+    return keys[0]
 
 
 def identity_precedence(key: str) -> int:

@@ -20,6 +20,7 @@ from leadpulse.kernel.schema import (
     Source,
     Trust,
     identity_keys,
+    strongest_key,
 )
 
 __all__ = [
@@ -46,10 +47,7 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     def key(self) -> str:
         """The Kafka key: the strongest identity present."""
-        keys = self.keys()
-        if not keys:
-            raise ValueError("an identity needs a user_id, email, crm_lead_id or anonymous_id")
-        return keys[0]
+        return strongest_key(self.keys())
 
 
 class Campaign(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
