@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# First even when PYTHONPATH names ROOT already: run as a script, sys.path[0] is bench/,
+# where bench/scorer.py would shadow the scorer package.
+sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 from aiokafka.partitioner import murmur2  # noqa: E402
