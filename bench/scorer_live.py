@@ -117,8 +117,8 @@ async def bytes_of_lead(redis: Any, identity: str) -> int:
         for key in (pk.lead(lead_id), pk.timeline(lead_id), pk.score_history(lead_id)):
             total += int(await redis.memory_usage(key, samples=0) or 0)
         summary = await redis.hget(pk.index, lead_id) or b""
-        # index + account hash entries, and two identity map entries
-        total += 2 * (len(summary) + len(lead_id)) + 2 * (len(identity) + len(lead_id))
+        # the index entry, the account hash's ("1"), and two identity map entries
+        total += len(summary) + 2 * len(lead_id) + 1 + 2 * (len(identity) + len(lead_id))
         # its share of the three sorted sets the leads list reads it from
         state = LeadState.loads(await redis.get(pk.lead(lead_id)))
         stage, _, fit, half_life = parse_slot((state.listed or "").rpartition("|")[0])

@@ -99,15 +99,26 @@ def _size(arg: str | bytes | int | float) -> int:
     return len(arg) if isinstance(arg, bytes) else len(repr(arg))
 
 
-def logic_pass(
-    records: list[Record], partitions: int, rules: Rules, sizes: bool = False
-) -> PassResult:
-    """Apply `records` (the events, in topic order) and every message they cause; with
-    `sizes`, add up the bytes each run sends Valkey (which takes time of its own)."""
-    result = PassResult(events=len(records))
+def route(records: list[Record], partitions: int) -> dict[int, deque[Record]]:
+    """The records on their partitions, as the producer that wrote them placed them."""
     queues: dict[int, deque[Record]] = {p: deque() for p in range(partitions)}
     for record in records:
         queues[partition_of(record[0], partitions)].append(record)
+    return queues
+
+
+def logic_pass(
+    records: list[Record],
+    partitions: int,
+    rules: Rules,
+    sizes: bool = False,
+    routed: dict[int, deque[Record]] | None = None,
+) -> PassResult:
+    """Apply `records` (the events, in topic order) and every message they cause; with
+    `sizes`, add up the bytes each run sends Valkey (which takes time of its own). `routed`
+    is `route(records, partitions)` when the caller placed them already."""
+    result = PassResult(events=len(records))
+    queues = routed if routed is not None else route(records, partitions)
     views = {p: PartitionView(PartitionKeys(p), -1) for p in range(partitions)}
     next_offset = dict.fromkeys(range(partitions), 0)
     share = max(1, BATCH // partitions)
@@ -155,8 +166,9 @@ def load_records(path: Path) -> list[Record]:
 
 def _marked(records: list[Record], partitions: int) -> dict[str, object]:
     rules = scorer_rules()
+    routed = route(records, partitions)  # the producer's work, not the scorer's
     os.getppid()  # marker: setup above
-    result = logic_pass(records, partitions, rules)
+    result = logic_pass(records, partitions, rules, routed=routed)
     os.getppid()  # marker: the pass above
     decode_only(result.applied)
     os.getppid()  # marker: decoding alone above
