@@ -2,8 +2,9 @@
 
 A run's messages are applied in one script call, all or nothing, so only each key's final
 state matters: ops are coalesced per key as they are recorded (the last SET of a lead wins,
-counter increments add up, pushes to one list become one LPUSH). Ops on different keys
-commute, so the order between keys is free; the order on one key is kept.
+counter increments add up, pushes to one list become one LPUSH, a sorted set's adds and
+removals become one ZREM and one ZADD, each member's last op winning). Ops on different
+keys commute, so the order between keys is free; the order on one key is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ Op = list[str | int | float]
 class _KeyOps:
     """What a run does to one key, reduced to its net effect."""
 
-    __slots__ = ("deleted", "fields", "increments", "keep", "pushes", "value", "zops")
+    __slots__ = ("deleted", "fields", "increments", "keep", "members", "pushes", "value", "zops")
 
     def __init__(self) -> None:
         self.deleted = False
@@ -32,6 +33,9 @@ class _KeyOps:
         self.increments: dict[str, int] = {}
         self.pushes: list[str] = []
         self.keep = 0
+        # sorted-set member -> its final score, or None for removed; until a zcut, whose
+        # result depends on every score, makes the ops after it keep their order (`zops`)
+        self.members: dict[str, float | None] = {}
         self.zops: list[Op] = []
 
     def reset(self, deleted: bool) -> None:
@@ -40,7 +44,23 @@ class _KeyOps:
         self.fields = {}
         self.increments = {}
         self.pushes = []
+        self.members = {}
         self.zops = []
+
+    def settle_members(self) -> None:
+        """Turn the members' final ops into ordered ones (before a zcut)."""
+        self.zops += self._member_ops(0)
+        self.members = {}
+
+    def _member_ops(self, k: int) -> list[Op]:
+        removed: Op = ["zrem", k]
+        added: Op = ["zadd", k]
+        for member, score in self.members.items():
+            if score is None:
+                removed.append(member)
+            else:
+                added += [repr(score), member]
+        return [op for op in (removed, added) if len(op) > 2]
 
     def emit(self, k: int, ops: list[Op]) -> None:
         if self.deleted:
@@ -64,6 +84,8 @@ class _KeyOps:
                 ops.append(["hincr", k, field, by])
         if self.pushes:
             ops.append(["lpush", k, self.keep, *self.pushes])
+        if self.members:
+            ops += self._member_ops(k)
         if self.zops:
             ops += self.zops
 
@@ -139,17 +161,29 @@ class WriteSet:
             del ops.pushes[:-keep]  # trimmed away by the LTRIM after the push anyway
 
     def zadd(self, key: str, score: float, member: str) -> None:
-        zops = (self._keys.get(key) or self._new(key)).zops
-        if zops and zops[-1][0] == "zadd":
+        ops = self._keys.get(key) or self._new(key)
+        zops = ops.zops
+        if not zops:
+            ops.members[member] = float(score)
+        elif zops[-1][0] == "zadd":
             zops[-1] += [repr(float(score)), member]  # one ZADD for consecutive adds
         else:
             zops.append(["zadd", 0, repr(float(score)), member])
 
     def zrem(self, key: str, member: str) -> None:
-        self._on(key).zops.append(["zrem", 0, member])
+        ops = self._on(key)
+        zops = ops.zops
+        if not zops:
+            ops.members[member] = None
+        elif zops[-1][0] == "zrem":
+            zops[-1].append(member)  # one ZREM for consecutive removals
+        else:
+            zops.append(["zrem", 0, member])
 
     def zcut(self, key: str, max_score: float) -> None:
-        self._on(key).zops.append(["zcut", 0, repr(float(max_score))])
+        ops = self._on(key)
+        ops.settle_members()
+        ops.zops.append(["zcut", 0, repr(float(max_score))])
 
     def ops(self) -> tuple[list[str], list[Op]]:
         """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once."""

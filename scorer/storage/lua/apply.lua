@@ -18,7 +18,7 @@ ARGV[5] = "<last offset> <event id>" of the run's last message, stored in the la
 ARGV[6..] = the ops, each as: opcode, k, n, then n values, where KEYS[k] is the key:
   set k 1 v | del k 0 | hset k 2m f v f v... | hdel k n f... | hincr k 2 f by
   lpush k n max v v... (then LTRIM to max, if the push made the list longer than that)
-  zadd k 2m score m score m... | zrem k 1 m | zcut k 1 maxscore (ZREMRANGEBYSCORE -inf max)
+  zadd k 2m score m score m... | zrem k n m... | zcut k 1 maxscore (ZREMRANGEBYSCORE -inf max)
   Values go as they are (a lead's JSON state too): no JSON inside JSON to escape or decode.
 
 The caller computed the ops from state it read together with the stored offset, deduping
@@ -84,7 +84,7 @@ for at = 1, #starts do
   elseif op == 'zadd' then
     call_with('ZADD', key, first, last)
   elseif op == 'zrem' then
-    redis.call('ZREM', key, ARGV[first])
+    call_with('ZREM', key, first, last)
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[first])
   end

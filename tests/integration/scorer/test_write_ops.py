@@ -19,29 +19,52 @@ async def _run(redis: Any, ws: WriteSet, expected: int) -> list[Any]:
     return list(await redis.evalsha(scripts.apply, len(keys), *keys, *args))
 
 
-async def test_consecutive_zadds_are_one_command_and_order_with_removals_holds(
+async def test_a_sorted_sets_adds_and_removals_are_one_command_each_last_op_winning(
     redis: Any,
 ) -> None:
-    """Adds around a removal of the same member end as recorded: re-added, scores last-wins."""
+    """Adds around a removal of the same member end as recorded: re-added, scores last-wins;
+    a member added then removed is gone. One ZREM and one ZADD carry it all."""
     pk = PartitionKeys(4711)  # a partition no topic of the tests has
     key = pk.prefix + "ops-test"
     await redis.delete(pk.offset, pk.seen, key)
+    await redis.zadd(key, {"d": 9.0, "e": 9.0})
     ws = WriteSet(pk)
     ws.note(0, "evt-ops-1")
     ws.zadd(key, 1.0, "a")
     ws.zadd(key, 2.0, "b")
     ws.zadd(key, 3.0, "a")
     ws.zrem(key, "b")
+    ws.zrem(key, "d")
     ws.zadd(key, 4.0, "b")
     ws.zadd(key, 5.0, "c")
+    ws.zadd(key, 6.0, "f")
+    ws.zrem(key, "f")
     _, ops = ws.ops()
-    assert [op[0] for op in ops] == ["zadd", "zrem", "zadd"]
+    assert [op[0] for op in ops] == ["zrem", "zadd"]
     assert await _run(redis, ws, -1) == [1, 0]
     assert await redis.zrange(key, 0, -1, withscores=True) == [
         (b"a", 3.0),
         (b"b", 4.0),
         (b"c", 5.0),
+        (b"e", 9.0),
     ]
+
+
+async def test_a_cut_applies_to_what_was_added_before_it_and_not_after(redis: Any) -> None:
+    """ZREMRANGEBYSCORE depends on every score: ops keep their order around it."""
+    pk = PartitionKeys(4712)
+    key = pk.prefix + "ops-cut"
+    await redis.delete(pk.offset, pk.seen, key)
+    ws = WriteSet(pk)
+    ws.note(0, "evt-cut-1")
+    ws.zadd(key, 1.0, "old")
+    ws.zadd(key, 5.0, "kept")
+    ws.zcut(key, 2.0)
+    ws.zadd(key, 1.5, "late")
+    ws.zrem(key, "kept")
+    ws.zadd(key, 6.0, "kept")
+    assert await _run(redis, ws, -1) == [1, 0]
+    assert await redis.zrange(key, 0, -1, withscores=True) == [(b"late", 1.5), (b"kept", 6.0)]
 
 
 async def test_a_pushed_list_keeps_its_newest_entries_up_to_its_cap(redis: Any) -> None:
