@@ -71,6 +71,9 @@ class LeadState(msgspec.Struct, omit_defaults=True):
     held: str | None = None
     # where the list index (`lead_index.list_lead`) holds the lead on this partition
     listed: str | None = None
+    # the account whose people (`PartitionKeys.account`) list the lead: written when saved
+    # under another account, so a save under the same one writes no membership again
+    member_of: str | None = None
     # what the last lead change for CRM connectors carried (`crm_changes`)
     crm: list[Any] | None = None
     # the live model's prediction as of the lead's last change (`scorer.core.conversion.live`)

@@ -115,6 +115,9 @@ def apply_effects(effects: Effects, view: PartitionView, ws: WriteSet) -> None:
                 ws.zrem(pk.horizon, member)
             case LeaveAccount(account, lead_id):
                 ws.hdel(pk.account(account), lead_id)
+                left = view.leads.get(lead_id)
+                if left is not None and left.member_of == account:
+                    left.member_of = None  # back under it, the lead is written there again
             case Seen(offset, message_id):
                 view.seen.add(message_id)
                 ws.remember(offset, message_id)

@@ -21,15 +21,16 @@ ACCOUNT_MEMBER = "1"
 def save_lead(
     ws: WriteSet, view: PartitionView, state: LeadState, summary: Mapping[str, Any]
 ) -> None:
-    """Write the lead's listing (before its state is dumped: it notes where it is listed),
-    its state, its summary in the index, and its membership of its account (the summary is
-    written once: the account's readers take it from the index)."""
+    """Write the lead's listing and its membership of its account (before its state is
+    dumped: it notes both), its state, and its summary in the index (written once: the
+    account's readers take it from the index)."""
     pk = view.pk
     list_lead(ws, pk, state, summary)
+    if state.account and state.member_of != state.account:
+        ws.hset(pk.account(state.account), state.lead_id, ACCOUNT_MEMBER)
+        state.member_of = state.account
     ws.set(pk.lead(state.lead_id), state.dumps())
     ws.hset(pk.index, state.lead_id, orjson.dumps(dict(summary)))
-    if state.account:
-        ws.hset(pk.account(state.account), state.lead_id, ACCOUNT_MEMBER)
     view.dirty.pop(state.lead_id, None)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from scorer.core.effects import Effects, KeepLead
+from scorer.core.effects import Effects, KeepLead, LeaveAccount
 from scorer.core.save import flush_leads, summary_of
 from scorer.core.stage_effects import sla_member
 from scorer.core.state import LeadState, ModelState
@@ -66,6 +66,30 @@ def test_a_changed_lead_is_written_once_at_the_end_of_its_run() -> None:
     written = {keys[int(op[1]) - 1] for op in ops if op[0] in ("set", "hset")}
     assert {v.pk.lead("ld_1"), v.pk.index, v.pk.account("initech.example")} <= written
     assert v.dirty == {}
+
+
+def _account_writes(ws: WriteSet, account: str) -> list[list[str | int | float]]:
+    keys, ops = ws.ops()
+    return [op[:1] + op[2:] for op in ops if keys[int(op[1]) - 1] == account]
+
+
+def test_a_lead_joins_its_accounts_people_once_and_again_after_leaving() -> None:
+    """Saved twice under one account, the membership is written once; an event that moves
+    the lead away and back within a run leaves it a member (the removal, then the write)."""
+    v = view()
+    state = _scored()
+    members = v.pk.account("initech.example")
+    ws = WriteSet(v.pk)
+    apply_effects(flush_leads([state], RULES), v, ws)
+    assert _account_writes(ws, members) == [["hset", "ld_1", "1"]]
+    ws = WriteSet(v.pk)
+    apply_effects(flush_leads([state], RULES), v, ws)
+    assert _account_writes(ws, members) == []
+    ws = WriteSet(v.pk)
+    v.leads["ld_1"] = state
+    apply_effects(Effects((LeaveAccount("initech.example", "ld_1"),)), v, ws)
+    apply_effects(flush_leads([state], RULES), v, ws)
+    assert _account_writes(ws, members) == [["hset", "ld_1", "1"]]
 
 
 def test_removing_a_lead_deletes_everything_this_partition_keeps_of_it() -> None:
