@@ -15,40 +15,55 @@ ARGV[5] = "<last offset> <event id>" of the run's last message, stored in the la
           entry (lp:{pN}:mark) with the offset, so a scorer resuming the partition can tell
           the log it reads is the one these offsets came from (scorer/runtime/log_check.py);
           "" for none (then no mark key is given)
-ARGV[6..] = the ops, each as: opcode, k, n, then n values, where KEYS[k] is the key:
-  set k 1 v | del k 0 | hset k 2m f v f v... | hdel k n f... | hincr k 2 f by
-  lpush k n max v v... (then LTRIM to max, if the push made the list longer than that)
-  zadd k 2m score m score m... | zrem k n m... | zcut k 1 maxscore (ZREMRANGEBYSCORE -inf max)
-  Values go as they are (a lead's JSON state too): no JSON inside JSON to escape or decode.
+ARGV[6] = the ops, packed: per op 9 bytes, big-endian, opcode (1 byte), k (4), n (4):
+          the op's key is KEYS[k] and its n values follow in ARGV[7..], op after op:
+  1 set k 1 v | 2 del k 0 | 3 hset k 2m f v f v... | 4 hdel k n f... | 5 hincr k 2 f by
+  6 lpush k n max v v... (then LTRIM to max, if the push made the list longer than that)
+  7 zadd k 2m score m score m... | 8 zrem k n m... | 9 zcut k 1 maxscore
+  (ZREMRANGEBYSCORE -inf max). Packed, the header is one argument instead of three per op:
+  Valkey pays about as much per argument as per kilobyte. Values go as they are (a lead's
+  JSON state too): no JSON inside JSON to escape or decode.
 
 The caller computed the ops from state it read together with the stored offset, deduping
 event ids against the seen set it read then; the offset check proves nothing changed since,
-so the ops are the run's whole effect (already coalesced per key). Every opcode is checked
-before anything is written.
+so the ops are the run's whole effect (already coalesced per key). Every op (its code, key
+and number of values) is checked before anything is written.
 
 Returns {1, last offset} applied; {0, stored} conflict (nothing written).
 
 Example: EVALSHA <sha> 3 lp:{p0}:offset lp:{p0}:seen lp:{p0}:lead:ld_1 \
-           41 500000 43 '[42,"evt_9"]' '' set 3 1 '{"stage":"lead"}'
+           41 500000 43 '[42,"evt_9"]' '' '\x01\x00\x00\x00\x03\x00\x00\x00\x01' \
+           '{"stage":"lead"}'
 ]==]
 local stored = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if stored ~= tonumber(ARGV[1]) then
   return {0, stored}
 end
-local known = {set = true, del = true, hset = true, hdel = true, hincr = true, lpush = true,
-               zadd = true, zrem = true, zcut = true}
--- Each op's position, key and last argument, parsed once: the second loop only executes.
-local argc = #ARGV
-local starts, keys, lasts = {}, {}, {}
-local i = 6
-while i <= argc do
-  local k, n = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  if not known[ARGV[i]] or not k or not n or (ARGV[i] == 'lpush' and n < 2) then
-    return redis.error_reply('apply.lua: bad op ' .. tostring(ARGV[i]) .. ' at argument ' .. i)
+local names = {'set', 'del', 'hset', 'hdel', 'hincr', 'lpush', 'zadd', 'zrem', 'zcut'}
+-- values each opcode takes: at least, exactly (when fixed), in pairs
+local least = {1, 0, 2, 1, 2, 2, 2, 1, 1}
+local exact = {1, 0, false, false, 2, false, false, false, 1}
+local pairs_of = {false, false, true, false, false, false, true, false, false}
+local header = ARGV[6]
+if #header % 9 ~= 0 then
+  return redis.error_reply('apply.lua: bad op header of ' .. #header .. ' bytes')
+end
+-- Each op's code, key and values, parsed and checked once: the second loop only executes.
+local count = #header / 9
+local codes, keys, firsts, lasts = {}, {}, {}, {}
+local pos, at = 1, 7
+for i = 1, count do
+  local code, k, n
+  code, k, n, pos = struct.unpack('>BI4I4', header, pos)
+  if not names[code] or not KEYS[k] or n < least[code] or (exact[code] and n ~= exact[code])
+      or (pairs_of[code] and n % 2 == 1) then
+    return redis.error_reply('apply.lua: bad op ' .. code .. ' at op ' .. i)
   end
-  local at = #starts + 1
-  starts[at], keys[at], lasts[at] = i, KEYS[k], i + 2 + n
-  i = i + 3 + n
+  codes[i], keys[i], firsts[i], lasts[i] = code, KEYS[k], at, at + n - 1
+  at = at + n
+end
+if at ~= #ARGV + 1 then
+  return redis.error_reply('apply.lua: the ops have ' .. (at - 7) .. ' values, ARGV ' .. (#ARGV - 6))
 end
 
 -- One command with a long argument list (ARGV[first..last]), in slices unpack() can hold;
@@ -62,28 +77,26 @@ local function call_with(command, key, first, last)
   return reply
 end
 
-for at = 1, #starts do
-  local op = ARGV[starts[at]]
-  local key = keys[at]
-  local first, last = starts[at] + 3, lasts[at]
-  if op == 'set' then
+for i = 1, count do
+  local code, key, first, last = codes[i], keys[i], firsts[i], lasts[i]
+  if code == 1 then
     redis.call('SET', key, ARGV[first])
-  elseif op == 'del' then
+  elseif code == 2 then
     redis.call('DEL', key)
-  elseif op == 'hset' then
+  elseif code == 3 then
     call_with('HSET', key, first, last)
-  elseif op == 'hdel' then
+  elseif code == 4 then
     call_with('HDEL', key, first, last)
-  elseif op == 'hincr' then
+  elseif code == 5 then
     redis.call('HINCRBY', key, ARGV[first], ARGV[first + 1])
-  elseif op == 'lpush' then
+  elseif code == 6 then
     local max = tonumber(ARGV[first])
     if call_with('LPUSH', key, first + 1, last) > max then
       redis.call('LTRIM', key, 0, max - 1)
     end
-  elseif op == 'zadd' then
+  elseif code == 7 then
     call_with('ZADD', key, first, last)
-  elseif op == 'zrem' then
+  elseif code == 8 then
     call_with('ZREM', key, first, last)
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[first])

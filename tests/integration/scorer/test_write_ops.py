@@ -9,7 +9,7 @@ from redis.exceptions import ResponseError
 
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.scripts import Scripts
-from scorer.storage.writes import WriteSet
+from scorer.storage.writes import OP, OPCODES, WriteSet
 
 
 async def _run(redis: Any, ws: WriteSet, expected: int) -> list[Any]:
@@ -84,10 +84,16 @@ async def test_a_pushed_list_keeps_its_newest_entries_up_to_its_cap(redis: Any) 
     assert await redis.llen(key) == 5
 
 
+def _packed(*ops: list[Any]) -> list[Any]:
+    """apply.lua's ARGV[6..] for ops given as [opcode, k, value, ...]."""
+    header = b"".join(OP.pack(op[0], op[1], len(op) - 2) for op in ops)
+    return [header, *(value for op in ops for value in op[2:])]
+
+
 @pytest.mark.parametrize(
     "bad",
-    [["frob", 3, 0], ["lpush", 3, 1, 5]],
-    ids=["an unknown opcode", "a push of nothing"],
+    [[99, 3], [OPCODES["lpush"], 3, 5], [OPCODES["hset"], 3, "field"], [OPCODES["set"], 9, "v"]],
+    ids=["an unknown opcode", "a push of nothing", "a field without its value", "no such key"],
 )
 async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any, bad: list[Any]) -> None:
     """Every op is checked before any is executed: a good SET before a bad op is not done."""
@@ -97,7 +103,21 @@ async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any, bad: lis
     scripts = Scripts()
     await scripts.load(redis)
     keys = [pk.offset, pk.seen, key]
-    args = [-1, 1000, 0, "[]", "", "set", 3, 1, "written", *bad]
-    with pytest.raises(ResponseError, match=f"bad op {bad[0]}"):
+    args = [-1, 1000, 0, "[]", "", *_packed([OPCODES["set"], 3, "written"], bad)]
+    with pytest.raises(ResponseError, match=f"bad op {bad[0]} at op 2"):
+        await redis.evalsha(scripts.apply, len(keys), *keys, *args)
+    assert await redis.exists(key, pk.offset) == 0
+
+
+async def test_a_header_that_names_more_values_than_were_sent_writes_nothing(redis: Any) -> None:
+    pk = PartitionKeys(4715)
+    key = pk.prefix + "ops-short"
+    await redis.delete(pk.offset, pk.seen, key)
+    scripts = Scripts()
+    await scripts.load(redis)
+    keys = [pk.offset, pk.seen, key]
+    header, *values = _packed([OPCODES["set"], 3, "written"], [OPCODES["zrem"], 3, "a", "b"])
+    args = [-1, 1000, 0, "[]", "", header, *values[:-1]]
+    with pytest.raises(ResponseError, match="the ops have 3 values, ARGV 2"):
         await redis.evalsha(scripts.apply, len(keys), *keys, *args)
     assert await redis.exists(key, pk.offset) == 0
