@@ -70,10 +70,7 @@ class _KeyOps:
         return [op for op in (removed, added) if len(op) > 2]
 
     def emit(self, k: int, ops: list[Op]) -> None:
-        if self.deleted:
-            ops.append(["del", k])
-        if self.value is not None:
-            ops.append(["set", k, self.value])
+        """The key's ops but its DEL and SET, which `WriteSet.ops` gathers."""
         if self.fields:
             hset: Op = ["hset", k]
             hdel: Op = ["hdel", k]
@@ -193,16 +190,26 @@ class WriteSet:
         ops.zops.append(["zcut", 0, repr(float(max_score))])
 
     def ops(self) -> tuple[list[str], list[Op]]:
-        """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once."""
+        """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once.
+
+        Every DEL comes first and every SET last, each group together: a key's DEL comes
+        before anything else of it, and a key set holds nothing else, so each key's order
+        holds, and apply.lua sends each group as one DEL and one MSET."""
         keys = [self.pk.offset, self.pk.seen]
+        deletes: list[Op] = []
         ops: list[Op] = []
+        sets: list[Op] = []
         for key, key_ops in self._keys.items():
             keys.append(key)
             k = len(keys)
+            if key_ops.deleted:
+                deletes.append(["del", k])
+            if key_ops.value is not None:
+                sets.append(["set", k, key_ops.value])
             for z in key_ops.zops:
                 z[1] = k
             key_ops.emit(k, ops)
-        return keys, ops
+        return keys, deletes + ops + sets
 
     def script_args(
         self, expected: int, dedupe_window: int, mark: str = ""

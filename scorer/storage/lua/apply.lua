@@ -20,7 +20,8 @@ ARGV[6] = the ops, packed: per op 9 bytes, big-endian, opcode (1 byte), k (4), n
   1 set k 1 v | 2 del k 0 | 3 hset k 2m f v f v... | 4 hdel k n f... | 5 hincr k 2 f by
   6 lpush k n max v v... (then LTRIM to max, if the push made the list longer than that)
   7 zadd k 2m score m score m... | 8 zrem k n m... | 9 zcut k 1 maxscore
-  (ZREMRANGEBYSCORE -inf max). Packed, the header is one argument instead of three per op:
+  (ZREMRANGEBYSCORE -inf max). Consecutive sets are one MSET, consecutive dels one DEL.
+  Packed, the header is one argument instead of three per op:
   Valkey pays about as much per argument as per kilobyte. Values go as they are (a lead's
   JSON state too): no JSON inside JSON to escape or decode.
 
@@ -77,12 +78,30 @@ local function call_with(command, key, first, last)
   return reply
 end
 
-for i = 1, count do
+-- Consecutive SETs as one MSET, consecutive DELs as one DEL (in slices unpack() can hold).
+local function call_grouped(command, code, i)
+  local args = {}
+  while codes[i] == code do
+    args[#args + 1] = keys[i]
+    if code == 1 then
+      args[#args + 1] = ARGV[firsts[i]]
+    end
+    i = i + 1
+    if #args >= 2000 or codes[i] ~= code then
+      redis.call(command, unpack(args))
+      args = {}
+    end
+  end
+  return i
+end
+
+local i = 1
+while i <= count do
   local code, key, first, last = codes[i], keys[i], firsts[i], lasts[i]
   if code == 1 then
-    redis.call('SET', key, ARGV[first])
+    i = call_grouped('MSET', 1, i) - 1
   elseif code == 2 then
-    redis.call('DEL', key)
+    i = call_grouped('DEL', 2, i) - 1
   elseif code == 3 then
     call_with('HSET', key, first, last)
   elseif code == 4 then
@@ -101,6 +120,7 @@ for i = 1, count do
   else
     redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[first])
   end
+  i = i + 1
 end
 
 local seen = cjson.decode(ARGV[4])

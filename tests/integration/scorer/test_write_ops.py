@@ -84,6 +84,30 @@ async def test_a_pushed_list_keeps_its_newest_entries_up_to_its_cap(redis: Any) 
     assert await redis.llen(key) == 5
 
 
+async def test_a_runs_sets_and_deletes_go_as_one_mset_and_one_del(redis: Any) -> None:
+    """Deletes come first and sets last, each group one command; every key ends as its
+    recorded ops left it (deleted then set again holds the new value)."""
+    pk = PartitionKeys(4716)
+    a, b, c, d = (pk.prefix + f"ops-group-{name}" for name in "abcd")
+    await redis.delete(pk.offset, pk.seen, a, b, c, d)
+    await redis.set(a, "old")
+    await redis.rpush(c, "x")
+    ws = WriteSet(pk)
+    ws.note(0, "evt-group-1")
+    ws.set(a, "first")
+    ws.delete(a)
+    ws.set(b, "b")
+    ws.delete(c)
+    ws.lpush(d, "pushed", 5)
+    ws.set(a, "again")
+    ws.delete(d)
+    _, ops = ws.ops()
+    assert [op[0] for op in ops] == ["del", "del", "set", "set"]
+    assert await _run(redis, ws, -1) == [1, 0]
+    assert await redis.mget(a, b) == [b"again", b"b"]
+    assert await redis.exists(c, d) == 0
+
+
 def _packed(*ops: list[Any]) -> list[Any]:
     """apply.lua's ARGV[6..] for ops given as [opcode, k, value, ...]."""
     header = b"".join(OP.pack(op[0], op[1], len(op) - 2) for op in ops)
