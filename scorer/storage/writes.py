@@ -19,8 +19,12 @@ __all__ = ["OP", "OPCODES", "WriteSet"]
 
 # An op in apply.lua's header: opcode, index of its key in KEYS, how many values follow.
 OP = struct.Struct(">BII")
-OPCODES = {"set": 1, "del": 2, "hset": 3, "hdel": 4, "hincr": 5, "lpush": 6, "zadd": 7}
-OPCODES |= {"zrem": 8, "zcut": 9}
+OPCODES = {
+    name: code
+    for code, name in enumerate(
+        ("set", "del", "hset", "hdel", "hincr", "lpush", "zadd", "zrem", "zcut"), start=1
+    )
+}
 
 Arg = str | bytes | int | float
 Op = list[str | int | float]

@@ -20,10 +20,10 @@ ARGV[6] = the ops, packed: per op 9 bytes, big-endian, opcode (1 byte), k (4), n
   1 set k 1 v | 2 del k 0 | 3 hset k 2m f v f v... | 4 hdel k n f... | 5 hincr k 2 f by
   6 lpush k n max v v... (then LTRIM to max, if the push made the list longer than that)
   7 zadd k 2m score m score m... | 8 zrem k n m... | 9 zcut k 1 maxscore
-  (ZREMRANGEBYSCORE -inf max). Consecutive sets are one MSET, consecutive dels one DEL.
-  Packed, the header is one argument instead of three per op:
-  Valkey pays about as much per argument as per kilobyte. Values go as they are (a lead's
-  JSON state too): no JSON inside JSON to escape or decode.
+  (ZREMRANGEBYSCORE -inf max). Consecutive sets go as one MSET, consecutive dels as one
+  DEL. Packed, the header is one argument instead of three per op: Valkey pays about as
+  much per argument as per kilobyte. Values go as they are (a lead's JSON state too): no
+  JSON inside JSON to escape or decode.
 
 The caller computed the ops from state it read together with the stored offset, deduping
 event ids against the seen set it read then; the offset check proves nothing changed since,
@@ -64,7 +64,8 @@ for i = 1, count do
   at = at + n
 end
 if at ~= #ARGV + 1 then
-  return redis.error_reply('apply.lua: the ops have ' .. (at - 7) .. ' values, ARGV ' .. (#ARGV - 6))
+  local sent = #ARGV - 6
+  return redis.error_reply('apply.lua: the ops have ' .. (at - 7) .. ' values, ARGV ' .. sent)
 end
 
 -- One command with a long argument list (ARGV[first..last]), in slices unpack() can hold;
