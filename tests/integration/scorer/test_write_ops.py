@@ -114,6 +114,20 @@ def _packed(*ops: list[Any]) -> list[Any]:
     return [header, *(value for op in ops for value in op[2:])]
 
 
+async def _refused(redis: Any, partition: int, ops: list[Any], error: str) -> None:
+    """apply.lua refuses a call with these ops (ARGV[6..]) naming `error`, and writes nothing:
+    not even the good SET of KEYS[3] before what is wrong."""
+    pk = PartitionKeys(partition)
+    key = pk.prefix + "ops-refused"
+    await redis.delete(pk.offset, pk.seen, key)
+    scripts = Scripts()
+    await scripts.load(redis)
+    keys = [pk.offset, pk.seen, key]
+    with pytest.raises(ResponseError, match=error):
+        await redis.evalsha(scripts.apply, len(keys), *keys, -1, 1000, 0, "[]", "", *ops)
+    assert await redis.exists(key, pk.offset) == 0
+
+
 @pytest.mark.parametrize(
     "bad",
     [[99, 3], [OPCODES["lpush"], 3, 5], [OPCODES["hset"], 3, "field"], [OPCODES["set"], 9, "v"]],
@@ -121,27 +135,11 @@ def _packed(*ops: list[Any]) -> list[Any]:
 )
 async def test_a_call_with_a_bad_op_anywhere_writes_nothing(redis: Any, bad: list[Any]) -> None:
     """Every op is checked before any is executed: a good SET before a bad op is not done."""
-    pk = PartitionKeys(4714)
-    key = pk.prefix + "ops-bad"
-    await redis.delete(pk.offset, pk.seen, key)
-    scripts = Scripts()
-    await scripts.load(redis)
-    keys = [pk.offset, pk.seen, key]
-    args = [-1, 1000, 0, "[]", "", *_packed([OPCODES["set"], 3, "written"], bad)]
-    with pytest.raises(ResponseError, match=f"bad op {bad[0]} at op 2"):
-        await redis.evalsha(scripts.apply, len(keys), *keys, *args)
-    assert await redis.exists(key, pk.offset) == 0
+    ops = _packed([OPCODES["set"], 3, "written"], bad)
+    await _refused(redis, 4714, ops, f"bad op {bad[0]} at op 2")
 
 
 async def test_a_header_that_names_more_values_than_were_sent_writes_nothing(redis: Any) -> None:
-    pk = PartitionKeys(4715)
-    key = pk.prefix + "ops-short"
-    await redis.delete(pk.offset, pk.seen, key)
-    scripts = Scripts()
-    await scripts.load(redis)
-    keys = [pk.offset, pk.seen, key]
+    """A header and values that disagree (one value short) are refused before any write."""
     header, *values = _packed([OPCODES["set"], 3, "written"], [OPCODES["zrem"], 3, "a", "b"])
-    args = [-1, 1000, 0, "[]", "", header, *values[:-1]]
-    with pytest.raises(ResponseError, match="the ops have 3 values, ARGV 2"):
-        await redis.evalsha(scripts.apply, len(keys), *keys, *args)
-    assert await redis.exists(key, pk.offset) == 0
+    await _refused(redis, 4715, [header, *values[:-1]], "the ops have 3 values, ARGV 2")
