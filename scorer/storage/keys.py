@@ -16,7 +16,7 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:tl:<id>         list: timeline, newest first, capped at scoring.timeline_max
     lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
     lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
-    lp:{pN}:acct:<acct>     hash lead id -> summary JSON of the account's people here
+    lp:{pN}:acct:<acct>     hash lead id -> "1": the account's people here (summaries: ix)
     lp:{pN}:ls:<stage>:s:<fit>:<hl>  zset lead id -> engagement key, per stage, fit, half-life
     lp:{pN}:ls:<stage>:r    zset lead id -> last seen (us), per stage (scorer.storage.list_index)
     lp:{pN}:ls:<stage>:c    zset lead id -> created (us), per stage
