@@ -44,8 +44,8 @@ class _KeyOps:
         self.increments: dict[str, int] = {}
         self.pushes: list[str] = []
         self.keep = 0
-        # sorted-set member -> its final score, or None for removed; until a zcut, whose
-        # result depends on every score, makes the ops after it keep their order (`zops`)
+        # sorted-set member -> its final score, or None for removed, since the last zcut
+        # (whose result depends on every score); `zops`: the ops up to and with that zcut
         self.members: dict[str, float | None] = {}
         self.zops: list[Op] = []
 
@@ -58,9 +58,10 @@ class _KeyOps:
         self.members = {}
         self.zops = []
 
-    def settle_members(self) -> None:
-        """Turn the members' final ops into ordered ones (before a zcut)."""
+    def cut(self, max_score: str) -> None:
+        """A zcut: the members' ops so far go before it, those after it after."""
         self.zops += self._member_ops(0)
+        self.zops.append(["zcut", 0, max_score])
         self.members = {}
 
     def _member_ops(self, k: int) -> list[Op]:
@@ -92,10 +93,10 @@ class _KeyOps:
                 ops.append(["hincr", k, field, by])
         if self.pushes:
             ops.append(["lpush", k, self.keep, *self.pushes])
-        if self.members:
-            ops += self._member_ops(k)
         if self.zops:
             ops += self.zops
+        if self.members:
+            ops += self._member_ops(k)
 
 
 class WriteSet:
@@ -169,29 +170,13 @@ class WriteSet:
             del ops.pushes[:-keep]  # trimmed away by the LTRIM after the push anyway
 
     def zadd(self, key: str, score: float, member: str) -> None:
-        ops = self._keys.get(key) or self._new(key)
-        zops = ops.zops
-        if not zops:
-            ops.members[member] = float(score)
-        elif zops[-1][0] == "zadd":
-            zops[-1] += [repr(float(score)), member]  # one ZADD for consecutive adds
-        else:
-            zops.append(["zadd", 0, repr(float(score)), member])
+        (self._keys.get(key) or self._new(key)).members[member] = float(score)
 
     def zrem(self, key: str, member: str) -> None:
-        ops = self._on(key)
-        zops = ops.zops
-        if not zops:
-            ops.members[member] = None
-        elif zops[-1][0] == "zrem":
-            zops[-1].append(member)  # one ZREM for consecutive removals
-        else:
-            zops.append(["zrem", 0, member])
+        self._on(key).members[member] = None
 
     def zcut(self, key: str, max_score: float) -> None:
-        ops = self._on(key)
-        ops.settle_members()
-        ops.zops.append(["zcut", 0, repr(float(max_score))])
+        self._on(key).cut(repr(float(max_score)))
 
     def ops(self) -> tuple[list[str], list[Op]]:
         """(KEYS, ops) of the run: KEYS[1] offset, KEYS[2] seen, then each key named once.
