@@ -1,12 +1,12 @@
 """A lead's stage-relevant record of each event (`steps`) and of each stage entry (`history`).
 
-Both are kept in the lead's state as compact JSON lists, so a merge or an event that comes
-late can walk them again in event-time order (`stage_walk`). A step holds what the stage
-machine needs of its event: time, id, flags, points per model, fit per model (on steps of
-an identified lead), utm source and campaign, one extra value (the CRM outcome, the
-disqualifying trait, or the stay a stale timer names), and the lead's profile when the
-event changed it (`scorer.core.conversion.profile`: what a decision's snapshot reads of who the
-lead was).
+Both are kept in the lead's state as compact JSON lists (a step's trailing nulls left out),
+so a merge or an event that comes late can walk them again in event-time order
+(`stage_walk`). A step holds what the stage machine needs of its event: time, id, flags,
+points per model, fit per model (on steps of an identified lead), utm source and campaign,
+one extra value (the CRM outcome, the disqualifying trait, or the stay a stale timer names),
+and the lead's profile when the event changed it (`scorer.core.conversion.profile`: what a
+decision's snapshot reads of who the lead was).
 
 Flags: k = the event names a known person (an email, a user or CRM id), i = (steps stored
 by older versions) the lead was identified when the event applied; either makes the lead
@@ -42,9 +42,9 @@ class Step(NamedTuple):
     event_id: str
     flags: str
     points: dict[str, float]
-    fit: dict[str, float] | None
-    source: str | None
-    campaign: str | None
+    fit: dict[str, float] | None = None
+    source: str | None = None
+    campaign: str | None = None
     extra: Any = None
     profile: list[str] | None = None
 
@@ -53,8 +53,7 @@ class Step(NamedTuple):
         return cls(*raw)
 
     def raw(self) -> list[Any]:
-        # Most steps record no profile: they keep the 8 fields steps had before profiles.
-        return list(self) if self.profile is not None else list(self)[:-1]
+        return _without_trailing_nones(self)
 
 
 class Entry(NamedTuple):
@@ -75,6 +74,15 @@ class Entry(NamedTuple):
 
     def raw(self) -> list[Any]:
         return list(self)
+
+
+def _without_trailing_nones(record: tuple[Any, ...]) -> list[Any]:
+    """A step as stored: the fields after its last value are left out (most steps have no
+    source, campaign, extra or profile), and read back as None."""
+    raw = list(record)
+    while raw[-1] is None:
+        raw.pop()
+    return raw
 
 
 def step_order(step: list[Any]) -> tuple[float, str]:

@@ -18,6 +18,9 @@ from scorer.core.conversion.profile import band, profile_at, profile_of
 from scorer.core.decay import DAY
 from scorer.core.state import LeadState
 
+# The fit's index in a step's record (`steps.Step.fit`): a step without one ends before it.
+FIT = 4
+
 __all__ = ["features_of", "score_at"]
 
 
@@ -35,8 +38,8 @@ def score_at(state: LeadState, rules: Rules, t: float) -> float:
         if at > t:
             break
         engagement += float(step[3].get(name, 0.0)) * math.exp(-rate * (t - at))
-        if step[4]:
-            fit = float(step[4].get(name, fit))
+        if len(step) > FIT and step[FIT]:
+            fit = float(step[FIT].get(name, fit))
     return engagement + fit
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scorer.core.steps import STEPS_KEPT, Entry, insert_step, stage_entry
+from scorer.core.steps import STEPS_KEPT, Entry, Step, insert_step, stage_entry
 from tests.unit.scorer.effects import step, t
 
 
@@ -35,6 +35,17 @@ def test_a_lead_keeps_its_newest_steps() -> None:
         insert_step(steps, step(t(n), f"e{n:04d}"))
     assert len(steps) == STEPS_KEPT
     assert steps[0][1] == "e0005" and steps[-1][1] == f"e{STEPS_KEPT + 4:04d}"
+
+
+def test_a_step_is_stored_without_its_trailing_nulls_and_reads_back_whole() -> None:
+    """Most steps have no source, campaign, extra or profile: those fields are not written."""
+    bare = Step(5.0, "e1", "pe", {"default": 1.0}, None, None, None)
+    with_source = Step(5.0, "e2", "k", {}, {"default": 2.0}, "google")
+    assert bare.raw() == [5.0, "e1", "pe", {"default": 1.0}]
+    assert with_source.raw() == [5.0, "e2", "k", {}, {"default": 2.0}, "google"]
+    assert Step.of(bare.raw()) == bare and Step.of(with_source.raw()) == with_source
+    # as older versions stored them, every field written out
+    assert Step.of([5.0, "e1", "pe", {"default": 1.0}, None, None, None, None]) == bare
 
 
 def test_a_stage_entry_shows_iso_times_and_when_a_crm_reported_it() -> None:
