@@ -23,7 +23,7 @@ from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.effects import EffectLog, LeaveAccount, Outbound, Publish
 from scorer.core.facts import EventFacts
-from scorer.core.state import LeadState
+from scorer.core.state import NEVER, LeadState
 
 __all__ = [
     "absorb_account",
@@ -62,7 +62,7 @@ def absorb_account(
     elif state.account:
         if state.account != before:
             # another account named by the event (account_id): the old traits are not its
-            state.account_traits, state.account_at = {}, 0.0
+            state.account_traits, state.account_at = {}, NEVER
         known = accounts.get(state.account)
         if known is not None and (known.at > state.account_at or known.account != state.account):
             state.account = known.account

@@ -16,7 +16,12 @@ from typing import Any
 import msgspec
 import orjson
 
-__all__ = ["AccountTouch", "LeadState", "ModelState"]
+__all__ = ["NEVER", "AccountTouch", "LeadState", "ModelState"]
+
+# `omit_defaults` leaves a field out only when it holds the default object itself, not an
+# equal float (decoded, from config, or computed): `__post_init__` puts those defaults back.
+NEVER = 0.0
+HALF_LIFE_DAYS = 30.0
 
 
 def field(*, default_factory: Any) -> Any:
@@ -25,14 +30,20 @@ def field(*, default_factory: Any) -> Any:
 
 class ModelState(msgspec.Struct, omit_defaults=True):
     anchor: float
-    half_life_days: float = 30.0
+    half_life_days: float = HALF_LIFE_DAYS
     # rule -> [value at anchor, last time it scored]
     engagement: dict[str, list[float]] = field(default_factory=dict)
     # rule -> {period bucket -> points awarded in it}
     caps: dict[str, dict[str, float]] = field(default_factory=dict)
     # fit rule -> points (no decay)
     fit: dict[str, float] = field(default_factory=dict)
-    fit_at: float = 0.0
+    fit_at: float = NEVER
+
+    def __post_init__(self) -> None:
+        if self.half_life_days == HALF_LIFE_DAYS:
+            self.half_life_days = HALF_LIFE_DAYS
+        if self.fit_at == NEVER:
+            self.fit_at = NEVER
 
 
 class LeadState(msgspec.Struct, omit_defaults=True):
@@ -50,7 +61,7 @@ class LeadState(msgspec.Struct, omit_defaults=True):
     account: str | None = None
     # the account's traits from `group` (scorer.handlers.account_info), and when they were told
     account_traits: dict[str, Any] = field(default_factory=dict)
-    account_at: float = 0.0
+    account_at: float = NEVER
     owner: str | None = None
     verified: bool = False
     models: dict[str, ModelState] = field(default_factory=dict)
@@ -86,6 +97,10 @@ class LeadState(msgspec.Struct, omit_defaults=True):
     examples: list[list[Any]] = field(default_factory=list)
     # how many example messages this lead (and those merged into it) published
     example_rev: int = 0
+
+    def __post_init__(self) -> None:
+        if self.account_at == NEVER:
+            self.account_at = NEVER
 
     def dumps(self) -> bytes:
         return _ENCODER.encode(self)

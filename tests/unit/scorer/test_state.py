@@ -58,3 +58,17 @@ def test_a_state_stored_with_every_field_written_out_reads_back() -> None:
     }
     state = LeadState.loads(orjson.dumps(full))
     assert state.stage == "lead" and state.models["default"].anchor == 1.0
+
+
+def test_a_default_equal_but_not_identical_is_left_out_and_reads_back_as_the_default() -> None:
+    """A half-life from config, or a 0.0 decoded from an older state, equals the default:
+    it is not written out, and reads back the same."""
+    model = ModelState(anchor=1.0, half_life_days=float("30"), fit_at=float("0"))
+    state = LeadState(lead_id="ld_6", created=1.0, account_at=float("0"))
+    state.models["default"] = model
+    stored = orjson.loads(state.dumps())
+    assert stored == {"lead_id": "ld_6", "created": 1.0, "models": {"default": {"anchor": 1.0}}}
+    older = orjson.dumps({**stored, "account_at": 0.0})
+    assert orjson.loads(LeadState.loads(older).dumps()) == stored
+    assert LeadState.loads(state.dumps()) == state
+    assert ModelState(anchor=1.0, half_life_days=7.0).half_life_days == 7.0
