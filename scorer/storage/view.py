@@ -107,12 +107,17 @@ def queue_outbound(view: PartitionView, ws: WriteSet, message: Outbound) -> None
 
 
 def outbox_entry(message: Outbound) -> bytes:
-    """How `message` waits in the partition's outbox hash (field: its id)."""
-    value = message.value.decode()
-    return orjson.dumps({"topic": message.topic, "key": message.key, "value": value})
+    """How `message` waits in the partition's outbox hash (field: its id): `[topic, key]`
+    as JSON, a newline (JSON escapes every newline inside it), then the value as it is."""
+    return orjson.dumps([message.topic, message.key]) + b"\n" + message.value
 
 
 def outbound_of(msg_id: str, entry: bytes | str) -> Outbound:
-    """The message an outbox entry holds."""
-    data = orjson.loads(entry)
-    return Outbound(msg_id, data["topic"], data["key"], data["value"].encode())
+    """The message an outbox entry holds (also one stored as a JSON object, as before)."""
+    raw = entry.encode() if isinstance(entry, str) else entry
+    if raw.startswith(b"{"):
+        data = orjson.loads(raw)
+        return Outbound(msg_id, data["topic"], data["key"], data["value"].encode())
+    head, _, value = raw.partition(b"\n")
+    topic, key = orjson.loads(head)
+    return Outbound(msg_id, topic, key, value)
