@@ -9,7 +9,7 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:offset          last applied offset of partition N (string)
     lp:{pN}:seen            zset event_id -> offset: dedupe window of applied event ids
     lp:{pN}:mark            "<offset> <event id>" of the last applied message (log identity)
-    lp:{pN}:outbox          hash message id -> JSON {topic, key, value}: not yet published
+    lp:{pN}:outbox          hash message id -> [topic, key] JSON, newline, value: unpublished
     lp:{pN}:id              hash identity key -> lead id (identities living here)
     lp:{pN}:fwd             hash identity key -> survivor identity key (merged away)
     lp:{pN}:lead:<id>       the lead's state (JSON, scorer.core.state.LeadState)
