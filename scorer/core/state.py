@@ -1,4 +1,5 @@
-"""A lead's state as the scorer keeps it in Valkey: one compact JSON value per lead.
+"""A lead's state as the scorer keeps it in Valkey: one compact JSON value per lead,
+compressed (`state_codec`).
 
 Times are UTC epoch seconds (floats). Per score model, engagement is kept per rule as a value
 at the lead's anchor time (see `decay`), so the breakdown always sums to the score.
@@ -15,6 +16,8 @@ from typing import Any
 
 import msgspec
 import orjson
+
+from scorer.core.state_codec import pack, unpack
 
 __all__ = ["NEVER", "AccountTouch", "LeadState", "ModelState"]
 
@@ -105,8 +108,14 @@ class LeadState(msgspec.Struct, omit_defaults=True):
     def dumps(self) -> bytes:
         return _ENCODER.encode(self)
 
+    def stored(self) -> bytes:
+        """As Valkey keeps it: the JSON, compressed."""
+        return pack(_ENCODER.encode(self))
+
     @classmethod
     def loads(cls, raw: bytes | str) -> LeadState:
+        """A state from its JSON, or as Valkey keeps it."""
+        raw = unpack(raw)
         try:
             return _DECODER.decode(raw)
         except msgspec.ValidationError:

@@ -29,7 +29,7 @@ def save_lead(
     if state.account and state.member_of != state.account:
         ws.hset(pk.account(state.account), state.lead_id, ACCOUNT_MEMBER)
         state.member_of = state.account
-    ws.set(pk.lead(state.lead_id), state.dumps())
+    ws.set(pk.lead(state.lead_id), state.stored())
     ws.hset(pk.index, state.lead_id, orjson.dumps(dict(summary)))
     view.dirty.pop(state.lead_id, None)
 

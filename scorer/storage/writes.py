@@ -27,7 +27,7 @@ OPCODES = {
 }
 
 Arg = str | bytes | int | float
-Op = list[str | int | float]
+Op = list[str | bytes | int | float]
 
 
 class _KeyOps:
@@ -37,7 +37,7 @@ class _KeyOps:
 
     def __init__(self) -> None:
         self.deleted = False
-        self.value: str | None = None
+        self.value: str | bytes | None = None  # a SET's value: bytes are sent as they are
         # field -> final hset value, or None for hdel
         self.fields: dict[str, str | None] = {}
         # field -> increment applied after the field's hset/hdel (if any)
@@ -141,7 +141,7 @@ class WriteSet:
             ops = self._keys[key] = _KeyOps()
         else:
             ops.reset(deleted=False)
-        ops.value = _text(value)
+        ops.value = value
 
     def delete(self, key: str) -> None:
         self._on(key).reset(deleted=True)
