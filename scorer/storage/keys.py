@@ -12,7 +12,7 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:outbox          hash message id -> [topic, key] JSON, newline, value: unpublished
     lp:{pN}:id              hash identity key -> lead id (identities living here)
     lp:{pN}:fwd             hash identity key -> survivor identity key (merged away)
-    lp:{pN}:lead:<id>       the lead's state (JSON, scorer.core.state.LeadState)
+    lp:{pN}:lead:<id>       the lead's state (JSON, zstd-compressed: scorer.core.state_codec)
     lp:{pN}:tl:<id>         list: timeline, newest first, capped at scoring.timeline_max
     lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
     lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
