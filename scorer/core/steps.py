@@ -53,7 +53,12 @@ class Step(NamedTuple):
         return cls(*raw)
 
     def raw(self) -> list[Any]:
-        return _without_trailing_nones(self)
+        """As stored: the fields after its last value are left out (most steps have no
+        source, campaign, extra or profile), and read back as None."""
+        raw = list(self)
+        while raw[-1] is None:
+            raw.pop()
+        return raw
 
 
 class Entry(NamedTuple):
@@ -74,15 +79,6 @@ class Entry(NamedTuple):
 
     def raw(self) -> list[Any]:
         return list(self)
-
-
-def _without_trailing_nones(record: tuple[Any, ...]) -> list[Any]:
-    """A step as stored: the fields after its last value are left out (most steps have no
-    source, campaign, extra or profile), and read back as None."""
-    raw = list(record)
-    while raw[-1] is None:
-        raw.pop()
-    return raw
 
 
 def step_order(step: list[Any]) -> tuple[float, str]:
