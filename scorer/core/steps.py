@@ -22,7 +22,9 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 __all__ = [
+    "FIT",
     "HISTORY_KEPT",
+    "PROFILE",
     "STEPS_KEPT",
     "Entry",
     "Step",
@@ -59,6 +61,12 @@ class Step(NamedTuple):
         while raw[-1] is None:
             raw.pop()
         return raw
+
+
+# Indexes into a stored step, for the loops that read raw steps without building a `Step`
+# (a stored step may end before either: its trailing nulls are left out).
+FIT = Step._fields.index("fit")
+PROFILE = Step._fields.index("profile")
 
 
 class Entry(NamedTuple):

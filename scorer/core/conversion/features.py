@@ -17,9 +17,7 @@ from scorer.core.config import Rules
 from scorer.core.conversion.profile import band, profile_at, profile_of
 from scorer.core.decay import DAY
 from scorer.core.state import LeadState
-
-# The fit's index in a step's record (`steps.Step.fit`): a step without one ends before it.
-FIT = 4
+from scorer.core.steps import FIT
 
 __all__ = ["features_of", "score_at"]
 

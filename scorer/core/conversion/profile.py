@@ -18,10 +18,9 @@ from typing import Any
 from scorer.core.config import Rules
 from scorer.core.rules import email_domain
 from scorer.core.state import LeadState
+from scorer.core.steps import PROFILE
 
-__all__ = ["PROFILE", "band", "profile_at", "profile_of", "profile_to_record"]
-
-PROFILE = 8  # the profile's index in a step's record (`steps.Step.profile`)
+__all__ = ["band", "profile_at", "profile_of", "profile_to_record"]
 
 _SENIOR = re.compile(r"(?i)\b(vp|vice president|director|head of|chief|c[tmfie]o|founder)\b")
 _MANAGER = re.compile(r"(?i)\bmanager\b")
