@@ -39,10 +39,10 @@ class _KeyOps:
         self.deleted = False
         self.value: str | bytes | None = None  # a SET's value: bytes are sent as they are
         # field -> final hset value, or None for hdel
-        self.fields: dict[str, str | None] = {}
+        self.fields: dict[str, str | bytes | None] = {}
         # field -> increment applied after the field's hset/hdel (if any)
         self.increments: dict[str, int] = {}
-        self.pushes: list[str] = []
+        self.pushes: list[str | bytes] = []
         self.keep = 0
         # sorted-set member -> its final score, or None for removed, since the last zcut
         # (whose result depends on every score); `zops`: the ops up to and with that zcut
@@ -150,7 +150,7 @@ class WriteSet:
     # event, and a call to `_on` each was a frame more per op.
     def hset(self, key: str, field: str, value: str | bytes) -> None:
         ops = self._keys.get(key) or self._new(key)
-        ops.fields[field] = _text(value)
+        ops.fields[field] = value
         ops.increments.pop(field, None)
 
     def hdel(self, key: str, field: str) -> None:
@@ -164,7 +164,7 @@ class WriteSet:
 
     def lpush(self, key: str, value: str | bytes, keep: int) -> None:
         ops = self._keys.get(key) or self._new(key)
-        ops.pushes.append(_text(value))
+        ops.pushes.append(value)
         ops.keep = keep
         if len(ops.pushes) > 2 * keep:
             del ops.pushes[:-keep]  # trimmed away by the LTRIM after the push anyway
@@ -231,7 +231,3 @@ class WriteSet:
         if mark:
             keys.append(self.pk.mark)
         return keys, args
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
