@@ -27,6 +27,7 @@ The walk's rules, beyond the stage machine's (`stages`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, NamedTuple
 
 from leadpulse.kernel.domain import Stage
@@ -124,11 +125,21 @@ def place(steps: list[Step]) -> list[Placed]:
 def opens_known(steps: list[list[Any]]) -> bool:
     """True when the newest step is the lead's first known step and CRM outcomes precede it:
     they take effect at it now, so the lead is walked again."""
-    flags = [str(raw[2]) for raw in steps]
-    known = _known(flags)
-    if not known or not known[-1] or any(known[:-1]):
+    if not steps:
         return False
-    return any("c" in f for f in flags[:-1])
+    newest = str(steps[-1][2])
+    if "c" in newest or not _names_person(newest):
+        return False
+    # Newest first: a lead known before stops at its previous own step naming a person, so
+    # this costs a step or two per event, not the lead's whole record.
+    crm = False
+    for raw in islice(reversed(steps), 1, None):
+        flags = str(raw[2])
+        if "c" in flags:
+            crm = True
+        elif _names_person(flags):
+            return False
+    return crm
 
 
 def _start(prefix: list[Entry], rules: Rules) -> Walk:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from scorer.core.stage_walk import Placed, opens_known, place
 from scorer.core.steps import Step
 
@@ -41,3 +43,22 @@ def test_the_first_known_step_after_outcomes_only_walks_the_lead_again() -> None
     assert not opens_known([*crm_only, _step(4, "ip").raw(), _step(6, "ip").raw()])
     assert not opens_known([_step(4, "ip").raw()])
     assert not opens_known([*crm_only, _step(3, "ic", "lost").raw()])
+
+
+def test_the_walk_again_is_decided_the_same_for_any_flags() -> None:
+    """`opens_known` (which reads from the newest step back) against its definition read
+    from the oldest step on: the newest step is the lead's first own step naming a person,
+    and a CRM outcome comes before it."""
+    rng = random.Random(11)
+    for _ in range(3000):
+        flags = [rng.choice(["", "p", "kp", "ip", "k", "ic", "c", "kc", "pe"]) for _ in range(6)]
+        flags = flags[: rng.randint(0, 6)]
+        own_naming = ["c" not in f and ("k" in f or "i" in f) for f in flags]
+        expected = (
+            bool(flags)
+            and own_naming[-1]
+            and not any(own_naming[:-1])
+            and any("c" in f for f in flags[:-1])
+        )
+        steps = [_step(n, f).raw() for n, f in enumerate(flags)]
+        assert opens_known(steps) == expected, flags
