@@ -96,13 +96,24 @@ def profile_at(steps: list[list[Any]], t: float) -> list[str] | None:
     return found
 
 
+def _profile_by(steps: list[list[Any]], t: float) -> bool:
+    """`profile_at(steps, t) is not None`, from the oldest step on: a lead's first profile
+    is near its first identified step, so this stops early where `profile_at` reads on."""
+    for step in steps:
+        if step[0] > t:
+            return False
+        if len(step) > PROFILE and step[PROFILE] is not None:
+            return True
+    return False
+
+
 def profile_to_record(
     state: LeadState, rules: Rules, t: float, traits_changed: bool
 ) -> list[str] | None:
     """What the step at `t` of an identified lead records: its profile when it differs from
     the one in effect then (or none is), else None."""
-    held = profile_at(state.steps, t)
-    if held is not None and not traits_changed:
+    if not traits_changed and _profile_by(state.steps, t):
         return None
+    held = profile_at(state.steps, t)
     now = profile_of(state, rules)
     return None if now == held else now

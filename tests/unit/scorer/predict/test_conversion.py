@@ -78,6 +78,21 @@ def test_a_step_records_the_profile_only_when_it_changed() -> None:
     assert changed is not None and "seniority:senior" in changed
 
 
+def test_an_event_older_than_every_recorded_profile_records_one() -> None:
+    """A late event's step holds the profile, when no step at or before its time has one."""
+    state = lead()
+    state.traits = {"title": "Analyst"}
+    profile = profile_of(state, RULES)
+    state.steps = [
+        step(t(1), "e1").raw(),
+        step(t(5), "e5")._replace(profile=profile).raw(),
+        step(t(9), "e9").raw(),
+    ]
+    assert profile_to_record(state, RULES, t(2), traits_changed=False) == profile
+    assert profile_to_record(state, RULES, t(5), traits_changed=False) is None
+    assert profile_to_record(state, RULES, t(12), traits_changed=False) is None
+
+
 def test_features_come_from_the_steps_up_to_the_moment() -> None:
     state = lead()
     state.created = t(0)
