@@ -27,6 +27,8 @@ interleaved in event-time order as live traffic arrives, to its topics. Then, in
    a subprocess (bench/scorer_callgrind.py): instructions per event beside µs; and Valkey
    under callgrind while the batched bare consumer, then the scorer, apply those journeys
    (bench/scorer_valkey.py): Valkey's instructions per event for each, and their ratio.
+   Then the pass over a few long-lived leads (LONG_LEADS of LONG_EVENTS events each, as
+   many steps as a lead keeps): what an event costs once a lead has a long history.
 4. `leadpulse scorer` processes on a preloaded topic (bench/scorer_procs.py), one then two:
    seconds until every message is applied, from spawn and once all hold partitions, the
    cores the scorers used meanwhile (/proc), and the ratio (the issue's goal: two processes
@@ -53,7 +55,7 @@ from bench.scorer_live import run_rescore, run_scorer  # noqa: E402
 from bench.scorer_load import journeys, load_topics, progress  # noqa: E402
 from bench.scorer_logic import Record, decode_only, logic_pass, scorer_rules  # noqa: E402
 from bench.scorer_procs import db_url, run_processes  # noqa: E402
-from bench.scorer_report import Figures, report  # noqa: E402
+from bench.scorer_report import LONG_EVENTS, LONG_LEADS, Figures, report  # noqa: E402
 from bench.scorer_valkey import count_valkey  # noqa: E402
 from leadpulse.dev.embedded import EmbeddedBroker, EmbeddedValkey  # noqa: E402
 from leadpulse.kernel.logs import configure_logging  # noqa: E402
@@ -125,6 +127,9 @@ def _logic(args: argparse.Namespace, events: list[EventEnvelope], f: Figures) ->
     progress(f"callgrind: the pass over {len(subset):,} events, in a subprocess")
     f.counts = count(subset, 6)
     progress(f"callgrind: {f.counts.total / 1e6:,.0f} M instructions in all")
+    long = records_of(journeys(LONG_LEADS, LONG_EVENTS))
+    progress(f"callgrind: the pass over {LONG_LEADS} leads of {LONG_EVENTS} events each")
+    f.long_counts = count(long, 6)
 
 
 def main() -> None:

@@ -12,6 +12,11 @@ from bench.scorer_live import ScorerRun
 from bench.scorer_logic import PassResult
 from bench.scorer_procs import ProcessRun
 from bench.scorer_valkey import ValkeyCounts
+from scorer.core.steps import STEPS_KEPT
+
+# The long-lived leads the pass is also counted over: each as many events as steps it keeps.
+LONG_LEADS = 25
+LONG_EVENTS = STEPS_KEPT
 
 
 @dataclass
@@ -27,6 +32,7 @@ class Figures:
     subset: PassResult | None = None  # the pass over the journeys callgrind counts
     subset_decoding: float = 0.0
     counts: Counts | None = None
+    long_counts: Counts | None = None  # the same, over a few leads with many events each
     valkey: ValkeyCounts | None = None  # Valkey's instructions under each consumer
     process_events: int = 0
     processes: list[ProcessRun] = field(default_factory=list)
@@ -86,6 +92,14 @@ def _logic(f: Figures, scorer_rate: float, batched: float) -> None:
         f" {counts.logic / counts.events / 1e3:,.0f} k, decoding"
         f" {counts.decoding / counts.events / 1e3:,.0f} k ({dec:.1f} us)"
     )
+    long = f.long_counts
+    if long is not None:
+        print(
+            f"  long-lived leads:      {long.passed / long.events / 1e3:,.0f} k instructions per"
+            f" event for the pass over {long.events:,} events of leads with"
+            f" {long.events // LONG_LEADS:,} events each (a lead's cost per event must not"
+            " grow with its history)"
+        )
 
 
 def _valkey(f: Figures) -> None:
