@@ -16,7 +16,7 @@ from leadpulse.kernel.config import load_config
 from leadpulse.kernel.kafka import producer_options
 from leadpulse.kernel.settings import Settings
 from scorer import rescore
-from scorer.core.state import LeadState
+from scorer.core.state_layout import load_lead
 from scorer.runtime.consumer import ScorerLoop
 from scorer.runtime.outbox import Outbox
 from scorer.runtime.service import consumer_options, open_redis, settle_heap
@@ -114,13 +114,14 @@ async def bytes_of_lead(redis: Any, identity: str) -> int:
             continue
         lead_id = lead_id.decode()
         total = 0
-        for key in (pk.lead(lead_id), pk.timeline(lead_id), pk.score_history(lead_id)):
+        keys = (pk.lead(lead_id), pk.past(lead_id), pk.timeline(lead_id), pk.score_history(lead_id))
+        for key in keys:
             total += int(await redis.memory_usage(key, samples=0) or 0)
         summary = await redis.hget(pk.index, lead_id) or b""
         # the index entry, the account hash's ("1"), and two identity map entries
         total += len(summary) + 2 * len(lead_id) + 1 + 2 * (len(identity) + len(lead_id))
         # its share of the three sorted sets the leads list reads it from
-        state = LeadState.loads(await redis.get(pk.lead(lead_id)))
+        state = load_lead(*await redis.mget(pk.lead(lead_id), pk.past(lead_id)))
         stage, _, fit, half_life = parse_slot((state.listed or "").rpartition("|")[0])
         for key in (
             pk.listing_score(stage, fit, half_life),

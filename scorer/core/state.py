@@ -49,7 +49,7 @@ class ModelState(msgspec.Struct, omit_defaults=True):
             self.fit_at = NEVER
 
 
-class LeadState(msgspec.Struct, omit_defaults=True):
+class LeadState(msgspec.Struct, omit_defaults=True, dict=True):
     lead_id: str
     created: float
     stage: str = "visitor"

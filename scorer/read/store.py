@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -22,6 +22,7 @@ from leadpulse.kernel.valkey import Valkey
 from scorer.core.content import lead_consideration, top_interests
 from scorer.core.decay import value_at
 from scorer.core.state import LeadState
+from scorer.core.state_layout import load_lead
 from scorer.core.steps import stage_entry
 from scorer.predict.model_page import models_page_data
 from scorer.predict.registry import DEFAULT_MODEL
@@ -74,7 +75,20 @@ def _ref_key(ref: str) -> str:
     return ref
 
 
-async def _locate(redis: Valkey, ref: str) -> tuple[PartitionKeys, LeadState] | None:
+class _Located(NamedTuple):
+    """Where a lead lives, and who it is: its id and identity keys."""
+
+    pk: PartitionKeys
+    lead_id: str
+    keys: list[str]
+
+
+def _located(pk: PartitionKeys, blob: bytes) -> _Located:
+    state = LeadState.loads(blob)  # its key alone: who it is, not its steps kept apart
+    return _Located(pk, state.lead_id, state.keys)
+
+
+async def _locate(redis: Valkey, ref: str) -> _Located | None:
     parts = await _partitions(redis)
     if not parts:
         return None
@@ -84,7 +98,7 @@ async def _locate(redis: Valkey, ref: str) -> tuple[PartitionKeys, LeadState] | 
             pipe.get(pk.lead(ref))
         for pk, blob in zip(parts, await pipe.execute(), strict=True):
             if blob is not None:
-                return pk, LeadState.loads(blob)
+                return _located(pk, blob)
         return None
     for pk in parts:
         pipe.hget(pk.identities, _ref_key(ref))
@@ -96,7 +110,7 @@ async def _locate(redis: Valkey, ref: str) -> tuple[PartitionKeys, LeadState] | 
         pipe.get(pk.lead(lead_id))
     for (pk, _), blob in zip(found, await pipe.execute(), strict=True):
         if blob is not None:
-            return pk, LeadState.loads(blob)
+            return _located(pk, blob)
     return None
 
 
@@ -110,14 +124,15 @@ async def _read_lead(redis: Valkey, ref: str) -> tuple[LeadState, list[bytes], l
         located = await _locate(redis, ref)
         if located is None:
             return None
-        pk, found = located
+        pk, lead_id, _ = located
         pipe = redis.pipeline(transaction=True)
-        pipe.get(pk.lead(found.lead_id))
-        pipe.lrange(pk.timeline(found.lead_id), 0, -1)
-        pipe.lrange(pk.score_history(found.lead_id), 0, -1)
-        blob, timeline_raw, history_raw = await pipe.execute()
+        pipe.get(pk.lead(lead_id))
+        pipe.get(pk.past(lead_id))
+        pipe.lrange(pk.timeline(lead_id), 0, -1)
+        pipe.lrange(pk.score_history(lead_id), 0, -1)
+        blob, past, timeline_raw, history_raw = await pipe.execute()
         if blob is not None:
-            return LeadState.loads(blob), timeline_raw, history_raw
+            return load_lead(blob, past), timeline_raw, history_raw
         # merged into another lead or forgotten between the two reads: locate it again
     return None
 
@@ -205,8 +220,7 @@ async def lead_identities(redis: Valkey, ref: str) -> tuple[str, list[str]] | No
     located = await _locate(redis, ref)
     if located is None:
         return None
-    _, state = located
-    return state.keys[0], list(state.keys)
+    return located.keys[0], list(located.keys)
 
 
 async def _all_summaries(

@@ -41,6 +41,7 @@ from leadpulse.kernel.wire import Envelope
 from scorer.core.config import Rules
 from scorer.core.effects import Outbound
 from scorer.core.state import LeadState
+from scorer.core.state_layout import load_lead
 from scorer.handlers.dispatch import apply_message, end_run
 from scorer.runtime.errors import (
     ApplyError,
@@ -172,8 +173,11 @@ async def _read_views(
             if lead_id in known:
                 view.leads[lead_id] = known[lead_id]
                 continue
+            # Two GETs, not an MGET: a cluster client refuses MGET in a pipeline.
             pipe.get(pk.lead(lead_id))
+            pipe.get(pk.past(lead_id))
             second.append((view, "lead", lead_id))
+            second.append((view, "past", lead_id))
         for message in batches[partition]:
             event = message.event
             if event is None:
@@ -201,9 +205,13 @@ async def _read_views(
                     second.append((view, "fired", account))
     if second:
         results = await pipe.execute()
+        stored: dict[str, Any] = {}
         for (view, kind, name), value in zip(second, results, strict=True):
             if kind == "lead":
-                view.leads[name] = LeadState.loads(value) if value is not None else None
+                stored[name] = value
+            elif kind == "past":
+                blob = stored.pop(name)
+                view.leads[name] = load_lead(blob, value) if blob is not None else None
             elif kind == "timeline":
                 view.timelines[name] = list(reversed(value))
             elif kind == "lost":

@@ -22,6 +22,7 @@ from scorer.core.config import Rules
 from scorer.core.effects import Outbound
 from scorer.core.identity import control_message, stable_id
 from scorer.core.state import LeadState
+from scorer.core.state_layout import load_lead
 from scorer.metrics import SLA_FIRED
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.scripts import Scripts
@@ -52,11 +53,14 @@ async def fire_due_timers(
     for raw in due:
         member = raw.decode()
         lead_id = member.split("|")[0]
-        blob = await redis.get(pk.lead(lead_id))
+        pipe = redis.pipeline(transaction=True)  # one moment of both keys
+        pipe.get(pk.lead(lead_id))
+        pipe.get(pk.past(lead_id))
+        blob, past = await pipe.execute()
         if blob is None:
             await redis.zrem(pk.sla, member)
             continue
-        queued = due_messages(LeadState.loads(blob), member, rules, now)
+        queued = due_messages(load_lead(blob, past), member, rules, now)
         args = [part for m in queued for part in (m.msg_id, outbox_entry(m))]
         done = await scripts.run(redis, scripts.sla, [pk.sla, pk.outbox], [member, *args])
         if int(done) == 1:

@@ -13,6 +13,8 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:id              hash identity key -> lead id (identities living here)
     lp:{pN}:fwd             hash identity key -> survivor identity key (merged away)
     lp:{pN}:lead:<id>       the lead's state (JSON, zstd-compressed: scorer.core.state_codec)
+                            with its newest steps (scorer.core.state_layout)
+    lp:{pN}:past:<id>       a long-lived lead's older steps (JSON list, compressed the same)
     lp:{pN}:tl:<id>         list: timeline, newest first, capped at scoring.timeline_max
     lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
     lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
@@ -98,6 +100,10 @@ class PartitionKeys:
 
     def lead(self, lead_id: str) -> str:
         return f"{self.prefix}lead:{lead_id}"
+
+    def past(self, lead_id: str) -> str:
+        """A long-lived lead's older steps, apart from its state (`state_layout`)."""
+        return f"{self.prefix}past:{lead_id}"
 
     def timeline(self, lead_id: str) -> str:
         return f"{self.prefix}tl:{lead_id}"

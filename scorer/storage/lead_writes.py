@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from scorer.core.state import LeadState
+from scorer.core.state_layout import store_lead
 from scorer.storage.list_index import list_lead, unlist_lead
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
@@ -29,7 +30,12 @@ def save_lead(
     if state.account and state.member_of != state.account:
         ws.hset(pk.account(state.account), state.lead_id, ACCOUNT_MEMBER)
         state.member_of = state.account
-    ws.set(pk.lead(state.lead_id), state.stored())
+    stored = store_lead(state)
+    ws.set(pk.lead(state.lead_id), stored.state)
+    if stored.past is not None:
+        ws.set(pk.past(state.lead_id), stored.past)
+    elif stored.drop_past:
+        ws.delete(pk.past(state.lead_id))
     ws.hset(pk.index, state.lead_id, orjson.dumps(dict(summary)))
     view.dirty.pop(state.lead_id, None)
 
@@ -42,6 +48,7 @@ def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
     view.timelines.pop(state.lead_id, None)
     view.added.pop(state.lead_id, None)
     ws.delete(pk.lead(state.lead_id))
+    ws.delete(pk.past(state.lead_id))
     ws.delete(pk.timeline(state.lead_id))
     ws.delete(pk.score_history(state.lead_id))
     ws.hdel(pk.index, state.lead_id)
