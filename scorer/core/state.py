@@ -1,5 +1,5 @@
 """A lead's state as the scorer keeps it in Valkey: one compact JSON value per lead,
-compressed (`state_codec`).
+compressed (`state_codec`); a long-lived lead's older steps apart (`state_layout`).
 
 Times are UTC epoch seconds (floats). Per score model, engagement is kept per rule as a value
 at the lead's anchor time (see `decay`), so the breakdown always sums to the score.
