@@ -4,15 +4,17 @@ key, its older steps apart under `lp:{pN}:past:<id>`, each compressed (`state_co
 A lead keeps its last STEPS_KEPT steps and every event adds one. Stored whole, a long-lived
 lead's state was encoded, compressed and sent with all its steps at every event, though
 only the newest had changed. So once a lead holds more than TAIL_MAX steps, the older ones
-are written apart, and written again only when they change: when TAIL_MAX newer ones have
-gathered beside the state (the older ones then take all but the newest TAIL_MIN), or when a
-step was placed among them (an event that came late, a merge). A lead with up to TAIL_MAX
+are written apart, and written again only when they change: when more than TAIL_MAX steps
+have gathered beside the state (the older ones then take all but the newest TAIL_MIN), or
+when a step was placed among them (an event that came late, a merge). A lead with up to TAIL_MAX
 steps keeps them all in its state, as before.
 
 Which older steps Valkey holds is remembered on the state itself (`_past`, outside its
 fields): the list read or written last. A save compares the state's steps with it by
 identity, so whatever changed the steps (an append, a trim at the front, an insert, a
-merge), the older steps are rewritten unless they are exactly what Valkey holds.
+merge), the older steps are rewritten unless they are exactly what Valkey holds. This
+relies on a stored step never being edited in place: steps are added, dropped or replaced
+(`steps.insert_step`, `merge`), never changed.
 
 Read back, the steps are the older ones followed by the state's, the newest STEPS_KEPT of
 them: the older steps in Valkey may still hold those a full lead has since let go of.
