@@ -32,7 +32,6 @@ from scorer.core.effects import (
     MapIdentity,
     Publish,
     PushScore,
-    PushTimeline,
 )
 from scorer.core.facts import EventFacts, facts_of
 from scorer.core.identity import claim_message, outranks
@@ -44,6 +43,7 @@ from scorer.core.stage_moves import take_step
 from scorer.core.stages import Signals
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
+from scorer.core.timeline import shown_of
 
 __all__ = ["apply_event", "decide_event"]
 _TRAITS_KEPT = 40
@@ -70,21 +70,6 @@ def _absorb_identity(state: LeadState, facts: EventFacts, rules: Rules, keys: li
         domain = email_domain(state.email)
         if domain and domain not in rules.compiled.lists["free_mail"]:
             state.account = domain
-
-
-def _timeline_entry(facts: EventFacts, awarded: list[tuple[str, float]]) -> bytes:
-    entry: dict[str, Any] = {"at": facts.t, "type": facts.kind, "id": facts.event_id}
-    if facts.name:
-        entry["event"] = facts.name
-    if facts.path:
-        entry["path"] = facts.path
-    if facts.title:
-        entry["title"] = facts.title
-    if facts.noise:
-        entry["flagged"] = facts.noise_reason or "noise"
-    if awarded:
-        entry["points"] = [[rule, points] for rule, points in awarded]
-    return orjson.dumps(entry)
 
 
 def _lost_at(state: LeadState) -> float:
@@ -172,7 +157,8 @@ def apply_event(
             notify_visit(log, lost_accounts, state, rules, facts)
         earned = sum([p for _, p in awarded])
         signals, crossed = signals_of(state, facts, rules, traits_changed, earned)
-        take_step(log, state, rules, facts, signals, crossed, points, traits_changed)
+        shown = shown_of(facts, awarded)
+        take_step(log, state, rules, facts, signals, crossed, points, traits_changed, shown=shown)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
     else:
@@ -186,10 +172,9 @@ def apply_event(
             over_threshold=signals.over_threshold,
             paused_until=signals.paused_until,
         )
-        take_step(log, state, rules, facts, quiet, crossed, {}, noise=True)
+        shown = shown_of(facts, ())
+        take_step(log, state, rules, facts, quiet, crossed, {}, noise=True, shown=shown)
     state.last_seen = max(state.last_seen, facts.t)
-    entry = _timeline_entry(facts, awarded)
-    log.add(PushTimeline(state.lead_id, entry, rules.config.timeline_max))
     if awarded:
         primary = rules.compiled.models[0]
         total = model_total(

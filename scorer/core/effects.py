@@ -41,7 +41,6 @@ __all__ = [
     "Publish",
     "PushActivity",
     "PushScore",
-    "PushTimeline",
     "RecordAccount",
     "RemoveLead",
     "SaveLead",
@@ -168,14 +167,6 @@ class CountHistory(msgspec.Struct, frozen=True):
     by: int
 
 
-class PushTimeline(msgspec.Struct, frozen=True):
-    """An entry on the lead's timeline (the newest `keep` are kept)."""
-
-    lead_id: str
-    entry: bytes
-    keep: int
-
-
 class PushScore(msgspec.Struct, frozen=True):
     """[t, score] on the lead's score history."""
 
@@ -277,7 +268,6 @@ Effect = (
     | FireGroup
     | CountEntry
     | CountHistory
-    | PushTimeline
     | PushScore
     | PushActivity
     | SetSlaTimer

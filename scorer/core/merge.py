@@ -16,13 +16,13 @@ from scorer.core.effects import (
     Effects,
     KeepLead,
     MapIdentity,
-    PushTimeline,
 )
 from scorer.core.restage import restage
 from scorer.core.scoring import merge_model, refresh_fit, told
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
+from scorer.core.timeline import with_legacy
 
 __all__ = ["load_snapshot", "merge_leads"]
 
@@ -96,10 +96,12 @@ def merge_leads(
     rules: Rules,
     identities: Mapping[str, str],
 ) -> Effects:
-    """Join a merged-away lead (`merged`: its state and timeline) into the survivor `state`;
-    its stages are walked again from both sides' steps. `identities`: the partition's
-    mapped identities (those of the merged side not yet mapped are mapped to the survivor)."""
+    """Join a merged-away lead (`merged`: its state, and the timeline entries an earlier
+    version kept apart) into the survivor `state`; its stages are walked again from both
+    sides' steps, which carry their timeline. `identities`: the partition's mapped
+    identities (those of the merged side not yet mapped are mapped to the survivor)."""
     src = load_snapshot(merged.lead)
+    src.steps = with_legacy(src.steps, merged.timeline)
     # A lead stored before steps were kept cannot be walked: it keeps its stage, and the
     # merged-away side leaves the funnel (rescore rebuilds both exactly).
     legacy = any(lead.history and not lead.steps for lead in (state, src))
@@ -110,12 +112,6 @@ def merge_leads(
     for key in dict.fromkeys(src.keys):
         if key not in identities:
             log.add(MapIdentity(key, state.lead_id))
-    entries = sorted(
-        (orjson.loads(entry) for entry in merged.timeline),
-        key=lambda e: e.get("at", 0),
-    )
-    for entry in entries:
-        log.add(PushTimeline(state.lead_id, orjson.dumps(entry), rules.config.timeline_max))
     if legacy:
         log.add(CountExit(t, src.stage))
     else:

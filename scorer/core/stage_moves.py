@@ -19,6 +19,8 @@ it again (`opens_known`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from leadpulse.kernel.domain import CrmOutcome, Stage
 from scorer.core.account_events import notify_lost
 from scorer.core.config import Rules
@@ -112,9 +114,11 @@ def take_step(
     traits_changed: bool = False,
     *,
     noise: bool = False,
+    shown: list[Any] | None = None,
 ) -> None:
-    """Record the event's step and make its stage moves. A noise step (a bot-flagged event)
-    carries only whether its event named a person."""
+    """Record the event's step (`shown`: how the timeline shows the event) and make its
+    stage moves. A noise step (a bot-flagged event) carries only whether its event named a
+    person."""
     flags = ("k" if facts.names_person else "") if noise else _flags(facts, rules, signals)
     extra: object = None
     if "c" in flags:
@@ -137,6 +141,7 @@ def take_step(
         facts.utm_campaign,
         extra,
         profile,
+        shown,
     )
     last = insert_step(state.steps, step)
     if not last or (state.held and signals.identified) or opens_known(state.steps):

@@ -5,8 +5,9 @@ so a merge or an event that comes late can walk them again in event-time order
 (`stage_walk`). A step holds what the stage machine needs of its event: time, id, flags,
 points per model, fit per model (on steps of an identified lead), utm source and campaign,
 one extra value (the CRM outcome, the disqualifying trait, or the stay a stale timer names),
-and the lead's profile when the event changed it (`scorer.core.conversion.profile`: what a
-decision's snapshot reads of who the lead was).
+the lead's profile when the event changed it (`scorer.core.conversion.profile`: what a
+decision's snapshot reads of who the lead was), and how the lead's timeline shows the event
+(`scorer.core.timeline`; steps of timers show nothing).
 
 Flags: k = the event names a known person (an email, a user or CRM id), i = (steps stored
 by older versions) the lead was identified when the event applied; either makes the lead
@@ -25,6 +26,7 @@ __all__ = [
     "FIT",
     "HISTORY_KEPT",
     "PROFILE",
+    "SHOWN",
     "STEPS_KEPT",
     "Entry",
     "Step",
@@ -49,6 +51,7 @@ class Step(NamedTuple):
     campaign: str | None = None
     extra: Any = None
     profile: list[str] | None = None
+    shown: list[Any] | None = None
 
     @classmethod
     def of(cls, raw: list[Any]) -> Step:
@@ -56,7 +59,7 @@ class Step(NamedTuple):
 
     def raw(self) -> list[Any]:
         """As stored: the fields after its last value are left out (most steps have no
-        source, campaign, extra or profile), and read back as None."""
+        source, campaign, extra, profile or shown), and read back as None."""
         raw = list(self)
         while raw[-1] is None:
             raw.pop()
@@ -67,6 +70,7 @@ class Step(NamedTuple):
 # (a stored step may end before either: its trailing nulls are left out).
 FIT = Step._fields.index("fit")
 PROFILE = Step._fields.index("profile")
+SHOWN = Step._fields.index("shown")
 
 
 class Entry(NamedTuple):

@@ -23,7 +23,8 @@ from scorer.core.content import lead_consideration, top_interests
 from scorer.core.decay import value_at
 from scorer.core.state import LeadState
 from scorer.core.state_layout import load_lead
-from scorer.core.steps import stage_entry
+from scorer.core.steps import STEPS_KEPT, stage_entry
+from scorer.core.timeline import entries
 from scorer.predict.model_page import models_page_data
 from scorer.predict.registry import DEFAULT_MODEL
 from scorer.read.accounts import read_account
@@ -180,8 +181,9 @@ async def get_lead(
     if snapshot is None:
         return None
     state, timeline_raw, history_raw = snapshot
-    threshold = await redis.hget(META, "threshold")
-    timeline = sorted((orjson.loads(e) for e in timeline_raw), key=lambda e: -e.get("at", 0))
+    threshold, timeline_max = await redis.hmget(META, ["threshold", "timeline_max"])
+    keep = int(timeline_max) if timeline_max is not None else STEPS_KEPT
+    timeline = entries(state.steps, timeline_raw, keep)
     for entry in timeline:
         entry["at"] = iso(entry.get("at"))
         entry["noise"] = "flagged" in entry

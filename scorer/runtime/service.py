@@ -94,6 +94,7 @@ async def open_redis(settings: Settings, config: LeadPulseConfig) -> tuple[Valke
     meta: dict[EncodableT, EncodableT] = {
         "partitions": settings.kafka_partitions,
         "threshold": config.scoring.models[0].threshold,
+        "timeline_max": config.scoring.timeline_max,
         "account_score": accounts.score,
         "buying_group_people": accounts.buying_group.people,
         "buying_group_days": accounts.buying_group.days,

@@ -33,7 +33,6 @@ from scorer.core.effects import (
     Publish,
     PushActivity,
     PushScore,
-    PushTimeline,
     RecordAccount,
     RemoveLead,
     SaveLead,
@@ -51,7 +50,6 @@ from scorer.storage.view import (
     RECENT_MAX,
     SCORE_HISTORY_MAX,
     PartitionView,
-    push_timeline,
     queue_outbound,
 )
 from scorer.storage.writes import WriteSet
@@ -69,10 +67,6 @@ def _move_offset(e: MoveOffset, view: PartitionView, ws: WriteSet) -> None:
     ws.note(e.offset, e.message_id, dedupe=e.dedupe)
     if e.message_id and e.dedupe:
         view.seen.add(e.message_id)
-
-
-def _push_timeline(e: PushTimeline, view: PartitionView, ws: WriteSet) -> None:
-    push_timeline(view, ws, e.lead_id, e.entry, e.keep)
 
 
 def _keep_lead(e: KeepLead, view: PartitionView, ws: WriteSet) -> None:
@@ -209,7 +203,6 @@ def _fire_group(e: FireGroup, view: PartitionView, ws: WriteSet) -> None:
 # class patterns tried in turn cost the scorer more than the writes of the common effects).
 WRITERS: dict[type, Callable[[Any, PartitionView, WriteSet], None]] = {
     MoveOffset: _move_offset,
-    PushTimeline: _push_timeline,
     KeepLead: _keep_lead,
     MoveWatermark: _move_watermark,
     PushScore: _push_score,

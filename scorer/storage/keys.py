@@ -15,7 +15,8 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:lead:<id>       the lead's state (JSON, zstd-compressed: scorer.core.state_codec)
                             with its newest steps (scorer.core.state_layout)
     lp:{pN}:past:<id>       a long-lived lead's older steps (JSON list, compressed the same)
-    lp:{pN}:tl:<id>         list: timeline, newest first, capped at scoring.timeline_max
+    lp:{pN}:tl:<id>         list: timeline entries kept apart by earlier versions, newest
+                            first (a lead's steps carry its timeline: `core.timeline`)
     lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
     lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
     lp:{pN}:acct:<acct>     hash lead id -> "1": the account's people here (summaries: ix)

@@ -46,10 +46,9 @@ def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
     view.leads[state.lead_id] = None
     view.dirty.pop(state.lead_id, None)
     view.timelines.pop(state.lead_id, None)
-    view.added.pop(state.lead_id, None)
     ws.delete(pk.lead(state.lead_id))
     ws.delete(pk.past(state.lead_id))
-    ws.delete(pk.timeline(state.lead_id))
+    ws.delete(pk.timeline(state.lead_id))  # entries an earlier version kept apart
     ws.delete(pk.score_history(state.lead_id))
     ws.hdel(pk.index, state.lead_id)
     unlist_lead(ws, pk, state)

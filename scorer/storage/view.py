@@ -21,7 +21,6 @@ __all__ = [
     "PartitionView",
     "outbound_of",
     "outbox_entry",
-    "push_timeline",
     "queue_outbound",
 ]
 
@@ -41,9 +40,8 @@ class PartitionView:
     leads: dict[str, LeadState | None] = field(default_factory=dict)
     # leads changed in the current run, written once at its end
     dirty: dict[str, LeadState] = field(default_factory=dict)
-    # oldest first: what Valkey held before the batch (read for claims) + what it added
+    # oldest first: the timeline entries an earlier version kept apart (read for claims)
     timelines: dict[str, list[bytes]] = field(default_factory=dict)
-    added: dict[str, list[bytes]] = field(default_factory=dict)
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
     group_fired: dict[str, float | None] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
@@ -80,8 +78,6 @@ class PartitionReads(Horizons, Protocol):
     @property
     def timelines(self) -> Mapping[str, Sequence[bytes]]: ...
     @property
-    def added(self) -> Mapping[str, Sequence[bytes]]: ...
-    @property
     def groups(self) -> Mapping[str, Mapping[str, float]]: ...
     @property
     def group_fired(self) -> Mapping[str, float | None]: ...
@@ -93,12 +89,6 @@ class PartitionReads(Horizons, Protocol):
     def accounts(self) -> Mapping[str, Any]: ...
     @property
     def lost_records(self) -> Mapping[str, Mapping[str, Any] | None]: ...
-
-
-def push_timeline(view: PartitionView, ws: WriteSet, lead_id: str, entry: bytes, keep: int) -> None:
-    """Add a timeline entry, and remember it: a claim later in the batch snapshots it too."""
-    ws.lpush(view.pk.timeline(lead_id), entry, keep)
-    view.added.setdefault(lead_id, []).append(entry)
 
 
 def queue_outbound(view: PartitionView, ws: WriteSet, message: Outbound) -> None:

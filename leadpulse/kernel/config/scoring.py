@@ -143,7 +143,12 @@ class ScoringConfig(ConfigModel):
     free_mail_domains: list[str] = Field(default_factory=list)
     competitor_domains: list[str] = Field(default_factory=list)
     require_verified_merge: bool = False
-    timeline_max: int = Field(default=200, ge=10, le=10_000)
+    timeline_max: int = Field(
+        default=200,
+        ge=10,
+        le=200,
+        description="events a lead's timeline shows, newest first: at most the 200 a lead keeps",
+    )
     dedupe_window: int = Field(
         default=500_000,
         ge=1_000,

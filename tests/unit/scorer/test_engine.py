@@ -19,6 +19,7 @@ from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.alerts import lead_summary, lead_summary_data
 from scorer.core.config import Rules
 from scorer.core.decay import value_at
+from scorer.core.timeline import entries
 from scorer.handlers.dispatch import HANDLERS, apply_message
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.view import PartitionView
@@ -66,13 +67,16 @@ def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
     _apply(anon_side, read_envelope(claim.value))
     merge = next(m for m in anon_side.outbound if m.msg_id.startswith("merge:"))
     merged = message_of(read_envelope(merge.value))
-    assert isinstance(merged, Merge) and len(merged.snapshot.timeline) == 2
+    assert isinstance(merged, Merge)
+    assert len(entries(merged.snapshot.lead["steps"], merged.snapshot.timeline)) == 2
     assert anon_side.forwards["anon:b2"] == "email:y@acme.example"
     assert _apply(email_side, read_envelope(merge.value)) == ["control"]
     lead = email_side.leads[email_side.identities["email:y@acme.example"]]
     assert lead is not None and {"pricing_page", "page_view"} <= set(
         lead.models["default"].engagement
     )
+    paths = [e.get("path") for e in entries(lead.steps)]
+    assert paths == [None, "/demo/blog/a", "/demo/pricing"]  # the identify, then the pages
 
 
 def test_a_visitor_identifying_on_its_own_partition_is_claimed_as_anywhere_else() -> None:

@@ -9,6 +9,8 @@ from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.effects import DropIdentity, Forward, Outbound, Publish, RemoveLead
 from scorer.core.identity import claim_message, forget_message, merge_message, stable_id
 from scorer.core.state import LeadState
+from scorer.core.steps import Step
+from scorer.core.timeline import entries
 from scorer.handlers.claim import on_claim
 from scorer.storage.effects import apply_effects
 from scorer.storage.view import PartitionView
@@ -77,8 +79,9 @@ def _anonymous_lead_here() -> PartitionView:
     lead.history = [["visitor", t(0), "new", "p1"]]
     v.leads["ld_a"] = lead
     v.identities.update({"anon:b1": "ld_a", "anon:b9": "ld_a"})
+    lead.steps = [Step(t(1), "p2", "pe", {}, shown=["page", None, "/p2"]).raw()]
+    # p1: applied by an earlier version, which kept the timeline apart from the steps
     v.timelines["ld_a"] = [orjson.dumps({"at": t(0), "type": "page", "id": "p1"})]
-    v.added["ld_a"] = [orjson.dumps({"at": t(1), "type": "page", "id": "p2"})]
     return v
 
 
@@ -93,7 +96,8 @@ def test_a_claimed_lead_is_handed_over_whole_and_its_identities_forwarded() -> N
     merge = message_of(read_envelope(sent.value))
     assert isinstance(merge, Merge) and sent.key == SURVIVOR
     assert merge.snapshot.lead["lead_id"] == "ld_a"
-    assert [orjson.loads(e)["id"] for e in merge.snapshot.timeline] == ["p1", "p2"]
+    handed = merge.snapshot
+    assert [e["id"] for e in entries(handed.lead["steps"], handed.timeline)] == ["p2", "p1"]
     assert sent.msg_id == merge_message(message.msg_id, SURVIVOR, t(0), merge.snapshot).msg_id
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import orjson
-
 from leadpulse.kernel.messages import AccountTouch, message_of
 from leadpulse.kernel.schema import Alert, decode
 from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.behavior import apply_event
 from scorer.core.facts import facts_of
 from scorer.core.state import LeadState
+from scorer.core.timeline import entries
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, applied, lead, step, t, view
@@ -140,7 +139,7 @@ def test_a_bot_page_view_scores_nothing_moves_nothing_and_shows_as_flagged() -> 
     # Its step says only that it named a person: no points, no page, no engagement.
     (step,) = state.steps[len(steps) :]
     assert step[2] == "k" and step[3] == {}
-    (entry,) = [orjson.loads(x) for x in v.added["ld_1"]]
+    entry = entries(state.steps)[0]
     assert entry["flagged"] == "bot" and "points" not in entry
     assert v.pk.score_history("ld_1") not in ws.ops()[0]
 
@@ -148,7 +147,7 @@ def test_a_bot_page_view_scores_nothing_moves_nothing_and_shows_as_flagged() -> 
 def test_the_timeline_shows_the_points_each_event_earned() -> None:
     v, state = _new()
     _apply(v, state, page("/demo/pricing", email=EMAIL, when=at(1)))
-    (entry,) = [orjson.loads(x) for x in v.added["ld_1"]]
+    (entry,) = entries(state.steps)
     assert entry["path"] == "/demo/pricing"
     assert sorted(entry["points"]) == [["page_view", 1.0], ["pricing_page", 10.0]]
 

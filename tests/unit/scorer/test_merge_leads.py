@@ -5,10 +5,11 @@ from __future__ import annotations
 import orjson
 
 from leadpulse.kernel.messages import Snapshot
-from scorer.core.effects import KeepLead, MapIdentity, PushTimeline
+from scorer.core.effects import KeepLead, MapIdentity
 from scorer.core.merge import merge_leads
 from scorer.core.state import LeadState
 from scorer.core.steps import Entry
+from scorer.core.timeline import entries
 from tests.unit.scorer.effects import RULES, lead, step, t
 
 
@@ -51,9 +52,24 @@ def test_the_survivor_takes_the_visitors_keys_steps_and_interests() -> None:
     assert effects[-1] == KeepLead(survivor)
 
 
-def test_the_visitors_timeline_is_pushed_oldest_first() -> None:
+def test_the_visitors_timeline_joins_the_survivors_in_time_order() -> None:
     survivor = _survivor()
-    merged = _snapshot(_visitor(), {"at": t(2), "id": "p2"}, {"at": t(0), "id": "p0"})
-    effects = merge_leads(survivor, merged, t(6), RULES, {}).items
-    pushed = [orjson.loads(e.entry)["id"] for e in effects if isinstance(e, PushTimeline)]
-    assert pushed == ["p0", "p2"]
+    survivor.steps = [step(t(5), "i5", "i")._replace(shown=["identify"]).raw()]
+    visitor = _visitor()
+    visitor.steps[1] = step(t(2), "p2", "pe", 5.0)._replace(shown=["page", None, "/b"]).raw()
+    merge_leads(survivor, _snapshot(visitor), t(6), RULES, {})
+    shown = [(e["id"], e.get("path")) for e in entries(survivor.steps)]
+    assert shown == [("i5", None), ("p2", "/b")]  # newest first; p0 had no entry
+
+
+def test_a_visitors_timeline_kept_apart_by_an_earlier_version_joins_its_steps() -> None:
+    survivor = _survivor()
+    merged = _snapshot(
+        _visitor(),
+        {"at": t(2), "type": "page", "id": "p2", "path": "/b"},
+        {"at": t(0), "type": "page", "id": "p0", "path": "/a"},
+        {"at": t(-9), "type": "page", "id": "gone", "path": "/x"},  # older than every step
+    )
+    merge_leads(survivor, merged, t(6), RULES, {})
+    shown = [(e["id"], e.get("path")) for e in entries(survivor.steps)]
+    assert shown == [("p2", "/b"), ("p0", "/a")]

@@ -11,6 +11,7 @@ from scorer.core.stage_effects import mql_alert_id
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import Entry
+from scorer.core.timeline import entries
 from scorer.handlers.account_touch import on_account_touch
 from scorer.handlers.forget import on_forget
 from scorer.handlers.merge import apply_merge
@@ -111,10 +112,12 @@ def test_an_event_both_sides_hold_is_one_step() -> None:
 
 
 def test_the_visitors_timeline_joins_the_survivors_in_time_order() -> None:
+    """Here the visitor's timeline comes as an earlier version kept it: apart from its steps."""
     v = view()
-    _survivor(v)
+    state = _survivor(v)
+    state.steps = [step(t(5), "id1")._replace(shown=["identify"]).raw()]
     _merge(v, _visitor(), {"at": t(2), "id": "demo"}, {"at": t(0), "id": "p1"})
-    assert [orjson.loads(e)["id"] for e in v.added["ld_ann"]] == ["p1", "demo"]
+    assert [e["id"] for e in entries(state.steps)] == ["id1", "demo", "p1"]
 
 
 def test_a_merge_for_a_survivor_merged_onward_is_passed_on() -> None:
