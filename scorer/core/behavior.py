@@ -13,8 +13,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from leadpulse.kernel.domain import AlertType
 from leadpulse.kernel.messages import AccountTouch
 from leadpulse.kernel.schema import lead_id_for
@@ -31,7 +29,6 @@ from scorer.core.effects import (
     KeepLead,
     MapIdentity,
     Publish,
-    PushScore,
 )
 from scorer.core.facts import EventFacts, facts_of
 from scorer.core.identity import claim_message, outranks
@@ -70,6 +67,15 @@ def _absorb_identity(state: LeadState, facts: EventFacts, rules: Rules, keys: li
         domain = email_domain(state.email)
         if domain and domain not in rules.compiled.lists["free_mail"]:
             state.account = domain
+
+
+def _score_point(state: LeadState, rules: Rules, facts: EventFacts) -> list[float]:
+    """The [time, score] an event that scored puts on the lead's score history: the primary
+    model's total as of the newest event seen (its stage moves change no score)."""
+    seen = max(state.last_seen, facts.t)
+    primary = rules.compiled.models[0]
+    total = model_total(state.models.get(primary.name), primary.model.half_life_days, seen)
+    return [seen, round(total, 2)]
 
 
 def _lost_at(state: LeadState) -> float:
@@ -157,7 +163,7 @@ def apply_event(
             notify_visit(log, lost_accounts, state, rules, facts)
         earned = sum([p for _, p in awarded])
         signals, crossed = signals_of(state, facts, rules, traits_changed, earned)
-        shown = shown_of(facts, awarded)
+        shown = shown_of(facts, awarded, _score_point(state, rules, facts) if awarded else None)
         take_step(log, state, rules, facts, signals, crossed, points, traits_changed, shown=shown)
         if facts.is_page:
             state.last_page = max(state.last_page or facts.t, facts.t)
@@ -176,12 +182,6 @@ def apply_event(
         take_step(log, state, rules, facts, quiet, crossed, {}, noise=True, shown=shown)
     state.last_seen = max(state.last_seen, facts.t)
     if awarded:
-        primary = rules.compiled.models[0]
-        total = model_total(
-            state.models.get(primary.name), primary.model.half_life_days, state.last_seen
-        )
-        point = [state.last_seen, round(total, 2)]
-        log.add(PushScore(state.lead_id, orjson.dumps(point)))
         # A buying group counts people engaged within D days: one touch per person every
         # D/4 days keeps the signal within a quarter window of exact at a fraction of the
         # messages.

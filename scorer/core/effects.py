@@ -40,7 +40,6 @@ __all__ = [
     "Outbound",
     "Publish",
     "PushActivity",
-    "PushScore",
     "RecordAccount",
     "RemoveLead",
     "SaveLead",
@@ -167,13 +166,6 @@ class CountHistory(msgspec.Struct, frozen=True):
     by: int
 
 
-class PushScore(msgspec.Struct, frozen=True):
-    """[t, score] on the lead's score history."""
-
-    lead_id: str
-    point: bytes
-
-
 class PushActivity(msgspec.Struct, frozen=True):
     """A stage move on the partition's recent-activity feed."""
 
@@ -268,7 +260,6 @@ Effect = (
     | FireGroup
     | CountEntry
     | CountHistory
-    | PushScore
     | PushActivity
     | SetSlaTimer
     | ClearSlaTimer

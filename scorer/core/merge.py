@@ -22,7 +22,7 @@ from scorer.core.scoring import merge_model, refresh_fit, told
 from scorer.core.stage_walk import entries_of
 from scorer.core.state import LeadState, ModelState
 from scorer.core.steps import STEPS_KEPT, step_order
-from scorer.core.timeline import with_legacy
+from scorer.core.timeline import merged_steps
 
 __all__ = ["load_snapshot", "merge_leads"]
 
@@ -101,7 +101,7 @@ def merge_leads(
     sides' steps, which carry their timeline. `identities`: the partition's mapped
     identities (those of the merged side not yet mapped are mapped to the survivor)."""
     src = load_snapshot(merged.lead)
-    src.steps = with_legacy(src.steps, merged.timeline)
+    src.steps = merged_steps(src.steps, merged.timeline)
     # A lead stored before steps were kept cannot be walked: it keeps its stage, and the
     # merged-away side leaves the funnel (rescore rebuilds both exactly).
     legacy = any(lead.history and not lead.steps for lead in (state, src))

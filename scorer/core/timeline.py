@@ -1,16 +1,18 @@
-"""A lead's timeline: how each of its events is shown, kept on the event's step.
+"""A lead's timeline and score history: how the lead's page shows each of its events, kept
+on the event's step.
 
-Every event a lead applies leaves a step (`steps.Step`), and the step carries how the
-timeline shows the event (`shown`): its kind, name, path, title, why it was flagged, and
-the points each rule gave it. So the timeline travels wherever the steps go (a save, a
-merge, a rescore) and is compressed with the state, rather than kept as a list of JSON
-entries of its own. The read API lists the newest `scoring.timeline_max` (at most the
-STEPS_KEPT a lead keeps).
+Every event a lead applies leaves a step (`steps.Step`), and the step carries how the page
+shows the event (`shown`): on the timeline, its kind, name, path, title, why it was
+flagged, and the points each rule gave it; on the score history, the [time, score] it put
+there (an event that scored). So both travel wherever the steps go (a save, a merge, a
+rescore) and are compressed with the state, rather than kept as lists of JSON entries of
+their own. The read API lists the newest `scoring.timeline_max` entries (at most the
+STEPS_KEPT a lead keeps) and the newest SCORE_POINTS_KEPT points.
 
-Leads stored by earlier versions also have entries in a list of their own
-(`lp:{pN}:tl:<id>`), for the events applied before this layout: `entries` reads them
-beside the steps' own, and a merge attaches those its merged-away lead brought to the
-steps they describe (`with_legacy`).
+Leads stored by earlier versions also have both lists of their own (`lp:{pN}:tl:<id>`,
+`lp:{pN}:sh:<id>`), for the events applied before this layout: the read API reads them
+beside the steps' own, and a merge attaches the timeline entries its merged-away lead
+brought to the steps they describe (`merged_steps`).
 """
 
 from __future__ import annotations
@@ -23,23 +25,33 @@ import orjson
 from scorer.core.facts import EventFacts
 from scorer.core.steps import SHOWN, STEPS_KEPT
 
-__all__ = ["entries", "shown_of", "with_legacy"]
+__all__ = ["SCORE_POINTS_KEPT", "entries", "merged_steps", "score_points", "shown_of"]
+
+SCORE_POINTS_KEPT = 100
+_POINT = 6  # where a shown event keeps its score point
 
 
-def shown_of(facts: EventFacts, awarded: Sequence[tuple[str, float]]) -> list[Any]:
-    """How the timeline shows the event: [kind, name, path, title, flagged, points], its
-    trailing nulls left out (a stored step's are too)."""
+def shown_of(
+    facts: EventFacts, awarded: Sequence[tuple[str, float]], point: list[float] | None = None
+) -> list[Any]:
+    """How the lead's page shows the event: [kind, name, path, title, flagged, points,
+    point], its trailing nulls left out (a stored step's are too). `point`: the [time,
+    score] the event put on the score history, if it scored."""
     flagged = (facts.noise_reason or "noise") if facts.noise else None
     points = [[rule, value] for rule, value in awarded] or None
     shown: list[Any] = [facts.kind, facts.name or None, facts.path or None, facts.title or None]
-    shown += [flagged, points]
-    while shown[-1] is None:
+    shown += [flagged, points, point]
+    return _trimmed(shown)
+
+
+def _trimmed(shown: list[Any]) -> list[Any]:
+    while shown and shown[-1] is None:
         shown.pop()
     return shown
 
 
 def _entry(t: float, event_id: str, shown: Sequence[Any]) -> dict[str, Any]:
-    kind, name, path, title, flagged, points = (*shown, *[None] * 6)[:6]
+    kind, name, path, title, flagged, points = (*shown, *[None] * _POINT)[:_POINT]
     entry: dict[str, Any] = {"at": t, "type": kind, "id": event_id}
     if name:
         entry["event"] = name
@@ -74,6 +86,22 @@ def entries(
     return found
 
 
+def score_points(
+    steps: Sequence[Sequence[Any]], legacy: Iterable[bytes | str] = ()
+) -> list[list[float]]:
+    """The score history, oldest first: the newest SCORE_POINTS_KEPT [time, score] points of
+    the steps and of `legacy` (points an earlier version kept apart, before it applied any
+    of these steps)."""
+    found: list[list[float]] = []
+    for step in reversed(steps):
+        if len(step) > SHOWN and step[SHOWN] is not None and len(step[SHOWN]) > _POINT:
+            found.append(step[SHOWN][_POINT])
+            if len(found) == SCORE_POINTS_KEPT:
+                break
+    found.extend(orjson.loads(point) for point in legacy)
+    return sorted(found)[-SCORE_POINTS_KEPT:]
+
+
 def _shown_from(entry: dict[str, Any]) -> list[Any]:
     shown = [
         entry.get("type"),
@@ -83,26 +111,29 @@ def _shown_from(entry: dict[str, Any]) -> list[Any]:
         entry.get("flagged"),
         entry.get("points"),
     ]
-    while shown and shown[-1] is None:
-        shown.pop()
-    return shown
+    return _trimmed(shown)
 
 
-def with_legacy(steps: list[list[Any]], lines: Iterable[bytes | str]) -> list[list[Any]]:
-    """`steps`, each that has no `shown` of its own given the one its event's legacy
-    timeline entry (`lines`) describes. An entry whose event has no step is dropped: it
-    is older than every step the lead kept."""
+def merged_steps(steps: list[list[Any]], lines: Iterable[bytes | str]) -> list[list[Any]]:
+    """A merged-away lead's `steps` as its survivor keeps them: without the points they put
+    on the merged-away lead's own score history (a score of another lead), and each that
+    shows nothing given the entry its event has among the timeline entries an earlier
+    version kept apart (`lines`; one whose event has no step is older than every step the
+    lead kept, and is dropped)."""
     by_id: dict[Any, dict[str, Any]] = {}
     for line in lines:
         entry = orjson.loads(line)
         by_id[entry.get("id")] = entry
-    if not by_id:
-        return steps
     joined: list[list[Any]] = []
     for step in steps:
-        entry = by_id.get(step[1])
-        if entry is not None and (len(step) <= SHOWN or step[SHOWN] is None):
-            padded = [*step, *([None] * (SHOWN - len(step)))]
-            step = [*padded[:SHOWN], _shown_from(entry)]
-        joined.append(step)
+        shown = step[SHOWN] if len(step) > SHOWN else None
+        if shown is None and step[1] in by_id:
+            shown = _shown_from(by_id[step[1]])
+        elif shown is not None and len(shown) > _POINT:
+            shown = _trimmed(shown[:_POINT])
+        else:
+            joined.append(step)
+            continue
+        padded = [*step, *([None] * (SHOWN - len(step)))]
+        joined.append([*padded[:SHOWN], shown])
     return joined

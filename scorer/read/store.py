@@ -24,7 +24,7 @@ from scorer.core.decay import value_at
 from scorer.core.state import LeadState
 from scorer.core.state_layout import load_lead
 from scorer.core.steps import STEPS_KEPT, stage_entry
-from scorer.core.timeline import entries
+from scorer.core.timeline import entries, score_points
 from scorer.predict.model_page import models_page_data
 from scorer.predict.registry import DEFAULT_MODEL
 from scorer.read.accounts import read_account
@@ -187,7 +187,7 @@ async def get_lead(
     for entry in timeline:
         entry["at"] = iso(entry.get("at"))
         entry["noise"] = "flagged" in entry
-    points = sorted(orjson.loads(p) for p in history_raw)
+    points = score_points(state.steps, history_raw)
     # The router's log of this lead's alerts (its own hash slot, so read apart from the
     # MULTI above): sla_breach and account alerts too, and what became of each.
     alert_log = await redis.hgetall(alert_log_key(state.lead_id)) if delivery else {}

@@ -32,7 +32,6 @@ from scorer.core.effects import (
     MoveWatermark,
     Publish,
     PushActivity,
-    PushScore,
     RecordAccount,
     RemoveLead,
     SaveLead,
@@ -48,7 +47,6 @@ from scorer.storage.keys import suppression_digest
 from scorer.storage.lead_writes import remove_lead, save_lead
 from scorer.storage.view import (
     RECENT_MAX,
-    SCORE_HISTORY_MAX,
     PartitionView,
     queue_outbound,
 )
@@ -76,10 +74,6 @@ def _keep_lead(e: KeepLead, view: PartitionView, ws: WriteSet) -> None:
 
 def _move_watermark(e: MoveWatermark, view: PartitionView, ws: WriteSet) -> None:
     view.watermark, view.horizon_next = e.at, e.next_deadline
-
-
-def _push_score(e: PushScore, view: PartitionView, ws: WriteSet) -> None:
-    ws.lpush(view.pk.score_history(e.lead_id), e.point, SCORE_HISTORY_MAX)
 
 
 def _save_lead(e: SaveLead, view: PartitionView, ws: WriteSet) -> None:
@@ -205,7 +199,6 @@ WRITERS: dict[type, Callable[[Any, PartitionView, WriteSet], None]] = {
     MoveOffset: _move_offset,
     KeepLead: _keep_lead,
     MoveWatermark: _move_watermark,
-    PushScore: _push_score,
     SaveLead: _save_lead,
     Publish: _publish,
     CountEntry: _count_entry,

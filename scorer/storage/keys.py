@@ -17,7 +17,8 @@ set of digests (never raw emails), read by ingest in one round trip.
     lp:{pN}:past:<id>       a long-lived lead's older steps (JSON list, compressed the same)
     lp:{pN}:tl:<id>         list: timeline entries kept apart by earlier versions, newest
                             first (a lead's steps carry its timeline: `core.timeline`)
-    lp:{pN}:sh:<id>         list: score history points [at, total], newest first, capped
+    lp:{pN}:sh:<id>         list: score history points [at, total] kept apart by earlier
+                            versions, newest first (steps carry them: `core.timeline`)
     lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
     lp:{pN}:acct:<acct>     hash lead id -> "1": the account's people here (summaries: ix)
     lp:{pN}:ls:<stage>:s:<fit>:<hl>  zset lead id -> engagement key, per stage, fit, half-life

@@ -48,7 +48,8 @@ def remove_lead(ws: WriteSet, view: PartitionView, state: LeadState) -> None:
     view.timelines.pop(state.lead_id, None)
     ws.delete(pk.lead(state.lead_id))
     ws.delete(pk.past(state.lead_id))
-    ws.delete(pk.timeline(state.lead_id))  # entries an earlier version kept apart
+    # the timeline and score history an earlier version kept apart
+    ws.delete(pk.timeline(state.lead_id))
     ws.delete(pk.score_history(state.lead_id))
     ws.hdel(pk.index, state.lead_id)
     unlist_lead(ws, pk, state)

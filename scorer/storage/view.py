@@ -24,7 +24,6 @@ __all__ = [
     "queue_outbound",
 ]
 
-SCORE_HISTORY_MAX = 100
 RECENT_MAX = 200
 
 

@@ -1,7 +1,7 @@
-"""A lead stored by an earlier version, which kept its timeline in a list of its own beside
-steps that did not carry it, keeps its whole timeline once this version applies its next
-events: the read API shows the old entries and the new, as for a lead this version saw
-from the start."""
+"""A lead stored by an earlier version, which kept its timeline and score history in lists
+of their own beside steps that did not carry them, keeps both whole once this version
+applies its next events: the read API shows the old entries and points and the new, as for
+a lead this version saw from the start."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from leadpulse.kernel.config import load_config
 from scorer.core.config import Rules
 from scorer.core.state_layout import load_lead
 from scorer.core.steps import SHOWN
-from scorer.core.timeline import entries
+from scorer.core.timeline import entries, score_points
 from scorer.read import store
 from scorer.runtime.batch import Message, apply_batch
 from scorer.runtime.lead_cache import LeadCache
@@ -38,15 +38,16 @@ def _journey(email: str, first_offset: int) -> list[Message]:
 
 
 async def _as_an_earlier_version_stored_it(redis: Any, email: str) -> int:
-    """Rewrite the lead as an earlier version kept it: steps without their timeline, the
-    timeline's entries pushed to a list of their own. How many entries that list holds."""
+    """Rewrite the lead as an earlier version kept it: steps without their timeline and
+    score points, both pushed to lists of their own. How many entries the timeline holds."""
     pk = PartitionKeys(0)
     lead_id = (await redis.hget(pk.identities, f"email:{email}")).decode()
     state = load_lead(await redis.get(pk.lead(lead_id)), None)
-    shown = entries(state.steps)
+    shown, points = entries(state.steps), score_points(state.steps)
     state.steps = [step[:SHOWN] for step in state.steps]
     await redis.set(pk.lead(lead_id), state.stored())
     await redis.lpush(pk.timeline(lead_id), *[orjson.dumps(e) for e in reversed(shown)])
+    await redis.lpush(pk.score_history(lead_id), *[orjson.dumps(p) for p in points])
     return len(shown)
 
 
@@ -69,3 +70,7 @@ async def test_a_lead_an_earlier_version_stored_keeps_its_whole_timeline(redis: 
         (e["type"], e["at"], e.get("path"), e.get("points")) for e in expected["timeline"]
     ]
     assert lead["score"]["total"] == expected["score"]["total"]
+    assert len(lead["score_history"]) == 12  # every event of the journey scores
+    assert [p["score"] for p in lead["score_history"]] == [
+        p["score"] for p in expected["score_history"]
+    ]

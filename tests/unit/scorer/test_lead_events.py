@@ -8,7 +8,7 @@ from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.behavior import apply_event
 from scorer.core.facts import facts_of
 from scorer.core.state import LeadState
-from scorer.core.timeline import entries
+from scorer.core.timeline import entries, score_points
 from scorer.storage.view import PartitionView
 from scorer.storage.writes import WriteSet
 from tests.unit.scorer.effects import RULES, applied, lead, step, t, view
@@ -134,20 +134,21 @@ def test_a_lead_keeps_scalar_traits_up_to_a_limit_and_never_its_email_twice() ->
 def test_a_bot_page_view_scores_nothing_moves_nothing_and_shows_as_flagged() -> None:
     v, state = _new()
     steps = list(state.steps)
-    ws = _apply(v, state, page("/demo/pricing", email=EMAIL, when=at(50), bot=True))
+    _apply(v, state, page("/demo/pricing", email=EMAIL, when=at(50), bot=True))
     assert state.models == {} and state.stage == "lead"
     # Its step says only that it named a person: no points, no page, no engagement.
     (step,) = state.steps[len(steps) :]
     assert step[2] == "k" and step[3] == {}
     entry = entries(state.steps)[0]
     assert entry["flagged"] == "bot" and "points" not in entry
-    assert v.pk.score_history("ld_1") not in ws.ops()[0]
+    assert score_points(state.steps) == []  # nor a point on the score history
 
 
 def test_the_timeline_shows_the_points_each_event_earned() -> None:
     v, state = _new()
     _apply(v, state, page("/demo/pricing", email=EMAIL, when=at(1)))
     (entry,) = entries(state.steps)
+    assert score_points(state.steps) == [[t(1), 11.0]]
     assert entry["path"] == "/demo/pricing"
     assert sorted(entry["points"]) == [["page_view", 1.0], ["pricing_page", 10.0]]
 
