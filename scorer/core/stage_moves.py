@@ -116,9 +116,9 @@ def take_step(
     noise: bool = False,
     shown: list[Any] | None = None,
 ) -> None:
-    """Record the event's step (`shown`: how the timeline shows the event) and make its
-    stage moves. A noise step (a bot-flagged event) carries only whether its event named a
-    person."""
+    """Record the event's step (`shown`: how the lead's page shows the event, from
+    `core.timeline`) and make its stage moves. A noise step (a bot-flagged event) carries
+    only whether its event named a person."""
     flags = ("k" if facts.names_person else "") if noise else _flags(facts, rules, signals)
     extra: object = None
     if "c" in flags:
