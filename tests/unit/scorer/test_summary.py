@@ -108,3 +108,18 @@ def test_removing_a_lead_deletes_everything_this_partition_keeps_of_it() -> None
     assert (v.pk.identities, "email:ann@initech.example") in removed
     assert zops(ws, v.pk.sla) == [["zrem", state.sla_member]]
     assert v.leads["ld_1"] is None and v.identities == {"anon:other": "ld_2"}
+
+
+def test_a_summary_leaves_out_its_nulls_and_the_list_shows_them() -> None:
+    """An anonymous lead has no email or account, most leads no owner or nurture pause."""
+    state = lead()
+    state.email = state.account = None
+    raw = orjson.dumps(summary_of(state, RULES))
+    assert not {"email", "account", "owner", "paused_until"} & set(orjson.loads(raw))
+    row = summary_row(raw, t(0))
+    assert list(row)[:6] == ["lead_id", "email", "stage", "stage_at", "account", "consideration"]
+    shown = (row["email"], row["account"], row["owner"], row["nurture_paused_until"])
+    assert shown == (None, None, None, None)
+    state.email, state.account, state.owner = "a@initech.example", "initech.example", "ann"
+    row = summary_row(orjson.dumps(summary_of(state, RULES)), t(0))
+    assert (row["email"], row["account"], row["owner"]) == (state.email, state.account, "ann")
