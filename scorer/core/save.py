@@ -9,7 +9,8 @@ the read path can decay it to "now" without loading the full state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from scorer.core.config import Rules
@@ -20,13 +21,35 @@ from scorer.core.effects import EffectLog, Effects, SaveLead
 from scorer.core.horizon import store_watermark
 from scorer.core.state import LeadState
 
-__all__ = ["flush_leads", "run_end", "summary_of"]
+__all__ = ["SUMMARY_ROW", "flush_leads", "run_end", "summary_of"]
+
+# A summary's fields in the order the list shows them: a reader starts from this, so the
+# fields `summary_of` leaves out while null read back as null (`read.list_walk`).
+SUMMARY_ROW: Mapping[str, Any] = MappingProxyType(
+    dict.fromkeys(
+        (
+            "lead_id",
+            "email",
+            "stage",
+            "stage_at",
+            "account",
+            "consideration",
+            "interests",
+            "e",
+            "fit",
+            "last_seen",
+            "created",
+            "owner",
+            "paused_until",
+        )
+    )
+)
 
 
 def summary_of(state: LeadState, rules: Rules) -> dict[str, Any]:
     """The lead's summary. Its email, account, owner and nurture pause are left out while
     null (an anonymous lead has no email or account, most have no owner or pause): 45
-    bytes of a save on average. The list's reader puts them back (`read.list_walk`)."""
+    bytes of a save on average. A reader puts them back (`SUMMARY_ROW`)."""
     model = rules.compiled.models[0]
     ms = state.models.get(model.name)
     stored = sum([entry[0] for entry in ms.engagement.values()]) if ms else 0.0

@@ -29,6 +29,6 @@ def on_claim(view: PartitionReads, event: Envelope, claim: Claim) -> Effects:
     state = view.leads.get(lead_id) if lead_id else None
     # The lead's steps carry its timeline; a lead stored by an earlier version may also
     # have entries kept apart.
-    entries = list(view.timelines.get(state.lead_id, ())) if state is not None else []
+    entries = view.timelines.get(state.lead_id, ()) if state is not None else ()
     t = event.timestamp.timestamp()
     return hand_over(claim, event.event_id, t, state, entries, view.identities)

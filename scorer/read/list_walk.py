@@ -16,6 +16,7 @@ import orjson
 
 from leadpulse.kernel.valkey import Valkey
 from scorer.core.decay import value_at
+from scorer.core.save import SUMMARY_ROW
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.list_index import engagement_at, key_margin, key_of
 
@@ -29,30 +30,9 @@ def iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
 
 
-# A summary's fields in the order the list shows them; those a summary leaves out while
-# null (`core.save.summary_of`) read as null.
-_ROW = dict.fromkeys(
-    (
-        "lead_id",
-        "email",
-        "stage",
-        "stage_at",
-        "account",
-        "consideration",
-        "interests",
-        "e",
-        "fit",
-        "last_seen",
-        "created",
-        "owner",
-        "paused_until",
-    )
-)
-
-
 def summary_row(raw: bytes, now: float) -> dict[str, Any]:
     """A lead summary as the list shows it: engagement decayed to `now`, times in ISO."""
-    row: dict[str, Any] = {**_ROW, **orjson.loads(raw)}
+    row: dict[str, Any] = {**SUMMARY_ROW, **orjson.loads(raw)}
     stored, anchor, half_life = row.pop("e")
     engagement = value_at(stored, anchor, now, half_life)
     row["score"] = round(engagement + row["fit"], 2)
