@@ -60,7 +60,9 @@ __all__ = [
 
 
 def stable_id(kind: str, *parts: str) -> str:
-    return f"{kind}:" + hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest()
+    """The same parts give the same id. They are hashed as a JSON array, not joined with a
+    separator: event ids and anonymous ids are the client's, and may hold any separator."""
+    return f"{kind}:" + hashlib.blake2b(orjson.dumps(parts), digest_size=12).hexdigest()
 
 
 def control_message(event_id: str, key: str, t: float, message: Message) -> Outbound:

@@ -41,6 +41,15 @@ def test_equal_inputs_give_equal_ids_and_any_difference_another() -> None:
     assert stable_id("claim", "x") != stable_id("merge", "x")
 
 
+def test_ids_from_parts_that_hold_a_separator_do_not_collide() -> None:
+    """Event ids and anonymous ids are the client's: one that holds `|` must not take the
+    id of another message (its receiver's dedupe would drop that one)."""
+    assert stable_id("fwd", "e1|email:a@x.example", "anon:b") != stable_id(
+        "fwd", "e1", "email:a@x.example|anon:b"
+    )
+    assert stable_id("claim", "anon:a|ld_1", "e1") != stable_id("claim", "anon:a", "ld_1|e1")
+
+
 def test_a_replayed_event_sends_the_same_claim_to_the_claimed_identity() -> None:
     """Same message id and bytes: the receiving partition's dedupe drops the copy."""
     first, again = _claim(), _claim()
