@@ -69,6 +69,8 @@ class PassResult:
     # bytes of the apply.lua calls' KEYS and ARGV: what the scorer sends Valkey to write
     bytes_sent: int = 0
     applied: list[Record] = field(default_factory=list)
+    # the partitions as the pass left them (their leads in memory)
+    views: dict[int, PartitionView] = field(default_factory=dict)
 
     @property
     def messages(self) -> int:
@@ -119,7 +121,7 @@ def logic_pass(
     is `route(records, partitions)` when the caller placed them already."""
     result = PassResult(events=len(records))
     queues = routed if routed is not None else route(records, partitions)
-    views = {p: PartitionView(PartitionKeys(p), -1) for p in range(partitions)}
+    views = result.views = {p: PartitionView(PartitionKeys(p), -1) for p in range(partitions)}
     next_offset = dict.fromkeys(range(partitions), 0)
     share = max(1, BATCH // partitions)
     settle_heap()
