@@ -127,7 +127,11 @@ async def _scan(
         for part in parts:
             pipe.hgetall(part.pk.index)
         shards = await pipe.execute()
-        every = [summary_row(raw, walk.now) for shard in shards for raw in shard.values()]
+        every = [
+            summary_row(member_text(lead_id), raw, walk.now)
+            for shard in shards
+            for lead_id, raw in shard.items()
+        ]
         rows = [row for row in every if query.keeps(row)]
     else:
         for cur in cursors:

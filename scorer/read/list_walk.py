@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from leadpulse.kernel.valkey import Valkey
 from scorer.core.decay import value_at
-from scorer.core.save import SUMMARY_ROW
+from scorer.core.save import summary_fields
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.list_index import engagement_at, key_margin, key_of
 
@@ -30,9 +28,9 @@ def iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, UTC).isoformat() if t is not None else None
 
 
-def summary_row(raw: bytes, now: float) -> dict[str, Any]:
+def summary_row(lead_id: str, raw: bytes, now: float) -> dict[str, Any]:
     """A lead summary as the list shows it: engagement decayed to `now`, times in ISO."""
-    row: dict[str, Any] = {**SUMMARY_ROW, **orjson.loads(raw)}
+    row = summary_fields(lead_id, raw)
     stored, anchor, half_life = row.pop("e")
     engagement = value_at(stored, anchor, now, half_life)
     row["score"] = round(engagement + row["fit"], 2)
@@ -132,7 +130,7 @@ class Walk:
             pipe.hmget(part.pk.index, ids)
         for (part, ids), raws in zip(by_part.values(), await pipe.execute(), strict=True):
             for lead_id, raw in zip(ids, raws, strict=True):
-                row = summary_row(raw, self.now) if raw is not None else None
+                row = summary_row(lead_id, raw, self.now) if raw is not None else None
                 self.rows[(part.pk.partition, lead_id)] = row
 
     def row(self, part: Part, lead_id: str) -> dict[str, Any] | None:

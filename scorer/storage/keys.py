@@ -19,7 +19,8 @@ set of digests (never raw emails), read by ingest in one round trip.
                             first (a lead's steps carry its timeline: `core.timeline`)
     lp:{pN}:sh:<id>         list: score history points [at, total] kept apart by earlier
                             versions, newest first (steps carry them: `core.timeline`)
-    lp:{pN}:ix              hash lead id -> summary JSON (lists, filters, sorting)
+    lp:{pN}:ix              hash lead id -> summary, a JSON array of its values (lists,
+                            filters, sorting: scorer.core.save.stored_summary)
     lp:{pN}:acct:<acct>     hash lead id -> "1": the account's people here (summaries: ix)
     lp:{pN}:ls:<stage>:s:<fit>:<hl>  zset lead id -> engagement key, per stage, fit, half-life
     lp:{pN}:ls:<stage>:r    zset lead id -> last seen (us), per stage (scorer.storage.list_index)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
+from scorer.core.save import stored_summary
 from scorer.core.state import LeadState
 from scorer.core.state_layout import store_lead
 from scorer.storage.list_index import list_lead, unlist_lead
@@ -36,7 +35,7 @@ def save_lead(
         ws.set(pk.past(state.lead_id), stored.past)
     elif stored.drop_past:
         ws.delete(pk.past(state.lead_id))
-    ws.hset(pk.index, state.lead_id, orjson.dumps(dict(summary)))
+    ws.hset(pk.index, state.lead_id, stored_summary(summary))
     view.dirty.pop(state.lead_id, None)
 
 

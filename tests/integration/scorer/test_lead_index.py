@@ -21,8 +21,9 @@ from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer import rescore
 from scorer.core.config import Rules
 from scorer.core.decay import DAY
+from scorer.core.save import summary_fields
 from scorer.read import store
-from scorer.read.list_walk import summary_row
+from scorer.read.list_walk import member_text, summary_row
 from scorer.runtime.batch import Message, apply_batch
 from scorer.storage.keys import META, PartitionKeys
 from scorer.storage.list_index import parse_slot, slot
@@ -125,7 +126,7 @@ async def _summaries(redis: Any, now: float, partitions: int = PARTITIONS) -> li
     rows = []
     for p in range(partitions):
         shard = await redis.hgetall(PartitionKeys(p).index)
-        rows += [summary_row(raw, now) for raw in shard.values()]
+        rows += [summary_row(member_text(k), raw, now) for k, raw in shard.items()]
     return rows
 
 
@@ -153,7 +154,8 @@ async def _index_matches_summaries(redis: Any, partitions: int = PARTITIONS) -> 
     for p in range(partitions):
         pk = PartitionKeys(p)
         summaries = {
-            k.decode(): orjson.loads(v) for k, v in (await redis.hgetall(pk.index)).items()
+            k.decode(): summary_fields(k.decode(), v)
+            for k, v in (await redis.hgetall(pk.index)).items()
         }
         sizes = {k.decode(): int(v) for k, v in (await redis.hgetall(pk.listing_sizes)).items()}
         slots = {
@@ -307,7 +309,8 @@ async def test_a_half_life_change_keeps_the_list_exact_before_any_rescore(
 async def _raw_summaries(redis: Any) -> list[dict[str, Any]]:
     found = []
     for p in range(PARTITIONS):
-        found += [orjson.loads(v) for v in (await redis.hgetall(PartitionKeys(p).index)).values()]
+        shard = await redis.hgetall(PartitionKeys(p).index)
+        found += [summary_fields(k.decode(), v) for k, v in shard.items()]
     return found
 
 

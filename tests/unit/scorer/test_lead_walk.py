@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-import orjson
-
+from scorer.core.save import stored_summary
 from scorer.read.list_walk import ROUNDING, Cursor, Part, member_text, summary_row
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.list_index import engagement_key
@@ -27,7 +26,7 @@ def _summary(stored: float, anchor: float, **extra: object) -> bytes:
         "paused_until": None,
         **extra,
     }
-    return orjson.dumps(row)
+    return stored_summary(row)
 
 
 def _cursor() -> Cursor:
@@ -36,7 +35,7 @@ def _cursor() -> Cursor:
 
 
 def test_a_row_shows_the_engagement_decayed_to_the_time_it_is_read() -> None:
-    row = summary_row(_summary(40.0, t(0)), t(days=30))
+    row = summary_row("ld_1", _summary(40.0, t(0)), t(days=30))
     assert (row["engagement"], row["score"]) == (20.0, 35.0)
     assert row["last_seen"] == "2026-03-02T09:05:00+00:00"
     assert row["nurture_paused_until"] is None and "paused_until" not in row
@@ -44,7 +43,7 @@ def test_a_row_shows_the_engagement_decayed_to_the_time_it_is_read() -> None:
 
 
 def test_a_row_keeps_a_prediction_it_was_written_with() -> None:
-    assert summary_row(_summary(1.0, t(0), p_convert=0.4), t(0))["p_convert"] == 0.4
+    assert summary_row("ld_1", _summary(1.0, t(0), p_convert=0.4), t(0))["p_convert"] == 0.4
 
 
 STORED = [-37.5, -0.004, 0.001, 0.7, 12.345, 99.995, 4321.0, 1e9]
@@ -60,7 +59,7 @@ def test_the_score_a_lead_shows_lies_within_the_bounds_its_key_gives() -> None:
     """What lets the list read only the top of a set and still equal a full scan."""
     cur = _cursor()
     for stored, anchor, now in _cases():
-        shown = summary_row(_summary(stored, anchor), now)["score"]
+        shown = summary_row("ld_1", _summary(stored, anchor), now)["score"]
         low, high = cur.shown_score(engagement_key(stored, anchor, HALF_LIFE), now)
         assert low <= shown <= high, (stored, anchor, now)
 
@@ -69,7 +68,7 @@ def test_no_lead_reaching_a_minimum_score_is_below_its_low_key_nor_one_missing_i
     cur = _cursor()
     for (stored, anchor, now), minimum in itertools.product(_cases(), [-20.0, 15.0, 27.35, 500]):
         key = engagement_key(stored, anchor, HALF_LIFE)
-        shown = summary_row(_summary(stored, anchor), now)["score"]
+        shown = summary_row("ld_1", _summary(stored, anchor), now)["score"]
         if shown >= minimum:
             assert key >= cur.score_key(minimum - ROUNDING, now, -1), (stored, anchor, now)
         if key >= cur.score_key(minimum + ROUNDING, now, 1):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 
 from scorer.core.effects import Effects, KeepLead, LeaveAccount
-from scorer.core.save import flush_leads, summary_of
+from scorer.core.save import flush_leads, stored_summary, summary_of
 from scorer.core.stage_effects import sla_member
 from scorer.core.state import LeadState, ModelState
-from scorer.read.list_walk import summary_row
+from scorer.read.list_walk import iso, summary_row
 from scorer.storage.effects import apply_effects
 from scorer.storage.lead_writes import remove_lead
 from scorer.storage.writes import WriteSet
@@ -43,10 +43,10 @@ def test_the_summary_shows_the_furthest_consideration_and_the_most_read_topics_i
 
 
 def test_a_listed_summary_is_shown_decayed_to_the_time_it_is_read() -> None:
-    raw = orjson.dumps(summary_of(_scored(), RULES))
-    assert summary_row(raw, t(0))["score"] == 100.0
-    assert summary_row(raw, t(days=30))["engagement"] == 40.0
-    assert summary_row(raw, t(days=30))["score"] == 60.0
+    raw = stored_summary(summary_of(_scored(), RULES))
+    assert summary_row("ld_1", raw, t(0))["score"] == 100.0
+    assert summary_row("ld_1", raw, t(days=30))["engagement"] == 40.0
+    assert summary_row("ld_1", raw, t(days=30))["score"] == 60.0
 
 
 def test_a_lead_never_scored_has_a_zero_summary() -> None:
@@ -110,16 +110,31 @@ def test_removing_a_lead_deletes_everything_this_partition_keeps_of_it() -> None
     assert v.leads["ld_1"] is None and v.identities == {"anon:other": "ld_2"}
 
 
-def test_a_summary_leaves_out_its_nulls_and_the_list_shows_them() -> None:
-    """An anonymous lead has no email or account, most leads no owner or nurture pause."""
+def test_a_summary_is_stored_by_position_and_the_list_shows_every_field() -> None:
+    """The list index keeps a summary's values without their names or the lead id (its
+    hash field names the lead); the list shows each field, null where there is none."""
     state = lead()
     state.email = state.account = None
-    raw = orjson.dumps(summary_of(state, RULES))
-    assert not {"email", "account", "owner", "paused_until"} & set(orjson.loads(raw))
-    row = summary_row(raw, t(0))
+    raw = stored_summary(summary_of(state, RULES))
+    assert b"stage" not in raw and b"ld_1" not in raw
+    row = summary_row("ld_1", raw, t(0))
     assert list(row)[:6] == ["lead_id", "email", "stage", "stage_at", "account", "consideration"]
+    assert (row["lead_id"], row["stage"]) == ("ld_1", state.stage)
     shown = (row["email"], row["account"], row["owner"], row["nurture_paused_until"])
     assert shown == (None, None, None, None)
+    assert row["p_convert"] is None
     state.email, state.account, state.owner = "a@initech.example", "initech.example", "ann"
-    row = summary_row(orjson.dumps(summary_of(state, RULES)), t(0))
+    state.paused_until = t(days=90)
+    summary = summary_of(state, RULES) | {"p_convert": 0.4, "tier": 2}
+    row = summary_row("ld_1", stored_summary(summary), t(0))
     assert (row["email"], row["account"], row["owner"]) == (state.email, state.account, "ann")
+    assert row["nurture_paused_until"] == iso(t(days=90))
+    assert (row["p_convert"], row["tier"]) == (0.4, 2)
+
+
+def test_a_summary_stored_as_an_object_by_earlier_versions_still_reads() -> None:
+    summary = summary_of(_scored(), RULES)
+    old = {k: v for k, v in summary.items() if v is not None}
+    assert summary_row("ld_1", orjson.dumps(old), t(0)) == summary_row(
+        "ld_1", stored_summary(summary), t(0)
+    )
