@@ -60,11 +60,14 @@ class Claim(_Record, tag="claim", frozen=True, kw_only=True):
     survivor_stage: str
 
 
-class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """A merged-away lead: its stored state (`LeadState` as JSON) and its timeline entries."""
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A merged-away lead: its state as the scorer stores a lead (`state`: opaque here,
+    base64 in JSON). A merge from an earlier scorer carries it as JSON (`lead`), with the
+    timeline entries that scorer kept apart."""
 
-    lead: dict[str, Any]
+    lead: dict[str, Any] | None = None
     timeline: tuple[str, ...] = ()
+    state: bytes | None = None
 
 
 class Merge(_Record, tag="merge", frozen=True, kw_only=True):

@@ -126,7 +126,7 @@ def hand_over(
     if state is None:
         return Effects(tuple(effects))
     lines = tuple(entry.decode() for entry in timeline)
-    snapshot = Snapshot(lead=orjson.loads(state.dumps()), timeline=lines)
+    snapshot = Snapshot(state=state.stored(), timeline=lines)
     effects += [
         Forward(key, survivor)
         for key in state.keys

@@ -27,9 +27,11 @@ from scorer.core.timeline import merged_steps
 __all__ = ["load_snapshot", "merge_leads"]
 
 
-def load_snapshot(raw: dict[str, Any]) -> LeadState:
-    """The merged-away lead's state, as its snapshot carries it."""
-    return LeadState.loads(orjson.dumps(raw))
+def load_snapshot(snapshot: Snapshot) -> LeadState:
+    """The merged-away lead's state, as its snapshot carries it (stored, or as JSON)."""
+    if snapshot.state is not None:
+        return LeadState.loads(snapshot.state)
+    return LeadState.loads(orjson.dumps(snapshot.lead))
 
 
 def _fold(dst: LeadState, src: LeadState, rules: Rules) -> None:
@@ -100,7 +102,7 @@ def merge_leads(
     version kept apart) into the survivor `state`; its stages are walked again from both
     sides' steps, which carry their timeline. `identities`: the partition's mapped
     identities (those of the merged side not yet mapped are mapped to the survivor)."""
-    src = load_snapshot(merged.lead)
+    src = load_snapshot(merged)
     src.steps = merged_steps(src.steps, merged.timeline)
     # A lead stored before steps were kept cannot be walked: it keeps its stage, and the
     # merged-away side leaves the funnel (rescore rebuilds both exactly).

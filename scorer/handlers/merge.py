@@ -30,5 +30,5 @@ def apply_merge(view: PartitionReads, event: Envelope, merge: Merge, rules: Rule
         return Effects((Publish(merge_message(event.event_id, onward, t, merge.snapshot)),))
     if state is None:
         # The survivor was forgotten meanwhile: its merged history goes with it.
-        return Effects((CountExit(t, load_snapshot(merge.snapshot.lead).stage),))
+        return Effects((CountExit(t, load_snapshot(merge.snapshot).stage),))
     return merge_leads(state, merge.snapshot, t, rules, view.identities)

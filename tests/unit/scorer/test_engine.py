@@ -19,6 +19,7 @@ from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.alerts import lead_summary, lead_summary_data
 from scorer.core.config import Rules
 from scorer.core.decay import value_at
+from scorer.core.merge import load_snapshot
 from scorer.core.timeline import entries
 from scorer.handlers.dispatch import HANDLERS, apply_message
 from scorer.storage.keys import PartitionKeys
@@ -68,7 +69,7 @@ def test_a_claim_in_the_same_batch_snapshots_the_whole_timeline() -> None:
     merge = next(m for m in anon_side.outbound if m.msg_id.startswith("merge:"))
     merged = message_of(read_envelope(merge.value))
     assert isinstance(merged, Merge)
-    assert len(entries(merged.snapshot.lead["steps"], merged.snapshot.timeline)) == 2
+    assert len(entries(load_snapshot(merged.snapshot).steps, merged.snapshot.timeline)) == 2
     assert anon_side.forwards["anon:b2"] == "email:y@acme.example"
     assert _apply(email_side, read_envelope(merge.value)) == ["control"]
     lead = email_side.leads[email_side.identities["email:y@acme.example"]]

@@ -8,6 +8,7 @@ from leadpulse.kernel.messages import Claim, Merge, Snapshot, message_of
 from leadpulse.kernel.wire import Envelope, read_envelope
 from scorer.core.effects import DropIdentity, Forward, Outbound, Publish, RemoveLead
 from scorer.core.identity import claim_message, forget_message, merge_message, stable_id
+from scorer.core.merge import load_snapshot
 from scorer.core.state import LeadState
 from scorer.core.steps import Step
 from scorer.core.timeline import entries
@@ -104,9 +105,9 @@ def test_a_claimed_lead_is_handed_over_whole_and_its_identities_forwarded() -> N
     (sent,) = v.outbound
     merge = message_of(read_envelope(sent.value))
     assert isinstance(merge, Merge) and sent.key == SURVIVOR
-    assert merge.snapshot.lead["lead_id"] == "ld_a"
-    handed = merge.snapshot
-    assert [e["id"] for e in entries(handed.lead["steps"], handed.timeline)] == ["p2", "p1"]
+    handed = load_snapshot(merge.snapshot)
+    assert handed.lead_id == "ld_a"
+    assert [e["id"] for e in entries(handed.steps, merge.snapshot.timeline)] == ["p2", "p1"]
     assert sent.msg_id == merge_message(message.msg_id, SURVIVOR, t(0), merge.snapshot).msg_id
 
 

@@ -35,7 +35,18 @@ def _survivor() -> LeadState:
 
 def _snapshot(state: LeadState, *timeline: dict[str, object]) -> Snapshot:
     lines = tuple(orjson.dumps(entry).decode() for entry in timeline)
-    return Snapshot(lead=orjson.loads(state.dumps()), timeline=lines)
+    return Snapshot(state=state.stored(), timeline=lines)
+
+
+def test_a_snapshot_an_earlier_scorer_sent_as_json_merges_the_same() -> None:
+    """Merges still on the topic from before carry the lead as JSON."""
+    stored, legacy = _survivor(), _survivor()
+    old = Snapshot(lead=orjson.loads(_visitor().dumps()))
+    assert merge_leads(legacy, old, t(6), RULES, {}) == merge_leads(
+        stored, _snapshot(_visitor()), t(6), RULES, {}
+    )
+    assert legacy == stored
+    assert len(_snapshot(_visitor()).state or b"") < len(_visitor().dumps()) / 2
 
 
 def test_the_survivor_takes_the_visitors_keys_steps_and_interests() -> None:
