@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 # A summary's fields in the order the list shows them: a reader starts from this, so the
-# fields `summary_of` leaves out while null read back as null (`summary_fields`).
+# fields a stored summary leaves out read back as null (`summary_fields`).
 SUMMARY_ROW: Mapping[str, Any] = MappingProxyType(
     dict.fromkeys(
         (
@@ -66,7 +66,7 @@ def stored_summary(summary: Mapping[str, Any]) -> bytes:
     if extra:
         values.append(extra)
     else:
-        while values[-1] is None:  # an owner and a nurture pause are rare
+        while values and values[-1] is None:  # an owner and a nurture pause are rare
             values.pop()
     return orjson.dumps(values)
 
