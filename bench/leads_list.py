@@ -37,7 +37,7 @@ from leadpulse.kernel.wire import read_envelope  # noqa: E402
 from scorer.core.config import Rules  # noqa: E402
 from scorer.read import store  # noqa: E402
 from scorer.read.list_page import sort_rows  # noqa: E402
-from scorer.read.list_walk import member_text, summary_row  # noqa: E402
+from scorer.read.list_walk import index_rows  # noqa: E402
 from scorer.runtime.batch import Message, apply_batch  # noqa: E402
 from scorer.storage.keys import META, PartitionKeys  # noqa: E402
 from scorer.storage.scripts import Scripts  # noqa: E402
@@ -125,11 +125,7 @@ async def full_scan(redis: Any, now: float, **query: Any) -> dict[str, Any]:
     pipe = redis.pipeline(transaction=False)
     for p in range(PARTITIONS):
         pipe.hgetall(PartitionKeys(p).index)
-    rows = [
-        summary_row(member_text(lead_id), raw, now)
-        for shard in await pipe.execute()
-        for lead_id, raw in shard.items()
-    ]
+    rows = [row for shard in await pipe.execute() for row in index_rows(shard, now)]
     for name in ("stage", "consideration"):
         if query.get(name) is not None:
             rows = [r for r in rows if r[name] == query[name]]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from leadpulse.kernel.valkey import Valkey
-from scorer.read.list_walk import ROUNDING, Cursor, Part, Walk, member_text, summary_row
+from scorer.read.list_walk import ROUNDING, Cursor, Part, Walk, index_rows, member_text
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.list_index import parse_slot
 
@@ -127,11 +127,7 @@ async def _scan(
         for part in parts:
             pipe.hgetall(part.pk.index)
         shards = await pipe.execute()
-        every = [
-            summary_row(member_text(lead_id), raw, walk.now)
-            for shard in shards
-            for lead_id, raw in shard.items()
-        ]
+        every = [row for shard in shards for row in index_rows(shard, walk.now)]
         rows = [row for row in every if query.keeps(row)]
     else:
         for cur in cursors:

@@ -8,6 +8,7 @@ leads it names (HMGET of the partition's summary hash), computing each row once.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from scorer.core.save import summary_fields
 from scorer.storage.keys import PartitionKeys
 from scorer.storage.list_index import engagement_at, key_margin, key_of
 
-__all__ = ["Cursor", "Part", "Walk", "iso", "member_text", "summary_row"]
+__all__ = ["Cursor", "Part", "Walk", "index_rows", "iso", "member_text", "summary_row"]
 
 # |round(x, 2) - x| <= 0.005, plus room for a float's rounding of a sum
 ROUNDING = 0.006
@@ -40,6 +41,11 @@ def summary_row(lead_id: str, raw: bytes, now: float) -> dict[str, Any]:
     row["nurture_paused_until"] = row.pop("paused_until")
     row.setdefault("p_convert", None)  # the predictive score, once a model is live
     return row
+
+
+def index_rows(index: Mapping[Any, bytes], now: float) -> list[dict[str, Any]]:
+    """The rows of one partition's whole list index, as HGETALL replies it."""
+    return [summary_row(member_text(lead_id), raw, now) for lead_id, raw in index.items()]
 
 
 def member_text(value: Any) -> str:

@@ -30,7 +30,7 @@ from scorer.predict.registry import DEFAULT_MODEL
 from scorer.read.accounts import read_account
 from scorer.read.funnel_report import funnel_report
 from scorer.read.list_page import ListQuery, list_page, sort_rows
-from scorer.read.list_walk import iso, member_text, summary_row
+from scorer.read.list_walk import index_rows, iso, member_text, summary_row
 from scorer.read.p_convert_list import by_p_convert
 from scorer.storage.keys import META, SUPPRESSED, PartitionKeys, suppression_digest
 
@@ -235,11 +235,7 @@ async def _all_summaries(
     for pk in parts:
         pipe.hgetall(key_of(pk))
     at = time.time() if now is None else now
-    return [
-        summary_row(member_text(lead_id), raw, at)
-        for shard in await pipe.execute()
-        for lead_id, raw in shard.items()
-    ]
+    return [row for shard in await pipe.execute() for row in index_rows(shard, at)]
 
 
 async def _account_summaries(

@@ -23,7 +23,7 @@ from scorer.core.config import Rules
 from scorer.core.decay import DAY
 from scorer.core.save import summary_fields
 from scorer.read import store
-from scorer.read.list_walk import member_text, summary_row
+from scorer.read.list_walk import index_rows
 from scorer.runtime.batch import Message, apply_batch
 from scorer.storage.keys import META, PartitionKeys
 from scorer.storage.list_index import parse_slot, slot
@@ -126,7 +126,7 @@ async def _summaries(redis: Any, now: float, partitions: int = PARTITIONS) -> li
     rows = []
     for p in range(partitions):
         shard = await redis.hgetall(PartitionKeys(p).index)
-        rows += [summary_row(member_text(k), raw, now) for k, raw in shard.items()]
+        rows += index_rows(shard, now)
     return rows
 
 
