@@ -69,6 +69,11 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     timeline: tuple[str, ...] = ()
     state: bytes | None = None
 
+    def __post_init__(self) -> None:
+        # Refused at decode, so a merge with nothing to merge is an unreadable message.
+        if self.state is None and self.lead is None:
+            raise ValueError("a snapshot carries the lead's state or, as JSON, the lead")
+
 
 class Merge(_Record, tag="merge", frozen=True, kw_only=True):
     """To `survivor`'s partition: join this lead into the survivor's."""

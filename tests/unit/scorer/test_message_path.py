@@ -17,6 +17,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import msgspec
+
 from leadpulse.kernel.wire import Envelope
 from scorer.core.effects import MoveOffset
 from scorer.core.identity import claim_message
@@ -151,3 +153,22 @@ def test_a_run_end_is_decided_then_written_once() -> None:
     assert _core_entries(calls[: calls.index(writes[0])]) == ["run_end"]
     keys, _ = ws.ops()
     assert v.pk.lead(v.identities[KEY]) in keys  # the page view's lead is saved
+
+
+def test_a_merge_with_nothing_to_merge_is_applied_as_a_no_op() -> None:
+    """A snapshot with neither the stored state nor the lead as JSON is refused at decode:
+    the message moves the offset and changes no lead, rather than failing its batch."""
+    v = _known_lead()
+    claim = _claim()
+    merge = msgspec.structs.replace(
+        claim, type="merge", control={"survivor": KEY, "snapshot": {"timeline": []}}
+    )
+    ann = v.leads[v.identities[KEY]]
+    assert ann is not None
+    before = ann.dumps()
+    decision = dispatch.decide(v, RULES, KEY, 1, merge)
+    assert decision.outcome == "control"
+    assert [type(e) for e in decision.effects.items] == [MoveOffset]
+    ws = WriteSet(v.pk)
+    dispatch.apply_message(v, RULES, KEY, 1, merge, ws)
+    assert ws.offset == 1 and ann.dumps() == before
