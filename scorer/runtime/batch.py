@@ -1,14 +1,18 @@
 """One getmany() batch: read the partitions' state, apply every message, write atomically.
 
-Three round trips per batch whatever its size: (1) stored offsets, dedupe hits, identity
-maps, forwards, suppression; (2) the lead states, timelines and account groups those point
-at; (3) one pipeline with one `apply.lua` call per run of up to RUN_MAX messages of a
-partition, carrying the run's effects coalesced per key (a lead touched by ten events of
-the run is written once; one call per message cost more in packing, parsing and script
-overhead than the work itself). Calls of one partition are chained: each names the offset
-its predecessor stores, so if any call fails the rest of that partition's chain writes
-nothing: a zombie consumer after a rebalance (`{0, stored}`) re-reads the partition from
-its stored offset; a script cache flush (NOSCRIPT) reloads the scripts and applies again.
+Two reads per batch whatever its size: (1) stored offsets, dedupe hits, identity maps,
+forwards, suppression; (2) the lead states, timelines and account groups those point at.
+Then each partition is computed and its writes leave at once, one pipeline per partition
+with one `apply.lua` call per run of up to RUN_MAX messages, carrying the run's effects
+coalesced per key (a lead touched by ten events of the run is written once; one call per
+message cost more in packing, parsing and script overhead than the work itself): Valkey
+applies one partition while the next is computed. Calls of one partition are chained: each
+names the offset its predecessor stores, so if any call fails the rest of that partition's
+chain writes nothing: a zombie consumer after a rebalance (`{0, stored}`) re-reads the
+partition from its stored offset; a script cache flush (NOSCRIPT) reloads the scripts and
+applies again. A failure while computing a later partition leaves the partitions sent
+before it written whole, their offsets stored with them: the batch applied again passes
+over what they applied.
 
 Poison: with a `park` callback, a fresh message that cannot be decoded or whose handler
 raises (`errors.PoisonMessage`) stops its partition's computation before anything of it is
@@ -20,6 +24,7 @@ call parks it again on restart: a duplicate dead letter, never a lost one.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +75,11 @@ __all__ = [
 # Messages per apply.lua call: one call holds Valkey for its whole run, so keep runs short
 # enough (a few ms) not to stall the read API and ingest's suppression check.
 RUN_MAX = 100
+
+# Event loop turns a pipeline takes to reach the socket (redis-py: two, a pool connection,
+# then the write): given before the next partition is computed, so Valkey applies this
+# one's writes meanwhile. Were it to take more, they would leave at the next partition.
+_TURNS_TO_SEND = 3
 
 # Publishes a poison message's dead letter; returns once the broker acked it.
 Park = Callable[[PoisonMessage], Awaitable[None]]
@@ -287,64 +297,37 @@ async def _apply_once(
 ) -> tuple[dict[int, PartitionResult], set[int], list[PoisonMessage]]:
     """One attempt: results of the partitions applied, those refused with NOSCRIPT, and
     the poison messages found (their partitions wrote nothing): every undecodable one, and
-    the first whose handler raised (what follows it was computed from a spoiled view)."""
+    the first whose handler raised (what follows it was computed from a spoiled view).
+
+    A partition's writes leave as soon as it is computed, on their own connection, so
+    Valkey applies them while the next partition is computed."""
     views, cached = await _read_views(redis, batches, cache, lost_accounts, accounts)
-    pipe = redis.pipeline(transaction=False)
     poisoned: list[PoisonMessage] = []
-    chains: list[tuple[PartitionResult, list[int], int]] = []
-    for partition, messages in batches.items():
-        view = views[partition]
-        result = PartitionResult(partition)
-        fresh = [m for m in messages if m.offset > view.stored_offset]
-        result.outcomes["already_applied"] += len(messages) - len(fresh)
-        runs: list[WriteSet] = []
-        poisons: list[PoisonMessage] = []
-        for start in range(0, len(fresh), RUN_MAX):
-            ws = WriteSet(view.pk)
-            for message in fresh[start : start + RUN_MAX]:
-                if message.skip or message.parked:
-                    ws.note(message.offset, None)
-                    outcome = "parked" if message.parked else "skipped"
-                elif parking and message.event is None:
-                    # Changes nothing in the view: look on for more to park in one go.
-                    poisons.append(Undecodable(partition, message.offset, "not an envelope"))
-                    continue
-                else:
-                    try:
-                        _, outcome = apply_message(
-                            view, rules, message.key, message.offset, message.event, ws
-                        )
-                    except Exception as exc:
-                        if not parking or is_retriable(exc):
-                            raise
-                        detail = f"{type(exc).__name__}: {exc}"
-                        poisons.append(HandlerFailed(partition, message.offset, detail))
-                        break
-                result.outcomes[outcome] += 1
-            if poisons and isinstance(poisons[-1], HandlerFailed):
-                break
-            end_run(ws, view, rules)
-            runs.append(ws)
-        if poisons:
-            # Nothing of this partition is written: the view may hold half a message.
-            poisoned += poisons
-            continue
-        if view.suppress:
-            pipe.sadd(SUPPRESSED, *view.suppress)
-        base = len(pipe)
-        expected = view.stored_offset
-        offsets: list[int] = []
-        for ws in runs:
-            keys, args = ws.script_args(expected, rules.dedupe_window, _fingerprint(ws))
-            pipe.execute_command("EVALSHA", scripts.apply, len(keys), *keys, *args)
-            expected = ws.offset
-            offsets.append(expected)
-        result.outbound = view.outbound
-        chains.append((result, offsets, base))
-    replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
+    sent: list[tuple[PartitionResult, list[int], asyncio.Future[list[Any]] | None]] = []
+    try:
+        for partition, messages in batches.items():
+            view = views[partition]
+            result, runs, poisons = _compute(view, rules, messages, parking)
+            if poisons:
+                # Nothing of this partition is written: the view may hold half a message.
+                poisoned += poisons
+                continue
+            result.outbound = view.outbound
+            pipe, offsets = _writes(redis, scripts, rules, view, runs)
+            if not len(pipe):
+                sent.append((result, offsets, None))
+                continue
+            sent.append((result, offsets, asyncio.ensure_future(_execute(pipe))))
+            for _ in range(_TURNS_TO_SEND):
+                await asyncio.sleep(0)
+    except BaseException:
+        await asyncio.gather(*(f for *_, f in sent if f is not None), return_exceptions=True)
+        raise
     out: dict[int, PartitionResult] = {}
     refused: set[int] = set()
-    for result, offsets, base in chains:
+    for result, offsets, pending in sent:
+        replies = await pending if pending is not None else []
+        base = len(replies) - len(offsets)  # a SADD of suppressions may come first
         for i, offset in enumerate(offsets):
             reply = replies[base + i]
             if isinstance(reply, NoScriptError) and i == 0:
@@ -367,3 +350,64 @@ async def _apply_once(
             cache.keep(result.partition, stored, cached[result.partition], view.leads)
         out[result.partition] = result
     return out, refused, poisoned
+
+
+async def _execute(pipe: Any) -> list[Any]:
+    replies: list[Any] = await pipe.execute(raise_on_error=False)
+    return replies
+
+
+def _compute(
+    view: PartitionView, rules: Rules, messages: list[Message], parking: bool
+) -> tuple[PartitionResult, list[WriteSet], list[PoisonMessage]]:
+    """A partition's messages applied to its view, in runs of up to RUN_MAX; the poison
+    messages found instead, when parking."""
+    partition = view.pk.partition
+    result = PartitionResult(partition)
+    fresh = [m for m in messages if m.offset > view.stored_offset]
+    result.outcomes["already_applied"] += len(messages) - len(fresh)
+    runs: list[WriteSet] = []
+    poisons: list[PoisonMessage] = []
+    for start in range(0, len(fresh), RUN_MAX):
+        ws = WriteSet(view.pk)
+        for message in fresh[start : start + RUN_MAX]:
+            if message.skip or message.parked:
+                ws.note(message.offset, None)
+                outcome = "parked" if message.parked else "skipped"
+            elif parking and message.event is None:
+                # Changes nothing in the view: look on for more to park in one go.
+                poisons.append(Undecodable(partition, message.offset, "not an envelope"))
+                continue
+            else:
+                try:
+                    _, outcome = apply_message(
+                        view, rules, message.key, message.offset, message.event, ws
+                    )
+                except Exception as exc:
+                    if not parking or is_retriable(exc):
+                        raise
+                    detail = f"{type(exc).__name__}: {exc}"
+                    poisons.append(HandlerFailed(partition, message.offset, detail))
+                    return result, runs, poisons
+            result.outcomes[outcome] += 1
+        end_run(ws, view, rules)
+        runs.append(ws)
+    return result, runs, poisons
+
+
+def _writes(
+    redis: Valkey, scripts: Scripts, rules: Rules, view: PartitionView, runs: list[WriteSet]
+) -> tuple[Any, list[int]]:
+    """A pipeline of the partition's writes, one `apply.lua` call per run chained by the
+    offset each stores, and those offsets."""
+    pipe = redis.pipeline(transaction=False)
+    if view.suppress:
+        pipe.sadd(SUPPRESSED, *view.suppress)
+    expected = view.stored_offset
+    offsets: list[int] = []
+    for ws in runs:
+        keys, args = ws.script_args(expected, rules.dedupe_window, _fingerprint(ws))
+        pipe.execute_command("EVALSHA", scripts.apply, len(keys), *keys, *args)
+        expected = ws.offset
+        offsets.append(expected)
+    return pipe, offsets
