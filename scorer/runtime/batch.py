@@ -323,10 +323,12 @@ async def _apply_once(
     except BaseException:
         await asyncio.gather(*(f for *_, f in sent if f is not None), return_exceptions=True)
         raise
+    in_flight = [f for *_, f in sent if f is not None]
+    await asyncio.gather(*in_flight, return_exceptions=True)  # all done before any raises
     out: dict[int, PartitionResult] = {}
     refused: set[int] = set()
     for result, offsets, pending in sent:
-        replies = await pending if pending is not None else []
+        replies = pending.result() if pending is not None else []
         base = len(replies) - len(offsets)  # a SADD of suppressions may come first
         for i, offset in enumerate(offsets):
             reply = replies[base + i]
