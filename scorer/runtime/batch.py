@@ -320,11 +320,9 @@ async def _apply_once(
             sent.append((result, offsets, asyncio.ensure_future(_execute(pipe))))
             for _ in range(_TURNS_TO_SEND):
                 await asyncio.sleep(0)
-    except BaseException:
+    finally:
+        # Every partition sent is done before anything raises or a reply is read.
         await asyncio.gather(*(f for *_, f in sent if f is not None), return_exceptions=True)
-        raise
-    in_flight = [f for *_, f in sent if f is not None]
-    await asyncio.gather(*in_flight, return_exceptions=True)  # all done before any raises
     out: dict[int, PartitionResult] = {}
     refused: set[int] = set()
     for result, offsets, pending in sent:

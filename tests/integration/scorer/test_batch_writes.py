@@ -55,10 +55,10 @@ async def test_a_failure_in_a_later_partition_leaves_the_earlier_ones_whole(
     }
     applied = batch.apply_message
 
-    def failing_on_partition_1(view: Any, *args: Any, **kw: Any) -> Any:
-        if view.pk.partition == 1 and args[2] == 2:  # its third message
+    def failing_on_partition_1(view: Any, rules: Rules, key: str, offset: int, *rest: Any) -> Any:
+        if view.pk.partition == 1 and offset == 2:  # its third message
             raise ConnectionError("injected: the process lost something mid-batch")
-        return applied(view, *args, **kw)
+        return applied(view, rules, key, offset, *rest)
 
     monkeypatch.setattr(batch, "apply_message", failing_on_partition_1)
     cache = LeadCache()
