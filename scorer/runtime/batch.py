@@ -303,7 +303,7 @@ async def _apply_once(
     Valkey applies them while the next partition is computed."""
     views, cached = await _read_views(redis, batches, cache, lost_accounts, accounts)
     poisoned: list[PoisonMessage] = []
-    sent: list[tuple[PartitionResult, list[int], asyncio.Future[list[Any]] | None]] = []
+    sent: list[tuple[PartitionResult, list[int], asyncio.Future[list[Any]]]] = []
     try:
         for partition, messages in batches.items():
             view = views[partition]
@@ -314,19 +314,18 @@ async def _apply_once(
                 continue
             result.outbound = view.outbound
             pipe, offsets = _writes(redis, scripts, rules, view, runs)
-            if not len(pipe):
-                sent.append((result, offsets, None))
-                continue
-            sent.append((result, offsets, asyncio.ensure_future(_execute(pipe))))
+            # An empty pipeline replies [] without a connection.
+            sending = asyncio.ensure_future(pipe.execute(raise_on_error=False))
+            sent.append((result, offsets, sending))
             for _ in range(_TURNS_TO_SEND):
                 await asyncio.sleep(0)
     finally:
         # Every partition sent is done before anything raises or a reply is read.
-        await asyncio.gather(*(f for *_, f in sent if f is not None), return_exceptions=True)
+        await asyncio.gather(*(f for *_, f in sent), return_exceptions=True)
     out: dict[int, PartitionResult] = {}
     refused: set[int] = set()
     for result, offsets, pending in sent:
-        replies = pending.result() if pending is not None else []
+        replies = pending.result()
         base = len(replies) - len(offsets)  # a SADD of suppressions may come first
         for i, offset in enumerate(offsets):
             reply = replies[base + i]
@@ -350,11 +349,6 @@ async def _apply_once(
             cache.keep(result.partition, stored, cached[result.partition], view.leads)
         out[result.partition] = result
     return out, refused, poisoned
-
-
-async def _execute(pipe: Any) -> list[Any]:
-    replies: list[Any] = await pipe.execute(raise_on_error=False)
-    return replies
 
 
 def _compute(

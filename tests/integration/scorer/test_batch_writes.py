@@ -13,9 +13,9 @@ from leadpulse.kernel.config import load_config
 from scorer.core.config import Rules
 from scorer.read import store
 from scorer.runtime import batch
-from scorer.runtime.batch import Message, apply_batch
+from scorer.runtime.batch import Message, apply_batch, read_stored_offset
 from scorer.runtime.lead_cache import LeadCache
-from scorer.storage.keys import META, PartitionKeys
+from scorer.storage.keys import META
 from scorer.storage.scripts import Scripts
 from tests.unit.scorer.events import page
 
@@ -28,11 +28,6 @@ def _pages(email: str, count: int, first_offset: int = 0) -> list[Message]:
         page("/demo/blog/a", email=email, when=START + timedelta(hours=n)) for n in range(count)
     ]
     return [Message(first_offset + i, e.key, e) for i, e in enumerate(events)]
-
-
-async def _stored_offset(redis: Any, partition: int) -> int | None:
-    raw = await redis.get(PartitionKeys(partition).offset)
-    return int(raw) if raw is not None else None
 
 
 async def _lead(redis: Any, email: str) -> tuple[int, float]:
@@ -65,8 +60,8 @@ async def test_a_failure_in_a_later_partition_leaves_the_earlier_ones_whole(
     with pytest.raises(ConnectionError):
         await apply_batch(redis, scripts, RULES, batches, cache)
     # Partition 0 was computed first: its writes went out, whole, and are in Valkey.
-    assert await _stored_offset(redis, 0) == 2
-    assert await _stored_offset(redis, 1) is None and await _stored_offset(redis, 2) is None
+    assert await read_stored_offset(redis, 0) == 2
+    assert await read_stored_offset(redis, 1) == -1 and await read_stored_offset(redis, 2) == -1
     assert len(cache) == 0  # nothing of the failed batch is trusted from memory
 
     monkeypatch.setattr(batch, "apply_message", applied)
